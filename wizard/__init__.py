@@ -1,0 +1,1 @@
+"""The Constant Contact setup wizard."""

@@ -1,0 +1,28 @@
+"""Default settings: the real Constant Contact, a 5-minute window, SQLite in instance/."""
+
+CC_AUTHZ_BASE = "https://authz.constantcontact.com/oauth2/default/v1"
+
+DEFAULTS: dict[str, object] = {
+    "SECRET_KEY": "dev",
+    "BRAND_NAME": "PromoPulse",
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "ENCRYPTION_KEYS": "",
+    "CC_AUTHORIZATION_URL": f"{CC_AUTHZ_BASE}/authorize",
+    "CC_TOKEN_URL": f"{CC_AUTHZ_BASE}/token",
+    "CC_DEVICE_AUTHORIZATION_URL": f"{CC_AUTHZ_BASE}/device/authorize",
+    "CC_REVOCATION_URL": f"{CC_AUTHZ_BASE}/revoke",
+    "CC_API_BASE_URL": "https://api.cc.email/v3",
+    # Where step 1 and step 2 send people; the sandbox serves look-alikes.
+    "CC_PORTAL_URL": "https://app.constantcontact.com/pages/dma/portal/",
+    "CC_LISTS_URL": "https://app.constantcontact.com/pages/contacts/ui#lists",
+    "CC_SCOPES": "account_read contact_data offline_access",
+    "CC_HTTP_TIMEOUT_SECONDS": 10,
+    "AUTHORIZATION_WINDOW_SECONDS": 300,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+}
+
+# Values that mean "nobody configured this"; refused outside debug and tests.
+INSECURE_SECRET_KEYS = {"", "dev", "change-me", "secret"}
