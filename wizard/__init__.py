@@ -1,1 +1,100 @@
-"""The Constant Contact setup wizard."""
+"""The Constant Contact setup wizard: create_app builds the Flask application."""
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import crypto
+from .config import DEFAULTS
+from .config import INSECURE_SECRET_KEYS
+from .extensions import csrf
+from .extensions import db
+from .extensions import login_manager
+from .extensions import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the wizard app."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("WIZARD")
+    if test_config is not None:
+        app.config.update(test_config)
+    _finish_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    crypto.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _tune_sqlite()
+
+    from . import auth
+    from . import cli
+    from . import errors
+    from . import integrations
+    from . import pages
+    from . import setup
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(integrations.bp)
+    app.register_blueprint(setup.bp)
+    app.register_blueprint(pages.bp)
+    errors.init_app(app)
+    cli.init_app(app)
+    pages.init_app(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    """Derive settings from the contract names and refuse unsafe ones."""
+    config = app.config
+    default_db = f"sqlite:///{Path(app.instance_path) / 'wizard.sqlite'}"
+    url = config.get("DATABASE_URL") or config.get("SQLALCHEMY_DATABASE_URI")
+    url = str(url or default_db)
+    # Hosting providers hand out postgres:// URLs; SQLAlchemy wants psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    config["PUBLIC_BASE_URL"] = str(config["PUBLIC_BASE_URL"]).rstrip("/")
+    config.setdefault("SESSION_COOKIE_NAME", "wizard_session")
+    if config["PUBLIC_BASE_URL"].startswith("https://"):
+        config.setdefault("SESSION_COOKIE_SECURE", True)
+    relaxed = app.debug or config.get("TESTING")
+    if not relaxed and str(config.get("SECRET_KEY") or "") in INSECURE_SECRET_KEYS:
+        raise RuntimeError(
+            "WIZARD_SECRET_KEY is missing or left at its default. Run `make run` once "
+            "(it writes instance/config.py) or set WIZARD_SECRET_KEY."
+        )
+
+
+def _tune_sqlite() -> None:
+    """Use WAL and a busy timeout so workers wait for each other instead of failing."""
+    if getattr(_tune_sqlite, "done", False):
+        return
+
+    @event.listens_for(Engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if type(dbapi_connection).__module__ != "sqlite3":
+            return
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    _tune_sqlite.done = True  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Default settings: the real Constant Contact, a 5-minute window, SQLite in instance/."""
+"""Default settings: the real Constant Contact, a 5-minute window, SQLite."""
 
 CC_AUTHZ_BASE = "https://authz.constantcontact.com/oauth2/default/v1"
 

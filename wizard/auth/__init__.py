@@ -1,0 +1,93 @@
+"""Sign in and sign out."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField
+from wtforms import PasswordField
+
+from .. import audit
+from ..extensions import db
+from ..extensions import login_manager
+from ..models import User
+from ..models import utcnow
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.sign_in"
+login_manager.login_message = "Sign in to continue."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
+
+SIGN_IN_FAILED = "Enter the email address and password you were given"
+
+
+class SignInForm(FlaskForm):
+    """Email address and password."""
+
+    email = EmailField("Email address")
+    password = PasswordField("Password")
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Load the signed-in user from the session."""
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Allow only same-site relative paths as the place to return to."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
+        return None
+    if target.startswith("//"):
+        return None
+    return target
+
+
+def find_user(email: str) -> User | None:
+    """Return the user with this email address, ignoring case."""
+    return db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> ResponseReturnValue:
+    """Show the sign-in form and sign the person in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.home"))
+    form = SignInForm()
+    error = None
+    if form.validate_on_submit():
+        user = find_user(form.email.data or "")
+        if user and user.check_password(form.password.data or ""):
+            login_user(user)
+            user.last_sign_in_at = utcnow()
+            audit.record("user.signed_in", actor=user)
+            db.session.commit()
+            return redirect(
+                _safe_next(request.args.get("next")) or url_for("pages.home")
+            )
+        error = SIGN_IN_FAILED
+    return render_template("auth/sign_in.html", form=form, error=error)
+
+
+@bp.route("/sign-out", methods=["POST"])
+@login_required
+def sign_out() -> ResponseReturnValue:
+    """Sign the person out."""
+    logout_user()
+    flash("You have signed out.", "info")
+    return redirect(url_for("auth.sign_in"))

@@ -1,0 +1,52 @@
+"""Plain-language error pages; never a stack trace."""
+
+from flask import Flask
+from flask import current_app
+from flask import render_template
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("Something went wrong with that request", "Go back and try again."),
+    403: ("You cannot open this page", "Sign in with an account that can see it."),
+    404: ("Page not found", "Check the address, or go back to Integrations."),
+    405: ("Page not found", "Go back to Integrations and start from there."),
+    429: ("Too many attempts", "Wait a minute, then try again."),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Your answers have been saved. Try again in a few minutes.",
+    ),
+}
+
+
+def _render(code: int, heading: str, advice: str) -> ResponseReturnValue:
+    return render_template("error.html", heading=heading, advice=advice), code
+
+
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    code = error.code or 500
+    heading, advice = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
+    return _render(code, heading, advice)
+
+
+def _csrf_error(error: CSRFError) -> ResponseReturnValue:
+    return _render(
+        400,
+        "This page timed out",
+        "For your security, forms expire. Go back, reload the page and try again.",
+    )
+
+
+def _unexpected(error: Exception) -> ResponseReturnValue:
+    current_app.logger.error("unhandled error", exc_info=error)
+    heading, advice = MESSAGES[500]
+    return _render(500, heading, advice)
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    if not app.debug and not app.testing:
+        app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,228 @@
+"""Database models: organizations, users, integrations, attempts, audit events."""
+
+import secrets
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import TypeDecorator
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from . import crypto
+from .extensions import db
+
+# Crockford's base32 without I, L, O, U: nothing to mishear over the phone.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+ROLE_CUSTOMER = "customer"
+ROLE_SUPPORT = "support"
+ROLES = (ROLE_CUSTOMER, ROLE_SUPPORT)
+
+FLOW_DEVICE = "device"
+FLOW_AUTHORIZATION_CODE = "authorization_code"
+FLOWS = (FLOW_DEVICE, FLOW_AUTHORIZATION_CODE)
+
+STATUS_DRAFT = "draft"
+STATUS_CREATED = "created"
+STATUS_AUTHORIZING = "authorizing"
+STATUS_ACTIVE = "active"
+STATUS_NEEDS_REAUTHORIZATION = "needs_reauthorization"
+STATUS_DISCONNECTED = "disconnected"
+
+TYPE_CONSTANT_CONTACT = "constant_contact"
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store datetimes in UTC and always hand them back timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use wizard.models.utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def new_reference_code() -> str:
+    """Return a support reference such as K7Q-4M2P."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(7))
+    return f"{chars[:3]}-{chars[3:]}"
+
+
+class Organization(db.Model):
+    """A customer company; its users share its integrations."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    reference_code: Mapped[str] = mapped_column(
+        String(8), unique=True, default=new_reference_code
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    users: Mapped[list["User"]] = relationship(back_populates="organization")
+    integrations: Mapped[list["Integration"]] = relationship(
+        back_populates="organization", order_by="Integration.id"
+    )
+
+
+class User(UserMixin, db.Model):
+    """Someone who signs in: a customer of one organization, or support staff."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=ROLE_CUSTOMER)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organization: Mapped[Organization | None] = relationship(back_populates="users")
+
+    def set_password(self, password: str) -> None:
+        """Hash and store a new password (scrypt)."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        """Return whether the password matches."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_support(self) -> bool:
+        return self.role == ROLE_SUPPORT
+
+
+class Integration(db.Model):
+    """One organization's connection to one Constant Contact list, from draft on."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    type: Mapped[str] = mapped_column(String(40), default=TYPE_CONSTANT_CONTACT)
+    name: Mapped[str] = mapped_column(String(200), default="Constant Contact")
+    status: Mapped[str] = mapped_column(String(40), default=STATUS_DRAFT)
+    flow: Mapped[str] = mapped_column(String(40), default=FLOW_DEVICE)
+    api_key: Mapped[str | None] = mapped_column(String(64))
+    client_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    client_secret_hint: Mapped[str | None] = mapped_column(String(8))
+    list_id: Mapped[str | None] = mapped_column(String(64))
+    list_id_from_url: Mapped[bool] = mapped_column(default=False)
+    list_name: Mapped[str | None] = mapped_column(String(255))
+    list_member_count: Mapped[int | None]
+    account_name: Mapped[str | None] = mapped_column(String(255))
+    access_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    refresh_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_code: Mapped[str | None] = mapped_column(String(80))
+    last_error_message: Mapped[str | None] = mapped_column(Text)
+    api_key_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    list_id_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    organization: Mapped[Organization] = relationship(back_populates="integrations")
+    attempts: Mapped[list["AuthorizationAttempt"]] = relationship(
+        back_populates="integration", order_by="AuthorizationAttempt.id"
+    )
+
+    __table_args__ = (Index("ix_integration_org_status", "organization_id", "status"),)
+
+    @property
+    def client_secret(self) -> str | None:
+        """Return the decrypted client secret, if one was saved."""
+        if self.client_secret_encrypted is None:
+            return None
+        return crypto.decrypt(self.client_secret_encrypted)
+
+    @client_secret.setter
+    def client_secret(self, value: str | None) -> None:
+        if value:
+            self.client_secret_encrypted = crypto.encrypt(value)
+            self.client_secret_hint = crypto.fingerprint(value)
+        else:
+            self.client_secret_encrypted = None
+            self.client_secret_hint = None
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == STATUS_DRAFT
+
+
+class AuthorizationAttempt(db.Model):
+    """One press of Authorize: the 5-minute window and what came of it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(
+        ForeignKey("integration.id"), index=True
+    )
+    flow: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    device_code_encrypted: Mapped[str | None] = mapped_column(Text)
+    user_code: Mapped[str | None] = mapped_column(String(32))
+    verification_uri: Mapped[str | None] = mapped_column(String(2000))
+    verification_uri_complete: Mapped[str | None] = mapped_column(String(2000))
+    interval: Mapped[int | None]
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    poll_count: Mapped[int] = mapped_column(default=0)
+    state_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    code_verifier_encrypted: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    error_code: Mapped[str | None] = mapped_column(String(80))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    integration: Mapped[Integration] = relationship(back_populates="attempts")
+
+
+class AuditEvent(db.Model):
+    """An append-only record of who did what; details never hold secrets."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor_label: Mapped[str] = mapped_column(String(320), default="system")
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id"), index=True
+    )
+    # SET NULL so that deleting an integration keeps its audit trail.
+    integration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("integration.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(80))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    integration: Mapped[Integration | None] = relationship()

@@ -1,0 +1,64 @@
+"""The home redirect, what every page needs, and the security headers."""
+
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from flask import redirect
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+bp = Blueprint("pages", __name__)
+
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    )
+)
+
+
+@bp.route("/")
+def home() -> ResponseReturnValue:
+    """Send people to where they work: Integrations, or the support console."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in"))
+    if current_user.is_support:
+        return redirect(url_for("integrations.support_overview"))
+    return redirect(url_for("integrations.index"))
+
+
+def _template_globals() -> dict[str, object]:
+    """Give every template the brand name and the support reference."""
+    reference = None
+    if current_user.is_authenticated and current_user.organization is not None:
+        reference = current_user.organization.reference_code
+    return {
+        "brand_name": current_app.config["BRAND_NAME"],
+        "support_reference": reference,
+    }
+
+
+def _security_headers(response: Response) -> Response:
+    """Forbid framing, inline scripts, other origins and leaky referrers."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype == "text/html":
+        # Pages show account details; keep them out of shared caches and history.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the template globals and headers."""
+    app.context_processor(_template_globals)
+    app.after_request(_security_headers)

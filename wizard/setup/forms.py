@@ -1,0 +1,36 @@
+"""Forms for steps 1-3; checking the values is formats.py's job."""
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField
+from wtforms import StringField
+
+from ..models import FLOW_AUTHORIZATION_CODE
+from ..models import FLOW_DEVICE
+
+FLOW_CHOICES = [
+    (FLOW_DEVICE, "Device Flow (recommended)"),
+    (FLOW_AUTHORIZATION_CODE, "Authorization Code Flow"),
+]
+
+
+class CredentialsForm(FlaskForm):
+    """Step 1: which flow the app uses, its API Key and, if needed, its secret."""
+
+    flow = RadioField(
+        "Which OAuth2 flow did you choose for your app?",
+        choices=FLOW_CHOICES,
+        default=FLOW_DEVICE,
+        validate_choice=False,
+    )
+    api_key = StringField("API Key")
+    client_secret = StringField("Client Secret")
+
+
+class ListIdForm(FlaskForm):
+    """Step 2: the List ID or the list's address."""
+
+    list_id = StringField("List ID")
+
+
+class CreateForm(FlaskForm):
+    """Step 3: the button that creates the integration."""

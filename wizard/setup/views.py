@@ -1,0 +1,198 @@
+"""Steps 1-3: read the form, check it, save to the draft, go to the next step."""
+
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from .. import audit
+from .. import drafts
+from ..access import customer_required
+from ..access import organization_integration_or_404
+from ..constant_contact import formats
+from ..extensions import db
+from ..models import Integration
+from . import bp
+from .forms import CreateForm
+from .forms import CredentialsForm
+from .forms import ListIdForm
+
+STEP_ENDPOINTS = {1: "setup.credentials", 2: "setup.list_id", 3: "setup.check"}
+
+
+def redirect_uri() -> str:
+    """Return the Redirect URI people paste into their Constant Contact app."""
+    return current_app.config["PUBLIC_BASE_URL"] + formats.REDIRECT_PATH
+
+
+def _back_to_check() -> bool:
+    return request.args.get("from") == "check"
+
+
+def _draft_or_redirect(integration_id: int) -> Integration | ResponseReturnValue:
+    """Return the draft, or a redirect when it was already created."""
+    integration = organization_integration_or_404(integration_id)
+    if not integration.is_draft:
+        flash("This integration has already been created.", "info")
+        return redirect(url_for("integrations.index"))
+    return integration
+
+
+@bp.route("/new")
+@customer_required
+def start() -> ResponseReturnValue:
+    """Show what you need and the four steps before starting."""
+    return render_template("setup/start.html")
+
+
+@bp.route("/<int:integration_id>/setup")
+@customer_required
+def resume(integration_id: int) -> ResponseReturnValue:
+    """Take the person to the first step they have not finished."""
+    found = _draft_or_redirect(integration_id)
+    if not isinstance(found, Integration):
+        return found
+    step = drafts.current_step(found)
+    return redirect(url_for(STEP_ENDPOINTS[step], integration_id=found.id))
+
+
+@bp.route("/new/api-key", methods=["GET", "POST"], endpoint="credentials_new")
+@bp.route("/<int:integration_id>/api-key", methods=["GET", "POST"])
+@customer_required
+def credentials(integration_id: int | None = None) -> ResponseReturnValue:
+    """Step 1: the app's OAuth2 flow, API Key and Client Secret."""
+    integration = None
+    if integration_id is not None:
+        found = _draft_or_redirect(integration_id)
+        if not isinstance(found, Integration):
+            return found
+        integration = found
+    saved = {}
+    if integration is not None and request.method == "GET":
+        saved = {"flow": integration.flow, "api_key": integration.api_key}
+    form = CredentialsForm(data=saved or None)
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        has_secret = integration is not None and integration.client_secret_encrypted
+        needs_secret = form.flow.data == "authorization_code" and not has_secret
+        api_key, secret = formats.check_credentials(
+            form.api_key.data, form.client_secret.data, secret_needed=needs_secret
+        )
+        errors = {
+            name: checked.error
+            for name, checked in (("api_key", api_key), ("client_secret", secret))
+            if checked.error
+        }
+        if secret.ok and secret.value and api_key.ok is False:
+            # Keep a good secret (encrypted) so nobody has to generate a new one.
+            integration = integration or drafts.new_draft(current_user)
+            integration.client_secret = secret.value
+            db.session.add(integration)
+            db.session.commit()
+        if not errors:
+            integration = integration or drafts.new_draft(current_user)
+            drafts.save_credentials(
+                integration,
+                flow=form.flow.data,
+                api_key=api_key.value,
+                client_secret=secret.value or None,
+            )
+            db.session.add(integration)
+            db.session.flush()
+            audit.record(
+                "setup.api_key_saved",
+                actor=current_user,
+                integration=integration,
+                flow=integration.flow,
+                api_key_ending=api_key.value[-4:],
+                secret_saved=bool(integration.client_secret_encrypted),
+            )
+            db.session.commit()
+            if _back_to_check():
+                return redirect(url_for("setup.check", integration_id=integration.id))
+            return redirect(url_for("setup.list_id", integration_id=integration.id))
+    form.client_secret.data = ""
+    return render_template(
+        "setup/credentials.html",
+        form=form,
+        errors=errors,
+        integration=integration,
+        redirect_uri=redirect_uri(),
+    )
+
+
+@bp.route("/<int:integration_id>/list-id", methods=["GET", "POST"])
+@customer_required
+def list_id(integration_id: int) -> ResponseReturnValue:
+    """Step 2: the List ID, or the address of the list to take it from."""
+    found = _draft_or_redirect(integration_id)
+    if not isinstance(found, Integration):
+        return found
+    integration = found
+    if drafts.current_step(integration) == 1:
+        return redirect(url_for("setup.credentials", integration_id=integration.id))
+    form = ListIdForm(obj=integration if request.method == "GET" else None)
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        checked = formats.extract_list_id(
+            form.list_id.data, api_key=integration.api_key or ""
+        )
+        if checked.ok:
+            drafts.save_list_id(
+                integration,
+                checked.value,
+                from_url=formats.came_from_address(form.list_id.data),
+            )
+            audit.record(
+                "setup.list_id_saved",
+                actor=current_user,
+                integration=integration,
+                list_id=checked.value,
+                from_address=integration.list_id_from_url,
+            )
+            db.session.commit()
+            return redirect(url_for("setup.check", integration_id=integration.id))
+        errors["list_id"] = checked.error or ""
+    return render_template(
+        "setup/list_id.html", form=form, errors=errors, integration=integration
+    )
+
+
+@bp.route("/<int:integration_id>/check", methods=["GET", "POST"])
+@customer_required
+def check(integration_id: int) -> ResponseReturnValue:
+    """Step 3: check the answers, then create the integration."""
+    integration = organization_integration_or_404(integration_id)
+    form = CreateForm()
+    if not integration.is_draft:
+        # A second click or Back after creating: show the result, create nothing.
+        return redirect(url_for("setup.created", integration_id=integration.id))
+    step = drafts.current_step(integration)
+    if step < 3:
+        return redirect(url_for(STEP_ENDPOINTS[step], integration_id=integration.id))
+    if form.validate_on_submit():
+        drafts.create(integration)
+        audit.record(
+            "integration.created",
+            actor=current_user,
+            integration=integration,
+            list_id=integration.list_id,
+            flow=integration.flow,
+        )
+        db.session.commit()
+        return redirect(url_for("setup.created", integration_id=integration.id))
+    return render_template("setup/check.html", form=form, integration=integration)
+
+
+@bp.route("/<int:integration_id>/created")
+@customer_required
+def created(integration_id: int) -> ResponseReturnValue:
+    """Confirm the integration exists and say that authorizing comes next."""
+    integration = organization_integration_or_404(integration_id)
+    if integration.is_draft:
+        return redirect(url_for("setup.resume", integration_id=integration.id))
+    return render_template("setup/created.html", integration=integration)
