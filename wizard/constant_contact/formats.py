@@ -59,9 +59,16 @@ def is_uuid(value: str) -> bool:
     return _UUID_EXACT.fullmatch(value) is not None
 
 
+def looks_like_partial_uuid(value: str) -> bool:
+    """Return whether the value is the start of a UUID (hex digits and dashes)."""
+    return "-" in value and re.fullmatch(r"[0-9a-fA-F-]+", value) is not None
+
+
 def looks_like_secret(value: str) -> bool:
     """Return whether the value has the shape of a client secret and not a UUID."""
-    return not is_uuid(value) and _SECRET_SHAPE.fullmatch(value) is not None
+    if is_uuid(value) or looks_like_partial_uuid(value):
+        return False
+    return _SECRET_SHAPE.fullmatch(value) is not None
 
 
 def _looks_like_address(value: str) -> bool:
@@ -101,6 +108,11 @@ def check_api_key(raw: str | None) -> Checked:
         return Checked(
             error="That looks like your Client Secret, not your API Key. Copy the "
             "value labelled API Key: it has 36 letters, numbers and dashes"
+        )
+    if looks_like_partial_uuid(value):
+        return Checked(
+            error="That API Key looks incomplete: it should be 36 letters, numbers "
+            f"and dashes, like {EXAMPLE_UUID}. Copy all of it again"
         )
     return Checked(
         error="The API Key should be 36 letters, numbers and dashes, like "

@@ -3,13 +3,14 @@
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms import StringField
+from wtforms.fields import SelectChoice
 
 from ..models import FLOW_AUTHORIZATION_CODE
 from ..models import FLOW_DEVICE
 
 FLOW_CHOICES = [
-    (FLOW_DEVICE, "Device Flow (recommended)"),
-    (FLOW_AUTHORIZATION_CODE, "Authorization Code Flow"),
+    SelectChoice(FLOW_DEVICE, "Device Flow (recommended)"),
+    SelectChoice(FLOW_AUTHORIZATION_CODE, "Authorization Code Flow"),
 ]
 
 

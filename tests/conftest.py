@@ -1,0 +1,185 @@
+"""Fixtures: app, client, runner, on SQLite or PostgreSQL, plus users to sign in as.
+
+The database is built by the migrations once per test session; each test gets a
+fresh copy (SQLite) or emptied tables (PostgreSQL). Set WIZARD_TEST_DATABASE_URL to
+a PostgreSQL server URL to run the suite there; a throwaway database is created.
+"""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
+from flask_migrate import upgrade
+from werkzeug.security import generate_password_hash
+
+from wizard import create_app
+from wizard.extensions import db
+from wizard.models import ROLE_CUSTOMER
+from wizard.models import ROLE_SUPPORT
+from wizard.models import Organization
+from wizard.models import User
+
+PASSWORD = "correct horse battery staple"
+ENCRYPTION_KEY = Fernet.generate_key().decode()
+POSTGRES_URL = os.environ.get("WIZARD_TEST_DATABASE_URL", "")
+
+
+def base_config(database_url: str) -> dict[str, Any]:
+    """Return the settings every test app starts from."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "WTF_CSRF_ENABLED": False,
+        "PUBLIC_BASE_URL": "https://wizard.test",
+    }
+
+
+def _migrate(database_url: str) -> None:
+    app = create_app(base_config(database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Build the schema with the migrations once; yield a URL or template path."""
+    if POSTGRES_URL:
+        name = f"wizard_test_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = sa.make_url(POSTGRES_URL).set(database=name)
+        url_text = url.render_as_string(hide_password=False)
+        _migrate(url_text)
+        yield url_text
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite"
+        _migrate(f"sqlite:///{path}")
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+    """Give the test an empty, migrated database."""
+    if POSTGRES_URL:
+        yield database_template
+        engine = sa.create_engine(database_template)
+        with engine.begin() as connection:
+            tables = connection.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ).scalars()
+            names = ", ".join(f'"{table}"' for table in tables)
+            if names:
+                connection.execute(
+                    sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                )
+        engine.dispose()
+    else:
+        path = tmp_path / "wizard.sqlite"
+        shutil.copy(database_template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def config(database_url: str) -> dict[str, Any]:
+    """Settings for the app under test; tests may change them before `app` is used."""
+    return base_config(database_url)
+
+
+@pytest.fixture
+def app(config: dict[str, Any]) -> Iterator[Flask]:
+    """The wizard app, on a fresh database."""
+    app = create_app(config)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A runner for the app's CLI commands."""
+    return app.test_cli_runner()
+
+
+_HASH: dict[str, str] = {}
+
+
+def make_user(
+    app: Flask, email: str, role: str = ROLE_CUSTOMER, org: str | None = None
+) -> int:
+    """Create a user (and organization) directly; return the user's id."""
+    if PASSWORD not in _HASH:
+        # Hash once per session: scrypt is deliberately slow.
+        _HASH[PASSWORD] = generate_password_hash(PASSWORD, method="scrypt")
+    with app.app_context():
+        organization = None
+        if org:
+            organization = db.session.scalar(
+                db.select(Organization).filter_by(name=org)
+            )
+            organization = organization or Organization(name=org)
+        user = User(
+            email=email,
+            role=role,
+            organization=organization,
+            password_hash=_HASH[PASSWORD],
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user.id
+
+
+@pytest.fixture
+def customer(app: Flask) -> int:
+    """A customer of the organization "Bloom"."""
+    return make_user(app, "owner@bloom.test", ROLE_CUSTOMER, "Bloom")
+
+
+@pytest.fixture
+def other_customer(app: Flask) -> int:
+    """A customer of another organization."""
+    return make_user(app, "owner@rival.test", ROLE_CUSTOMER, "Rival")
+
+
+@pytest.fixture
+def support_user(app: Flask) -> int:
+    """A support person."""
+    return make_user(app, "helper@promopulse.test", ROLE_SUPPORT)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    """Sign in through the real form."""
+    return client.post("/sign-in", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, customer: int) -> FlaskClient:
+    """The client, signed in as the Bloom customer."""
+    response = sign_in(client, "owner@bloom.test")
+    assert response.status_code == 302
+    return client

@@ -1,0 +1,317 @@
+"""Steps 1-3 over HTTP: valid, invalid, resumed, and other organizations' drafts."""
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import sign_in
+from wizard.extensions import db
+from wizard.models import AuditEvent
+from wizard.models import Integration
+
+KEY = "1d2c3b4a-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
+SECRET = "Xy3_kq9ZpL0mN2bV4cD6eQ"
+LIST_ID = "7c5b38ee-81d3-11f0-a43c-fa163ea34668"
+LIST_URL = f"https://app.constantcontact.com/contacts/lists/{LIST_ID}"
+
+
+def integration(app: Flask, integration_id: int | None = None) -> Integration:
+    """Load one integration (the only one when no id is given)."""
+    with app.app_context():
+        query = db.select(Integration)
+        if integration_id is not None:
+            query = query.filter_by(id=integration_id)
+        found = db.session.scalars(query).one()
+        db.session.expunge(found)
+        return found
+
+
+def audit_actions(app: Flask) -> list[str]:
+    with app.app_context():
+        return list(
+            db.session.scalars(db.select(AuditEvent.action).order_by(AuditEvent.id))
+        )
+
+
+def step1(client: FlaskClient, **data: str) -> Any:
+    fields = {"flow": "device", "api_key": KEY, "client_secret": ""} | data
+    return client.post("/integrations/new/api-key", data=fields)
+
+
+def draft_id(response: Any) -> int:
+    match = re.search(r"/integrations/(\d+)/", response.headers["Location"])
+    assert match, response.headers.get("Location")
+    return int(match.group(1))
+
+
+def test_start_page_names_the_four_steps(signed_in: FlaskClient) -> None:
+    page = signed_in.get("/integrations/new").get_data(as_text=True)
+    for title in (
+        "Get your API Key and Secret",
+        "Get your List ID",
+        "Create your integration",
+        "Authorize PromoPulse to use your Constant Contact",
+    ):
+        assert title in page
+    assert "within 5 minutes" in page
+    assert 'href="/integrations/new/api-key"' in page
+
+
+def test_step1_page_shows_the_redirect_uri_and_the_portal(
+    signed_in: FlaskClient,
+) -> None:
+    page = signed_in.get("/integrations/new/api-key").get_data(as_text=True)
+    assert "Step 1 of 4" in page
+    assert page.count("<h1>") == 1
+    assert "https://wizard.test/callback/constant-contact-auth" in page
+    assert "Copy Redirect URI" in page
+    assert "(opens in new tab)" in page
+    assert 'href="https://app.constantcontact.com/pages/dma/portal/"' in page
+    assert "cannot contain the words" in page and "Long Lived" in page
+    assert "shows it only once" in page
+    assert 'class="back-link"' in page
+
+
+def test_full_journey_device_flow(signed_in: FlaskClient, app: Flask) -> None:
+    response = step1(signed_in, api_key=f" {KEY.upper()}\u200b ")
+    integration_id = draft_id(response)
+    assert response.headers["Location"] == f"/integrations/{integration_id}/list-id"
+    saved = integration(app)
+    assert (saved.status, saved.api_key, saved.flow) == ("draft", KEY, "device")
+    assert saved.client_secret_encrypted is None
+
+    page = signed_in.get(f"/integrations/{integration_id}/list-id").get_data(
+        as_text=True
+    )
+    assert "Step 2 of 4" in page and "Get your List ID" in page
+    response = signed_in.post(
+        f"/integrations/{integration_id}/list-id", data={"list_id": f" {LIST_URL} "}
+    )
+    assert response.headers["Location"] == f"/integrations/{integration_id}/check"
+    assert integration(app).list_id == LIST_ID
+
+    page = signed_in.get(f"/integrations/{integration_id}/check").get_data(as_text=True)
+    assert "Step 3 of 4" in page
+    assert "Constant Contact" in page and LIST_ID in page
+    assert "taken from the address you pasted" in page
+    assert KEY not in page and KEY[-4:] in page
+    assert "Create integration" in page
+
+    response = signed_in.post(f"/integrations/{integration_id}/check")
+    assert response.headers["Location"] == f"/integrations/{integration_id}/created"
+    created = integration(app)
+    assert created.status == "created" and created.created_at is not None
+    page = signed_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Integration created" in page and "Authorize" in page
+
+    listing = signed_in.get("/integrations").get_data(as_text=True)
+    assert created.name in listing and LIST_ID in listing
+    assert "Waiting for authorization" in listing
+    assert audit_actions(app) == [
+        "user.signed_in",
+        "setup.api_key_saved",
+        "setup.list_id_saved",
+        "integration.created",
+    ]
+
+
+def test_authorization_code_flow_needs_the_secret_and_encrypts_it(
+    signed_in: FlaskClient, app: Flask
+) -> None:
+    response = step1(signed_in, flow="authorization_code")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Enter your Client Secret" in page
+    assert f'value="{KEY}"' in page  # what they typed is kept
+
+    response = step1(signed_in, flow="authorization_code", client_secret=f" {SECRET} ")
+    integration_id = draft_id(response)
+    saved = integration(app, integration_id)
+    assert saved.flow == "authorization_code"
+    assert saved.client_secret_encrypted and SECRET not in saved.client_secret_encrypted
+    assert saved.client_secret_hint == SECRET[-4:]
+    with app.app_context():
+        assert db.session.get(Integration, integration_id).client_secret == SECRET
+
+    page = signed_in.get(f"/integrations/{integration_id}/api-key").get_data(
+        as_text=True
+    )
+    assert SECRET not in page
+    assert f"Client Secret saved, ending <code>…{SECRET[-4:]}</code>" in page
+    # An empty box keeps the saved secret.
+    signed_in.post(
+        f"/integrations/{integration_id}/api-key",
+        data={"flow": "authorization_code", "api_key": KEY, "client_secret": ""},
+    )
+    assert integration(app, integration_id).client_secret_hint == SECRET[-4:]
+
+
+def test_a_good_secret_is_kept_when_the_key_is_wrong(
+    signed_in: FlaskClient, app: Flask
+) -> None:
+    response = step1(
+        signed_in, flow="authorization_code", api_key="not a key", client_secret=SECRET
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert SECRET not in page
+    assert "Client Secret saved, ending" in page
+    assert 'value="not a key"' in page
+    saved = integration(app)
+    assert saved.client_secret_hint == SECRET[-4:] and saved.api_key is None
+    # The form now posts to the draft, so correcting it does not start another.
+    assert f'action="/integrations/{saved.id}/api-key"' in page
+    response = signed_in.post(
+        f"/integrations/{saved.id}/api-key",
+        data={"flow": "authorization_code", "api_key": KEY, "client_secret": ""},
+    )
+    assert response.headers["Location"] == f"/integrations/{saved.id}/list-id"
+    assert integration(app).api_key == KEY
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"api_key": ""}, "Enter your API Key"),
+        ({"api_key": SECRET}, "looks like your Client Secret"),
+        ({"api_key": SECRET, "client_secret": KEY}, "wrong way round"),
+        (
+            {"api_key": "https://wizard.test/callback/constant-contact-auth"},
+            "Redirect URI",
+        ),
+        ({"client_secret": "two words"}, "should be one word"),
+    ],
+)
+def test_step1_errors_are_plain_and_linked(
+    signed_in: FlaskClient, app: Flask, fields: dict[str, str], message: str
+) -> None:
+    response = step1(signed_in, **fields)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "There is a problem" in page and message in page
+    assert page.startswith("<!doctype html>") and "<title>Error: " in page
+    assert 'aria-invalid="true"' in page
+    assert re.search(r'<a href="#(api_key|client_secret)">', page)
+    assert fields.get("client_secret") in (None, "") or (
+        f'value="{fields["client_secret"]}"' not in page
+    )
+
+
+def test_step2_errors_keep_what_was_pasted(signed_in: FlaskClient, app: Flask) -> None:
+    integration_id = draft_id(step1(signed_in))
+    pasted = "https://app.constantcontact.com/pages/contacts/ui#lists"
+    response = signed_in.post(
+        f"/integrations/{integration_id}/list-id", data={"list_id": pasted}
+    )
+    page = response.get_data(as_text=True)
+    assert "We could not find a List ID in what you pasted" in page
+    assert f'value="{pasted}"' in page
+    assert integration(app).list_id is None
+    response = signed_in.post(
+        f"/integrations/{integration_id}/list-id", data={"list_id": KEY}
+    )
+    assert "That is your API Key" in response.get_data(as_text=True)
+
+
+def test_resume_goes_to_the_first_unfinished_step(signed_in: FlaskClient) -> None:
+    integration_id = draft_id(step1(signed_in))
+    resume = f"/integrations/{integration_id}/setup"
+    assert signed_in.get(resume).headers["Location"].endswith("/list-id")
+    signed_in.post(f"/integrations/{integration_id}/list-id", data={"list_id": LIST_ID})
+    assert signed_in.get(resume).headers["Location"].endswith("/check")
+    listing = signed_in.get("/integrations").get_data(as_text=True)
+    assert "Continue setup" in listing and "Step 3 of 4 next" in listing
+
+
+def test_later_steps_send_you_back_when_earlier_ones_are_missing(
+    signed_in: FlaskClient,
+) -> None:
+    response = step1(
+        signed_in, flow="authorization_code", api_key="x", client_secret=SECRET
+    )
+    integration_id = int(
+        re.search(
+            r"/integrations/(\d+)/api-key", response.get_data(as_text=True)
+        ).group(1)
+    )
+    for step in ("list-id", "check"):
+        location = signed_in.get(f"/integrations/{integration_id}/{step}").headers[
+            "Location"
+        ]
+        assert location == f"/integrations/{integration_id}/api-key"
+
+
+def test_change_from_check_returns_to_check(signed_in: FlaskClient, app: Flask) -> None:
+    integration_id = draft_id(step1(signed_in))
+    signed_in.post(f"/integrations/{integration_id}/list-id", data={"list_id": LIST_ID})
+    page = signed_in.get(f"/integrations/{integration_id}/check").get_data(as_text=True)
+    change = f"/integrations/{integration_id}/api-key?from=check"
+    assert f'href="{change}"' in page
+    other_key = "aaaaaaaa-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
+    response = signed_in.post(change, data={"flow": "device", "api_key": other_key})
+    assert response.headers["Location"] == f"/integrations/{integration_id}/check"
+    assert integration(app).api_key == other_key
+
+
+def test_create_twice_creates_once(signed_in: FlaskClient, app: Flask) -> None:
+    integration_id = draft_id(step1(signed_in))
+    signed_in.post(f"/integrations/{integration_id}/list-id", data={"list_id": LIST_ID})
+    first = signed_in.post(f"/integrations/{integration_id}/check")
+    second = signed_in.post(f"/integrations/{integration_id}/check")
+    assert first.headers["Location"] == second.headers["Location"]
+    assert audit_actions(app).count("integration.created") == 1
+    # Once created, the step pages no longer edit it.
+    response = signed_in.get(f"/integrations/{integration_id}/api-key")
+    assert response.headers["Location"] == "/integrations"
+
+
+def test_other_organizations_drafts_are_not_found(
+    client: FlaskClient, app: Flask, customer: int, other_customer: int
+) -> None:
+    sign_in(client, "owner@bloom.test")
+    integration_id = draft_id(step1(client))
+    client.post("/sign-out")
+    sign_in(client, "owner@rival.test")
+    for method, path in [
+        ("get", f"/integrations/{integration_id}/setup"),
+        ("get", f"/integrations/{integration_id}/api-key"),
+        ("post", f"/integrations/{integration_id}/api-key"),
+        ("get", f"/integrations/{integration_id}/list-id"),
+        ("post", f"/integrations/{integration_id}/list-id"),
+        ("get", f"/integrations/{integration_id}/check"),
+        ("post", f"/integrations/{integration_id}/check"),
+        ("get", f"/integrations/{integration_id}/created"),
+    ]:
+        assert getattr(client, method)(path).status_code == 404, path
+    assert KEY[-4:] not in client.get("/integrations").get_data(as_text=True)
+    assert integration(app).api_key == KEY
+
+
+def test_integrations_page_empty_state(signed_in: FlaskClient) -> None:
+    page = signed_in.get("/integrations").get_data(as_text=True)
+    assert "You have no integrations yet" in page
+    assert "Add a new Integration" in page
+
+
+def test_actions_menu_has_no_dead_links(signed_in: FlaskClient) -> None:
+    integration_id = draft_id(step1(signed_in))
+    signed_in.post(f"/integrations/{integration_id}/list-id", data={"list_id": LIST_ID})
+    signed_in.post(f"/integrations/{integration_id}/check")
+    page = signed_in.get("/integrations").get_data(as_text=True)
+    menu = page.split('<details class="actions">')[1].split("</details>")[0]
+    assert "<summary>Actions" in menu
+    for action in (
+        "Authorize",
+        "Change List ID",
+        "Test connection",
+        "Disconnect",
+        "Delete",
+    ):
+        assert action in menu
+    assert 'href="#"' not in page and 'href=""' not in page
+    for href in re.findall(r'href="(/[^"]*)"', page):
+        with signed_in.get(href) as response:
+            assert response.status_code in (200, 302), href
