@@ -8,6 +8,7 @@ a PostgreSQL server URL to run the suite there; a throwaway database is created.
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,13 +106,25 @@ def config(database_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(config: dict[str, Any]) -> Iterator[Flask]:
+def make_app() -> Iterator[Callable[[dict[str, Any]], Flask]]:
+    """Build apps with other settings; their database connections close afterwards."""
+    made: list[Flask] = []
+
+    def make(settings: dict[str, Any]) -> Flask:
+        made.append(create_app(settings))
+        return made[-1]
+
+    yield make
+    for built in made:
+        with built.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[[dict[str, Any]], Flask], config: dict[str, Any]) -> Flask:
     """The wizard app, on a fresh database."""
-    app = create_app(config)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return make_app(config)
 
 
 @pytest.fixture

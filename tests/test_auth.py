@@ -6,7 +6,6 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import sign_in
-from wizard import create_app
 from wizard.extensions import db
 from wizard.models import AuditEvent
 
@@ -81,8 +80,8 @@ def test_sign_out_is_a_post(signed_in: FlaskClient) -> None:
     assert signed_in.get("/integrations").status_code == 302
 
 
-def test_csrf_is_enforced(config: dict[str, Any], customer: int) -> None:
-    app = create_app({**config, "WTF_CSRF_ENABLED": True})
+def test_csrf_is_enforced(make_app: Any, config: dict[str, Any], customer: int) -> None:
+    app = make_app({**config, "WTF_CSRF_ENABLED": True})
     client = app.test_client()
     response = sign_in(client, "owner@bloom.test")
     assert response.status_code == 400

@@ -4,8 +4,6 @@ from typing import Any
 
 import pytest
 
-from wizard import create_app
-
 
 def test_defaults_point_at_the_real_constant_contact(app: Any) -> None:
     config = app.config
@@ -20,13 +18,13 @@ def test_defaults_point_at_the_real_constant_contact(app: Any) -> None:
 
 
 def test_environment_overrides_defaults(
-    monkeypatch: pytest.MonkeyPatch, config: dict[str, Any]
+    make_app: Any, monkeypatch: pytest.MonkeyPatch, config: dict[str, Any]
 ) -> None:
     monkeypatch.setenv("WIZARD_BRAND_NAME", "Acme Mail")
     monkeypatch.setenv("WIZARD_AUTHORIZATION_WINDOW_SECONDS", "120")
     monkeypatch.setenv("WIZARD_CC_TOKEN_URL", "http://127.0.0.1:9/token")
     config = {k: v for k, v in config.items() if k != "BRAND_NAME"}
-    app = create_app(config)
+    app = make_app(config)
     assert app.config["BRAND_NAME"] == "Acme Mail"
     assert app.config["AUTHORIZATION_WINDOW_SECONDS"] == 120
     assert app.config["CC_TOKEN_URL"] == "http://127.0.0.1:9/token"
@@ -34,21 +32,24 @@ def test_environment_overrides_defaults(
 
 @pytest.mark.parametrize("secret", ["dev", "", "change-me"])
 def test_refuses_default_secret_key_outside_debug_and_tests(
-    config: dict[str, Any], secret: str
+    make_app: Any, config: dict[str, Any], secret: str
 ) -> None:
     with pytest.raises(RuntimeError, match="WIZARD_SECRET_KEY"):
-        create_app({**config, "TESTING": False, "SECRET_KEY": secret})
+        make_app({**config, "TESTING": False, "SECRET_KEY": secret})
 
 
 def test_refuses_missing_encryption_keys_outside_debug_and_tests(
+    make_app: Any,
     config: dict[str, Any],
 ) -> None:
     with pytest.raises(RuntimeError, match="WIZARD_ENCRYPTION_KEYS"):
-        create_app({**config, "TESTING": False, "ENCRYPTION_KEYS": ""})
+        make_app({**config, "TESTING": False, "ENCRYPTION_KEYS": ""})
 
 
-def test_starts_in_production_with_real_keys(config: dict[str, Any]) -> None:
-    app = create_app({**config, "TESTING": False})
+def test_starts_in_production_with_real_keys(
+    make_app: Any, config: dict[str, Any]
+) -> None:
+    app = make_app({**config, "TESTING": False})
     assert app.config["SECRET_KEY"] == "test-secret-key"
 
 
@@ -61,15 +62,17 @@ def test_starts_in_production_with_real_keys(config: dict[str, Any]) -> None:
     ],
 )
 def test_postgres_urls_use_psycopg(
-    config: dict[str, Any], given: str, expected: str
+    make_app: Any, config: dict[str, Any], given: str, expected: str
 ) -> None:
-    app = create_app({**config, "DATABASE_URL": given})
+    app = make_app({**config, "DATABASE_URL": given})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == expected
 
 
-def test_default_database_is_sqlite_in_instance(config: dict[str, Any]) -> None:
+def test_default_database_is_sqlite_in_instance(
+    make_app: Any, config: dict[str, Any]
+) -> None:
     config = {k: v for k, v in config.items() if k != "DATABASE_URL"}
-    app = create_app(config)
+    app = make_app(config)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     assert uri.startswith("sqlite:///") and uri.endswith("instance/wizard.sqlite")
 
