@@ -3,6 +3,7 @@
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask.cli import with_appcontext
 
 from .extensions import db
 from .models import ROLE_CUSTOMER
@@ -68,6 +69,7 @@ def create_user(email: str, role: str, org: str | None, password: str) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Seed a demo organization, customer and support user."""
     customer = upsert_user(*DEMO_CUSTOMER, ROLE_CUSTOMER, DEMO_ORGANIZATION)
