@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from flask import request
 
 
 def test_defaults_point_at_the_real_constant_contact(app: Any) -> None:
@@ -84,3 +85,17 @@ def test_security_headers(client: Any) -> None:
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_proxy_headers_are_trusted_only_when_configured(
+    make_app: Any, config: dict[str, Any]
+) -> None:
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "wizard.example"}
+    for count, expected in ((0, "http://localhost/"), (1, "https://wizard.example/")):
+        app = make_app({**config, "PROXY_COUNT": count})
+
+        @app.get("/where")
+        def where() -> str:
+            return request.url_root
+
+        assert app.test_client().get("/where", headers=headers).text == expected

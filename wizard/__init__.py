@@ -6,6 +6,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import crypto
 from .config import DEFAULTS
@@ -56,6 +57,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     pages.init_app(app)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        # Trust X-Forwarded-* from exactly this many proxies in front of gunicorn.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app
 
 

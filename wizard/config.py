@@ -22,6 +22,8 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "WTF_CSRF_TIME_LIMIT": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # How many reverse proxies sit in front of the app (0: none, trust no headers).
+    "PROXY_COUNT": 0,
 }
 
 # Values that mean "nobody configured this"; refused outside debug and tests.
