@@ -315,3 +315,32 @@ def test_actions_menu_has_no_dead_links(signed_in: FlaskClient) -> None:
     for href in re.findall(r'href="(/[^"]*)"', page):
         with signed_in.get(href) as response:
             assert response.status_code in (200, 302), href
+
+
+def test_secrets_stay_out_of_pages_logs_and_urls(
+    signed_in: FlaskClient, app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    response = step1(signed_in, flow="authorization_code", client_secret=SECRET)
+    integration_id = draft_id(response)
+    seen = [response.headers["Location"]]
+    for path in (
+        f"/integrations/{integration_id}/api-key",
+        f"/integrations/{integration_id}/list-id",
+    ):
+        seen.append(signed_in.get(path).get_data(as_text=True))
+    response = signed_in.post(
+        f"/integrations/{integration_id}/list-id", data={"list_id": LIST_ID}
+    )
+    seen.append(response.headers["Location"])
+    seen.append(
+        signed_in.get(f"/integrations/{integration_id}/check").get_data(as_text=True)
+    )
+    signed_in.post(f"/integrations/{integration_id}/check")
+    seen.append(signed_in.get("/integrations").get_data(as_text=True))
+    with app.app_context():
+        events = db.session.scalars(db.select(AuditEvent)).all()
+        seen.extend(str(event.details) for event in events)
+    seen.append(caplog.text)
+    for text in seen:
+        assert SECRET not in text
