@@ -41,7 +41,7 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_account() is None:
-            return redirect(url_for("signin.login", next=request.full_path))
+            return redirect(url_for("signin.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapper
@@ -61,7 +61,7 @@ def login() -> ResponseReturnValue:
         email = request.form.get("email", "").strip().lower()
         account = db.session.scalar(db.select(Account).filter_by(login_email=email))
         if account and account.check_password(request.form.get("password", "")):
-            session.clear()
+            # Keep the rest of the session: an activation in progress lives there.
             session["account_id"] = account.id
             return redirect(safe_next(next_url))
         flash("The username or password you entered is incorrect.")

@@ -1,0 +1,34 @@
+"""Fixtures: one sandbox server over real HTTP for the whole session."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from wizard.sandbox.testing import SandboxServer
+from wizard.sandbox.testing import reset
+from wizard.sandbox.testing import start_server
+
+
+def sandbox_config(tmp_path_factory: pytest.TempPathFactory, **extra: object) -> dict:
+    """Return test settings with a fresh SQLite file and the control API on."""
+    path = tmp_path_factory.mktemp("cc-sandbox") / "sandbox.sqlite"
+    return {
+        "SECRET_KEY": "sandbox-tests",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+        "SANDBOX_TEST_CONTROL": True,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    """Serve the sandbox on a free loopback port."""
+    with start_server(sandbox_config(tmp_path_factory)) as server:
+        yield server
+
+
+@pytest.fixture
+def base_url(sandbox: SandboxServer) -> Iterator[str]:
+    """Return the sandbox's base URL; clear clock, faults and stats afterwards."""
+    yield sandbox.base_url
+    reset(sandbox.base_url)
