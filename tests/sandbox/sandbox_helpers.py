@@ -45,6 +45,7 @@ def submit(
     data: dict[str, str] | None = None,
     button: str | None = None,
     action_contains: str = "",
+    follow: bool = True,
 ) -> requests.Response:
     """Fill in and submit a form on a page, like a browser would."""
     parser = FormParser()
@@ -61,15 +62,27 @@ def submit(
         name, value = form["buttons"][button]
         fields[name] = value
     url = urljoin(page.url, form["action"])
-    return session.post(url, data=fields, timeout=TIMEOUT)
+    return session.post(url, data=fields, timeout=TIMEOUT, allow_redirects=follow)
 
 
 def sign_in(
-    session: requests.Session, page: requests.Response, email: str = DEMO_LOGIN_EMAIL
+    session: requests.Session,
+    page: requests.Response,
+    email: str = DEMO_LOGIN_EMAIL,
+    follow: bool = True,
 ) -> requests.Response:
     """Fill in the Constant Contact log-in form shown on a page."""
     assert "Log in to Constant Contact" in page.text
-    return submit(session, page, {"email": email, "password": DEMO_PASSWORD})
+    data = {"email": email, "password": DEMO_PASSWORD}
+    return submit(session, page, data, follow=follow)
+
+
+def signed_in_get(session: requests.Session, url: str) -> requests.Response:
+    """Open a page that needs sign-in, sign in, and stop at the next redirect."""
+    signed_in = sign_in(session, session.get(url, timeout=TIMEOUT), follow=False)
+    assert signed_in.status_code == 302
+    target = urljoin(signed_in.url, signed_in.headers["Location"])
+    return session.get(target, timeout=TIMEOUT, allow_redirects=False)
 
 
 def device_authorize(
