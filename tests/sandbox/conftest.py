@@ -3,21 +3,11 @@
 from collections.abc import Iterator
 
 import pytest
+from sandbox_helpers import sandbox_config
 
 from wizard.sandbox.testing import SandboxServer
 from wizard.sandbox.testing import reset
 from wizard.sandbox.testing import start_server
-
-
-def sandbox_config(tmp_path_factory: pytest.TempPathFactory, **extra: object) -> dict:
-    """Return test settings with a fresh SQLite file and the control API on."""
-    path = tmp_path_factory.mktemp("cc-sandbox") / "sandbox.sqlite"
-    return {
-        "SECRET_KEY": "sandbox-tests",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-        "SANDBOX_TEST_CONTROL": True,
-        **extra,
-    }
 
 
 @pytest.fixture(scope="session")

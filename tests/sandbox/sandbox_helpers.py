@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin
 
+import pytest
 import requests
 
 from wizard.sandbox.seed import DEMO_LOGIN_EMAIL
@@ -149,3 +150,14 @@ def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode()).digest()
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def sandbox_config(tmp_path_factory: pytest.TempPathFactory, **extra: object) -> dict:
+    """Return test settings with a fresh SQLite file and the control API on."""
+    path = tmp_path_factory.mktemp("cc-sandbox") / "sandbox.sqlite"
+    return {
+        "SECRET_KEY": "sandbox-tests",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+        "SANDBOX_TEST_CONTROL": True,
+        **extra,
+    }
