@@ -58,11 +58,18 @@ def is_on(value: Any) -> bool:
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """Let the threaded server's readers and writers share the SQLite file."""
+    # Take over BEGIN from the driver (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """Take the write lock up front, so a read-then-write never fails as busy."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_db(app: Flask) -> None:
@@ -71,6 +78,7 @@ def init_db(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+            event.listen(db.engine, "begin", _sqlite_begin)
         db.create_all()
         if (
             is_on(app.config["SANDBOX_SEED"])
