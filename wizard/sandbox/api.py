@@ -17,11 +17,11 @@ from .clock import utcnow
 from .contacts import list_as_json
 from .contacts import sign_up
 from .faults import fault_point
-from .grants import state
 from .models import AccessToken
 from .models import Account
 from .models import ContactList
 from .models import db
+from .state import current_state
 
 bp = Blueprint("api", __name__, url_prefix="/v3")
 
@@ -65,11 +65,11 @@ def api_route(endpoint: str, scopes: set[str]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             token = bearer_token()
-            state().count("api", "api_endpoint", endpoint)
+            current_state().count("api", "api_endpoint", endpoint)
             if token is None:
                 return unauthorized()
-            state().count("api_client", "api_client_id", token.client_id)
-            over = state().take_rate_budget(
+            current_state().count("api_client", "api_client_id", token.client_id)
+            over = current_state().take_rate_budget(
                 token.client_id,
                 now(),
                 int(current_app.config["SANDBOX_RATE_LIMIT_PER_SECOND"]),
@@ -83,7 +83,7 @@ def api_route(endpoint: str, scopes: set[str]) -> Callable[..., Any]:
                 response.status_code = 429
                 return response
             if not scopes & set(token.scope.split()):
-                return error_list(403, "unauthorized", FORBIDDEN_MESSAGE)
+                return error_list(403, "forbidden", FORBIDDEN_MESSAGE)
             g.account = db.session.get(Account, token.account_id)
             return view(*args, **kwargs)
 

@@ -9,11 +9,11 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from .faults import fault_point
-from .grants import state
 from .models import SUPPORTED_SCOPES
 from .models import db
 from .oauth import authorization_server
 from .signin import current_account
+from .state import current_state
 
 bp = Blueprint("authz", __name__, url_prefix="/oauth2/default/v1")
 
@@ -25,11 +25,13 @@ def count_request() -> None:
         client_id = request.form.get("client_id")
         if not client_id and request.authorization:
             client_id = request.authorization.username
-        state().count("token")
-        state().count("token_grant", "token_grant_type", request.form.get("grant_type"))
-        state().count("token_client", "token_client_id", client_id or "")
+        current_state().count("token")
+        current_state().count(
+            "token_grant", "token_grant_type", request.form.get("grant_type")
+        )
+        current_state().count("token_client", "token_client_id", client_id or "")
     elif request.endpoint == "authz.revoke":
-        state().count("revoke")
+        current_state().count("revoke")
 
 
 @bp.route("/authorize", methods=["GET", "POST"])

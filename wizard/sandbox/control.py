@@ -14,10 +14,10 @@ from .applications import ApplicationError
 from .applications import create_application
 from .clock import now
 from .faults import FAULTS
-from .grants import state
 from .models import Account
 from .models import db
 from .seed import DEMO_LOGIN_EMAIL
+from .state import current_state
 
 bp = Blueprint("control", __name__, url_prefix="/__sandbox__")
 
@@ -90,8 +90,8 @@ def faults() -> ResponseReturnValue:
         new_faults = check_faults(body())
     except ValueError as exc:
         return problem(str(exc))
-    with state().lock:
-        state().faults = new_faults
+    with current_state().lock:
+        current_state().faults = new_faults
     return jsonify(faults=new_faults)
 
 
@@ -99,11 +99,11 @@ def faults() -> ResponseReturnValue:
 def clock() -> ResponseReturnValue:
     """Set ({"offset": s}) or move ({"advance": s}) the sandbox clock."""
     data = body()
-    with state().lock:
+    with current_state().lock:
         if "offset" in data:
-            state().clock_offset = float(data["offset"])
-        state().clock_offset += float(data.get("advance", 0))
-        offset = state().clock_offset
+            current_state().clock_offset = float(data["offset"])
+        current_state().clock_offset += float(data.get("advance", 0))
+        offset = current_state().clock_offset
     return jsonify(offset=offset, now=now())
 
 
@@ -128,11 +128,11 @@ def device_decision(decision: str) -> ResponseReturnValue:
 @bp.get("/stats")
 def stats() -> ResponseReturnValue:
     """Return request counters."""
-    return jsonify(state().snapshot())
+    return jsonify(current_state().snapshot())
 
 
 @bp.post("/reset")
 def reset() -> ResponseReturnValue:
     """Clear stats and the clock offset, and restore the configured faults."""
-    state().reset()
-    return jsonify(state().snapshot())
+    current_state().reset()
+    return jsonify(current_state().snapshot())

@@ -1,6 +1,7 @@
 """The Authlib authorization server: token minting, storage and wiring."""
 
 import hashlib
+import logging
 import secrets
 import uuid
 from typing import Any
@@ -16,9 +17,9 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 
 from .clock import now
+from .device import DeviceAuthorizationEndpoint
+from .device import DeviceCodeGrant
 from .grants import AuthorizationCodeGrant
-from .grants import DeviceAuthorizationEndpoint
-from .grants import DeviceCodeGrant
 from .grants import RefreshTokenGrant
 from .grants import RevocationEndpoint
 from .grants import S256CodeChallenge
@@ -122,6 +123,8 @@ def save_token(token: dict[str, Any], oauth_request: OAuth2Request) -> None:
 
 def init_oauth(app: Flask) -> None:
     """Build this app's authorization server and register grants and endpoints."""
+    # Authlib logs whole token responses at DEBUG; the sandbox never logs tokens.
+    logging.getLogger("authlib").setLevel(logging.INFO)
     server = SandboxAuthorizationServer()
     server.init_app(app, query_client=query_client, save_token=save_token)
     server.register_token_generator(

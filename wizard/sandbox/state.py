@@ -7,6 +7,8 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
+
 
 class SandboxState:
     """Mutable knobs and statistics, shared by the server's request threads."""
@@ -79,3 +81,8 @@ class SandboxState:
                 "clock_offset": self.clock_offset,
                 "faults": dict(self.faults),
             }
+
+
+def current_state() -> SandboxState:
+    """Return the running sandbox app's state."""
+    return current_app.extensions["cc_sandbox"]
