@@ -35,12 +35,12 @@ class DeviceAuthorizationEndpoint(_DeviceEndpoint):
     """RFC 8628 device authorization with Okta's codes and configurable timing."""
 
     @property
-    def EXPIRES_IN(self) -> int:  # noqa: N802 - Authlib reads this name
+    def EXPIRES_IN(self) -> int:  # the name Authlib reads
         """Return the configured device code lifetime."""
         return int(current_app.config["SANDBOX_DEVICE_CODE_EXPIRES_IN"])
 
     @property
-    def INTERVAL(self) -> int:  # noqa: N802 - Authlib reads this name
+    def INTERVAL(self) -> int:  # the name Authlib reads
         """Return the configured polling interval."""
         return int(current_app.config["SANDBOX_DEVICE_INTERVAL"])
 
