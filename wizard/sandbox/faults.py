@@ -1,0 +1,77 @@
+"""Injected failures, switched on per endpoint by SANDBOX_FAULTS or the control API."""
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response
+from flask import current_app
+from flask import jsonify
+
+FAULTS = ("timeout", "500", "503", "429", "garbage", "html")
+
+# Endpoints on the authorization server answer like Okta; the rest like api.cc.email.
+OAUTH_ENDPOINTS = {"token", "device_authorize", "revoke"}
+
+HTML_ERROR_PAGE = """<!DOCTYPE html>
+<html><head><title>502 Bad Gateway</title></head>
+<body><h1>502 Bad Gateway</h1><p>The server returned an invalid or incomplete
+response.</p></body></html>
+"""
+
+
+def fault_response(endpoint: str, fault: str) -> Response | None:
+    """Build the response for a fault, or return None to carry on after a delay."""
+    oauth = endpoint in OAUTH_ENDPOINTS
+    if fault == "timeout":
+        # Long enough that a client with a sane timeout gives up first.
+        time.sleep(float(current_app.config["SANDBOX_FAULT_DELAY_SECONDS"]))
+        return None
+    if fault in ("500", "503"):
+        status = int(fault)
+        if oauth:
+            error = "server_error" if status == 500 else "temporarily_unavailable"
+            body: Any = {"error": error, "error_description": "Injected fault."}
+        else:
+            key = "server_error" if status == 500 else "service_unavailable"
+            body = [{"error_key": key, "error_message": "Injected fault."}]
+        response = jsonify(body)
+        response.status_code = status
+        return response
+    if fault == "429":
+        if oauth:
+            body = {
+                "errorCode": "E0000047",
+                "errorSummary": "API call exceeded rate limit due to too many "
+                "requests.",
+            }
+        else:
+            body = {"error_key": "throttled", "error_message": "Too Many Requests"}
+        response = jsonify(body)
+        response.status_code = 429
+        return response
+    if fault == "garbage":
+        # Claims JSON but is cut off, the way a broken proxy would leave it.
+        return Response('{"access_token": "eyJ', 200, mimetype="application/json")
+    if fault == "html":
+        return Response(HTML_ERROR_PAGE, 502, mimetype="text/html")
+    return None
+
+
+def fault_point(endpoint: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a view so a fault configured for ``endpoint`` replaces or delays it."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            fault = current_app.extensions["cc_sandbox"].faults.get(endpoint)
+            if fault:
+                response = fault_response(endpoint, fault)
+                if response is not None:
+                    return response
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

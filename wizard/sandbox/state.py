@@ -1,0 +1,88 @@
+"""In-process state of one sandbox server: clock offset, faults, counters."""
+
+import threading
+from collections import Counter
+from collections import defaultdict
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+
+
+class SandboxState:
+    """Mutable knobs and statistics, shared by the server's request threads."""
+
+    def __init__(self, faults: dict[str, str] | None = None) -> None:
+        self.lock = threading.Lock()
+        self.configured_faults = dict(faults or {})
+        self.reset()
+
+    def reset(self) -> None:
+        """Clear stats and the clock offset; restore the configured faults."""
+        with self.lock:
+            self.clock_offset = 0.0
+            self.faults = dict(self.configured_faults)
+            self.counters: Counter[str] = Counter()
+            self.by_key: defaultdict[str, Counter[str]] = defaultdict(Counter)
+            self.per_second: dict[str, tuple[int, int]] = {}
+            self.per_day: dict[str, tuple[str, int]] = {}
+
+    def count(
+        self, name: str, key: str | None = None, value: str | None = None
+    ) -> None:
+        """Add one to a counter, and to a per-key breakdown when given."""
+        with self.lock:
+            self.counters[name] += 1
+            if key is not None and value is not None:
+                self.by_key[key][value] += 1
+
+    def take_rate_budget(
+        self, api_key: str, now: float, per_second: int, per_day: int
+    ) -> str | None:
+        """Spend one request of an API key's budget; return the error_key if over."""
+        second = int(now)
+        day = datetime.fromtimestamp(now, UTC).date().isoformat()
+        with self.lock:
+            sec_bucket, sec_count = self.per_second.get(api_key, (second, 0))
+            if sec_bucket != second:
+                sec_count = 0
+            if sec_count >= per_second:
+                return "throttled"
+            self.per_second[api_key] = (second, sec_count + 1)
+            day_bucket, day_count = self.per_day.get(api_key, (day, 0))
+            if day_bucket != day:
+                day_count = 0
+            if day_count >= per_day:
+                return "quota_exceeded"
+            self.per_day[api_key] = (day, day_count + 1)
+        return None
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return the statistics as a JSON-ready dict."""
+        with self.lock:
+            c = self.counters
+            return {
+                "token_requests": {
+                    "total": c["token"],
+                    "by_grant_type": dict(self.by_key["token_grant_type"]),
+                    "by_client_id": dict(self.by_key["token_client_id"]),
+                },
+                "device_authorizations": c["device_authorize"],
+                "device_polls": c["device_poll"],
+                "slow_downs": c["slow_down"],
+                "refreshes": c["refresh"],
+                "revocations": c["revoke"],
+                "api_calls": {
+                    "total": c["api"],
+                    "by_client_id": dict(self.by_key["api_client_id"]),
+                    "by_endpoint": dict(self.by_key["api_endpoint"]),
+                },
+                "clock_offset": self.clock_offset,
+                "faults": dict(self.faults),
+            }
+
+
+def current_state() -> SandboxState:
+    """Return the running sandbox app's state."""
+    return current_app.extensions["cc_sandbox"]

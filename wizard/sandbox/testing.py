@@ -1,0 +1,122 @@
+"""Run the sandbox on a free loopback port for tests, and drive its control API."""
+
+import threading
+from types import TracebackType
+from typing import Any
+
+import requests
+from flask import Flask
+from werkzeug.serving import make_server
+
+from . import create_app
+from .seed import DEMO_LOGIN_EMAIL
+
+TIMEOUT = 10
+
+
+class SandboxServer:
+    """A sandbox app served by werkzeug in a daemon thread."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="cc-sandbox", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._server.shutdown()
+        self._thread.join(timeout=TIMEOUT)
+        self._server.server_close()
+
+    def __enter__(self) -> "SandboxServer":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_server(test_config: dict[str, Any] | None = None) -> SandboxServer:
+    """Build a sandbox app and serve it on 127.0.0.1 with a free port."""
+    return SandboxServer(create_app(test_config))
+
+
+def _control(base_url: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+    """POST to the control API and return its JSON (raises on HTTP errors)."""
+    response = requests.post(
+        f"{base_url}/__sandbox__/{path}", json=payload or {}, timeout=TIMEOUT
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def create_application(
+    base_url: str,
+    name: str = "Sandbox test app",
+    flow: str = "device",
+    refresh_token_type: str = "long_lived",
+    redirect_uris: list[str] | None = None,
+    account_email: str = DEMO_LOGIN_EMAIL,
+) -> dict[str, Any]:
+    """Create an application; return its api_key and client_secret (and settings).
+
+    :param flow: "device", "authorization_code" or "pkce".
+    :param refresh_token_type: "long_lived" or "rotating".
+    """
+    return _control(
+        base_url,
+        "applications",
+        {
+            "name": name,
+            "flow": flow,
+            "refresh_token_type": refresh_token_type,
+            "redirect_uris": redirect_uris or [],
+            "account_email": account_email,
+        },
+    )
+
+
+def approve_device(
+    base_url: str, user_code: str, email: str = DEMO_LOGIN_EMAIL
+) -> dict[str, Any]:
+    """Approve a pending user code as a sandbox login (step 4 without a browser)."""
+    return _control(
+        base_url, "device/approve", {"user_code": user_code, "email": email}
+    )
+
+
+def deny_device(
+    base_url: str, user_code: str, email: str = DEMO_LOGIN_EMAIL
+) -> dict[str, Any]:
+    """Deny a pending user code as a sandbox login."""
+    return _control(base_url, "device/deny", {"user_code": user_code, "email": email})
+
+
+def advance_clock(base_url: str, seconds: float) -> dict[str, Any]:
+    """Move the sandbox clock forward, expiring codes and tokens without sleeping."""
+    return _control(base_url, "clock", {"advance": seconds})
+
+
+def set_faults(base_url: str, faults: dict[str, str]) -> dict[str, Any]:
+    """Replace the fault map, e.g. {"token": "503"}."""
+    return _control(base_url, "faults", faults)
+
+
+def get_stats(base_url: str) -> dict[str, Any]:
+    """Return the request counters."""
+    response = requests.get(f"{base_url}/__sandbox__/stats", timeout=TIMEOUT)
+    response.raise_for_status()
+    return response.json()
+
+
+def reset(base_url: str) -> dict[str, Any]:
+    """Clear stats, clock offset and runtime faults."""
+    return _control(base_url, "reset")
