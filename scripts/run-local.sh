@@ -42,7 +42,7 @@ cat <<MSG
   ${SANDBOX}   the local Constant Contact (log: instance/sandbox.log)
 
 $(echo "$DEMO" | sed 's/^/  /')
-$($BIN/python -c "from wizard.sandbox import seed; print(f'  Local Constant Contact sign-in: {seed.DEMO_LOGIN_EMAIL}  password: {seed.DEMO_LOGIN_PASSWORD}')")
+$($BIN/python -c "from wizard.sandbox import seed; print(f'  Local Constant Contact sign-in: {seed.DEMO_LOGIN_EMAIL}  password: {seed.DEMO_PASSWORD}')")
 
   Press Ctrl+C to stop.
 

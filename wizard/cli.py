@@ -12,6 +12,7 @@ from .models import ROLES
 from .models import Integration
 from .models import Organization
 from .models import User
+from .sandbox.cli import sandbox_command
 
 users_cli = AppGroup("users", help="Manage people who can sign in.")
 integrations_cli = AppGroup("integrations", help="Look after integrations.")
@@ -110,3 +111,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(integrations_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(sandbox_command)

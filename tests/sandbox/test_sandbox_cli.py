@@ -23,7 +23,7 @@ def test_command_prints_base_url_and_demo_sign_in(
 
     monkeypatch.setattr(cli, "run_simple", fake_run_simple)
     monkeypatch.setenv(
-        "WIZARD_SANDBOX_SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'cli.sqlite'}"
+        "WIZARD_SANDBOX_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}"
     )
     result = CliRunner().invoke(cli.sandbox_command, ["--port", "5099"])
     assert result.exit_code == 0, result.output

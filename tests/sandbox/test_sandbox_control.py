@@ -139,8 +139,8 @@ def test_settings_shape_the_device_flow(
 def test_config_defaults_and_env(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    monkeypatch.setenv("WIZARD_SANDBOX_SANDBOX_DAILY_LIMIT", "77")
-    monkeypatch.setenv("WIZARD_SANDBOX_SANDBOX_FAULTS", '{"token": "503"}')
+    monkeypatch.setenv("WIZARD_SANDBOX_DAILY_LIMIT", "77")
+    monkeypatch.setenv("WIZARD_SANDBOX_FAULTS", '{"token": "503"}')
     app = create_app(sandbox_config(tmp_path_factory))
     assert app.config["SESSION_COOKIE_NAME"] == "cc_sandbox_session"
     assert app.config["SANDBOX_DAILY_LIMIT"] == 77

@@ -1,5 +1,7 @@
 """A faithful local Constant Contact: Okta-style OAuth server, v3 API, portal."""
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +100,21 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     )
 
 
+def _load_environment(app: Flask) -> None:
+    """Read WIZARD_SANDBOX_X as the setting SANDBOX_X (JSON-parsed when it parses)."""
+    for key, raw in os.environ.items():
+        if not key.startswith("WIZARD_SANDBOX_"):
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        name = key.removeprefix("WIZARD_")
+        if name == "SANDBOX_DATABASE_URL":
+            name = "SQLALCHEMY_DATABASE_URI"
+        app.config[name] = value
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the sandbox app: defaults, then WIZARD_SANDBOX_* env, then test_config."""
     app = Flask(
@@ -107,7 +124,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(INSTANCE_DIR),
     )
     app.config.from_mapping(DEFAULTS)
-    app.config.from_prefixed_env("WIZARD_SANDBOX")
+    _load_environment(app)
     if test_config:
         app.config.update(test_config)
     if app.config["SQLALCHEMY_DATABASE_URI"] == DEFAULTS["SQLALCHEMY_DATABASE_URI"]:
