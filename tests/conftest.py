@@ -20,6 +20,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 from flask_migrate import upgrade
+from playwright.sync_api import Browser
+from playwright.sync_api import sync_playwright
 from werkzeug.security import generate_password_hash
 
 from wizard import create_app
@@ -28,6 +30,8 @@ from wizard.models import ROLE_CUSTOMER
 from wizard.models import ROLE_SUPPORT
 from wizard.models import Organization
 from wizard.models import User
+from wizard.sandbox.testing import SandboxServer
+from wizard.sandbox.testing import start_server
 
 PASSWORD = "correct horse battery staple"
 ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -196,3 +200,52 @@ def signed_in(client: FlaskClient, customer: int) -> FlaskClient:
     response = sign_in(client, "owner@bloom.test")
     assert response.status_code == 302
     return client
+
+
+@pytest.fixture(scope="session")
+def cc_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    """The local Constant Contact, served over real HTTP on a loopback port."""
+    path = tmp_path_factory.mktemp("cc") / "sandbox.sqlite"
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+        "SANDBOX_TEST_CONTROL": True,
+    }
+    with start_server(settings) as server:
+        yield server
+
+
+def sandbox_settings(base_url: str) -> dict[str, str]:
+    """The wizard's Constant Contact settings pointed at a sandbox."""
+    oauth = f"{base_url}/oauth2/default/v1"
+    return {
+        "CC_AUTHORIZATION_URL": f"{oauth}/authorize",
+        "CC_TOKEN_URL": f"{oauth}/token",
+        "CC_DEVICE_AUTHORIZATION_URL": f"{oauth}/device/authorize",
+        "CC_REVOCATION_URL": f"{oauth}/revoke",
+        "CC_API_BASE_URL": f"{base_url}/v3",
+        "CC_PORTAL_URL": f"{base_url}/pages/dma/portal/",
+        "CC_LISTS_URL": f"{base_url}/pages/contacts/ui",
+    }
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, driven by Playwright (never a downloaded browser)."""
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is missing: `make test` installs it"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()

@@ -1,6 +1,7 @@
 """Developer portal and contact list pages, driven through their forms."""
 
 import re
+from urllib.parse import urljoin
 
 import requests
 from sandbox_helpers import sign_in
@@ -24,11 +25,25 @@ def portal_session(base_url: str) -> tuple[requests.Session, requests.Response]:
     return browser, page
 
 
-def new_app(browser: requests.Session, base_url: str, name: str, **choices: str):
-    """Fill in the New Application form."""
+def submit_new_app(
+    browser: requests.Session, base_url: str, name: str, **choices: str
+) -> requests.Response:
+    """Fill in and submit the New Application form."""
     page = browser.get(f"{base_url}/pages/dma/portal/new", timeout=10)
     data = {"name": name, "flow": "device", "refresh_token_type": "long_lived"}
     return submit(browser, page, {**data, **choices})
+
+
+def new_app(browser: requests.Session, base_url: str, name: str, **choices: str):
+    """Create an application, then click Edit on it in My Applications."""
+    listing = submit_new_app(browser, base_url, name, **choices)
+    assert "My Applications" in listing.text
+    assert f"Application {name} created." in listing.text
+    row = re.search(
+        rf"<td>{re.escape(name)}</td>.*?href=\"([^\"]+)\">Edit</a>", listing.text, re.S
+    )
+    assert row, listing.text
+    return browser.get(urljoin(listing.url, row.group(1)), timeout=10)
 
 
 def revoke_with(base_url: str, api_key: str, secret: str) -> int:
@@ -68,7 +83,7 @@ def test_new_application_form_has_the_portal_choices(base_url: str) -> None:
 def test_name_containing_constant_contact_is_refused(base_url: str) -> None:
     browser, _ = portal_session(base_url)
     with browser:
-        page = new_app(browser, base_url, "My constant CONTACT sync")
+        page = submit_new_app(browser, base_url, "My constant CONTACT sync")
         assert page.status_code == 400
         assert "cannot contain" in page.text
         apps = browser.get(f"{base_url}/pages/dma/portal/", timeout=10)

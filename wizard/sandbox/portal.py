@@ -75,9 +75,9 @@ def new_application() -> ResponseReturnValue:
             error = str(exc)
         else:
             db.session.commit()
-            return redirect(
-                url_for("portal.application", client_id=application.client_id)
-            )
+            # Like the real portal: back to My Applications, where you click Edit.
+            flash(f"Application {application.name} created.")
+            return redirect(url_for("portal.applications"))
     return render_template(
         "sandbox/portal_new.html",
         flow_labels=FLOW_LABELS,
