@@ -55,9 +55,9 @@ def gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(f"{base_url}/sign-in", timeout=1).close()
+                requests.get(f"{base_url}/sign-in", timeout=5).close()
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("gunicorn did not start") from None
                 time.sleep(0.1)
