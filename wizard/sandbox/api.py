@@ -114,6 +114,18 @@ def account_summary() -> ResponseReturnValue:
     )
 
 
+COUNT_MODES = (None, "all", "active")
+
+
+def bad_count_mode() -> ResponseReturnValue:
+    """Refuse an include_membership_count the API does not know."""
+    return error_list(
+        400,
+        "contacts.api.validation.error",
+        "include_membership_count must be 'all' or 'active'.",
+    )
+
+
 @bp.get("/contact_lists")
 @api_route("contact_lists", {"contact_data"})
 def contact_lists() -> ResponseReturnValue:
@@ -127,12 +139,8 @@ def contact_lists() -> ResponseReturnValue:
             400, "contacts.api.validation.error", "limit must be between 1 and 1000."
         )
     count_mode = request.args.get("include_membership_count")
-    if count_mode not in (None, "all", "active"):
-        return error_list(
-            400,
-            "contacts.api.validation.error",
-            "include_membership_count must be 'all' or 'active'.",
-        )
+    if count_mode not in COUNT_MODES:
+        return bad_count_mode()
     status = request.args.get("status", "active")
     query = db.select(ContactList).filter_by(account_id=g.account.id)
     if status == "active":
@@ -153,12 +161,8 @@ def contact_lists() -> ResponseReturnValue:
 def contact_list(list_id: str) -> ResponseReturnValue:
     """Return one list; a deleted list still answers, with deleted_at set."""
     count_mode = request.args.get("include_membership_count")
-    if count_mode not in (None, "all", "active"):
-        return error_list(
-            400,
-            "contacts.api.validation.error",
-            "include_membership_count must be 'all' or 'active'.",
-        )
+    if count_mode not in COUNT_MODES:
+        return bad_count_mode()
     item = db.session.get(ContactList, list_id.lower())
     if item is None or item.account_id != g.account.id:
         return error_list(
