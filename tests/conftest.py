@@ -42,7 +42,7 @@ def base_config(database_url: str) -> dict[str, Any]:
     """Return the settings every test app starts from."""
     return {
         "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-to-pass",
         "DATABASE_URL": database_url,
         "ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "WTF_CSRF_ENABLED": False,

@@ -66,7 +66,7 @@ def test_next_only_goes_to_this_site(
 
 
 @pytest.mark.parametrize(
-    "path", ["/integrations", "/integrations/new", "/integrations/new/api-key"]
+    "path", ["/integrations", "/integrations/new", "/integrations/1/api-key"]
 )
 def test_pages_need_sign_in(client: FlaskClient, path: str) -> None:
     response = client.get(path)

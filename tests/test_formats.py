@@ -67,10 +67,26 @@ def test_api_key_accepts_any_uuid_version(version: int) -> None:
     assert formats.check_api_key(str(value)).value == str(value)
 
 
-def test_swapped_key_and_secret_are_spotted() -> None:
-    api_key, secret = formats.check_credentials(SECRET, KEY, secret_needed=True)
-    assert "wrong way round" in (api_key.error or "")
-    assert "wrong way round" in (secret.error or "")
+def test_swapped_key_and_secret_are_put_right_and_never_echoed() -> None:
+    checked = formats.check_credentials(SECRET, KEY, secret_needed=True)
+    assert "wrong way round" in (checked.api_key.error or "")
+    assert checked.secret == formats.Checked(SECRET)
+    assert checked.api_key_echo == KEY
+    assert not checked.ok
+
+
+def test_secret_in_the_key_box_is_kept_only_when_a_secret_is_needed() -> None:
+    needed = formats.check_credentials(SECRET, "", secret_needed=True)
+    assert "saved it as your Client Secret" in (needed.api_key.error or "")
+    assert needed.secret == formats.Checked(SECRET) and needed.api_key_echo == ""
+    not_needed = formats.check_credentials(SECRET, "", secret_needed=False)
+    assert "looks like your Client Secret" in (not_needed.api_key.error or "")
+    assert not_needed.secret.value == "" and not_needed.api_key_echo == ""
+
+
+def test_secret_keeps_its_own_punctuation() -> None:
+    checked = formats.check_credentials(KEY, f' "{SECRET}." ', secret_needed=True)
+    assert checked.secret == formats.Checked(f"{SECRET}.")
 
 
 @pytest.mark.parametrize(
@@ -84,17 +100,15 @@ def test_swapped_key_and_secret_are_spotted() -> None:
     ],
 )
 def test_secret_mistakes(secret: str, message: str) -> None:
-    _, checked = formats.check_credentials(KEY, secret, secret_needed=True)
+    checked = formats.check_credentials(KEY, secret, secret_needed=True).secret
     assert message in (checked.error or "")
 
 
 def test_secret_is_optional_for_device_flow_and_cleaned_when_given() -> None:
-    _, empty = formats.check_credentials(KEY, "  ", secret_needed=False)
-    assert empty == formats.Checked("")
-    _, given_secret = formats.check_credentials(
-        KEY, f' "{SECRET}" ', secret_needed=False
-    )
-    assert given_secret == formats.Checked(SECRET)
+    empty = formats.check_credentials(KEY, "  ", secret_needed=False)
+    assert empty.secret == formats.Checked("") and empty.ok
+    given = formats.check_credentials(KEY, f' "{SECRET}" ', secret_needed=False)
+    assert given.secret == formats.Checked(SECRET)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +156,17 @@ def test_api_key_pasted_as_list_id() -> None:
 
 def test_came_from_address() -> None:
     assert formats.came_from_address(f"https://x.test/lists/{LIST_ID}")
+    assert formats.came_from_address(
+        f"app.constantcontact.com/contacts/lists/{LIST_ID}"
+    )
     assert not formats.came_from_address(LIST_ID)
+
+
+def test_an_address_without_scheme_reads_like_one_with() -> None:
+    other = "00000000-0000-4000-8000-000000000000"
+    address = f"app.constantcontact.com/contacts/lists/{LIST_ID}?ref={other}"
+    assert formats.extract_list_id(address).value == LIST_ID
+    assert formats.extract_list_id(f"https://{address}").value == LIST_ID
 
 
 uuids = st.uuids().map(str)
@@ -187,6 +211,7 @@ def test_checks_never_crash(value: str) -> None:
     for checked in (
         formats.check_api_key(value),
         formats.extract_list_id(value),
-        *formats.check_credentials(value, value, secret_needed=True),
+        formats.check_credentials(value, value, secret_needed=True).api_key,
+        formats.check_credentials(value, value, secret_needed=True).secret,
     ):
         assert checked.ok == (checked.error is None)

@@ -47,7 +47,7 @@ def test_newcomer_creates_an_integration(browser: Browser, wizard_url: str) -> N
     expect(page.get_by_text("You have no integrations yet")).to_be_visible()
 
     page.get_by_role("link", name="Add a new Integration").click()
-    page.get_by_role("link", name="Start now").click()
+    page.get_by_role("button", name="Start now").click()
     expect(page.get_by_text("Step 1 of 4")).to_be_visible()
     expect(page.locator("#redirect-uri")).to_have_text(
         "http://127.0.0.1/callback/constant-contact-auth"

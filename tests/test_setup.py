@@ -2,6 +2,7 @@
 
 import re
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from flask import Flask
@@ -36,9 +37,17 @@ def audit_actions(app: Flask) -> list[str]:
         )
 
 
-def step1(client: FlaskClient, **data: str) -> Any:
+def start(client: FlaskClient, token: str | None = None) -> int:
+    """Press Start now; return the new draft's id."""
+    response = client.post("/integrations/new", data={"token": token or uuid4().hex})
+    return draft_id(response)
+
+
+def step1(client: FlaskClient, integration_id: int | None = None, **data: str) -> Any:
+    """Send step 1 for a draft (a new one unless given)."""
+    integration_id = integration_id or start(client)
     fields = {"flow": "device", "api_key": KEY, "client_secret": ""} | data
-    return client.post("/integrations/new/api-key", data=fields)
+    return client.post(f"/integrations/{integration_id}/api-key", data=fields)
 
 
 def draft_id(response: Any) -> int:
@@ -57,13 +66,27 @@ def test_start_page_names_the_four_steps(signed_in: FlaskClient) -> None:
     ):
         assert title in page
     assert "within 5 minutes" in page
-    assert 'href="/integrations/new/api-key"' in page
+    assert "Start now" in page and 'name="token"' in page
+    assert "Continue where you left off" not in page
+
+
+def test_start_now_twice_starts_one_draft(signed_in: FlaskClient, app: Flask) -> None:
+    first = start(signed_in, token="same-form")
+    second = start(signed_in, token="same-form")
+    assert first == second
+    assert audit_actions(app).count("setup.started") == 1
+    page = signed_in.get("/integrations/new").get_data(as_text=True)
+    assert "Continue where you left off" in page
+    assert f'href="/integrations/{first}/setup"' in page
 
 
 def test_step1_page_shows_the_redirect_uri_and_the_portal(
     signed_in: FlaskClient,
 ) -> None:
-    page = signed_in.get("/integrations/new/api-key").get_data(as_text=True)
+    integration_id = start(signed_in)
+    page = signed_in.get(f"/integrations/{integration_id}/api-key").get_data(
+        as_text=True
+    )
     assert "Step 1 of 4" in page
     assert page.count("<h1>") == 1
     assert "https://wizard.test/callback/constant-contact-auth" in page
@@ -73,6 +96,7 @@ def test_step1_page_shows_the_redirect_uri_and_the_portal(
     assert "cannot contain the words" in page and "Long Lived" in page
     assert "shows it only once" in page
     assert 'class="back-link"' in page
+    assert 'type="password"' in page and 'autocomplete="new-password"' in page
 
 
 def test_full_journey_device_flow(signed_in: FlaskClient, app: Flask) -> None:
@@ -112,6 +136,7 @@ def test_full_journey_device_flow(signed_in: FlaskClient, app: Flask) -> None:
     assert "Waiting for authorization" in listing
     assert audit_actions(app) == [
         "user.signed_in",
+        "setup.started",
         "setup.api_key_saved",
         "setup.list_id_saved",
         "integration.created",
@@ -152,8 +177,13 @@ def test_authorization_code_flow_needs_the_secret_and_encrypts_it(
 def test_a_good_secret_is_kept_when_the_key_is_wrong(
     signed_in: FlaskClient, app: Flask
 ) -> None:
+    integration_id = start(signed_in)
     response = step1(
-        signed_in, flow="authorization_code", api_key="not a key", client_secret=SECRET
+        signed_in,
+        integration_id,
+        flow="authorization_code",
+        api_key="not a key",
+        client_secret=SECRET,
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -162,14 +192,80 @@ def test_a_good_secret_is_kept_when_the_key_is_wrong(
     assert 'value="not a key"' in page
     saved = integration(app)
     assert saved.client_secret_hint == SECRET[-4:] and saved.api_key is None
-    # The form now posts to the draft, so correcting it does not start another.
-    assert f'action="/integrations/{saved.id}/api-key"' in page
-    response = signed_in.post(
-        f"/integrations/{saved.id}/api-key",
-        data={"flow": "authorization_code", "api_key": KEY, "client_secret": ""},
+    response = step1(signed_in, integration_id, flow="authorization_code")
+    assert response.headers["Location"] == f"/integrations/{integration_id}/list-id"
+    saved = integration(app)
+    assert saved.api_key == KEY and saved.client_secret_hint == SECRET[-4:]
+
+
+def test_a_secret_pasted_as_the_api_key_is_never_shown_and_is_kept(
+    signed_in: FlaskClient, app: Flask
+) -> None:
+    integration_id = start(signed_in)
+    response = step1(
+        signed_in, integration_id, flow="authorization_code", api_key=SECRET
     )
-    assert response.headers["Location"] == f"/integrations/{saved.id}/list-id"
-    assert integration(app).api_key == KEY
+    page = response.get_data(as_text=True)
+    assert SECRET not in page
+    assert "We have saved it as your Client Secret" in page
+    assert integration(app).client_secret_hint == SECRET[-4:]
+    # Device Flow needs no secret: it is refused without being kept or shown.
+    other_id = start(signed_in)
+    page = step1(signed_in, other_id, api_key=SECRET).get_data(as_text=True)
+    assert SECRET not in page and "looks like your Client Secret" in page
+    assert integration(app, other_id).client_secret_encrypted is None
+
+
+def test_key_and_secret_the_wrong_way_round_are_put_right(
+    signed_in: FlaskClient, app: Flask
+) -> None:
+    integration_id = start(signed_in)
+    response = step1(
+        signed_in,
+        integration_id,
+        flow="authorization_code",
+        api_key=SECRET,
+        client_secret=KEY,
+    )
+    page = response.get_data(as_text=True)
+    assert "wrong way round" in page and SECRET not in page
+    assert f'value="{KEY}"' in page
+    assert integration(app).client_secret_hint == SECRET[-4:]
+    response = step1(signed_in, integration_id, flow="authorization_code")
+    assert response.headers["Location"].endswith("/list-id")
+
+
+def test_a_new_api_key_or_device_flow_drops_the_old_secret(
+    signed_in: FlaskClient, app: Flask
+) -> None:
+    integration_id = start(signed_in)
+    step1(signed_in, integration_id, flow="authorization_code", client_secret=SECRET)
+    other_key = "bbbbbbbb-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
+    response = step1(
+        signed_in, integration_id, flow="authorization_code", api_key=other_key
+    )
+    assert "Enter your Client Secret" in response.get_data(as_text=True)
+    assert integration(app).api_key == KEY  # nothing saved until it is all right
+    new_secret = "Ab3_kq9ZpL0mN2bV4cD6eZ"
+    step1(
+        signed_in,
+        integration_id,
+        flow="authorization_code",
+        api_key=other_key,
+        client_secret=new_secret,
+    )
+    saved = integration(app)
+    assert saved.api_key == other_key and saved.client_secret_hint == new_secret[-4:]
+    step1(signed_in, integration_id, flow="device", api_key=other_key)
+    saved = integration(app)
+    assert saved.flow == "device" and saved.client_secret_encrypted is None
+
+
+def test_an_unknown_flow_is_refused(signed_in: FlaskClient, app: Flask) -> None:
+    integration_id = start(signed_in)
+    response = step1(signed_in, integration_id, flow="x" * 100)
+    assert "Choose the OAuth2 flow you picked" in response.get_data(as_text=True)
+    assert integration(app).flow == "device" and integration(app).api_key is None
 
 
 @pytest.mark.parametrize(
@@ -177,7 +273,6 @@ def test_a_good_secret_is_kept_when_the_key_is_wrong(
     [
         ({"api_key": ""}, "Enter your API Key"),
         ({"api_key": SECRET}, "looks like your Client Secret"),
-        ({"api_key": SECRET, "client_secret": KEY}, "wrong way round"),
         (
             {"api_key": "https://wizard.test/callback/constant-contact-auth"},
             "Redirect URI",
@@ -195,9 +290,7 @@ def test_step1_errors_are_plain_and_linked(
     assert page.startswith("<!doctype html>") and "<title>Error: " in page
     assert 'aria-invalid="true"' in page
     assert re.search(r'<a href="#(api_key|client_secret)">', page)
-    assert fields.get("client_secret") in (None, "") or (
-        f'value="{fields["client_secret"]}"' not in page
-    )
+    assert SECRET not in page
 
 
 def test_step2_errors_keep_what_was_pasted(signed_in: FlaskClient, app: Flask) -> None:
@@ -229,19 +322,17 @@ def test_resume_goes_to_the_first_unfinished_step(signed_in: FlaskClient) -> Non
 def test_later_steps_send_you_back_when_earlier_ones_are_missing(
     signed_in: FlaskClient,
 ) -> None:
-    response = step1(
-        signed_in, flow="authorization_code", api_key="x", client_secret=SECRET
-    )
-    integration_id = int(
-        re.search(
-            r"/integrations/(\d+)/api-key", response.get_data(as_text=True)
-        ).group(1)
+    integration_id = start(signed_in)
+    step1(
+        signed_in,
+        integration_id,
+        flow="authorization_code",
+        api_key="x",
+        client_secret=SECRET,
     )
     for step in ("list-id", "check"):
-        location = signed_in.get(f"/integrations/{integration_id}/{step}").headers[
-            "Location"
-        ]
-        assert location == f"/integrations/{integration_id}/api-key"
+        response = signed_in.get(f"/integrations/{integration_id}/{step}")
+        assert response.headers["Location"] == f"/integrations/{integration_id}/api-key"
 
 
 def test_change_from_check_returns_to_check(signed_in: FlaskClient, app: Flask) -> None:
@@ -277,6 +368,8 @@ def test_other_organizations_drafts_are_not_found(
     sign_in(client, "owner@rival.test")
     for method, path in [
         ("get", f"/integrations/{integration_id}/setup"),
+        ("get", f"/integrations/{integration_id}/delete"),
+        ("post", f"/integrations/{integration_id}/delete"),
         ("get", f"/integrations/{integration_id}/api-key"),
         ("post", f"/integrations/{integration_id}/api-key"),
         ("get", f"/integrations/{integration_id}/list-id"),

@@ -7,12 +7,15 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import crypto
 from .config import DEFAULTS
 from .config import INSECURE_SECRET_KEYS
+from .config import MIN_SECRET_KEY_LENGTH
 from .extensions import csrf
 from .extensions import db
+from .extensions import limiter
 from .extensions import login_manager
 from .extensions import migrate
 
@@ -28,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.url_map.converters["id"] = DatabaseId
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("WIZARD")
@@ -39,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     crypto.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite()
@@ -66,6 +71,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+class DatabaseId(IntegerConverter):
+    """A row id in a URL: a positive integer that fits the database's column."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
 def _finish_config(app: Flask) -> None:
     """Derive settings from the contract names and refuse unsafe ones."""
     config = app.config
@@ -78,14 +90,21 @@ def _finish_config(app: Flask) -> None:
             url = "postgresql+psycopg://" + url[len(prefix) :]
     config["SQLALCHEMY_DATABASE_URI"] = url
     config["PUBLIC_BASE_URL"] = str(config["PUBLIC_BASE_URL"]).rstrip("/")
-    config.setdefault("SESSION_COOKIE_NAME", "wizard_session")
+    if config["SESSION_COOKIE_NAME"] == "session":
+        # Flask's default name would clash with other apps on the same host.
+        config["SESSION_COOKIE_NAME"] = "wizard_session"
     if config["PUBLIC_BASE_URL"].startswith("https://"):
-        config.setdefault("SESSION_COOKIE_SECURE", True)
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
     relaxed = app.debug or config.get("TESTING")
-    if not relaxed and str(config.get("SECRET_KEY") or "") in INSECURE_SECRET_KEYS:
+    secret_key = str(config.get("SECRET_KEY") or "")
+    if not relaxed and (
+        secret_key in INSECURE_SECRET_KEYS or len(secret_key) < MIN_SECRET_KEY_LENGTH
+    ):
         raise RuntimeError(
-            "WIZARD_SECRET_KEY is missing or left at its default. Run `make run` once "
-            "(it writes instance/config.py) or set WIZARD_SECRET_KEY."
+            "WIZARD_SECRET_KEY is missing, too short or left at its default. Run "
+            "`make run` once (it writes instance/config.py) or set WIZARD_SECRET_KEY "
+            f"to at least {MIN_SECRET_KEY_LENGTH} random characters."
         )
 
 

@@ -21,10 +21,16 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
     "WTF_CSRF_TIME_LIMIT": None,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters keeps values (even encrypted secrets) out of error logs.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": False,
+    "SIGN_IN_RATE_LIMIT": "10 per minute;50 per hour",
     # How many reverse proxies sit in front of the app (0: none, trust no headers).
     "PROXY_COUNT": 0,
 }
 
 # Values that mean "nobody configured this"; refused outside debug and tests.
 INSECURE_SECRET_KEYS = {"", "dev", "change-me", "secret"}
+MIN_SECRET_KEY_LENGTH = 32

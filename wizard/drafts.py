@@ -1,5 +1,10 @@
 """Steps 1-3 as domain operations on an integration, from draft to created."""
 
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import FLOW_AUTHORIZATION_CODE
+from .models import FLOW_DEVICE
 from .models import STATUS_CREATED
 from .models import STATUS_DRAFT
 from .models import Integration
@@ -15,23 +20,73 @@ STEP_TITLES = {
 STEP_COUNT = 4
 
 
-def new_draft(user: User) -> Integration:
-    """Start a draft integration for the user's organization (not yet added)."""
+def start_draft(user: User, token: str) -> tuple[Integration, bool]:
+    """Return the draft started by this form token, creating it the first time."""
     if user.organization_id is None:
         raise ValueError("only customers of an organization create integrations")
-    return Integration(
-        organization_id=user.organization_id, created_by_id=user.id, status=STATUS_DRAFT
+    existing = db.session.scalar(
+        db.select(Integration).filter_by(
+            creation_token=token, organization_id=user.organization_id
+        )
     )
+    if existing is not None:
+        return existing, False
+    draft = Integration(
+        organization_id=user.organization_id,
+        created_by_id=user.id,
+        status=STATUS_DRAFT,
+        creation_token=token,
+    )
+    db.session.add(draft)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # The same form was sent twice at once; the other request made the row.
+        return start_draft(user, token)
+    return draft, True
+
+
+def unfinished_drafts(organization_id: int) -> list[Integration]:
+    """Return the organization's drafts, newest first."""
+    return list(
+        db.session.scalars(
+            db.select(Integration)
+            .filter_by(organization_id=organization_id, status=STATUS_DRAFT)
+            .order_by(Integration.started_at.desc(), Integration.id.desc())
+        )
+    )
+
+
+def needs_secret(integration: Integration, flow: str, api_key: str) -> bool:
+    """Return whether step 1 must ask for a secret: none is saved for this key."""
+    if flow != FLOW_AUTHORIZATION_CODE:
+        return False
+    same_app = integration.api_key is None or integration.api_key == api_key
+    return not (integration.client_secret_encrypted and same_app)
+
+
+def keep_secret(integration: Integration, client_secret: str) -> None:
+    """Save a Client Secret on its own (encrypted), e.g. beside a wrong API Key."""
+    integration.client_secret = client_secret
 
 
 def save_credentials(
     integration: Integration, *, flow: str, api_key: str, client_secret: str | None
 ) -> None:
-    """Save step 1's answers; an empty secret keeps the one already saved."""
+    """Save step 1's answers; an empty secret keeps the one already saved.
+
+    A secret belongs to one application: a different API Key drops the old secret,
+    and Device Flow needs none, so none is kept for it.
+    """
+    if integration.api_key is not None and integration.api_key != api_key:
+        integration.client_secret = None
+    if flow == FLOW_DEVICE:
+        integration.client_secret = None
+    elif client_secret:
+        integration.client_secret = client_secret
     integration.flow = flow
     integration.api_key = api_key
-    if client_secret:
-        integration.client_secret = client_secret
     integration.api_key_saved_at = utcnow()
 
 
@@ -65,15 +120,27 @@ def current_step(integration: Integration) -> int:
 
 
 def create(integration: Integration) -> bool:
-    """Finish step 3; return False when it was already created (a second click)."""
-    if integration.status != STATUS_DRAFT:
-        return False
+    """Finish step 3; return False when it was already created (a second click).
+
+    The status changes with a conditional UPDATE, so two requests at once cannot
+    both create it.
+    """
     if current_step(integration) != 3:
         raise ValueError("steps 1 and 2 are not finished")
-    integration.status = STATUS_CREATED
-    integration.created_at = utcnow()
-    integration.name = default_name(integration)
-    return True
+    now = utcnow()
+    result = db.session.execute(
+        db.update(Integration)
+        .where(Integration.id == integration.id, Integration.status == STATUS_DRAFT)
+        .values(
+            status=STATUS_CREATED,
+            created_at=now,
+            updated_at=now,
+            name=default_name(integration),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(integration)
+    return result.rowcount == 1
 
 
 def default_name(integration: Integration) -> str:

@@ -7,20 +7,27 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .extensions import db
+
 MESSAGES = {
     400: ("Something went wrong with that request", "Go back and try again."),
     403: ("You cannot open this page", "Sign in with an account that can see it."),
     404: ("Page not found", "Check the address, or go back to Integrations."),
     405: ("Page not found", "Go back to Integrations and start from there."),
     429: ("Too many attempts", "Wait a minute, then try again."),
+    413: ("That was too much to send", "Go back and paste only the value asked for."),
     500: (
         "Sorry, there is a problem with the service",
-        "Your answers have been saved. Try again in a few minutes.",
+        "Try again in a few minutes. If it keeps happening, call support and give "
+        "them your support reference from the bottom of this page.",
     ),
 }
 
 
 def _render(code: int, heading: str, advice: str) -> ResponseReturnValue:
+    if code >= 500:
+        # The failed request may have left the session mid-transaction.
+        db.session.rollback()
     return render_template("error.html", heading=heading, advice=advice), code
 
 

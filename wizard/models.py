@@ -42,6 +42,9 @@ STATUS_DISCONNECTED = "disconnected"
 
 TYPE_CONSTANT_CONTACT = "constant_contact"
 
+# OWASP's scrypt option N=2^15, r=8, p=3: as strong as N=2^17, p=1 in 32 MiB.
+PASSWORD_METHOD = "scrypt:32768:8:3"
+
 
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
@@ -103,12 +106,18 @@ class User(UserMixin, db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the session's user id; bumping it signs out every copy of the cookie.
+    session_version: Mapped[int] = mapped_column(default=0)
 
     organization: Mapped[Organization | None] = relationship(back_populates="users")
 
+    def get_id(self) -> str:
+        """Return the id stored in the session: user id and session version."""
+        return f"{self.id}:{self.session_version}"
+
     def set_password(self, password: str) -> None:
-        """Hash and store a new password (scrypt)."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Hash and store a new password (scrypt at OWASP's 32 MiB setting)."""
+        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
 
     def check_password(self, password: str) -> bool:
         """Return whether the password matches."""
@@ -151,10 +160,15 @@ class Integration(db.Model):
         UTCDateTime, default=utcnow, onupdate=utcnow
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The one-time token of the form that started this draft: a second submit of
+    # the same form finds this row instead of starting another.
+    creation_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     organization: Mapped[Organization] = relationship(back_populates="integrations")
     attempts: Mapped[list["AuthorizationAttempt"]] = relationship(
-        back_populates="integration", order_by="AuthorizationAttempt.id"
+        back_populates="integration",
+        order_by="AuthorizationAttempt.id",
+        cascade="all, delete-orphan",
     )
 
     __table_args__ = (Index("ix_integration_org_status", "organization_id", "status"),)
@@ -178,6 +192,11 @@ class Integration(db.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == STATUS_DRAFT
+
+    @property
+    def holds_tokens(self) -> bool:
+        """Return whether Constant Contact tokens are stored for it."""
+        return bool(self.access_token_encrypted or self.refresh_token_encrypted)
 
 
 class AuthorizationAttempt(db.Model):

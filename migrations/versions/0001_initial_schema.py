@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 23:56:40.440650
+Create Date: 2026-11-27 00:17:13.970473
 
 """
 from alembic import op
@@ -23,8 +23,8 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('reference_code', sa.String(length=8), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('reference_code')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_organization')),
+    sa.UniqueConstraint('reference_code', name=op.f('uq_organization_reference_code'))
     )
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -34,9 +34,10 @@ def upgrade():
     sa.Column('organization_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_sign_in_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('email')
+    sa.Column('session_version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_user_organization_id_organization')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
+    sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_organization_id'), ['organization_id'], unique=False)
@@ -69,9 +70,11 @@ def upgrade():
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], ),
-    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.Column('creation_token', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_integration_created_by_id_user')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_integration_organization_id_organization')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_integration')),
+    sa.UniqueConstraint('creation_token', name=op.f('uq_integration_creation_token'))
     )
     with op.batch_alter_table('integration', schema=None) as batch_op:
         batch_op.create_index('ix_integration_org_status', ['organization_id', 'status'], unique=False)
@@ -85,10 +88,10 @@ def upgrade():
     sa.Column('integration_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=80), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], ),
-    sa.ForeignKeyConstraint(['integration_id'], ['integration.id'], ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_audit_event_actor_id_user')),
+    sa.ForeignKeyConstraint(['integration_id'], ['integration.id'], name=op.f('fk_audit_event_integration_id_integration'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_audit_event_organization_id_organization')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
@@ -115,10 +118,10 @@ def upgrade():
     sa.Column('error_code', sa.String(length=80), nullable=True),
     sa.Column('error_message', sa.Text(), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['integration_id'], ['integration.id'], ),
-    sa.ForeignKeyConstraint(['started_by_id'], ['user.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('state_hash')
+    sa.ForeignKeyConstraint(['integration_id'], ['integration.id'], name=op.f('fk_authorization_attempt_integration_id_integration')),
+    sa.ForeignKeyConstraint(['started_by_id'], ['user.id'], name=op.f('fk_authorization_attempt_started_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_authorization_attempt')),
+    sa.UniqueConstraint('state_hash', name=op.f('uq_authorization_attempt_state_hash'))
     )
     with op.batch_alter_table('authorization_attempt', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_authorization_attempt_integration_id'), ['integration_id'], unique=False)

@@ -3,10 +3,12 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -14,12 +16,16 @@ from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
 from flask_wtf import FlaskForm
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
 from wtforms import EmailField
 from wtforms import PasswordField
 
 from .. import audit
 from ..extensions import db
+from ..extensions import limiter
 from ..extensions import login_manager
+from ..models import PASSWORD_METHOD
 from ..models import User
 from ..models import utcnow
 
@@ -40,10 +46,20 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password")
 
 
+# Compared against when the email is unknown, so both answers take as long.
+_DUMMY_HASH = generate_password_hash("not a real password", method=PASSWORD_METHOD)
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Load the signed-in user from the session."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """Load the signed-in user, if their session version is still current."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 12:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -63,7 +79,21 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))
 
 
+def authenticate(email: str, password: str) -> User | None:
+    """Return the user if the password matches, taking as long either way."""
+    user = find_user(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def _sign_in_limit() -> str:
+    return current_app.config["SIGN_IN_RATE_LIMIT"]
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_in() -> ResponseReturnValue:
     """Show the sign-in form and sign the person in."""
     if current_user.is_authenticated:
@@ -71,8 +101,10 @@ def sign_in() -> ResponseReturnValue:
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        user = find_user(form.email.data or "")
-        if user and user.check_password(form.password.data or ""):
+        user = authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            # A fresh session on sign-in: nothing planted before it survives.
+            session.clear()
             login_user(user)
             user.last_sign_in_at = utcnow()
             audit.record("user.signed_in", actor=user)
@@ -87,7 +119,10 @@ def sign_in() -> ResponseReturnValue:
 @bp.route("/sign-out", methods=["POST"])
 @login_required
 def sign_out() -> ResponseReturnValue:
-    """Sign the person out."""
+    """Sign the person out, everywhere their session cookie was copied to."""
+    current_user.session_version += 1
+    db.session.commit()
     logout_user()
+    session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.sign_in"))

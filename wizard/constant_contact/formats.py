@@ -17,14 +17,18 @@ _UUID_EXACT = re.compile(rf"{UUID_PATTERN}")
 # Secrets seen in the wild are 22 URL-safe base64 characters; stay lenient.
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_\-.~+/=]{16,128}")
 # Quotes, brackets and punctuation that copying from emails and chats adds.
-_WRAPPERS = "\"'`‘’‚‛“”„‟«»‹›<>()[]{}.,;:"
+_QUOTES = "\"'`‘’‚‛“”„‟«»‹›<>()[]{}"
+_WRAPPERS = _QUOTES + ".,;:"
 REDIRECT_PATH = "/callback/constant-contact-auth"
 
 EXAMPLE_UUID = "1a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
 
 
-def clean(value: str | None) -> str:
-    """Remove invisible characters and surrounding spaces, quotes and punctuation."""
+def clean(value: str | None, *, punctuation: bool = True) -> str:
+    """Remove invisible characters and surrounding spaces, quotes and punctuation.
+
+    Secrets pass punctuation=False: their own characters may include "." and "~".
+    """
     if not value:
         return ""
     text = "".join(
@@ -32,11 +36,12 @@ def clean(value: str | None) -> str:
         for ch in unicodedata.normalize("NFKC", value)
         if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\t\n"
     )
+    wrappers = _WRAPPERS if punctuation else _QUOTES
     text = text.strip()
     previous = None
     while previous != text:
         previous = text
-        text = text.strip(_WRAPPERS).strip()
+        text = text.strip(wrappers).strip()
     return text
 
 
@@ -71,10 +76,6 @@ def looks_like_secret(value: str) -> bool:
     return _SECRET_SHAPE.fullmatch(value) is not None
 
 
-def _looks_like_address(value: str) -> bool:
-    return "://" in value or value.startswith("www.") or "/" in value
-
-
 @dataclass(frozen=True)
 class Checked:
     """The outcome of checking one field: a clean value or a message."""
@@ -97,7 +98,7 @@ def check_api_key(raw: str | None) -> Checked:
             error="That is the Redirect URI. Paste it into your app in Constant "
             "Contact, then copy the value labelled API Key into this box"
         )
-    if _looks_like_address(value):
+    if _is_address(value):
         return Checked(
             error="That looks like a web address. Copy the value labelled API Key "
             "on your app's page in Constant Contact"
@@ -122,7 +123,7 @@ def check_api_key(raw: str | None) -> Checked:
 
 def check_client_secret(raw: str | None, *, api_key: str = "") -> Checked:
     """Check a Client Secret: one word, usually 22 characters, never a UUID."""
-    value = clean(raw)
+    value = clean(raw, punctuation=False)
     if not value:
         return Checked(
             error="Enter your Client Secret. If you can no longer see it, click "
@@ -147,25 +148,51 @@ def check_client_secret(raw: str | None, *, api_key: str = "") -> Checked:
     return Checked(value)
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """Step 1 checked: each field's outcome, and what may go back in the API Key box."""
+
+    api_key: Checked
+    secret: Checked
+    api_key_echo: str
+
+    @property
+    def ok(self) -> bool:
+        return self.api_key.ok and self.secret.ok
+
+
 def check_credentials(
     raw_api_key: str | None, raw_secret: str | None, *, secret_needed: bool
-) -> tuple[Checked, Checked]:
-    """Check the API Key and Client Secret together, spotting a swap."""
-    api_key = check_api_key(raw_api_key)
-    cleaned_secret = clean(raw_secret)
-    if (
-        not api_key.ok
-        and is_uuid(cleaned_secret)
-        and looks_like_secret(clean(raw_api_key))
-    ):
-        swapped = (
-            "The API Key and Client Secret are the wrong way round. Put the value "
-            "with dashes in API Key and the other one in Client Secret"
+) -> Credentials:
+    """Check the API Key and Client Secret together; never echo a secret.
+
+    A secret pasted into the API Key box is kept as the secret when the flow uses
+    one (Constant Contact shows a secret only once), and the key and secret
+    pasted the wrong way round are put back the right way.
+    """
+    cleaned_key = clean(raw_api_key)
+    cleaned_secret = clean(raw_secret, punctuation=False)
+    key_is_secret = looks_like_secret(clean(raw_api_key, punctuation=False))
+    secret_from_key = Checked(clean(raw_api_key, punctuation=False))
+    if key_is_secret and is_uuid(cleaned_secret):
+        swapped = Checked(
+            error="The API Key and Client Secret were the wrong way round. We have "
+            "put them in the right boxes: check the API Key and click Continue"
         )
-        return Checked(error=swapped), Checked(error=swapped)
-    if not secret_needed and not cleaned_secret:
-        return api_key, Checked("")
-    return api_key, check_client_secret(raw_secret, api_key=api_key.value)
+        return Credentials(swapped, secret_from_key, normalize_uuid(cleaned_secret))
+    if key_is_secret and secret_needed and not cleaned_secret:
+        moved = Checked(
+            error="That looks like your Client Secret, not your API Key. We have "
+            "saved it as your Client Secret. Now copy the value labelled API Key"
+        )
+        return Credentials(moved, secret_from_key, "")
+    api_key = check_api_key(raw_api_key)
+    echo = "" if key_is_secret else cleaned_key
+    if not cleaned_secret and not secret_needed:
+        return Credentials(api_key, Checked(""), echo)
+    return Credentials(
+        api_key, check_client_secret(raw_secret, api_key=api_key.value), echo
+    )
 
 
 def extract_list_id(raw: str | None, *, api_key: str = "") -> Checked:
@@ -191,7 +218,7 @@ def extract_list_id(raw: str | None, *, api_key: str = "") -> Checked:
 
 def _uuids_in(value: str) -> list[str]:
     """Return UUIDs in the order they matter: the path and fragment, else the query."""
-    if "://" not in value and not value.startswith("www."):
+    if not _is_address(value):
         return _UUID_ANYWHERE.findall(value)
     parts = urlsplit(value if "://" in value else f"https://{value}")
     primary = _UUID_ANYWHERE.findall(parts.path) + _UUID_ANYWHERE.findall(
@@ -200,7 +227,10 @@ def _uuids_in(value: str) -> list[str]:
     return primary or _UUID_ANYWHERE.findall(parts.query)
 
 
+def _is_address(value: str) -> bool:
+    return "://" in value or "/" in value or value.startswith("www.")
+
+
 def came_from_address(raw: str | None) -> bool:
     """Return whether the pasted List ID was a web address rather than a bare ID."""
-    value = clean(raw)
-    return "://" in value or value.startswith("www.")
+    return _is_address(clean(raw))

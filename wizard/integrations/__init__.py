@@ -2,14 +2,20 @@
 
 from flask import Blueprint
 from flask import abort
+from flask import flash
+from flask import redirect
 from flask import render_template
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_login import login_required
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
+from .. import audit
 from .. import drafts
 from ..access import customer_required
+from ..access import organization_integration_or_404
 from ..extensions import db
 from ..models import Integration
 from ..models import Organization
@@ -48,6 +54,37 @@ def index() -> ResponseReturnValue:
         .order_by(Integration.started_at.desc(), Integration.id.desc())
     ).all()
     return render_template("integrations/index.html", integrations=integrations)
+
+
+class DeleteForm(FlaskForm):
+    """The button that confirms deleting an integration."""
+
+
+@bp.route("/integrations/<id:integration_id>/delete", methods=["GET", "POST"])
+@customer_required
+def delete(integration_id: int) -> ResponseReturnValue:
+    """Confirm, then delete an integration that holds no Constant Contact tokens."""
+    integration = organization_integration_or_404(integration_id)
+    form = DeleteForm()
+    if integration.holds_tokens:
+        # Tokens must be revoked at Constant Contact first (Disconnect).
+        return render_template("integrations/delete.html", integration=integration)
+    if form.validate_on_submit():
+        audit.record(
+            "integration.deleted",
+            actor=current_user,
+            integration=integration,
+            deleted_integration_id=integration.id,
+            name=integration.name,
+            status=integration.status,
+        )
+        db.session.delete(integration)
+        db.session.commit()
+        flash(f"{integration.name} was deleted.", "info")
+        return redirect(url_for("integrations.index"))
+    return render_template(
+        "integrations/delete.html", integration=integration, form=form
+    )
 
 
 @bp.route("/support")

@@ -1,6 +1,7 @@
 """Forms for steps 1-3; checking the values is formats.py's job."""
 
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import StringField
 from wtforms.fields import SelectChoice
@@ -21,7 +22,6 @@ class CredentialsForm(FlaskForm):
         "Which OAuth2 flow did you choose for your app?",
         choices=FLOW_CHOICES,
         default=FLOW_DEVICE,
-        validate_choice=False,
     )
     api_key = StringField("API Key")
     client_secret = StringField("Client Secret")
@@ -35,3 +35,9 @@ class ListIdForm(FlaskForm):
 
 class CreateForm(FlaskForm):
     """Step 3: the button that creates the integration."""
+
+
+class StartForm(FlaskForm):
+    """The Start now button; its one-time token makes a second click harmless."""
+
+    token = HiddenField()

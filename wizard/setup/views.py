@@ -1,5 +1,7 @@
 """Steps 1-3: read the form, check it, save to the draft, go to the next step."""
 
+import secrets
+
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -15,13 +17,16 @@ from ..access import customer_required
 from ..access import organization_integration_or_404
 from ..constant_contact import formats
 from ..extensions import db
+from ..models import FLOW_AUTHORIZATION_CODE
 from ..models import Integration
 from . import bp
 from .forms import CreateForm
 from .forms import CredentialsForm
 from .forms import ListIdForm
+from .forms import StartForm
 
 STEP_ENDPOINTS = {1: "setup.credentials", 2: "setup.list_id", 3: "setup.check"}
+FLOW_ERROR = "Choose the OAuth2 flow you picked for your app in Constant Contact"
 
 
 def redirect_uri() -> str:
@@ -42,14 +47,23 @@ def _draft_or_redirect(integration_id: int) -> Integration | ResponseReturnValue
     return integration
 
 
-@bp.route("/new")
+@bp.route("/new", methods=["GET", "POST"])
 @customer_required
 def start() -> ResponseReturnValue:
-    """Show what you need and the four steps before starting."""
-    return render_template("setup/start.html")
+    """Show what you need and the four steps; Start now begins a draft."""
+    form = StartForm()
+    if form.validate_on_submit() and form.token.data:
+        integration, created = drafts.start_draft(current_user, form.token.data[:64])
+        if created:
+            audit.record("setup.started", actor=current_user, integration=integration)
+        db.session.commit()
+        return redirect(url_for("setup.credentials", integration_id=integration.id))
+    form.token.data = secrets.token_urlsafe(24)
+    unfinished = drafts.unfinished_drafts(current_user.organization_id)
+    return render_template("setup/start.html", form=form, unfinished=unfinished)
 
 
-@bp.route("/<int:integration_id>/setup")
+@bp.route("/<id:integration_id>/setup")
 @customer_required
 def resume(integration_id: int) -> ResponseReturnValue:
     """Take the person to the first step they have not finished."""
@@ -60,61 +74,65 @@ def resume(integration_id: int) -> ResponseReturnValue:
     return redirect(url_for(STEP_ENDPOINTS[step], integration_id=found.id))
 
 
-@bp.route("/new/api-key", methods=["GET", "POST"], endpoint="credentials_new")
-@bp.route("/<int:integration_id>/api-key", methods=["GET", "POST"])
+@bp.route("/<id:integration_id>/api-key", methods=["GET", "POST"])
 @customer_required
-def credentials(integration_id: int | None = None) -> ResponseReturnValue:
+def credentials(integration_id: int) -> ResponseReturnValue:
     """Step 1: the app's OAuth2 flow, API Key and Client Secret."""
-    integration = None
-    if integration_id is not None:
-        found = _draft_or_redirect(integration_id)
-        if not isinstance(found, Integration):
-            return found
-        integration = found
-    saved = {}
-    if integration is not None and request.method == "GET":
+    found = _draft_or_redirect(integration_id)
+    if not isinstance(found, Integration):
+        return found
+    integration = found
+    saved = None
+    if request.method == "GET":
         saved = {"flow": integration.flow, "api_key": integration.api_key}
-    form = CredentialsForm(data=saved or None)
+    form = CredentialsForm(data=saved)
     errors: dict[str, str] = {}
-    if form.validate_on_submit():
-        has_secret = integration is not None and integration.client_secret_encrypted
-        needs_secret = form.flow.data == "authorization_code" and not has_secret
-        api_key, secret = formats.check_credentials(
-            form.api_key.data, form.client_secret.data, secret_needed=needs_secret
-        )
-        errors = {
-            name: checked.error
-            for name, checked in (("api_key", api_key), ("client_secret", secret))
-            if checked.error
-        }
-        if secret.ok and secret.value and api_key.ok is False:
-            # Keep a good secret (encrypted) so nobody has to generate a new one.
-            integration = integration or drafts.new_draft(current_user)
-            integration.client_secret = secret.value
-            db.session.add(integration)
-            db.session.commit()
-        if not errors:
-            integration = integration or drafts.new_draft(current_user)
-            drafts.save_credentials(
+    if request.method == "POST":
+        if not form.validate():
+            errors["flow"] = FLOW_ERROR
+        else:
+            needs_secret = drafts.needs_secret(
                 integration,
-                flow=form.flow.data,
-                api_key=api_key.value,
-                client_secret=secret.value or None,
+                form.flow.data,
+                formats.check_api_key(form.api_key.data).value,
             )
-            db.session.add(integration)
-            db.session.flush()
-            audit.record(
-                "setup.api_key_saved",
-                actor=current_user,
-                integration=integration,
-                flow=integration.flow,
-                api_key_ending=api_key.value[-4:],
-                secret_saved=bool(integration.client_secret_encrypted),
+            checked = formats.check_credentials(
+                form.api_key.data, form.client_secret.data, secret_needed=needs_secret
             )
-            db.session.commit()
-            if _back_to_check():
-                return redirect(url_for("setup.check", integration_id=integration.id))
-            return redirect(url_for("setup.list_id", integration_id=integration.id))
+            form.api_key.data = checked.api_key_echo
+            if checked.ok:
+                drafts.save_credentials(
+                    integration,
+                    flow=form.flow.data,
+                    api_key=checked.api_key.value,
+                    client_secret=checked.secret.value or None,
+                )
+                audit.record(
+                    "setup.api_key_saved",
+                    actor=current_user,
+                    integration=integration,
+                    flow=integration.flow,
+                    api_key_ending=integration.api_key[-4:],
+                    secret_saved=bool(integration.client_secret_encrypted),
+                )
+                db.session.commit()
+                endpoint = "setup.check" if _back_to_check() else "setup.list_id"
+                return redirect(url_for(endpoint, integration_id=integration.id))
+            for name, outcome in (
+                ("api_key", checked.api_key),
+                ("client_secret", checked.secret),
+            ):
+                if outcome.error:
+                    errors.setdefault(name, outcome.error)
+            if form.flow.data == FLOW_AUTHORIZATION_CODE and checked.secret.value:
+                # Keep a good secret so nobody has to generate a new one.
+                drafts.keep_secret(integration, checked.secret.value)
+                audit.record(
+                    "setup.client_secret_saved",
+                    actor=current_user,
+                    integration=integration,
+                )
+                db.session.commit()
     form.client_secret.data = ""
     return render_template(
         "setup/credentials.html",
@@ -125,7 +143,7 @@ def credentials(integration_id: int | None = None) -> ResponseReturnValue:
     )
 
 
-@bp.route("/<int:integration_id>/list-id", methods=["GET", "POST"])
+@bp.route("/<id:integration_id>/list-id", methods=["GET", "POST"])
 @customer_required
 def list_id(integration_id: int) -> ResponseReturnValue:
     """Step 2: the List ID, or the address of the list to take it from."""
@@ -162,7 +180,7 @@ def list_id(integration_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/<int:integration_id>/check", methods=["GET", "POST"])
+@bp.route("/<id:integration_id>/check", methods=["GET", "POST"])
 @customer_required
 def check(integration_id: int) -> ResponseReturnValue:
     """Step 3: check the answers, then create the integration."""
@@ -175,20 +193,20 @@ def check(integration_id: int) -> ResponseReturnValue:
     if step < 3:
         return redirect(url_for(STEP_ENDPOINTS[step], integration_id=integration.id))
     if form.validate_on_submit():
-        drafts.create(integration)
-        audit.record(
-            "integration.created",
-            actor=current_user,
-            integration=integration,
-            list_id=integration.list_id,
-            flow=integration.flow,
-        )
+        if drafts.create(integration):
+            audit.record(
+                "integration.created",
+                actor=current_user,
+                integration=integration,
+                list_id=integration.list_id,
+                flow=integration.flow,
+            )
         db.session.commit()
         return redirect(url_for("setup.created", integration_id=integration.id))
     return render_template("setup/check.html", form=form, integration=integration)
 
 
-@bp.route("/<int:integration_id>/created")
+@bp.route("/<id:integration_id>/created")
 @customer_required
 def created(integration_id: int) -> ResponseReturnValue:
     """Confirm the integration exists and say that authorizing comes next."""
