@@ -354,9 +354,11 @@ def test_create_twice_creates_once(signed_in: FlaskClient, app: Flask) -> None:
     second = signed_in.post(f"/integrations/{integration_id}/check")
     assert first.headers["Location"] == second.headers["Location"]
     assert audit_actions(app).count("integration.created") == 1
-    # Once created, the step pages no longer edit it.
-    response = signed_in.get(f"/integrations/{integration_id}/api-key")
-    assert response.headers["Location"] == "/integrations"
+    # Until it is connected, step 1 can still correct it; then step 4 comes next.
+    assert signed_in.get(f"/integrations/{integration_id}/api-key").status_code == 200
+    response = step1(signed_in, integration_id)
+    assert response.headers["Location"] == f"/integrations/{integration_id}/authorize"
+    assert integration(app).status == "created"
 
 
 def test_other_organizations_drafts_are_not_found(

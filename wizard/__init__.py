@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         _tune_sqlite()
 
     from . import auth
+    from . import authorize
     from . import cli
     from . import errors
     from . import integrations
@@ -56,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import setup
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(authorize.bp)
     app.register_blueprint(integrations.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(pages.bp)

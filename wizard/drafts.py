@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from .extensions import db
 from .models import FLOW_AUTHORIZATION_CODE
 from .models import FLOW_DEVICE
+from .models import STATUS_AUTHORIZING
 from .models import STATUS_CREATED
 from .models import STATUS_DRAFT
 from .models import Integration
@@ -106,6 +107,15 @@ def secret_required(integration: Integration) -> bool:
         integration.flow == "authorization_code"
         and integration.client_secret_encrypted is None
     )
+
+
+def editable(integration: Integration) -> bool:
+    """Return whether steps 1-2 may still change it: not connected, holds no tokens."""
+    return integration.status in (
+        STATUS_DRAFT,
+        STATUS_CREATED,
+        STATUS_AUTHORIZING,
+    ) and (not integration.holds_tokens)
 
 
 def current_step(integration: Integration) -> int:

@@ -37,6 +37,10 @@ STATUS_DRAFT = "draft"
 STATUS_CREATED = "created"
 STATUS_AUTHORIZING = "authorizing"
 STATUS_ACTIVE = "active"
+# Authorized, but the list could not be found in the connected account.
+STATUS_LIST_NOT_FOUND = "list_not_found"
+# Authorized, but Constant Contact could not be asked about the list yet.
+STATUS_UNVERIFIED = "unverified"
 STATUS_NEEDS_REAUTHORIZATION = "needs_reauthorization"
 STATUS_DISCONNECTED = "disconnected"
 
@@ -199,6 +203,12 @@ class Integration(db.Model):
         return bool(self.access_token_encrypted or self.refresh_token_encrypted)
 
 
+OUTCOME_APPROVED = "approved"
+OUTCOME_FAILED = "failed"
+OUTCOME_EXPIRED = "expired"
+OUTCOME_REPLACED = "replaced"
+
+
 class AuthorizationAttempt(db.Model):
     """One press of Authorize: the 5-minute window and what came of it."""
 
@@ -225,6 +235,14 @@ class AuthorizationAttempt(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     integration: Mapped[Integration] = relationship(back_populates="attempts")
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome is None
+
+    def seconds_left(self, now: datetime) -> int:
+        """Return the whole seconds left in the window (0 once it has passed)."""
+        return max(0, int((self.expires_at - now).total_seconds()))
 
 
 class AuditEvent(db.Model):

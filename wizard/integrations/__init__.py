@@ -2,9 +2,11 @@
 
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -13,12 +15,16 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from .. import authorization
 from .. import drafts
 from ..access import customer_required
 from ..access import organization_integration_or_404
+from ..constant_contact import formats
+from ..constant_contact.oauth import Provider
 from ..extensions import db
 from ..models import Integration
 from ..models import Organization
+from ..setup.forms import ListIdForm
 
 bp = Blueprint("integrations", __name__)
 
@@ -27,6 +33,8 @@ STATUS_WORDS = {
     "created": "Waiting for authorization",
     "authorizing": "Authorizing",
     "active": "Active",
+    "list_not_found": "List not found",
+    "unverified": "Authorized, not yet checked",
     "needs_reauthorization": "Needs re-authorization",
     "disconnected": "Disconnected",
 }
@@ -54,6 +62,40 @@ def index() -> ResponseReturnValue:
         .order_by(Integration.started_at.desc(), Integration.id.desc())
     ).all()
     return render_template("integrations/index.html", integrations=integrations)
+
+
+@bp.route("/integrations/<id:integration_id>/list", methods=["GET", "POST"])
+@customer_required
+def change_list(integration_id: int) -> ResponseReturnValue:
+    """Change the List ID, checked against the connected account before it is saved."""
+    integration = organization_integration_or_404(integration_id)
+    if not integration.holds_tokens:
+        # Not connected yet: step 2 is still the place to change it.
+        return redirect(url_for("setup.list_id", integration_id=integration.id))
+    form = ListIdForm(data={"list_id": ""} if request.method == "GET" else None)
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        checked = formats.extract_list_id(
+            form.list_id.data, api_key=integration.api_key or ""
+        )
+        error = checked.error
+        if checked.ok:
+            error = authorization.change_list(
+                integration,
+                checked.value,
+                formats.came_from_address(form.list_id.data),
+                Provider.from_config(current_app.config),
+            )
+        if error is None:
+            db.session.commit()
+            return redirect(url_for("authorize.active", integration_id=integration.id))
+        errors["list_id"] = error
+    return render_template(
+        "integrations/change_list.html",
+        integration=integration,
+        form=form,
+        errors=errors,
+    )
 
 
 class DeleteForm(FlaskForm):

@@ -39,12 +39,24 @@ def _back_to_check() -> bool:
 
 
 def _draft_or_redirect(integration_id: int) -> Integration | ResponseReturnValue:
-    """Return the draft, or a redirect when it was already created."""
+    """Return the integration if steps 1-2 may change it, else a redirect."""
     integration = organization_integration_or_404(integration_id)
-    if not integration.is_draft:
-        flash("This integration has already been created.", "info")
+    if not drafts.editable(integration):
+        flash(
+            "This integration is connected: its details are kept as they are.", "info"
+        )
         return redirect(url_for("integrations.index"))
     return integration
+
+
+def _next_after_save(integration: Integration, endpoint: str) -> ResponseReturnValue:
+    """Go on with setup, or back to step 4 for an integration already created."""
+    if _back_to_check():
+        endpoint = "setup.check"
+    if not integration.is_draft:
+        flash("Saved. Now authorize again with the corrected details.", "success")
+        endpoint = "authorize.before"
+    return redirect(url_for(endpoint, integration_id=integration.id))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -70,6 +82,8 @@ def resume(integration_id: int) -> ResponseReturnValue:
     found = _draft_or_redirect(integration_id)
     if not isinstance(found, Integration):
         return found
+    if not found.is_draft:
+        return redirect(url_for("authorize.before", integration_id=found.id))
     step = drafts.current_step(found)
     return redirect(url_for(STEP_ENDPOINTS[step], integration_id=found.id))
 
@@ -116,8 +130,7 @@ def credentials(integration_id: int) -> ResponseReturnValue:
                     secret_saved=bool(integration.client_secret_encrypted),
                 )
                 db.session.commit()
-                endpoint = "setup.check" if _back_to_check() else "setup.list_id"
-                return redirect(url_for(endpoint, integration_id=integration.id))
+                return _next_after_save(integration, "setup.list_id")
             for name, outcome in (
                 ("api_key", checked.api_key),
                 ("client_secret", checked.secret),
@@ -173,7 +186,7 @@ def list_id(integration_id: int) -> ResponseReturnValue:
                 from_address=integration.list_id_from_url,
             )
             db.session.commit()
-            return redirect(url_for("setup.check", integration_id=integration.id))
+            return _next_after_save(integration, "setup.check")
         errors["list_id"] = checked.error or ""
     return render_template(
         "setup/list_id.html", form=form, errors=errors, integration=integration

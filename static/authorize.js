@@ -1,0 +1,73 @@
+// Step 4: a countdown that stays right when the tab sleeps, minute announcements for
+// screen readers, and status checks that notice by themselves when access was allowed.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-attempt]");
+  if (!root) { return; }
+  var statusUrl = root.getAttribute("data-status-url");
+  // The deadline comes from the server's seconds left, not the computer's clock.
+  var deadline = Date.now() + Number(root.getAttribute("data-seconds-left")) * 1000;
+  var countdown = root.querySelector("[data-countdown]");
+  var announce = root.querySelector("[data-announce]");
+  var warning = root.querySelector("[data-warning]");
+  var note = root.querySelector("[data-note]");
+  var lastMinute = null;
+  var finished = false;
+
+  function secondsLeft() {
+    return Math.max(0, Math.round((deadline - Date.now()) / 1000));
+  }
+
+  function say(text) {
+    if (announce) { announce.textContent = text; }
+  }
+
+  function tick() {
+    var left = secondsLeft();
+    var minutes = Math.floor(left / 60);
+    var seconds = left % 60;
+    countdown.textContent = minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
+    if (left > 0 && seconds === 0 && minutes !== lastMinute) {
+      lastMinute = minutes;
+      say(minutes === 1 ? "1 minute left." : minutes + " minutes left.");
+    }
+    if (left <= 60 && warning && warning.hidden) {
+      warning.hidden = false;
+      say("Less than a minute left.");
+    }
+    if (left === 0 && !finished) {
+      finished = true;
+      // The server decides what expiry means; show its page.
+      setTimeout(function () { window.location.reload(); }, 1500);
+    }
+  }
+
+  function check() {
+    if (finished) { return; }
+    fetch(statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (status) {
+        if (!status) { return; }
+        if (status.state === "done" || status.state === "ended") {
+          finished = true;
+          window.location.assign(status.next);
+          return;
+        }
+        if (typeof status.seconds_left === "number") {
+          deadline = Date.now() + status.seconds_left * 1000;
+        }
+        if (note) {
+          note.textContent = status.note || "";
+          note.hidden = !status.note;
+        }
+      })
+      .catch(function () { /* a missed check is retried on the next one */ });
+  }
+
+  tick();
+  setInterval(tick, 1000);
+  setInterval(check, 2000);
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) { tick(); check(); }
+  });
+})();

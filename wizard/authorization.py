@@ -1,0 +1,374 @@
+"""Step 4: start an authorization, poll it without flooding Constant Contact, save
+the tokens, and prove the connection works before calling it active.
+
+Every worker on every host may serve any of these calls: coordination happens in the
+database (conditional UPDATEs), never in process memory.
+"""
+
+import hashlib
+from datetime import datetime
+from datetime import timedelta
+
+from . import audit
+from . import crypto
+from .constant_contact import api
+from .constant_contact import oauth
+from .constant_contact.http import ProviderError
+from .extensions import db
+from .models import FLOW_DEVICE
+from .models import OUTCOME_APPROVED
+from .models import OUTCOME_EXPIRED
+from .models import OUTCOME_FAILED
+from .models import OUTCOME_REPLACED
+from .models import STATUS_ACTIVE
+from .models import STATUS_AUTHORIZING
+from .models import STATUS_LIST_NOT_FOUND
+from .models import STATUS_NEEDS_REAUTHORIZATION
+from .models import STATUS_UNVERIFIED
+from .models import AuthorizationAttempt
+from .models import Integration
+from .models import User
+from .models import utcnow
+from .problems import problem_for
+
+SLOW_DOWN_SECONDS = 5
+
+
+def state_hash(state: str) -> str:
+    """Return the stored form of an OAuth state (the state itself is never stored)."""
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def open_attempt(integration: Integration) -> AuthorizationAttempt | None:
+    """Return the integration's newest attempt if it is still open."""
+    latest = latest_attempt(integration)
+    return latest if latest is not None and latest.is_open else None
+
+
+def latest_attempt(integration: Integration) -> AuthorizationAttempt | None:
+    """Return the integration's newest attempt."""
+    return db.session.scalar(
+        db.select(AuthorizationAttempt)
+        .filter_by(integration_id=integration.id)
+        .order_by(AuthorizationAttempt.id.desc())
+        .limit(1)
+    )
+
+
+def _finish(
+    attempt: AuthorizationAttempt, outcome: str, code: str | None, now: datetime
+) -> bool:
+    """Close an open attempt once; return False if something else closed it first."""
+    message = problem_for(code, attempt.flow).text if code else None
+    result = db.session.execute(
+        db.update(AuthorizationAttempt)
+        .where(
+            AuthorizationAttempt.id == attempt.id,
+            AuthorizationAttempt.outcome.is_(None),
+        )
+        .values(
+            outcome=outcome,
+            error_code=code,
+            error_message=message,
+            finished_at=now,
+            state_hash=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(attempt)
+    if result.rowcount != 1:
+        return False
+    audit.record(
+        f"authorization.{outcome}",
+        integration=attempt.integration,
+        attempt_id=attempt.id,
+        flow=attempt.flow,
+        error=code,
+    )
+    return True
+
+
+def start(
+    integration: Integration,
+    user: User,
+    provider: oauth.Provider,
+    window_seconds: int,
+) -> AuthorizationAttempt:
+    """Start step 4 for the integration's flow; ProviderError if that fails at once.
+
+    Any attempt still open for the integration is closed as replaced, so two tabs
+    never poll two codes for one integration.
+    """
+    now = utcnow()
+    attempt = AuthorizationAttempt(
+        integration=integration,
+        flow=integration.flow,
+        started_at=now,
+        expires_at=now + timedelta(seconds=window_seconds),
+        started_by_id=user.id,
+    )
+    if integration.flow == FLOW_DEVICE:
+        grant = oauth.request_device_authorization(provider, integration.api_key or "")
+        window = min(grant.expires_in or window_seconds, window_seconds)
+        attempt.expires_at = now + timedelta(seconds=window)
+        attempt.device_code_encrypted = crypto.encrypt(grant.device_code)
+        attempt.user_code = grant.user_code
+        attempt.verification_uri = grant.verification_uri
+        attempt.verification_uri_complete = grant.verification_uri_complete
+        attempt.interval = grant.interval
+        attempt.next_poll_at = now + timedelta(seconds=grant.interval)
+    previous = open_attempt(integration)
+    if previous is not None:
+        _finish(previous, OUTCOME_REPLACED, "replaced", now)
+    db.session.add(attempt)
+    if integration.status != STATUS_ACTIVE:
+        integration.status = STATUS_AUTHORIZING
+    db.session.flush()
+    audit.record(
+        "authorization.started",
+        actor=user,
+        integration=integration,
+        attempt_id=attempt.id,
+        flow=attempt.flow,
+        seconds=attempt.seconds_left(now),
+    )
+    return attempt
+
+
+def begin_redirect(
+    attempt: AuthorizationAttempt, provider: oauth.Provider, redirect_uri: str
+) -> str:
+    """Give an authorization-code attempt a fresh state and verifier; return the URL.
+
+    Opening Constant Contact again makes the earlier state useless (single use).
+    """
+    state, verifier = oauth.new_pkce_pair()
+    attempt.state_hash = state_hash(state)
+    attempt.code_verifier_encrypted = crypto.encrypt(verifier)
+    return oauth.authorization_url(
+        provider, attempt.integration.api_key or "", redirect_uri, state, verifier
+    )
+
+
+def expire_if_due(attempt: AuthorizationAttempt, now: datetime) -> None:
+    """Close the attempt as expired once its window has passed."""
+    if attempt.is_open and now >= attempt.expires_at:
+        _finish(attempt, OUTCOME_EXPIRED, "expired", now)
+        db.session.commit()
+
+
+def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> None:
+    """Ask Constant Contact about a device attempt, at most once per interval.
+
+    Whoever wins the conditional UPDATE of next_poll_at asks; everyone else just
+    reads the row. The claim is committed before the slow network call.
+    """
+    now = utcnow()
+    expire_if_due(attempt, now)
+    if not attempt.is_open or attempt.flow != FLOW_DEVICE:
+        return
+    interval = attempt.interval or oauth.DEFAULT_INTERVAL
+    claim = db.session.execute(
+        db.update(AuthorizationAttempt)
+        .where(
+            AuthorizationAttempt.id == attempt.id,
+            AuthorizationAttempt.outcome.is_(None),
+            AuthorizationAttempt.next_poll_at <= now,
+        )
+        .values(
+            next_poll_at=now + timedelta(seconds=interval),
+            poll_count=AuthorizationAttempt.poll_count + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if claim.rowcount != 1:
+        db.session.refresh(attempt)
+        return
+    integration = attempt.integration
+    try:
+        tokens = oauth.poll_device_token(
+            provider,
+            integration.api_key or "",
+            crypto.decrypt(attempt.device_code_encrypted or ""),
+        )
+    except ProviderError as error:
+        _after_poll_error(attempt, error, now)
+        return
+    finish_with_tokens(attempt, tokens, provider)
+
+
+def _after_poll_error(
+    attempt: AuthorizationAttempt, error: ProviderError, now: datetime
+) -> None:
+    db.session.refresh(attempt)
+    if error.code == "authorization_pending":
+        attempt.error_code = None
+    elif error.code == "slow_down":
+        # RFC 8628: add 5 seconds to the interval, for this and every later poll.
+        attempt.interval = (
+            attempt.interval or oauth.DEFAULT_INTERVAL
+        ) + SLOW_DOWN_SECONDS
+        attempt.next_poll_at = now + timedelta(seconds=attempt.interval)
+        attempt.error_code = None
+    elif error.transient:
+        attempt.error_code = error.code
+    else:
+        _finish(attempt, OUTCOME_FAILED, error.code, now)
+    db.session.commit()
+
+
+def fail(attempt: AuthorizationAttempt, code: str, now: datetime) -> None:
+    """Close an attempt with the error Constant Contact sent back."""
+    _finish(attempt, OUTCOME_FAILED, code, now)
+
+
+def exchange(
+    attempt: AuthorizationAttempt,
+    code: str,
+    provider: oauth.Provider,
+    redirect_uri: str,
+) -> None:
+    """Finish an authorization-code attempt with the code from the callback."""
+    integration = attempt.integration
+    verifier = crypto.decrypt(attempt.code_verifier_encrypted or "")
+    attempt.state_hash = None  # single use, whatever happens next
+    db.session.commit()
+    try:
+        tokens = oauth.exchange_code(
+            provider,
+            integration.api_key or "",
+            integration.client_secret or "",
+            code,
+            redirect_uri,
+            verifier,
+        )
+    except ProviderError as error:
+        _finish(attempt, OUTCOME_FAILED, error.code, utcnow())
+        db.session.commit()
+        return
+    finish_with_tokens(attempt, tokens, provider)
+
+
+def finish_with_tokens(
+    attempt: AuthorizationAttempt, tokens: oauth.TokenSet, provider: oauth.Provider
+) -> None:
+    """Save the tokens (encrypted) and verify the connection; refuse short access."""
+    now = utcnow()
+    if tokens.refresh_token is None:
+        _finish(attempt, OUTCOME_FAILED, "no_refresh_token", now)
+        db.session.commit()
+        return
+    if not _finish(attempt, OUTCOME_APPROVED, None, now):
+        db.session.commit()
+        return
+    integration = attempt.integration
+    integration.access_token_encrypted = crypto.encrypt(tokens.access_token)
+    integration.refresh_token_encrypted = crypto.encrypt(tokens.refresh_token)
+    integration.token_expires_at = (
+        now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
+    )
+    integration.last_refreshed_at = now
+    integration.status = STATUS_UNVERIFIED
+    # The tokens are safe in the database before anything else can fail.
+    db.session.commit()
+    verify(integration, provider)
+
+
+def verify(integration: Integration, provider: oauth.Provider) -> None:
+    """Read the account and the list with the saved token; set the status from that."""
+    now = utcnow()
+    token = crypto.decrypt(integration.access_token_encrypted or "")
+    integration.last_checked_at = now
+    try:
+        try:
+            integration.account_name = api.account_summary(provider, token).name
+        except ProviderError as error:
+            if error.code != "forbidden":  # no account_read: the list still tells
+                raise
+        found = api.get_list(provider, token, integration.list_id or "")
+        if found.deleted:
+            raise ProviderError("list_deleted")
+    except ProviderError as error:
+        _record_check_failure(integration, error)
+        db.session.commit()
+        return
+    if integration.list_name is None or integration.name.startswith("Constant Contact"):
+        integration.name = found.name
+    integration.list_name = found.name
+    integration.list_member_count = found.member_count
+    integration.status = STATUS_ACTIVE
+    integration.last_error_code = None
+    integration.last_error_message = None
+    audit.record(
+        "connection.verified",
+        integration=integration,
+        account=integration.account_name,
+        list_name=found.name,
+        member_count=found.member_count,
+    )
+    db.session.commit()
+
+
+def change_list(
+    integration: Integration, list_id: str, from_url: bool, provider: oauth.Provider
+) -> str | None:
+    """Switch to another list once Constant Contact shows it exists; else a message.
+
+    The old list stays in use until the new one is verified.
+    """
+    token = crypto.decrypt(integration.access_token_encrypted or "")
+    try:
+        found = api.get_list(provider, token, list_id)
+        if found.deleted:
+            raise ProviderError("list_deleted")
+    except ProviderError as error:
+        if error.code in ("not_found", "list_deleted"):
+            account = integration.account_name or "the account you connected"
+            return (
+                f"We could not find that list in {account}"
+                + (" (it was deleted)" if error.code == "list_deleted" else "")
+                + ". Open the list in Constant Contact and copy its address again"
+            )
+        return problem_for(error.code, integration.flow).text
+    previous = integration.list_id
+    integration.list_id = list_id
+    integration.list_id_from_url = from_url
+    integration.list_id_saved_at = utcnow()
+    integration.list_name = found.name
+    integration.name = found.name
+    integration.list_member_count = found.member_count
+    integration.last_checked_at = utcnow()
+    integration.last_error_code = None
+    integration.last_error_message = None
+    integration.status = STATUS_ACTIVE
+    audit.record(
+        "integration.list_changed",
+        integration=integration,
+        previous_list_id=previous,
+        list_id=list_id,
+        list_name=found.name,
+    )
+    return None
+
+
+def _record_check_failure(integration: Integration, error: ProviderError) -> None:
+    code = "list_not_found" if error.code == "not_found" else error.code
+    if code in ("list_not_found", "list_deleted"):
+        integration.status = STATUS_LIST_NOT_FOUND
+    elif code in ("unauthorized", "invalid_grant"):
+        integration.status = STATUS_NEEDS_REAUTHORIZATION
+    else:
+        integration.status = STATUS_UNVERIFIED
+    integration.last_error_code = code
+    integration.last_error_message = problem_for(code, integration.flow).text
+    audit.record("connection.check_failed", integration=integration, error=code)
+
+
+def attempt_for_state(state: str) -> AuthorizationAttempt | None:
+    """Find the open attempt a callback's state belongs to."""
+    if not state or len(state) > 200:
+        return None
+    return db.session.scalar(
+        db.select(AuthorizationAttempt).filter_by(state_hash=state_hash(state))
+    )

@@ -1,0 +1,267 @@
+"""Step 4 pages: before, the live attempt, its status, the callback, success."""
+
+from datetime import datetime
+
+import segno
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+
+from .. import audit
+from .. import authorization
+from .. import drafts
+from ..access import customer_required
+from ..access import organization_integration_or_404
+from ..constant_contact import formats
+from ..constant_contact.http import ProviderError
+from ..constant_contact.oauth import Provider
+from ..extensions import db
+from ..models import FLOW_DEVICE
+from ..models import OUTCOME_APPROVED
+from ..models import STATUS_ACTIVE
+from ..models import AuthorizationAttempt
+from ..models import Integration
+from ..models import utcnow
+from ..problems import problem_for
+from ..problems import waiting_note
+from . import bp
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs CSRF protection."""
+
+
+def provider() -> Provider:
+    """Return the Constant Contact endpoints from the settings."""
+    return Provider.from_config(current_app.config)
+
+
+def redirect_uri() -> str:
+    """Return the Redirect URI registered in the customer's Constant Contact app."""
+    return current_app.config["PUBLIC_BASE_URL"] + formats.REDIRECT_PATH
+
+
+def _attempt_or_404(integration_id: int, attempt_id: int) -> AuthorizationAttempt:
+    integration = organization_integration_or_404(integration_id)
+    attempt = db.session.get(AuthorizationAttempt, attempt_id)
+    if attempt is None or attempt.integration_id != integration.id:
+        abort(404)
+    return attempt
+
+
+def _ready_to_authorize(integration: Integration) -> bool:
+    return not integration.is_draft and drafts.current_step(integration) == 4
+
+
+@bp.route("/integrations/<id:integration_id>/authorize", methods=["GET", "POST"])
+@customer_required
+def before(integration_id: int) -> ResponseReturnValue:
+    """Say what step 4 asks, then start the 5-minute window."""
+    integration = organization_integration_or_404(integration_id)
+    if not _ready_to_authorize(integration):
+        return redirect(url_for("setup.resume", integration_id=integration.id))
+    form = ActionForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            attempt = authorization.start(
+                integration,
+                current_user,
+                provider(),
+                int(current_app.config["AUTHORIZATION_WINDOW_SECONDS"]),
+            )
+        except ProviderError as error:
+            db.session.rollback()
+            problem = problem_for(error.code, integration.flow)
+            audit.record(
+                "authorization.start_failed",
+                actor=current_user,
+                integration=integration,
+                error=error.code,
+            )
+        else:
+            db.session.commit()
+            return redirect(
+                url_for(
+                    ".attempt", integration_id=integration.id, attempt_id=attempt.id
+                )
+            )
+        db.session.commit()
+    return render_template(
+        "authorize/before.html",
+        integration=integration,
+        form=form,
+        problem=problem,
+        window_minutes=round(current_app.config["AUTHORIZATION_WINDOW_SECONDS"] / 60),
+    )
+
+
+def _qr_code(link: str) -> Markup:
+    """Draw the link as an inline SVG QR code (made here, no other site involved)."""
+    svg = segno.make(link, error="m").svg_inline(
+        scale=4, title="QR code", omitsize=True
+    )
+    return Markup(svg)  # segno's own markup: no text from people in it
+
+
+@bp.route("/integrations/<id:integration_id>/authorize/<id:attempt_id>")
+@customer_required
+def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
+    """Show the live attempt (code, link, timer) or how it ended."""
+    found = _attempt_or_404(integration_id, attempt_id)
+    integration = found.integration
+    now = utcnow()
+    authorization.expire_if_due(found, now)
+    if found.outcome == OUTCOME_APPROVED and integration.status == STATUS_ACTIVE:
+        return redirect(url_for(".active", integration_id=integration.id))
+    problem = None
+    if found.outcome == OUTCOME_APPROVED:
+        problem = problem_for(integration.last_error_code or "unavailable", found.flow)
+    elif found.outcome is not None:
+        problem = problem_for(found.error_code or found.outcome, found.flow)
+    link = found.verification_uri_complete or found.verification_uri
+    return render_template(
+        "authorize/attempt.html",
+        integration=integration,
+        attempt=found,
+        problem=problem,
+        note=waiting_note(found.error_code) if found.is_open else None,
+        seconds_left=found.seconds_left(now),
+        server_now=now,
+        qr_code=_qr_code(link) if link and found.is_open else None,
+        form=ActionForm(),
+        redirect_uri=redirect_uri(),
+    )
+
+
+def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
+    """Say where the attempt stands, for the page's script."""
+    integration = found.integration
+    page = url_for(".attempt", integration_id=integration.id, attempt_id=found.id)
+    if found.outcome == OUTCOME_APPROVED and integration.status == STATUS_ACTIVE:
+        return {
+            "state": "done",
+            "next": url_for(".active", integration_id=integration.id),
+        }
+    if not found.is_open:
+        return {"state": "ended", "next": page}
+    return {
+        "state": "waiting",
+        "seconds_left": found.seconds_left(now),
+        "note": waiting_note(found.error_code),
+    }
+
+
+@bp.route("/integrations/<id:integration_id>/authorize/<id:attempt_id>/status")
+@customer_required
+def status(integration_id: int, attempt_id: int) -> ResponseReturnValue:
+    """Poll Constant Contact if due, and say where the attempt stands (JSON)."""
+    found = _attempt_or_404(integration_id, attempt_id)
+    authorization.poll(found, provider())
+    response = jsonify(_status(found, utcnow()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route(
+    "/integrations/<id:integration_id>/authorize/<id:attempt_id>/check",
+    methods=["POST"],
+)
+@customer_required
+def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
+    """Check now (the no-JavaScript way): poll if due, then show the attempt."""
+    found = _attempt_or_404(integration_id, attempt_id)
+    if ActionForm().validate_on_submit():
+        authorization.poll(found, provider())
+        if found.is_open:
+            flash("Not yet: Constant Contact is still waiting for you to allow access.")
+    return redirect(
+        url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
+    )
+
+
+@bp.route("/integrations/<id:integration_id>/authorize/<id:attempt_id>/open")
+@customer_required
+def open_constant_contact(integration_id: int, attempt_id: int) -> ResponseReturnValue:
+    """Send the new window to Constant Contact's authorize page (code flow)."""
+    found = _attempt_or_404(integration_id, attempt_id)
+    authorization.expire_if_due(found, utcnow())
+    if found.flow == FLOW_DEVICE or not found.is_open:
+        return redirect(
+            url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
+        )
+    target = authorization.begin_redirect(found, provider(), redirect_uri())
+    audit.record(
+        "authorization.opened", actor=current_user, integration=found.integration
+    )
+    db.session.commit()
+    return redirect(target)
+
+
+@bp.route(formats.REDIRECT_PATH)
+@login_required
+def callback() -> ResponseReturnValue:
+    """Take Constant Contact's answer, exchange the code, say to close the window."""
+    state = request.args.get("state", "")
+    found = authorization.attempt_for_state(state)
+    if found is None:
+        return _callback_page(None, problem_for("state_used"))
+    if found.started_by_id != current_user.id:
+        return _callback_page(None, problem_for("state_other_user"))
+    now = utcnow()
+    authorization.expire_if_due(found, now)
+    if found.is_open and request.args.get("error"):
+        authorization.fail(found, request.args["error"][:80], now)
+    elif found.is_open and request.args.get("code"):
+        authorization.exchange(found, request.args["code"], provider(), redirect_uri())
+    db.session.commit()
+    integration = found.integration
+    if found.outcome == OUTCOME_APPROVED and integration.status == STATUS_ACTIVE:
+        return _callback_page(found, None)
+    if found.outcome == OUTCOME_APPROVED:
+        return _callback_page(found, problem_for(integration.last_error_code or ""))
+    return _callback_page(found, problem_for(found.error_code or "", found.flow))
+
+
+def _callback_page(found: AuthorizationAttempt | None, problem: object) -> str:
+    response = render_template(
+        "authorize/callback.html", attempt=found, problem=problem
+    )
+    return response
+
+
+@bp.route("/integrations/<id:integration_id>/active")
+@customer_required
+def active(integration_id: int) -> ResponseReturnValue:
+    """Say "Your integration is now active!" with what was connected."""
+    integration = organization_integration_or_404(integration_id)
+    if integration.status != STATUS_ACTIVE:
+        return redirect(url_for("integrations.index"))
+    return render_template("authorize/active.html", integration=integration)
+
+
+@bp.route("/integrations/<id:integration_id>/verify", methods=["POST"])
+@customer_required
+def verify(integration_id: int) -> ResponseReturnValue:
+    """Check the list again with the saved authorization."""
+    integration = organization_integration_or_404(integration_id)
+    if ActionForm().validate_on_submit() and integration.holds_tokens:
+        authorization.verify(integration, provider())
+    if integration.status == STATUS_ACTIVE:
+        return redirect(url_for(".active", integration_id=integration.id))
+    latest = authorization.latest_attempt(integration)
+    if latest is None:
+        return redirect(url_for("integrations.index"))
+    return redirect(
+        url_for(".attempt", integration_id=integration.id, attempt_id=latest.id)
+    )

@@ -1,0 +1,86 @@
+"""One careful HTTP call to Constant Contact: timeouts, 429s, 5xx and garbage become
+ProviderError, never an exception from requests or a half-parsed body."""
+
+from typing import Any
+
+import requests
+
+
+class ProviderError(Exception):
+    """Constant Contact (or the way to it) answered something other than success.
+
+    ``code`` is the OAuth error code when the server sent one (``access_denied``,
+    ``slow_down``...) or one of ours: ``timeout``, ``unreachable``, ``throttled``,
+    ``unavailable``, ``garbage``, ``unauthorized``, ``forbidden``, ``not_found``.
+    ``transient`` says whether trying again later may work.
+    """
+
+    TRANSIENT = {"timeout", "unreachable", "throttled", "unavailable", "garbage"}
+
+    def __init__(self, code: str, description: str = "", status: int | None = None):
+        super().__init__(code)
+        self.code = code
+        self.description = description[:300]
+        self.status = status
+
+    @property
+    def transient(self) -> bool:
+        return self.code in self.TRANSIENT
+
+
+def call(
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    data: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+    bearer: str | None = None,
+) -> Any:
+    """Send one request and return its JSON body, or raise ProviderError."""
+    headers = {"Accept": "application/json"}
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
+    try:
+        response = requests.request(
+            method,
+            url,
+            data=data,
+            params=params,
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            allow_redirects=False,
+        )
+    except requests.Timeout as exc:
+        raise ProviderError("timeout") from exc
+    except requests.RequestException as exc:
+        raise ProviderError("unreachable") from exc
+    with response:
+        return _read(response)
+
+
+def _read(response: requests.Response) -> Any:
+    status = response.status_code
+    if status == 429:
+        raise ProviderError("throttled", status=status)
+    if status >= 500:
+        raise ProviderError("unavailable", status=status)
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise ProviderError("garbage", status=status) from exc
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        raise ProviderError(
+            body["error"], str(body.get("error_description") or ""), status=status
+        )
+    if status == 401:
+        raise ProviderError("unauthorized", status=status)
+    if status == 403:
+        raise ProviderError("forbidden", status=status)
+    if status == 404:
+        raise ProviderError("not_found", status=status)
+    if not 200 <= status < 300:
+        raise ProviderError("garbage", f"HTTP {status}", status=status)
+    return body

@@ -1,0 +1,180 @@
+"""OAuth 2.0 with Constant Contact: device flow (RFC 8628), authorization code with
+PKCE (RFC 7636), token parsing. Endpoints come from settings, so any
+standards-compliant server works."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.common.security import generate_token
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from .http import ProviderError
+from .http import call
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+DEFAULT_INTERVAL = 5
+
+
+@dataclass(frozen=True)
+class Provider:
+    """Where Constant Contact's OAuth endpoints and API are, and how long to wait."""
+
+    authorization_url: str
+    token_url: str
+    device_authorization_url: str
+    revocation_url: str
+    api_base_url: str
+    scopes: str
+    timeout: float
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "Provider":
+        """Read the CC_* settings."""
+        return cls(
+            authorization_url=config["CC_AUTHORIZATION_URL"],
+            token_url=config["CC_TOKEN_URL"],
+            device_authorization_url=config["CC_DEVICE_AUTHORIZATION_URL"],
+            revocation_url=config["CC_REVOCATION_URL"],
+            api_base_url=str(config["CC_API_BASE_URL"]).rstrip("/"),
+            scopes=config["CC_SCOPES"],
+            timeout=float(config["CC_HTTP_TIMEOUT_SECONDS"]),
+        )
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    """What the device authorization endpoint hands out."""
+
+    device_code: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None
+    expires_in: int
+    interval: int
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """Tokens from the token endpoint."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_in: int | None
+    scope: str | None
+
+
+def _text(body: Mapping[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise ProviderError("garbage", f"missing {name}")
+    return value
+
+
+def _seconds(value: Any, default: int | None) -> int | None:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise ProviderError("garbage", "a number was not a number") from exc
+    return number if number > 0 else default
+
+
+def request_device_authorization(
+    provider: Provider, client_id: str
+) -> DeviceAuthorization:
+    """Ask for a device code and an activation code for this API key."""
+    body = call(
+        "POST",
+        provider.device_authorization_url,
+        data={"client_id": client_id, "scope": provider.scopes},
+        timeout=provider.timeout,
+    )
+    if not isinstance(body, dict):
+        raise ProviderError("garbage", "not an object")
+    complete = body.get("verification_uri_complete")
+    return DeviceAuthorization(
+        device_code=_text(body, "device_code"),
+        user_code=_text(body, "user_code"),
+        verification_uri=_text(body, "verification_uri"),
+        verification_uri_complete=complete if isinstance(complete, str) else None,
+        expires_in=_seconds(body.get("expires_in"), None) or 0,
+        interval=_seconds(body.get("interval"), DEFAULT_INTERVAL) or DEFAULT_INTERVAL,
+    )
+
+
+def _token_set(body: Any) -> TokenSet:
+    if not isinstance(body, dict):
+        raise ProviderError("garbage", "not an object")
+    refresh = body.get("refresh_token")
+    scope = body.get("scope")
+    return TokenSet(
+        access_token=_text(body, "access_token"),
+        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+        expires_in=_seconds(body.get("expires_in"), None),
+        scope=scope if isinstance(scope, str) else None,
+    )
+
+
+def poll_device_token(provider: Provider, client_id: str, device_code: str) -> TokenSet:
+    """Ask once whether the person approved; ProviderError says what instead."""
+    body = call(
+        "POST",
+        provider.token_url,
+        data={
+            "grant_type": DEVICE_GRANT,
+            "device_code": device_code,
+            "client_id": client_id,
+        },
+        timeout=provider.timeout,
+    )
+    return _token_set(body)
+
+
+def new_pkce_pair() -> tuple[str, str]:
+    """Return a fresh state and PKCE code verifier."""
+    return generate_token(43), generate_token(64)
+
+
+def authorization_url(
+    provider: Provider, client_id: str, redirect_uri: str, state: str, verifier: str
+) -> str:
+    """Build the authorize URL with an S256 challenge."""
+    return add_params_to_uri(
+        provider.authorization_url,
+        [
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect_uri),
+            ("scope", provider.scopes),
+            ("state", state),
+            ("code_challenge", create_s256_code_challenge(verifier)),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+
+
+def exchange_code(
+    provider: Provider,
+    client_id: str,
+    client_secret: str,
+    code: str,
+    redirect_uri: str,
+    verifier: str,
+) -> TokenSet:
+    """Trade an authorization code for tokens, authenticating with HTTP Basic."""
+    body = call(
+        "POST",
+        provider.token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        },
+        auth=(client_id, client_secret),
+        timeout=provider.timeout,
+    )
+    return _token_set(body)

@@ -1,0 +1,164 @@
+"""What went wrong, in plain language, and the one next step that fixes it."""
+
+from dataclasses import dataclass
+
+# Next steps a problem page offers.
+NEW_CODE = "new_code"  # start step 4 again, keeping everything else
+FIX_CREDENTIALS = "fix_credentials"  # back to step 1 for this integration
+FIX_LIST = "fix_list"  # choose the List ID again, keeping the authorization
+TRY_AGAIN = "try_again"  # the same action again in a moment
+CHECK_AGAIN = "check_again"  # check the list again, no new authorization
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A failure as the customer reads it."""
+
+    code: str
+    heading: str
+    text: str
+    action: str
+
+
+def _device_or_code(flow: str, device: str, code: str) -> str:
+    return device if flow == "device" else code
+
+
+def problem_for(code: str, flow: str = "device") -> Problem:
+    """Return the plain-language problem for an error code."""
+    if code in ("expired", "expired_token"):
+        return Problem(
+            code,
+            "Time ran out",
+            "The 5 minutes ran out before Constant Contact told us you allowed "
+            "access. Nothing you entered is lost: get a new code and try again.",
+            NEW_CODE,
+        )
+    if code == "access_denied":
+        return Problem(
+            code,
+            "Access was not allowed",
+            "Constant Contact says access was not allowed. If that was a mistake, get "
+            "a new code and click Allow Access this time.",
+            NEW_CODE,
+        )
+    if code == "unauthorized_client":
+        return Problem(
+            code,
+            _device_or_code(
+                flow,
+                "Your Constant Contact app is not set to Device Flow",
+                "Your Constant Contact app is not set to Authorization Code Flow",
+            ),
+            _device_or_code(
+                flow,
+                "Your application in the developer portal uses another OAuth2 flow. "
+                "If it uses Authorization Code Flow, choose that in step 1 and add its "
+                "Client Secret. Otherwise create a new application with Device Flow "
+                "and paste its API Key in step 1.",
+                "Your application in the developer portal uses another OAuth2 flow. "
+                "If it uses Device Flow, choose that in step 1. Otherwise create a new "
+                "application with Authorization Code Flow and paste its API Key and "
+                "Client Secret in step 1.",
+            ),
+            FIX_CREDENTIALS,
+        )
+    if code in ("invalid_client", "unauthorized"):
+        return Problem(
+            code,
+            _device_or_code(
+                flow,
+                "Constant Contact does not recognise this API Key",
+                "Constant Contact did not accept the API Key and Client Secret",
+            ),
+            _device_or_code(
+                flow,
+                "Check that you copied the whole API Key of your application, then "
+                "paste it again in step 1.",
+                "If you clicked Generate Client Secret again, the old secret stopped "
+                "working: paste the new one in step 1. Otherwise copy the API Key "
+                "again.",
+            ),
+            FIX_CREDENTIALS,
+        )
+    if code == "invalid_scope":
+        return Problem(
+            code,
+            "Constant Contact refused the permissions we ask for",
+            "Call support and give them your support reference: they will help you "
+            "check your application's settings.",
+            TRY_AGAIN,
+        )
+    if code in ("invalid_grant", "invalid_request", "state_used"):
+        return Problem(
+            code,
+            "That code can no longer be used",
+            "It was already used or is too old. Get a new code and try again.",
+            NEW_CODE,
+        )
+    if code == "state_other_user":
+        return Problem(
+            code,
+            "This approval was started by someone else",
+            "Sign in as the person who clicked Authorize, or get a new code here.",
+            NEW_CODE,
+        )
+    if code == "no_refresh_token":
+        return Problem(
+            code,
+            "Constant Contact did not give lasting access",
+            "Without it the connection would stop working within a day. In the "
+            "developer portal, check your application can use refresh tokens (choose "
+            "Long Lived), then get a new code.",
+            NEW_CODE,
+        )
+    if code in ("list_not_found", "list_deleted"):
+        return Problem(
+            code,
+            "We could not find your list",
+            "Constant Contact says the list is not in the account you connected"
+            + (" (it was deleted)" if code == "list_deleted" else "")
+            + ". Check you signed in to the right account, or paste the list's "
+            "address again. You do not need to authorize again.",
+            FIX_LIST,
+        )
+    if code == "forbidden":
+        return Problem(
+            code,
+            "Constant Contact would not show us the list",
+            "The person who allowed access may not be allowed to see contacts (for "
+            "example a Campaign Creator). Ask the account owner to sign in and "
+            "authorize.",
+            NEW_CODE,
+        )
+    if code == "replaced":
+        return Problem(
+            code,
+            "A newer code was started",
+            "Someone started a new code for this integration in another tab or "
+            "window. Use the newest one.",
+            NEW_CODE,
+        )
+    if code == "throttled":
+        return Problem(
+            code,
+            "Constant Contact asked us to slow down",
+            "Too many requests reached Constant Contact at once. Wait a minute, then "
+            "try again.",
+            TRY_AGAIN,
+        )
+    return Problem(
+        code,
+        "Constant Contact did not answer properly",
+        "This is usually brief. Nothing is lost: try again in a minute.",
+        TRY_AGAIN,
+    )
+
+
+def waiting_note(code: str | None) -> str | None:
+    """Return what to say while polling goes on after a passing failure."""
+    if code in ("timeout", "unreachable", "unavailable", "garbage"):
+        return "Constant Contact is slow to answer. We keep checking."
+    if code == "throttled":
+        return "Constant Contact asked us to slow down. We keep checking."
+    return None
