@@ -100,6 +100,7 @@ def start(
     never poll two codes for one integration.
     """
     now = utcnow()
+    previous = open_attempt(integration)
     attempt = AuthorizationAttempt(
         integration=integration,
         flow=integration.flow,
@@ -117,10 +118,9 @@ def start(
         attempt.verification_uri_complete = grant.verification_uri_complete
         attempt.interval = grant.interval
         attempt.next_poll_at = now + timedelta(seconds=grant.interval)
-    previous = open_attempt(integration)
+    db.session.add(attempt)
     if previous is not None:
         _finish(previous, OUTCOME_REPLACED, "replaced", now)
-    db.session.add(attempt)
     if integration.status != STATUS_ACTIVE:
         integration.status = STATUS_AUTHORIZING
     db.session.flush()

@@ -1,0 +1,482 @@
+"""Step 4 over real HTTP against the local Constant Contact: both flows, failures."""
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import sandbox_settings
+from tests.sandbox.sandbox_helpers import sign_in as sandbox_sign_in
+from tests.sandbox.sandbox_helpers import submit
+from wizard import crypto
+from wizard.extensions import db
+from wizard.models import AuditEvent
+from wizard.models import AuthorizationAttempt
+from wizard.models import Integration
+from wizard.models import utcnow
+from wizard.sandbox import seed
+from wizard.sandbox.testing import SandboxServer
+from wizard.sandbox.testing import approve_device
+from wizard.sandbox.testing import create_application
+from wizard.sandbox.testing import deny_device
+from wizard.sandbox.testing import get_stats
+from wizard.sandbox.testing import reset
+from wizard.sandbox.testing import set_faults
+
+REDIRECT_URI = "https://wizard.test/callback/constant-contact-auth"
+
+
+@pytest.fixture
+def cc(cc_sandbox: SandboxServer) -> Iterator[str]:
+    """The sandbox's base URL; clock, faults and counters are cleared afterwards."""
+    reset(cc_sandbox.base_url)
+    yield cc_sandbox.base_url
+    reset(cc_sandbox.base_url)
+
+
+@pytest.fixture
+def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
+    """The wizard pointed at the sandbox, with a short network timeout."""
+    return config | sandbox_settings(cc) | {"CC_HTTP_TIMEOUT_SECONDS": 1}
+
+
+def make_integration(
+    app: Flask,
+    api_key: str,
+    list_id: str = seed.NEWSLETTER_LIST_ID,
+    flow: str = "device",
+    secret: str | None = None,
+) -> int:
+    """Store an integration that finished steps 1-3, for the Bloom organization."""
+    with app.app_context():
+        integration = Integration(
+            organization_id=1,
+            status="created",
+            flow=flow,
+            api_key=api_key,
+            list_id=list_id,
+            name="Constant Contact list",
+        )
+        integration.client_secret = secret
+        db.session.add(integration)
+        db.session.commit()
+        return integration.id
+
+
+def device_app(cc: str, **settings: Any) -> str:
+    return create_application(cc, flow="device", **settings)["api_key"]
+
+
+def start(client: FlaskClient, integration_id: int) -> Any:
+    return client.post(f"/integrations/{integration_id}/authorize")
+
+
+def attempt_of(app: Flask, integration_id: int) -> AuthorizationAttempt:
+    with app.app_context():
+        attempt = db.session.scalars(
+            db.select(AuthorizationAttempt)
+            .filter_by(integration_id=integration_id)
+            .order_by(AuthorizationAttempt.id.desc())
+        ).first()
+        db.session.expunge(attempt)
+        return attempt
+
+
+def load(app: Flask, integration_id: int) -> Integration:
+    with app.app_context():
+        integration = db.session.get(Integration, integration_id)
+        db.session.expunge(integration)
+        return integration
+
+
+def make_due(app: Flask, attempt_id: int, *, expire: bool = False) -> None:
+    """Move the attempt's clock: its next poll is due now (or its window is over)."""
+    with app.app_context():
+        attempt = db.session.get(AuthorizationAttempt, attempt_id)
+        attempt.next_poll_at = utcnow() - timedelta(seconds=1)
+        if expire:
+            attempt.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+
+
+def status(client: FlaskClient, integration_id: int, attempt_id: int) -> dict[str, Any]:
+    path = f"/integrations/{integration_id}/authorize/{attempt_id}/status"
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    return response.get_json()
+
+
+def started(
+    client: FlaskClient, app: Flask, integration_id: int
+) -> AuthorizationAttempt:
+    response = start(client, integration_id)
+    attempt = attempt_of(app, integration_id)
+    assert response.headers["Location"] == (
+        f"/integrations/{integration_id}/authorize/{attempt.id}"
+    )
+    return attempt
+
+
+def test_device_flow_from_code_to_active(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = make_integration(app, device_app(cc))
+    before = signed_in.get(f"/integrations/{integration_id}/authorize").text
+    assert "Step 4 of 4" in before and "Get my activation code" in before
+    assert "You will have 5 minutes" in before
+
+    attempt = started(signed_in, app, integration_id)
+    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    code = attempt.user_code
+    assert re.fullmatch(r"[A-Z]{8}", code)
+    assert f"{code[:4]}-{code[4:]}" in page
+    assert f'href="{cc}/activate?user_code={code}"' in page
+    assert "The Activation Code box will automatically be filled in" in page
+    assert "Allow Access" in page and "Follow the instructions on your device" in page
+    assert "<svg" in page and "Time left:" in page and "4:5" in page
+    assert "I have allowed access: check now" in page
+    with app.app_context():
+        assert crypto.decrypt(attempt.device_code_encrypted) not in page
+
+    assert status(signed_in, integration_id, attempt.id)["state"] == "waiting"
+    assert get_stats(cc)["token_requests"]["total"] == 0  # not due yet
+
+    approve_device(cc, code)
+    make_due(app, attempt.id)
+    result = status(signed_in, integration_id, attempt.id)
+    assert result == {"state": "done", "next": f"/integrations/{integration_id}/active"}
+
+    active = signed_in.get(result["next"]).text
+    assert "Your integration is now active!" in active
+    assert "Bloom &amp; Co Florist" in active and "Newsletter" in active
+    assert f"{seed.NEWSLETTER_MEMBERS:,}" in active
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.name == "Newsletter"
+    with app.app_context():
+        access = crypto.decrypt(saved.access_token_encrypted)
+        refresh = crypto.decrypt(saved.refresh_token_encrypted)
+        details = " ".join(
+            str(e.details) for e in db.session.scalars(db.select(AuditEvent))
+        )
+        actions = list(db.session.scalars(db.select(AuditEvent.action)))
+    assert access not in saved.access_token_encrypted
+    assert refresh not in saved.refresh_token_encrypted
+    assert access not in details and refresh not in details and code not in details
+    assert {
+        "authorization.started",
+        "authorization.approved",
+        "connection.verified",
+    } <= set(actions)
+    listing = signed_in.get("/integrations").text
+    assert "Active" in listing and "Re-authorize" in listing
+
+
+def test_check_now_without_javascript(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    check = f"/integrations/{integration_id}/authorize/{attempt.id}/check"
+    page = signed_in.post(check, follow_redirects=True).text
+    assert "Not yet" in page and "Allow access in Constant Contact" in page
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    response = signed_in.post(check, follow_redirects=True)
+    assert "Your integration is now active!" in response.text
+
+
+def test_polls_keep_to_the_interval_and_slow_down_adds_five_seconds(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    make_due(app, attempt.id)
+    for _ in range(10):
+        assert status(signed_in, integration_id, attempt.id)["state"] == "waiting"
+    assert get_stats(cc)["token_requests"]["total"] == 1
+    # Asking again sooner than Constant Contact's interval earns a slow_down.
+    make_due(app, attempt.id)
+    status(signed_in, integration_id, attempt.id)
+    assert get_stats(cc)["slow_downs"] >= 1
+    slowed = attempt_of(app, integration_id)
+    assert slowed.interval == 10
+    assert slowed.next_poll_at >= utcnow() + timedelta(seconds=8)
+
+
+def test_denied_then_a_new_code(signed_in: FlaskClient, app: Flask, cc: str) -> None:
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    deny_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    result = status(signed_in, integration_id, attempt.id)
+    assert result["state"] == "ended"
+    page = signed_in.get(result["next"]).text
+    assert "Access was not allowed" in page and "Get a new code" in page
+    assert "access_denied" not in page
+    second = started(signed_in, app, integration_id)
+    assert second.id != attempt.id and second.user_code != attempt.user_code
+    assert load(app, integration_id).list_id == seed.NEWSLETTER_LIST_ID
+
+
+def test_time_runs_out(signed_in: FlaskClient, app: Flask, cc: str) -> None:
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    make_due(app, attempt.id, expire=True)
+    assert status(signed_in, integration_id, attempt.id)["state"] == "ended"
+    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert "Time ran out" in page and "Nothing you entered is lost" in page
+    assert get_stats(cc)["token_requests"]["total"] == 0
+
+
+def test_window_is_the_shorter_of_expires_in_and_the_setting(
+    make_app: Any, config: dict[str, Any], customer: int, cc: str
+) -> None:
+    app = make_app(config | {"AUTHORIZATION_WINDOW_SECONDS": 120})
+    client = app.test_client()
+    client.post(
+        "/sign-in",
+        data={"email": "owner@bloom.test", "password": "correct horse battery staple"},
+    )
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(client, app, integration_id)
+    window = (attempt.expires_at - attempt.started_at).total_seconds()
+    assert window == 120
+
+
+def test_two_tabs_one_attempt(signed_in: FlaskClient, app: Flask, cc: str) -> None:
+    integration_id = make_integration(app, device_app(cc))
+    first = started(signed_in, app, integration_id)
+    second = started(signed_in, app, integration_id)
+    assert status(signed_in, integration_id, first.id)["state"] == "ended"
+    page = signed_in.get(f"/integrations/{integration_id}/authorize/{first.id}").text
+    assert "A newer code was started" in page
+    assert status(signed_in, integration_id, second.id)["state"] == "waiting"
+
+
+@pytest.mark.parametrize(
+    ("flow", "heading"),
+    [
+        ("authorization_code", "Your Constant Contact app is not set to Device Flow"),
+        (None, "Constant Contact does not recognise this API Key"),
+    ],
+)
+def test_wrong_app_settings_are_explained(
+    signed_in: FlaskClient, app: Flask, cc: str, flow: str | None, heading: str
+) -> None:
+    api_key = (
+        create_application(cc, flow=flow)["api_key"]
+        if flow
+        else "00000000-0000-4000-8000-000000000000"
+    )
+    integration_id = make_integration(app, api_key)
+    response = start(signed_in, integration_id)
+    assert response.status_code == 200
+    assert heading in response.text
+    assert "Change the API Key or flow in step 1" in response.text
+    assert load(app, integration_id).status == "created"
+
+
+@pytest.mark.parametrize(
+    ("fault", "heading"),
+    [
+        ("503", "Constant Contact did not answer properly"),
+        ("500", "Constant Contact did not answer properly"),
+        ("garbage", "Constant Contact did not answer properly"),
+        ("html", "Constant Contact did not answer properly"),
+        ("429", "Constant Contact asked us to slow down"),
+        ("timeout", "Constant Contact did not answer properly"),
+    ],
+)
+def test_upstream_faults_at_start_never_break_the_page(
+    signed_in: FlaskClient, app: Flask, cc: str, fault: str, heading: str
+) -> None:
+    integration_id = make_integration(app, device_app(cc))
+    set_faults(cc, {"device_authorize": fault})
+    response = start(signed_in, integration_id)
+    assert response.status_code == 200
+    assert heading in response.text and "Try again" in response.text
+    set_faults(cc, {})
+    assert start(signed_in, integration_id).status_code == 302
+
+
+@pytest.mark.parametrize("fault", ["503", "garbage", "429", "timeout"])
+def test_upstream_faults_while_polling_keep_the_attempt(
+    signed_in: FlaskClient, app: Flask, cc: str, fault: str
+) -> None:
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    approve_device(cc, attempt.user_code)
+    set_faults(cc, {"token": fault})
+    make_due(app, attempt.id)
+    result = status(signed_in, integration_id, attempt.id)
+    assert result["state"] == "waiting"
+    assert "We keep checking" in result["note"]
+    set_faults(cc, {})
+    make_due(app, attempt.id)
+    assert status(signed_in, integration_id, attempt.id)["state"] == "done"
+
+
+def test_no_refresh_token_is_not_active(
+    make_app: Any, config: dict[str, Any], customer: int, cc: str
+) -> None:
+    app = make_app(config | {"CC_SCOPES": "account_read contact_data"})
+    client = app.test_client()
+    client.post(
+        "/sign-in",
+        data={"email": "owner@bloom.test", "password": "correct horse battery staple"},
+    )
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(client, app, integration_id)
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    assert status(client, integration_id, attempt.id)["state"] == "ended"
+    page = client.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert "Constant Contact did not give lasting access" in page
+    saved = load(app, integration_id)
+    assert saved.status != "active" and not saved.holds_tokens
+
+
+@pytest.mark.parametrize(
+    ("list_id", "words"),
+    [
+        (seed.OTHER_LIST_ID, "not in the account"),
+        (seed.DELETED_LIST_ID, "it was deleted"),
+    ],
+)
+def test_a_missing_list_is_fixed_without_authorizing_again(
+    signed_in: FlaskClient, app: Flask, cc: str, list_id: str, words: str
+) -> None:
+    integration_id = make_integration(app, device_app(cc), list_id=list_id)
+    attempt = started(signed_in, app, integration_id)
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    result = status(signed_in, integration_id, attempt.id)
+    assert result["state"] == "ended"
+    page = signed_in.get(result["next"]).text
+    assert "We could not find your list" in page and words in page
+    assert "Choose the list again" in page
+    saved = load(app, integration_id)
+    assert saved.status == "list_not_found" and saved.holds_tokens
+
+    change = f"/integrations/{integration_id}/list"
+    wrong = signed_in.post(change, data={"list_id": seed.OTHER_LIST_ID})
+    assert "We could not find that list in Bloom &amp; Co Florist" in wrong.text
+    assert load(app, integration_id).list_id == list_id  # the old one stays
+    address = f"{cc}/contacts/lists/{seed.NEWSLETTER_LIST_ID}"
+    response = signed_in.post(change, data={"list_id": address})
+    assert response.headers["Location"] == f"/integrations/{integration_id}/active"
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.list_id == seed.NEWSLETTER_LIST_ID
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(AuthorizationAttempt.id))) == 1
+
+
+def code_flow_integration(app: Flask, cc: str) -> int:
+    created = create_application(
+        cc, flow="authorization_code", redirect_uris=[REDIRECT_URI]
+    )
+    return make_integration(
+        app,
+        created["api_key"],
+        flow="authorization_code",
+        secret=created["client_secret"],
+    )
+
+
+def approve_in_sandbox(authorize_url: str, decision: str = "Allow Access") -> str:
+    """Sign in at the sandbox and answer the consent page; return the redirect."""
+    browser = requests.Session()
+    with browser:
+        page = browser.get(authorize_url, timeout=10)
+        page = sandbox_sign_in(browser, page)
+        assert "would like to access your Constant Contact account" in page.text
+        value = "allow" if decision == "Allow Access" else "deny"
+        answer = submit(browser, page, button=value, follow=False)
+    assert answer.status_code == 302
+    return answer.headers["Location"]
+
+
+def open_window(client: FlaskClient, integration_id: int, attempt_id: int) -> str:
+    response = client.get(f"/integrations/{integration_id}/authorize/{attempt_id}/open")
+    location = response.headers["Location"]
+    query = parse_qs(urlsplit(location).query)
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["redirect_uri"] == [REDIRECT_URI]
+    assert "code_verifier" not in location
+    return location
+
+
+def callback(client: FlaskClient, redirect: str) -> Any:
+    parts = urlsplit(redirect)
+    assert redirect.startswith(REDIRECT_URI)
+    return client.get(f"{parts.path}?{parts.query}")
+
+
+def test_authorization_code_flow_to_active(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert "Open Constant Contact (opens in new tab)" in page
+    assert f"/integrations/{integration_id}/authorize/{attempt.id}/open" in page
+    assert "state=" not in page
+    redirect = approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    done = callback(signed_in, redirect)
+    assert "Access allowed" in done.text and "You can close this window" in done.text
+    result = status(signed_in, integration_id, attempt.id)
+    assert result["state"] == "done"
+    assert "Your integration is now active!" in signed_in.get(result["next"]).text
+    # The state is single use.
+    again = callback(signed_in, redirect)
+    assert "That code can no longer be used" in again.text
+
+
+def test_callback_state_must_be_ours_and_the_same_person(
+    client: FlaskClient, app: Flask, cc: str, customer: int
+) -> None:
+    from tests.conftest import make_user
+    from tests.conftest import sign_in
+
+    make_user(app, "colleague@bloom.test", "customer", "Bloom")
+    sign_in(client, "owner@bloom.test")
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(client, app, integration_id)
+    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    forged = callback(client, redirect.replace("state=", "state=x"))
+    assert "That code can no longer be used" in forged.text
+    client.post("/sign-out")
+    sign_in(client, "colleague@bloom.test")
+    other = callback(client, redirect)
+    assert "This approval was started by someone else" in other.text
+    assert load(app, integration_id).status == "authorizing"
+
+
+def test_authorization_code_denied_and_wrong_secret(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    redirect = approve_in_sandbox(
+        open_window(signed_in, integration_id, attempt.id), decision="Deny"
+    )
+    assert "Access was not allowed" in callback(signed_in, redirect).text
+    assert status(signed_in, integration_id, attempt.id)["state"] == "ended"
+
+    with app.app_context():
+        integration = db.session.get(Integration, integration_id)
+        integration.client_secret = "Old_secret_that_was_regenerated"
+        db.session.commit()
+    attempt = started(signed_in, app, integration_id)
+    redirect = approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    page = callback(signed_in, redirect).text
+    assert "did not accept the API Key and Client Secret" in page
+    assert "Generate Client Secret" in page
