@@ -1,6 +1,7 @@
 """Run the wizard under real gunicorn workers for end-to-end tests."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -30,6 +32,23 @@ def migrate(env: dict[str, str]) -> None:
         check=True,
         capture_output=True,
     )
+
+
+def wizard_environment(settings: dict[str, Any]) -> dict[str, str]:
+    """Return this process's environment with the settings as WIZARD_* variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIZARD_")}
+    env |= {f"WIZARD_{key}": str(value) for key, value in settings.items()}
+    # Served like production: not in testing mode, CSRF checked.
+    env["WIZARD_TESTING"] = "false"
+    env["WIZARD_WTF_CSRF_ENABLED"] = "true"
+    return env
+
+
+def csrf_token(html: str) -> str:
+    """Return the CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
 
 
 @contextmanager

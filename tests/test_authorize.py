@@ -146,8 +146,10 @@ def test_device_flow_from_code_to_active(
     with app.app_context():
         assert crypto.decrypt(attempt.device_code_encrypted) not in page
 
+    # The first check asks at once; the next ones wait for the interval.
     assert status(signed_in, integration_id, attempt.id)["state"] == "waiting"
-    assert get_stats(cc)["token_requests"]["total"] == 0  # not due yet
+    assert status(signed_in, integration_id, attempt.id)["state"] == "waiting"
+    assert get_stats(cc)["token_requests"]["total"] == 1
 
     approve_device(cc, code)
     make_due(app, attempt.id)

@@ -32,6 +32,9 @@ from .models import utcnow
 from .problems import problem_for
 
 SLOW_DOWN_SECONDS = 5
+# Requests arrive a little later or sooner than they leave: keep clear of the edge
+# of the interval so Constant Contact never sees two polls closer than it allows.
+POLL_MARGIN = timedelta(milliseconds=500)
 
 
 def state_hash(state: str) -> str:
@@ -117,7 +120,8 @@ def start(
         attempt.verification_uri = grant.verification_uri
         attempt.verification_uri_complete = grant.verification_uri_complete
         attempt.interval = grant.interval
-        attempt.next_poll_at = now + timedelta(seconds=grant.interval)
+        # The first poll may go at once; later ones keep to the interval.
+        attempt.next_poll_at = now
     db.session.add(attempt)
     if previous is not None:
         _finish(previous, OUTCOME_REPLACED, "replaced", now)
@@ -157,16 +161,17 @@ def expire_if_due(attempt: AuthorizationAttempt, now: datetime) -> None:
         db.session.commit()
 
 
-def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> None:
+def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> bool:
     """Ask Constant Contact about a device attempt, at most once per interval.
 
     Whoever wins the conditional UPDATE of next_poll_at asks; everyone else just
-    reads the row. The claim is committed before the slow network call.
+    reads the row. The claim is committed before the slow network call. Returns
+    whether this call asked.
     """
     now = utcnow()
     expire_if_due(attempt, now)
     if not attempt.is_open or attempt.flow != FLOW_DEVICE:
-        return
+        return False
     interval = attempt.interval or oauth.DEFAULT_INTERVAL
     claim = db.session.execute(
         db.update(AuthorizationAttempt)
@@ -176,7 +181,7 @@ def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> None:
             AuthorizationAttempt.next_poll_at <= now,
         )
         .values(
-            next_poll_at=now + timedelta(seconds=interval),
+            next_poll_at=now + timedelta(seconds=interval) + POLL_MARGIN,
             poll_count=AuthorizationAttempt.poll_count + 1,
         )
         .execution_options(synchronize_session=False)
@@ -184,7 +189,7 @@ def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> None:
     db.session.commit()
     if claim.rowcount != 1:
         db.session.refresh(attempt)
-        return
+        return False
     integration = attempt.integration
     try:
         tokens = oauth.poll_device_token(
@@ -194,8 +199,9 @@ def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> None:
         )
     except ProviderError as error:
         _after_poll_error(attempt, error, now)
-        return
+        return True
     finish_with_tokens(attempt, tokens, provider)
+    return True
 
 
 def _after_poll_error(
@@ -209,7 +215,7 @@ def _after_poll_error(
         attempt.interval = (
             attempt.interval or oauth.DEFAULT_INTERVAL
         ) + SLOW_DOWN_SECONDS
-        attempt.next_poll_at = now + timedelta(seconds=attempt.interval)
+        attempt.next_poll_at = now + timedelta(seconds=attempt.interval) + POLL_MARGIN
         attempt.error_code = None
     elif error.transient:
         attempt.error_code = error.code

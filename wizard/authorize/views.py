@@ -182,9 +182,14 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Check now (the no-JavaScript way): poll if due, then show the attempt."""
     found = _attempt_or_404(integration_id, attempt_id)
     if ActionForm().validate_on_submit():
-        authorization.poll(found, provider())
-        if found.is_open:
+        asked = authorization.poll(found, provider())
+        if found.is_open and asked:
             flash("Not yet: Constant Contact is still waiting for you to allow access.")
+        elif found.is_open:
+            flash(
+                "We asked Constant Contact a moment ago. Wait a few seconds, then "
+                "check again."
+            )
     return redirect(
         url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
     )
