@@ -482,3 +482,45 @@ def test_authorization_code_denied_and_wrong_secret(
     page = callback(signed_in, redirect).text
     assert "did not accept the API Key and Client Secret" in page
     assert "Generate Client Secret" in page
+
+
+def test_callback_after_signing_in_again(
+    client: FlaskClient, app: Flask, cc: str, customer: int
+) -> None:
+    from tests.conftest import PASSWORD
+
+    client.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(client, app, integration_id)
+    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    client.post("/sign-out")
+    parts = urlsplit(redirect)
+    response = client.get(f"{parts.path}?{parts.query}")
+    assert response.headers["Location"].startswith("/sign-in?next=")
+    back = client.post(
+        response.headers["Location"],
+        data={"email": "owner@bloom.test", "password": PASSWORD},
+    )
+    assert back.headers["Location"].startswith("/callback/constant-contact-auth?")
+    assert "Access allowed" in client.get(back.headers["Location"]).text
+    assert load(app, integration_id).status == "active"
+
+
+def test_a_provider_cannot_make_us_link_to_a_script(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wizard.constant_contact import oauth
+
+    real = oauth.call
+
+    def tampered(*args: Any, **kwargs: Any) -> Any:
+        body = real(*args, **kwargs)
+        if isinstance(body, dict) and "verification_uri" in body:
+            body["verification_uri_complete"] = "javascript:alert(1)"
+        return body
+
+    monkeypatch.setattr(oauth, "call", tampered)
+    integration_id = make_integration(app, device_app(cc))
+    response = start(signed_in, integration_id)
+    assert "javascript:" not in response.text
+    assert "Constant Contact did not answer properly" in response.text

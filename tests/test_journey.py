@@ -7,6 +7,8 @@ and see the new integration listed with its Actions menu.
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -19,9 +21,17 @@ from tests.conftest import base_config
 from tests.conftest import sandbox_settings
 from tests.live import gunicorn
 from tests.live import wizard_environment
+from tests.test_authorize import make_integration
+from wizard.extensions import db
+from wizard.models import AuthorizationAttempt
+from wizard.models import utcnow
 from wizard.sandbox import seed
+from wizard.sandbox import testing as cc_control
 from wizard.sandbox.testing import SandboxServer
 from wizard.sandbox.testing import start_server
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "instance" / "screenshots"
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +80,7 @@ def test_newcomer_connects_a_list(
 
     with context.expect_page() as opened:
         page.get_by_role("link", name="developer portal (opens in new tab)").click()
-    api_key = create_application(opened.value)
+    api_key = create_application_in_portal(opened.value)
 
     page.get_by_label("API Key").fill(f"  {api_key.upper()} ")
     page.get_by_role("button", name="Continue").click()
@@ -152,7 +162,7 @@ def allow_access(activation: Page, code: str) -> None:
     activation.close()
 
 
-def create_application(portal: Page) -> str:
+def create_application_in_portal(portal: Page) -> str:
     """Sign in to the sandbox portal, create a Device Flow app, return its API Key."""
     portal.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
     portal.get_by_label("Password").fill(seed.DEMO_PASSWORD)
@@ -178,3 +188,52 @@ def open_newsletter(lists: Page) -> str:
     address = lists.url
     lists.close()
     return address
+
+
+def test_the_timer_warns_announces_and_ends_with_the_server(
+    browser: Browser, wizard_url: str, fast_cc: SandboxServer, app: Flask
+) -> None:
+    api_key = cc_control.create_application(fast_cc.base_url)["api_key"]
+    integration_id = make_integration(app, api_key)
+    context = browser.new_context()
+    page = context.new_page()
+    page.clock.install()
+    page.goto(f"{wizard_url}/sign-in")
+    page.get_by_label("Email address").fill("owner@bloom.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{wizard_url}/integrations/{integration_id}/authorize")
+    page.get_by_role("button", name="Get my activation code").click()
+    countdown = page.locator("[data-countdown]")
+    expect(countdown).to_contain_text(re.compile(r"^4:5\d$"))
+    expect(page.locator("[data-warning]")).to_be_hidden()
+
+    # The server's window says 50 seconds are left; the page's clock agrees.
+    set_expiry(app, integration_id, seconds=50)
+    page.clock.fast_forward("04:10")
+    expect(page.locator("[data-warning]")).to_be_visible()
+    expect(page.locator("[data-announce]")).to_have_text("Less than a minute left.")
+    expect(countdown).to_contain_text(re.compile(r"^0:[0-5]\d$"))
+    page.screenshot(path=str(SCREENSHOTS / "timer-warning.png"), full_page=True)
+
+    # Time runs out on the server: the page reloads and says what to do.
+    set_expiry(app, integration_id, seconds=-1)
+    page.clock.fast_forward("01:00")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Time ran out")
+    page.get_by_role("button", name="Get a new code").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Allow access in Constant Contact"
+    )
+    context.close()
+
+
+def set_expiry(app: Flask, integration_id: int, seconds: int) -> None:
+    """Move the open attempt's window on the server, as time passing would."""
+    with app.app_context():
+        attempt = db.session.scalars(
+            db.select(AuthorizationAttempt)
+            .filter_by(integration_id=integration_id)
+            .order_by(AuthorizationAttempt.id.desc())
+        ).first()
+        attempt.expires_at = utcnow() + timedelta(seconds=seconds)
+        db.session.commit()

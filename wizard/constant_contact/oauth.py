@@ -5,6 +5,7 @@ standards-compliant server works."""
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.common.security import generate_token
 from authlib.common.urls import add_params_to_uri
@@ -72,6 +73,13 @@ def _text(body: Mapping[str, Any], name: str) -> str:
     return value
 
 
+def _web_address(value: str) -> str:
+    """Accept only http(s) addresses: they become links on our pages."""
+    if urlsplit(value).scheme not in ("https", "http") or len(value) > 2000:
+        raise ProviderError("garbage", "verification address is not a web address")
+    return value
+
+
 def _seconds(value: Any, default: int | None) -> int | None:
     if value is None:
         return default
@@ -98,8 +106,10 @@ def request_device_authorization(
     return DeviceAuthorization(
         device_code=_text(body, "device_code"),
         user_code=_text(body, "user_code"),
-        verification_uri=_text(body, "verification_uri"),
-        verification_uri_complete=complete if isinstance(complete, str) else None,
+        verification_uri=_web_address(_text(body, "verification_uri")),
+        verification_uri_complete=(
+            _web_address(complete) if isinstance(complete, str) else None
+        ),
         expires_in=_seconds(body.get("expires_in"), None) or 0,
         interval=_seconds(body.get("interval"), DEFAULT_INTERVAL) or DEFAULT_INTERVAL,
     )
