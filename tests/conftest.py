@@ -202,15 +202,25 @@ def signed_in(client: FlaskClient, customer: int) -> FlaskClient:
     return client
 
 
+def sandbox_server(
+    tmp_path_factory: pytest.TempPathFactory, **settings: Any
+) -> SandboxServer:
+    """Start a local Constant Contact with its own database and the test controls."""
+    path = tmp_path_factory.mktemp("cc") / "sandbox.sqlite"
+    return start_server(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SANDBOX_TEST_CONTROL": True,
+            "SANDBOX_FAULT_DELAY_SECONDS": 3,
+        }
+        | settings
+    )
+
+
 @pytest.fixture(scope="session")
 def cc_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
     """The local Constant Contact, served over real HTTP on a loopback port."""
-    path = tmp_path_factory.mktemp("cc") / "sandbox.sqlite"
-    settings = {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-        "SANDBOX_TEST_CONTROL": True,
-    }
-    with start_server(settings) as server:
+    with sandbox_server(tmp_path_factory) as server:
         yield server
 
 

@@ -96,13 +96,13 @@ def load(app: Flask, integration_id: int) -> Integration:
         return integration
 
 
-def make_due(app: Flask, attempt_id: int, *, expire: bool = False) -> None:
-    """Move the attempt's clock: its next poll is due now (or its window is over)."""
+def make_due(app: Flask, attempt_id: int, *, seconds_left: int | None = None) -> None:
+    """Move the attempt's clock: its next poll is due now (and its window shrinks)."""
     with app.app_context():
         attempt = db.session.get(AuthorizationAttempt, attempt_id)
         attempt.next_poll_at = utcnow() - timedelta(seconds=1)
-        if expire:
-            attempt.expires_at = utcnow() - timedelta(seconds=1)
+        if seconds_left is not None:
+            attempt.expires_at = utcnow() + timedelta(seconds=seconds_left)
         db.session.commit()
 
 
@@ -231,7 +231,7 @@ def test_denied_then_a_new_code(signed_in: FlaskClient, app: Flask, cc: str) -> 
 def test_time_runs_out(signed_in: FlaskClient, app: Flask, cc: str) -> None:
     integration_id = make_integration(app, device_app(cc))
     attempt = started(signed_in, app, integration_id)
-    make_due(app, attempt.id, expire=True)
+    make_due(app, attempt.id, seconds_left=-1)
     assert status(signed_in, integration_id, attempt.id)["state"] == "ended"
     page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
     assert "Time ran out" in page and "Nothing you entered is lost" in page

@@ -7,7 +7,6 @@ and see the new integration listed with its Actions menu.
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,16 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.conftest import base_config
+from tests.conftest import sandbox_server
 from tests.conftest import sandbox_settings
 from tests.live import gunicorn
 from tests.live import wizard_environment
+from tests.test_authorize import attempt_of
+from tests.test_authorize import make_due
 from tests.test_authorize import make_integration
-from wizard.extensions import db
-from wizard.models import AuthorizationAttempt
-from wizard.models import utcnow
 from wizard.sandbox import seed
 from wizard.sandbox import testing as cc_control
 from wizard.sandbox.testing import SandboxServer
-from wizard.sandbox.testing import start_server
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "instance" / "screenshots"
 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -37,13 +35,7 @@ SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 @pytest.fixture(scope="module")
 def fast_cc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
     """A local Constant Contact that lets devices poll every second."""
-    path = tmp_path_factory.mktemp("fast-cc") / "sandbox.sqlite"
-    settings = {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-        "SANDBOX_TEST_CONTROL": True,
-        "SANDBOX_DEVICE_INTERVAL": 1,
-    }
-    with start_server(settings) as server:
+    with sandbox_server(tmp_path_factory, SANDBOX_DEVICE_INTERVAL=1) as server:
         yield server
 
 
@@ -209,7 +201,7 @@ def test_the_timer_warns_announces_and_ends_with_the_server(
     expect(page.locator("[data-warning]")).to_be_hidden()
 
     # The server's window says 50 seconds are left; the page's clock agrees.
-    set_expiry(app, integration_id, seconds=50)
+    make_due(app, attempt_of(app, integration_id).id, seconds_left=50)
     page.clock.fast_forward("04:10")
     expect(page.locator("[data-warning]")).to_be_visible()
     expect(page.locator("[data-announce]")).to_have_text("Less than a minute left.")
@@ -217,7 +209,7 @@ def test_the_timer_warns_announces_and_ends_with_the_server(
     page.screenshot(path=str(SCREENSHOTS / "timer-warning.png"), full_page=True)
 
     # Time runs out on the server: the page reloads and says what to do.
-    set_expiry(app, integration_id, seconds=-1)
+    make_due(app, attempt_of(app, integration_id).id, seconds_left=-1)
     page.clock.fast_forward("01:00")
     expect(page.get_by_role("heading", level=1)).to_have_text("Time ran out")
     page.get_by_role("button", name="Get a new code").click()
@@ -225,15 +217,3 @@ def test_the_timer_warns_announces_and_ends_with_the_server(
         "Allow access in Constant Contact"
     )
     context.close()
-
-
-def set_expiry(app: Flask, integration_id: int, seconds: int) -> None:
-    """Move the open attempt's window on the server, as time passing would."""
-    with app.app_context():
-        attempt = db.session.scalars(
-            db.select(AuthorizationAttempt)
-            .filter_by(integration_id=integration_id)
-            .order_by(AuthorizationAttempt.id.desc())
-        ).first()
-        attempt.expires_at = utcnow() + timedelta(seconds=seconds)
-        db.session.commit()

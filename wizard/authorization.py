@@ -299,13 +299,7 @@ def verify(integration: Integration, provider: oauth.Provider) -> None:
         _record_check_failure(integration, error)
         db.session.commit()
         return
-    if integration.list_name is None or integration.name.startswith("Constant Contact"):
-        integration.name = found.name
-    integration.list_name = found.name
-    integration.list_member_count = found.member_count
-    integration.status = STATUS_ACTIVE
-    integration.last_error_code = None
-    integration.last_error_message = None
+    _connected_to(integration, found, rename=integration.name.startswith("Constant"))
     audit.record(
         "connection.verified",
         integration=integration,
@@ -341,13 +335,8 @@ def change_list(
     integration.list_id = list_id
     integration.list_id_from_url = from_url
     integration.list_id_saved_at = utcnow()
-    integration.list_name = found.name
-    integration.name = found.name
-    integration.list_member_count = found.member_count
     integration.last_checked_at = utcnow()
-    integration.last_error_code = None
-    integration.last_error_message = None
-    integration.status = STATUS_ACTIVE
+    _connected_to(integration, found, rename=True)
     audit.record(
         "integration.list_changed",
         integration=integration,
@@ -356,6 +345,19 @@ def change_list(
         list_name=found.name,
     )
     return None
+
+
+def _connected_to(
+    integration: Integration, found: api.ContactList, *, rename: bool
+) -> None:
+    """Record the verified list and call the integration active."""
+    if rename:
+        integration.name = found.name
+    integration.list_name = found.name
+    integration.list_member_count = found.member_count
+    integration.status = STATUS_ACTIVE
+    integration.last_error_code = None
+    integration.last_error_message = None
 
 
 def _record_check_failure(integration: Integration, error: ProviderError) -> None:
