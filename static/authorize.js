@@ -23,6 +23,7 @@
   }
 
   function tick() {
+    if (!countdown) { return; }
     var left = secondsLeft();
     var minutes = Math.floor(left / 60);
     var seconds = left % 60;

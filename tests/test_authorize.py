@@ -524,3 +524,233 @@ def test_a_provider_cannot_make_us_link_to_a_script(
     response = start(signed_in, integration_id)
     assert "javascript:" not in response.text
     assert "Constant Contact did not answer properly" in response.text
+
+
+def test_step_4_posts_need_the_csrf_token(
+    make_app: Any, config: dict[str, Any], customer: int, cc: str
+) -> None:
+    from tests.conftest import PASSWORD
+    from tests.live import csrf_token
+
+    app = make_app(config | {"WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    page = client.get("/sign-in").text
+    client.post(
+        "/sign-in",
+        data={
+            "email": "owner@bloom.test",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(page),
+        },
+    )
+    integration_id = make_integration(app, device_app(cc))
+    assert start(client, integration_id).status_code == 400
+    assert get_stats(cc)["device_authorizations"] == 0
+    before = client.get(f"/integrations/{integration_id}/authorize").text
+    response = client.post(
+        f"/integrations/{integration_id}/authorize",
+        data={"csrf_token": csrf_token(before)},
+    )
+    assert response.status_code == 302
+    attempt = attempt_of(app, integration_id)
+    base = f"/integrations/{integration_id}"
+    for path in (
+        f"{base}/authorize/{attempt.id}/check",
+        f"{base}/verify",
+        f"{base}/list",
+        f"{base}/delete",
+    ):
+        assert client.post(path).status_code == 400, path
+
+
+def test_other_organizations_cannot_reach_step_4(
+    client: FlaskClient, app: Flask, cc: str, customer: int, other_customer: int
+) -> None:
+    from tests.conftest import sign_in
+
+    sign_in(client, "owner@bloom.test")
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(client, app, integration_id)
+    client.post("/sign-out")
+    sign_in(client, "owner@rival.test")
+    base = f"/integrations/{integration_id}"
+    for method, path in [
+        ("get", f"{base}/authorize"),
+        ("post", f"{base}/authorize"),
+        ("get", f"{base}/authorize/{attempt.id}"),
+        ("get", f"{base}/authorize/{attempt.id}/status"),
+        ("post", f"{base}/authorize/{attempt.id}/check"),
+        ("get", f"{base}/authorize/{attempt.id}/open"),
+        ("get", f"{base}/active"),
+        ("post", f"{base}/verify"),
+        ("get", f"{base}/list"),
+        ("post", f"{base}/list"),
+    ]:
+        assert getattr(client, method)(path).status_code == 404, path
+    other_id = make_integration(app, device_app(cc))
+    with app.app_context():
+        db.session.get(Integration, other_id).organization_id = 2
+        db.session.commit()
+    # An attempt of one integration is not reachable through another.
+    assert (
+        client.get(f"/integrations/{other_id}/authorize/{attempt.id}").status_code
+        == 404
+    )
+    assert get_stats(cc)["token_requests"]["total"] == 0
+
+
+def test_a_finished_attempt_gives_the_integration_its_status_back(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    assert load(app, integration_id).status == "authorizing"
+    make_due(app, attempt.id, seconds_left=-1)
+    status(signed_in, integration_id, attempt.id)
+    assert load(app, integration_id).status == "created"
+    assert "Waiting for authorization" in signed_in.get("/integrations").text
+
+
+def test_tokens_that_arrive_after_expiry_still_connect(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    from wizard import authorization
+    from wizard.constant_contact import oauth
+
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    approve_device(cc, attempt.user_code)
+    with app.app_context():
+        provider = oauth.Provider.from_config(app.config)
+        live = db.session.get(AuthorizationAttempt, attempt.id)
+        # This worker asked just in time...
+        tokens = oauth.poll_device_token(
+            provider,
+            live.integration.api_key,
+            crypto.decrypt(live.device_code_encrypted),
+        )
+        # ...while another tab saw the window close.
+        live.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        authorization.expire_if_due(live, utcnow())
+        assert live.outcome == "expired"
+        authorization.finish_with_tokens(live, tokens, provider)
+        assert live.outcome == "approved"
+    assert load(app, integration_id).status == "active"
+    assert status(signed_in, integration_id, attempt.id)["state"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("interval", float("inf")),
+        ("interval", 10**20),
+        ("interval", "soon"),
+        ("user_code", "A" * 100),
+        ("device_code", ["not", "text"]),
+        ("expires_in", -5),
+    ],
+)
+def test_odd_device_answers_never_break_the_page(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+    value: Any,
+) -> None:
+    from wizard.constant_contact import oauth
+
+    real = oauth.call
+
+    def odd(*args: Any, **kwargs: Any) -> Any:
+        body = real(*args, **kwargs)
+        if isinstance(body, dict) and "device_code" in body:
+            body[field] = value
+        return body
+
+    monkeypatch.setattr(oauth, "call", odd)
+    integration_id = make_integration(app, device_app(cc))
+    response = start(signed_in, integration_id)
+    assert response.status_code in (200, 302)
+    if response.status_code == 200:
+        assert "Constant Contact did not answer properly" in response.text
+    else:
+        attempt = attempt_of(app, integration_id)
+        assert 1 <= attempt.interval <= 60
+        assert attempt.seconds_left(utcnow()) <= 300
+
+
+def test_odd_token_answers_are_clamped_or_refused(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wizard.constant_contact import oauth
+
+    real = oauth.call
+
+    def odd(*args: Any, **kwargs: Any) -> Any:
+        body = real(*args, **kwargs)
+        if isinstance(body, dict) and "access_token" in body:
+            body["expires_in"] = 10**20
+        return body
+
+    monkeypatch.setattr(oauth, "call", odd)
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    assert status(signed_in, integration_id, attempt.id)["state"] == "done"
+    saved = load(app, integration_id)
+    assert saved.token_expires_at < utcnow() + timedelta(days=367)
+
+
+def test_a_long_error_from_the_provider_is_cut_down(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    location = open_window(signed_in, integration_id, attempt.id)
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    page = signed_in.get(
+        "/callback/constant-contact-auth",
+        query_string={"state": state, "error": "<b>" + "x" * 500},
+    )
+    assert page.status_code == 200 and "<b>" not in page.text
+    assert len(attempt_of(app, integration_id).error_code) <= 80
+
+
+def test_keys_changed_under_an_attempt(
+    make_app: Any, config: dict[str, Any], customer: int, cc: str
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from tests.conftest import PASSWORD
+
+    app = make_app(config)
+    client = app.test_client()
+    client.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(client, app, integration_id)
+    rekeyed = make_app(config | {"ENCRYPTION_KEYS": Fernet.generate_key().decode()})
+    other = rekeyed.test_client()
+    other.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
+    assert status(other, integration_id, attempt.id)["state"] == "ended"
+    page = other.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert "We could not read what we saved" in page and "Get a new code" in page
+
+
+def test_opening_twice_sends_the_same_single_use_state(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    first = open_window(signed_in, integration_id, attempt.id)
+    assert open_window(signed_in, integration_id, attempt.id) == first
+    redirect = approve_in_sandbox(first)
+    assert "Access allowed" in callback(signed_in, redirect).text
+    assert "That code can no longer be used" in callback(signed_in, redirect).text
+    with app.app_context():
+        refused = db.session.scalars(
+            db.select(AuditEvent).filter_by(action="authorization.callback_refused")
+        ).all()
+    assert [event.details["reason"] for event in refused] == ["state_used"]

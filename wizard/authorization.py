@@ -22,6 +22,7 @@ from .models import OUTCOME_FAILED
 from .models import OUTCOME_REPLACED
 from .models import STATUS_ACTIVE
 from .models import STATUS_AUTHORIZING
+from .models import STATUS_CREATED
 from .models import STATUS_LIST_NOT_FOUND
 from .models import STATUS_NEEDS_REAUTHORIZATION
 from .models import STATUS_UNVERIFIED
@@ -38,14 +39,8 @@ POLL_MARGIN = timedelta(milliseconds=500)
 
 
 def state_hash(state: str) -> str:
-    """Return the stored form of an OAuth state (the state itself is never stored)."""
+    """Return the lookup form of an OAuth state."""
     return hashlib.sha256(state.encode()).hexdigest()
-
-
-def open_attempt(integration: Integration) -> AuthorizationAttempt | None:
-    """Return the integration's newest attempt if it is still open."""
-    latest = latest_attempt(integration)
-    return latest if latest is not None and latest.is_open else None
 
 
 def latest_attempt(integration: Integration) -> AuthorizationAttempt | None:
@@ -58,37 +53,91 @@ def latest_attempt(integration: Integration) -> AuthorizationAttempt | None:
     )
 
 
+def open_attempts(integration: Integration) -> list[AuthorizationAttempt]:
+    """Return the integration's attempts that are still open, oldest first."""
+    return list(
+        db.session.scalars(
+            db.select(AuthorizationAttempt)
+            .filter_by(integration_id=integration.id, outcome=None)
+            .order_by(AuthorizationAttempt.id)
+        )
+    )
+
+
+def is_done(integration: Integration) -> bool:
+    """Return whether step 4 is over and the connection works."""
+    return integration.status == STATUS_ACTIVE and not open_attempts(integration)
+
+
+def is_checking(attempt: AuthorizationAttempt) -> bool:
+    """Return whether access was allowed and the list is being checked right now."""
+    integration = attempt.integration
+    return (
+        attempt.outcome == OUTCOME_APPROVED
+        and integration.status == STATUS_UNVERIFIED
+        and integration.last_error_code is None
+    )
+
+
 def _finish(
-    attempt: AuthorizationAttempt, outcome: str, code: str | None, now: datetime
+    attempt: AuthorizationAttempt,
+    outcome: str,
+    code: str | None,
+    now: datetime,
+    *,
+    unless: tuple[str, ...] = (),
 ) -> bool:
-    """Close an open attempt once; return False if something else closed it first."""
-    message = problem_for(code, attempt.flow).text if code else None
+    """Close an attempt once; return False if something else closed it first.
+
+    With ``unless``, a closed attempt may be closed again unless its outcome is one
+    of those: tokens in hand beat a late "expired" or "replaced".
+    """
+    condition = (
+        AuthorizationAttempt.outcome.is_(None)
+        if not unless
+        else db.or_(
+            AuthorizationAttempt.outcome.is_(None),
+            AuthorizationAttempt.outcome.not_in(unless),
+        )
+    )
     result = db.session.execute(
         db.update(AuthorizationAttempt)
-        .where(
-            AuthorizationAttempt.id == attempt.id,
-            AuthorizationAttempt.outcome.is_(None),
-        )
+        .where(AuthorizationAttempt.id == attempt.id, condition)
         .values(
             outcome=outcome,
             error_code=code,
-            error_message=message,
+            error_message=problem_for(code, attempt.flow).text if code else None,
             finished_at=now,
             state_hash=None,
+            state_encrypted=None,
         )
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(attempt)
     if result.rowcount != 1:
         return False
+    integration = attempt.integration
+    if outcome != OUTCOME_APPROVED and integration.status == STATUS_AUTHORIZING:
+        if not integration.holds_tokens and not open_attempts(integration):
+            integration.status = STATUS_CREATED
     audit.record(
         f"authorization.{outcome}",
-        integration=attempt.integration,
+        integration=integration,
         attempt_id=attempt.id,
         flow=attempt.flow,
         error=code,
     )
     return True
+
+
+def _close_older(attempt: AuthorizationAttempt, now: datetime) -> None:
+    """Close the integration's other open attempts: one code at a time.
+
+    Only older ones close, so two tabs starting at once leave the newest open.
+    """
+    for other in open_attempts(attempt.integration):
+        if other.id < attempt.id:
+            _finish(other, OUTCOME_REPLACED, "replaced", now)
 
 
 def start(
@@ -97,13 +146,8 @@ def start(
     provider: oauth.Provider,
     window_seconds: int,
 ) -> AuthorizationAttempt:
-    """Start step 4 for the integration's flow; ProviderError if that fails at once.
-
-    Any attempt still open for the integration is closed as replaced, so two tabs
-    never poll two codes for one integration.
-    """
+    """Start step 4 for the integration's flow; ProviderError if that fails at once."""
     now = utcnow()
-    previous = open_attempt(integration)
     attempt = AuthorizationAttempt(
         integration=integration,
         flow=integration.flow,
@@ -122,12 +166,16 @@ def start(
         attempt.interval = grant.interval
         # The first poll may go at once; later ones keep to the interval.
         attempt.next_poll_at = now
+    else:
+        state, verifier = oauth.new_pkce_pair()
+        attempt.state_hash = state_hash(state)
+        attempt.state_encrypted = crypto.encrypt(state)
+        attempt.code_verifier_encrypted = crypto.encrypt(verifier)
     db.session.add(attempt)
-    if previous is not None:
-        _finish(previous, OUTCOME_REPLACED, "replaced", now)
+    db.session.flush()
+    _close_older(attempt, now)
     if integration.status != STATUS_ACTIVE:
         integration.status = STATUS_AUTHORIZING
-    db.session.flush()
     audit.record(
         "authorization.started",
         actor=user,
@@ -139,18 +187,16 @@ def start(
     return attempt
 
 
-def begin_redirect(
+def redirect_target(
     attempt: AuthorizationAttempt, provider: oauth.Provider, redirect_uri: str
 ) -> str:
-    """Give an authorization-code attempt a fresh state and verifier; return the URL.
-
-    Opening Constant Contact again makes the earlier state useless (single use).
-    """
-    state, verifier = oauth.new_pkce_pair()
-    attempt.state_hash = state_hash(state)
-    attempt.code_verifier_encrypted = crypto.encrypt(verifier)
+    """Return the authorize URL of a code-flow attempt (the same each time)."""
     return oauth.authorization_url(
-        provider, attempt.integration.api_key or "", redirect_uri, state, verifier
+        provider,
+        attempt.integration.api_key or "",
+        redirect_uri,
+        crypto.decrypt(attempt.state_encrypted or ""),
+        crypto.decrypt(attempt.code_verifier_encrypted or ""),
     )
 
 
@@ -164,15 +210,17 @@ def expire_if_due(attempt: AuthorizationAttempt, now: datetime) -> None:
 def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> bool:
     """Ask Constant Contact about a device attempt, at most once per interval.
 
-    Whoever wins the conditional UPDATE of next_poll_at asks; everyone else just
-    reads the row. The claim is committed before the slow network call. Returns
-    whether this call asked.
+    Whoever wins the conditional UPDATE of next_poll_at asks; everyone else only
+    reads the row. The claim lasts through the request's timeout and is committed
+    before the network call; the next poll is due an interval after the answer.
+    Returns whether this call asked.
     """
     now = utcnow()
     expire_if_due(attempt, now)
     if not attempt.is_open or attempt.flow != FLOW_DEVICE:
         return False
     interval = attempt.interval or oauth.DEFAULT_INTERVAL
+    held = timedelta(seconds=interval + provider.timeout) + POLL_MARGIN
     claim = db.session.execute(
         db.update(AuthorizationAttempt)
         .where(
@@ -180,10 +228,7 @@ def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> bool:
             AuthorizationAttempt.outcome.is_(None),
             AuthorizationAttempt.next_poll_at <= now,
         )
-        .values(
-            next_poll_at=now + timedelta(seconds=interval) + POLL_MARGIN,
-            poll_count=AuthorizationAttempt.poll_count + 1,
-        )
+        .values(next_poll_at=now + held, poll_count=AuthorizationAttempt.poll_count + 1)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -192,62 +237,79 @@ def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> bool:
         return False
     integration = attempt.integration
     try:
+        device_code = crypto.decrypt(attempt.device_code_encrypted or "")
+    except crypto.DecryptionError:
+        _finish(attempt, OUTCOME_FAILED, "unreadable", now)
+        db.session.commit()
+        return True
+    try:
         tokens = oauth.poll_device_token(
-            provider,
-            integration.api_key or "",
-            crypto.decrypt(attempt.device_code_encrypted or ""),
+            provider, integration.api_key or "", device_code
         )
     except ProviderError as error:
-        _after_poll_error(attempt, error, now)
+        _after_poll_error(attempt, error)
         return True
     finish_with_tokens(attempt, tokens, provider)
     return True
 
 
-def _after_poll_error(
-    attempt: AuthorizationAttempt, error: ProviderError, now: datetime
-) -> None:
+def _after_poll_error(attempt: AuthorizationAttempt, error: ProviderError) -> None:
+    answered = utcnow()
     db.session.refresh(attempt)
-    if error.code == "authorization_pending":
-        attempt.error_code = None
-    elif error.code == "slow_down":
+    interval = attempt.interval or oauth.DEFAULT_INTERVAL
+    if error.code == "slow_down":
         # RFC 8628: add 5 seconds to the interval, for this and every later poll.
-        attempt.interval = (
-            attempt.interval or oauth.DEFAULT_INTERVAL
-        ) + SLOW_DOWN_SECONDS
-        attempt.next_poll_at = now + timedelta(seconds=attempt.interval) + POLL_MARGIN
-        attempt.error_code = None
-    elif error.transient:
-        attempt.error_code = error.code
+        interval += SLOW_DOWN_SECONDS
+        attempt.interval = interval
+    if error.code in ("authorization_pending", "slow_down") or error.transient:
+        attempt.next_poll_at = answered + timedelta(seconds=interval) + POLL_MARGIN
+        attempt.error_code = error.code if error.transient else None
     else:
-        _finish(attempt, OUTCOME_FAILED, error.code, now)
+        _finish(attempt, OUTCOME_FAILED, error.code, answered)
     db.session.commit()
 
 
 def fail(attempt: AuthorizationAttempt, code: str, now: datetime) -> None:
     """Close an attempt with the error Constant Contact sent back."""
-    _finish(attempt, OUTCOME_FAILED, code, now)
+    _finish(attempt, OUTCOME_FAILED, ProviderError(code).code, now)
 
 
 def exchange(
     attempt: AuthorizationAttempt,
+    state: str,
     code: str,
     provider: oauth.Provider,
     redirect_uri: str,
 ) -> None:
-    """Finish an authorization-code attempt with the code from the callback."""
-    integration = attempt.integration
-    verifier = crypto.decrypt(attempt.code_verifier_encrypted or "")
-    attempt.state_hash = None  # single use, whatever happens next
+    """Finish an authorization-code attempt with the code from the callback.
+
+    The state is used up by a conditional UPDATE first, so a replayed callback
+    (even at the same moment) exchanges nothing.
+    """
+    used = db.session.execute(
+        db.update(AuthorizationAttempt)
+        .where(
+            AuthorizationAttempt.id == attempt.id,
+            AuthorizationAttempt.state_hash == state_hash(state),
+        )
+        .values(state_hash=None, state_encrypted=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
+    db.session.refresh(attempt)
+    if used.rowcount != 1:
+        return
+    integration = attempt.integration
+    try:
+        verifier = crypto.decrypt(attempt.code_verifier_encrypted or "")
+        secret = integration.client_secret or ""
+    except crypto.DecryptionError:
+        _finish(attempt, OUTCOME_FAILED, "unreadable", utcnow())
+        db.session.commit()
+        return
     try:
         tokens = oauth.exchange_code(
-            provider,
-            integration.api_key or "",
-            integration.client_secret or "",
-            code,
-            redirect_uri,
-            verifier,
+            provider, integration.api_key or "", secret, code, redirect_uri, verifier
         )
     except ProviderError as error:
         _finish(attempt, OUTCOME_FAILED, error.code, utcnow())
@@ -259,16 +321,27 @@ def exchange(
 def finish_with_tokens(
     attempt: AuthorizationAttempt, tokens: oauth.TokenSet, provider: oauth.Provider
 ) -> None:
-    """Save the tokens (encrypted) and verify the connection; refuse short access."""
+    """Save the tokens (encrypted) and verify the connection; refuse short access.
+
+    Tokens that arrive after another tab closed the attempt (expired, replaced)
+    still connect: the person did allow access.
+    """
     now = utcnow()
-    if tokens.refresh_token is None:
-        _finish(attempt, OUTCOME_FAILED, "no_refresh_token", now)
-        db.session.commit()
-        return
-    if not _finish(attempt, OUTCOME_APPROVED, None, now):
-        db.session.commit()
-        return
     integration = attempt.integration
+    if tokens.refresh_token is None:
+        _revoke_quietly(integration, provider, tokens.access_token)
+        _finish(
+            attempt, OUTCOME_FAILED, "no_refresh_token", now, unless=(OUTCOME_APPROVED,)
+        )
+        db.session.commit()
+        return
+    if not _finish(attempt, OUTCOME_APPROVED, None, now, unless=(OUTCOME_APPROVED,)):
+        _revoke_quietly(integration, provider, tokens.refresh_token)
+        db.session.commit()
+        return
+    _close_older(attempt, now)
+    for other in open_attempts(integration):
+        _finish(other, OUTCOME_REPLACED, "replaced", now)
     integration.access_token_encrypted = crypto.encrypt(tokens.access_token)
     integration.refresh_token_encrypted = crypto.encrypt(tokens.refresh_token)
     integration.token_expires_at = (
@@ -276,16 +349,33 @@ def finish_with_tokens(
     )
     integration.last_refreshed_at = now
     integration.status = STATUS_UNVERIFIED
+    integration.last_error_code = None
+    integration.last_error_message = None
     # The tokens are safe in the database before anything else can fail.
     db.session.commit()
     verify(integration, provider)
 
 
+def _revoke_quietly(
+    integration: Integration, provider: oauth.Provider, token: str
+) -> None:
+    """Give back tokens we will not use; a failure here changes nothing for anyone."""
+    try:
+        secret = integration.client_secret
+        oauth.revoke(provider, integration.api_key or "", secret, token)
+    except (ProviderError, crypto.DecryptionError):
+        pass
+
+
 def verify(integration: Integration, provider: oauth.Provider) -> None:
     """Read the account and the list with the saved token; set the status from that."""
-    now = utcnow()
-    token = crypto.decrypt(integration.access_token_encrypted or "")
-    integration.last_checked_at = now
+    integration.last_checked_at = utcnow()
+    try:
+        token = crypto.decrypt(integration.access_token_encrypted or "")
+    except crypto.DecryptionError:
+        _record_check_failure(integration, ProviderError("unreadable"))
+        db.session.commit()
+        return
     try:
         try:
             integration.account_name = api.account_summary(provider, token).name
@@ -317,11 +407,13 @@ def change_list(
 
     The old list stays in use until the new one is verified.
     """
-    token = crypto.decrypt(integration.access_token_encrypted or "")
     try:
+        token = crypto.decrypt(integration.access_token_encrypted or "")
         found = api.get_list(provider, token, list_id)
         if found.deleted:
             raise ProviderError("list_deleted")
+    except crypto.DecryptionError:
+        return problem_for("unreadable", integration.flow).text
     except ProviderError as error:
         if error.code in ("not_found", "list_deleted"):
             account = integration.account_name or "the account you connected"
@@ -352,8 +444,8 @@ def _connected_to(
 ) -> None:
     """Record the verified list and call the integration active."""
     if rename:
-        integration.name = found.name
-    integration.list_name = found.name
+        integration.name = found.name[:200]
+    integration.list_name = found.name[:255]
     integration.list_member_count = found.member_count
     integration.status = STATUS_ACTIVE
     integration.last_error_code = None
@@ -364,7 +456,7 @@ def _record_check_failure(integration: Integration, error: ProviderError) -> Non
     code = "list_not_found" if error.code == "not_found" else error.code
     if code in ("list_not_found", "list_deleted"):
         integration.status = STATUS_LIST_NOT_FOUND
-    elif code in ("unauthorized", "invalid_grant"):
+    elif code in ("unauthorized", "invalid_grant", "unreadable"):
         integration.status = STATUS_NEEDS_REAUTHORIZATION
     else:
         integration.status = STATUS_UNVERIFIED
@@ -374,7 +466,7 @@ def _record_check_failure(integration: Integration, error: ProviderError) -> Non
 
 
 def attempt_for_state(state: str) -> AuthorizationAttempt | None:
-    """Find the open attempt a callback's state belongs to."""
+    """Find the attempt a callback's state belongs to."""
     if not state or len(state) > 200:
         return None
     return db.session.scalar(

@@ -227,7 +227,10 @@ class AuthorizationAttempt(db.Model):
     interval: Mapped[int | None]
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     poll_count: Mapped[int] = mapped_column(default=0)
+    # The state is looked up by its hash and kept encrypted so that opening
+    # Constant Contact twice sends the same, still single-use, state.
     state_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    state_encrypted: Mapped[str | None] = mapped_column(Text)
     code_verifier_encrypted: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(40))
     error_code: Mapped[str | None] = mapped_column(String(80))

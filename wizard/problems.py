@@ -131,6 +131,14 @@ def problem_for(code: str, flow: str = "device") -> Problem:
             "authorize.",
             NEW_CODE,
         )
+    if code == "unreadable":
+        return Problem(
+            code,
+            "We could not read what we saved",
+            "This happens when the keys that protect saved codes were changed. Get a "
+            "new code to connect again.",
+            NEW_CODE,
+        )
     if code == "replaced":
         return Problem(
             code,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 00:17:13.970473
+Create Date: 2026-11-27 00:47:21.138835
 
 """
 from alembic import op
@@ -113,6 +113,7 @@ def upgrade():
     sa.Column('next_poll_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('poll_count', sa.Integer(), nullable=False),
     sa.Column('state_hash', sa.String(length=64), nullable=True),
+    sa.Column('state_encrypted', sa.Text(), nullable=True),
     sa.Column('code_verifier_encrypted', sa.Text(), nullable=True),
     sa.Column('outcome', sa.String(length=40), nullable=True),
     sa.Column('error_code', sa.String(length=80), nullable=True),

@@ -25,6 +25,7 @@ from ..access import organization_integration_or_404
 from ..constant_contact import formats
 from ..constant_contact.http import ProviderError
 from ..constant_contact.oauth import Provider
+from ..crypto import DecryptionError
 from ..extensions import db
 from ..models import FLOW_DEVICE
 from ..models import OUTCOME_APPROVED
@@ -122,9 +123,13 @@ def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     integration = found.integration
     now = utcnow()
     authorization.expire_if_due(found, now)
-    if found.outcome == OUTCOME_APPROVED and integration.status == STATUS_ACTIVE:
+    if authorization.is_done(integration):
         return redirect(url_for(".active", integration_id=integration.id))
     problem = None
+    if authorization.is_checking(found):
+        return render_template(
+            "authorize/checking.html", integration=integration, attempt=found
+        )
     if found.outcome == OUTCOME_APPROVED:
         problem = problem_for(integration.last_error_code or "unavailable", found.flow)
     elif found.outcome is not None:
@@ -144,15 +149,20 @@ def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     )
 
 
+CHECKING_NOTE = "Access allowed. Checking your list in Constant Contact."
+
+
 def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
     """Say where the attempt stands, for the page's script."""
     integration = found.integration
     page = url_for(".attempt", integration_id=integration.id, attempt_id=found.id)
-    if found.outcome == OUTCOME_APPROVED and integration.status == STATUS_ACTIVE:
+    if authorization.is_done(integration):
         return {
             "state": "done",
             "next": url_for(".active", integration_id=integration.id),
         }
+    if authorization.is_checking(found):
+        return {"state": "waiting", "seconds_left": 0, "note": CHECKING_NOTE}
     if not found.is_open:
         return {"state": "ended", "next": page}
     return {
@@ -183,7 +193,12 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     found = _attempt_or_404(integration_id, attempt_id)
     if ActionForm().validate_on_submit():
         asked = authorization.poll(found, provider())
-        if found.is_open and asked:
+        if found.is_open and found.flow != FLOW_DEVICE:
+            flash(
+                "Not yet: finish in the Constant Contact window. When it sends you "
+                "back, this page updates."
+            )
+        elif found.is_open and asked:
             flash("Not yet: Constant Contact is still waiting for you to allow access.")
         elif found.is_open:
             flash(
@@ -205,7 +220,14 @@ def open_constant_contact(integration_id: int, attempt_id: int) -> ResponseRetur
         return redirect(
             url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
         )
-    target = authorization.begin_redirect(found, provider(), redirect_uri())
+    try:
+        target = authorization.redirect_target(found, provider(), redirect_uri())
+    except DecryptionError:
+        authorization.fail(found, "unreadable", utcnow())
+        db.session.commit()
+        return redirect(
+            url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
+        )
     audit.record(
         "authorization.opened", actor=current_user, integration=found.integration
     )
@@ -219,19 +241,30 @@ def callback() -> ResponseReturnValue:
     """Take Constant Contact's answer, exchange the code, say to close the window."""
     state = request.args.get("state", "")
     found = authorization.attempt_for_state(state)
+    refused = None
     if found is None:
-        return _callback_page(None, problem_for("state_used"))
-    if found.started_by_id != current_user.id:
-        return _callback_page(None, problem_for("state_other_user"))
+        refused = "state_used"
+    elif found.started_by_id != current_user.id:
+        refused = "state_other_user"
+    if found is None or refused:
+        audit.record(
+            "authorization.callback_refused",
+            actor=current_user,
+            integration=found.integration if found else None,
+            reason=refused,
+        )
+        db.session.commit()
+        return _callback_page(None, problem_for(refused or "state_used"))
     now = utcnow()
     authorization.expire_if_due(found, now)
     if found.is_open and request.args.get("error"):
-        authorization.fail(found, request.args["error"][:80], now)
+        authorization.fail(found, request.args["error"], now)
     elif found.is_open and request.args.get("code"):
-        authorization.exchange(found, request.args["code"], provider(), redirect_uri())
+        code = request.args["code"][:2000]
+        authorization.exchange(found, state, code, provider(), redirect_uri())
     db.session.commit()
     integration = found.integration
-    if found.outcome == OUTCOME_APPROVED and integration.status == STATUS_ACTIVE:
+    if authorization.is_done(integration):
         return _callback_page(found, None)
     if found.outcome == OUTCOME_APPROVED:
         return _callback_page(found, problem_for(integration.last_error_code or ""))

@@ -39,7 +39,7 @@ def account_summary(provider: Provider, access_token: str) -> Account:
     name = body.get("organization_name") or " ".join(
         str(part) for part in (body.get("first_name"), body.get("last_name")) if part
     )
-    return Account(name=str(name or body.get("contact_email") or "your account"))
+    return Account(name=str(name or body.get("contact_email") or "your account")[:255])
 
 
 def get_list(provider: Provider, access_token: str, list_id: str) -> ContactList:

@@ -1,6 +1,6 @@
-"""One careful HTTP call to Constant Contact: timeouts, 429s, 5xx and garbage become
-ProviderError, never an exception from requests or a half-parsed body."""
+"""One careful HTTP call: timeouts, 429s, 5xx and garbage all become ProviderError."""
 
+import re
 from typing import Any
 
 import requests
@@ -18,6 +18,8 @@ class ProviderError(Exception):
     TRANSIENT = {"timeout", "unreachable", "throttled", "unavailable", "garbage"}
 
     def __init__(self, code: str, description: str = "", status: int | None = None):
+        # The code may come from the other side: keep it short and plain.
+        code = re.sub(r"[^a-z0-9_.-]", "", code.lower())[:80] or "garbage"
         super().__init__(code)
         self.code = code
         self.description = description[:300]

@@ -66,10 +66,10 @@ class TokenSet:
     scope: str | None
 
 
-def _text(body: Mapping[str, Any], name: str) -> str:
+def _text(body: Mapping[str, Any], name: str, longest: int = 4096) -> str:
     value = body.get(name)
-    if not isinstance(value, str) or not value:
-        raise ProviderError("garbage", f"missing {name}")
+    if not isinstance(value, str) or not value or len(value) > longest:
+        raise ProviderError("garbage", f"no usable {name}")
     return value
 
 
@@ -80,14 +80,15 @@ def _web_address(value: str) -> str:
     return value
 
 
-def _seconds(value: Any, default: int | None) -> int | None:
+def _seconds(value: Any, default: int | None, most: int) -> int | None:
+    """Read a number of seconds, kept between 1 and ``most``."""
     if value is None:
         return default
     try:
         number = int(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ProviderError("garbage", "a number was not a number") from exc
-    return number if number > 0 else default
+    return min(number, most) if number > 0 else default
 
 
 def request_device_authorization(
@@ -105,13 +106,14 @@ def request_device_authorization(
     complete = body.get("verification_uri_complete")
     return DeviceAuthorization(
         device_code=_text(body, "device_code"),
-        user_code=_text(body, "user_code"),
+        user_code=_text(body, "user_code", longest=32),
         verification_uri=_web_address(_text(body, "verification_uri")),
         verification_uri_complete=(
             _web_address(complete) if isinstance(complete, str) else None
         ),
-        expires_in=_seconds(body.get("expires_in"), None) or 0,
-        interval=_seconds(body.get("interval"), DEFAULT_INTERVAL) or DEFAULT_INTERVAL,
+        expires_in=_seconds(body.get("expires_in"), None, 3600) or 0,
+        interval=_seconds(body.get("interval"), DEFAULT_INTERVAL, 60)
+        or DEFAULT_INTERVAL,
     )
 
 
@@ -123,7 +125,7 @@ def _token_set(body: Any) -> TokenSet:
     return TokenSet(
         access_token=_text(body, "access_token"),
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
-        expires_in=_seconds(body.get("expires_in"), None),
+        expires_in=_seconds(body.get("expires_in"), None, 366 * 86400),
         scope=scope if isinstance(scope, str) else None,
     )
 
@@ -188,3 +190,19 @@ def exchange_code(
         timeout=provider.timeout,
     )
     return _token_set(body)
+
+
+def revoke(
+    provider: Provider, client_id: str, client_secret: str | None, token: str
+) -> None:
+    """Revoke a token (RFC 7009): Basic auth with a secret, else client_id in body."""
+    data = {"token": token}
+    if not client_secret:
+        data["client_id"] = client_id
+    call(
+        "POST",
+        provider.revocation_url,
+        data=data,
+        auth=(client_id, client_secret) if client_secret else None,
+        timeout=provider.timeout,
+    )
