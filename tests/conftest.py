@@ -5,6 +5,8 @@ fresh copy (SQLite) or emptied tables (PostgreSQL). Set WIZARD_TEST_DATABASE_URL
 a PostgreSQL server URL to run the suite there; a throwaway database is created.
 """
 
+import base64
+import hashlib
 import os
 import shutil
 import uuid
@@ -15,7 +17,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
@@ -34,7 +35,10 @@ from wizard.sandbox.testing import SandboxServer
 from wizard.sandbox.testing import start_server
 
 PASSWORD = "correct horse battery staple"
-ENCRYPTION_KEY = Fernet.generate_key().decode()
+# Fixed, so that every copy of this module (pytest's and `tests.conftest`) agrees.
+ENCRYPTION_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"wizard tests").digest()
+).decode()
 POSTGRES_URL = os.environ.get("WIZARD_TEST_DATABASE_URL", "")
 
 

@@ -52,9 +52,11 @@ def csrf_token(html: str) -> str:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[str]:
-    """Serve wsgi:app with gunicorn on a free port; yield its base URL."""
-    port = free_port()
+def gunicorn(
+    env: dict[str, str], workers: int = 2, port: int | None = None
+) -> Iterator[str]:
+    """Serve wsgi:app with gunicorn (on a free port unless given); yield its URL."""
+    port = port or free_port()
     command = [
         sys.executable,
         "-m",

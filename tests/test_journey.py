@@ -19,6 +19,7 @@ from tests.conftest import PASSWORD
 from tests.conftest import base_config
 from tests.conftest import sandbox_server
 from tests.conftest import sandbox_settings
+from tests.live import free_port
 from tests.live import gunicorn
 from tests.live import wizard_environment
 from tests.test_authorize import attempt_of
@@ -44,9 +45,11 @@ def wizard_url(
     app: Flask, customer: int, database_url: str, fast_cc: SandboxServer
 ) -> Iterator[str]:
     """Serve the wizard with two gunicorn workers, pointed at the sandbox."""
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
     settings = base_config(database_url) | sandbox_settings(fast_cc.base_url)
-    env = wizard_environment(settings | {"PUBLIC_BASE_URL": "http://127.0.0.1"})
-    with gunicorn(env) as base_url:
+    env = wizard_environment(settings | {"PUBLIC_BASE_URL": public})
+    with gunicorn(env, port=port) as base_url:
         yield base_url
 
 
@@ -67,7 +70,7 @@ def test_newcomer_connects_a_list(
     page.get_by_role("button", name="Start now").click()
     expect(page.get_by_text("Step 1 of 4")).to_be_visible()
     expect(page.locator("#redirect-uri")).to_have_text(
-        "http://127.0.0.1/callback/constant-contact-auth"
+        f"{wizard_url}/callback/constant-contact-auth"
     )
 
     with context.expect_page() as opened:
@@ -215,5 +218,48 @@ def test_the_timer_warns_announces_and_ends_with_the_server(
     page.get_by_role("button", name="Get a new code").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Allow access in Constant Contact"
+    )
+    context.close()
+
+
+def test_authorization_code_flow_in_the_browser(
+    browser: Browser, wizard_url: str, fast_cc: SandboxServer, app: Flask
+) -> None:
+    created = cc_control.create_application(
+        fast_cc.base_url,
+        flow="authorization_code",
+        redirect_uris=[f"{wizard_url}/callback/constant-contact-auth"],
+    )
+    integration_id = make_integration(
+        app,
+        created["api_key"],
+        flow="authorization_code",
+        secret=created["client_secret"],
+    )
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{wizard_url}/sign-in")
+    page.get_by_label("Email address").fill("owner@bloom.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{wizard_url}/integrations")
+    page.get_by_text("Actions").last.click()
+    page.get_by_role("link", name=re.compile("^Authorize")).click()
+    expect(page).to_have_url(f"{wizard_url}/integrations/{integration_id}/authorize")
+    page.get_by_role("button", name="Start authorizing").click()
+    with context.expect_page() as opened:
+        page.get_by_role(
+            "link", name="Open Constant Contact (opens in new tab)"
+        ).click()
+    window = opened.value
+    window.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
+    window.get_by_label("Password").fill(seed.DEMO_PASSWORD)
+    window.get_by_role("button", name="Log in").click()
+    window.get_by_role("button", name="Allow Access").click()
+    expect(window.get_by_role("heading", level=1)).to_have_text("Access allowed")
+    expect(window.get_by_text("You can close this window")).to_be_visible()
+    window.close()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Your integration is now active!", timeout=15_000
     )
     context.close()
