@@ -10,6 +10,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from . import audit
+from . import connections
 from . import crypto
 from .constant_contact import api
 from .constant_contact import oauth
@@ -373,7 +374,7 @@ def verify(integration: Integration, provider: oauth.Provider) -> None:
     try:
         token = crypto.decrypt(integration.access_token_encrypted or "")
     except crypto.DecryptionError:
-        _record_check_failure(integration, ProviderError("unreadable"))
+        record_check_failure(integration, ProviderError("unreadable"))
         db.session.commit()
         return
     try:
@@ -386,7 +387,7 @@ def verify(integration: Integration, provider: oauth.Provider) -> None:
         if found.deleted:
             raise ProviderError("list_deleted")
     except ProviderError as error:
-        _record_check_failure(integration, error)
+        record_check_failure(integration, error)
         db.session.commit()
         return
     _connected_to(integration, found, rename=integration.name.startswith("Constant"))
@@ -408,12 +409,13 @@ def change_list(
     The old list stays in use until the new one is verified.
     """
     try:
-        token = crypto.decrypt(integration.access_token_encrypted or "")
-        found = api.get_list(provider, token, list_id)
+        found = connections.call_with_token(
+            integration, lambda p, token: api.get_list(p, token, list_id)
+        )
         if found.deleted:
             raise ProviderError("list_deleted")
-    except crypto.DecryptionError:
-        return problem_for("unreadable", integration.flow).text
+    except connections.ConnectionProblem as problem:
+        return problem.message
     except ProviderError as error:
         if error.code in ("not_found", "list_deleted"):
             account = integration.account_name or "the account you connected"
@@ -452,13 +454,18 @@ def _connected_to(
     integration.last_error_message = None
 
 
-def _record_check_failure(integration: Integration, error: ProviderError) -> None:
+def record_check_failure(integration: Integration, error: ProviderError) -> None:
+    """Record why using the connection failed, and the status that follows from it.
+
+    A passing failure (timeout, 5xx, 429) leaves a working connection's status alone
+    but is shown beside it; anything else says what is wrong.
+    """
     code = "list_not_found" if error.code == "not_found" else error.code
     if code in ("list_not_found", "list_deleted"):
         integration.status = STATUS_LIST_NOT_FOUND
-    elif code in ("unauthorized", "invalid_grant", "unreadable"):
+    elif code in ("unauthorized", "invalid_grant", "invalid_client", "unreadable"):
         integration.status = STATUS_NEEDS_REAUTHORIZATION
-    else:
+    elif not (error.transient and integration.status == STATUS_ACTIVE):
         integration.status = STATUS_UNVERIFIED
     integration.last_error_code = code
     integration.last_error_message = problem_for(code, integration.flow).text

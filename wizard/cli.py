@@ -5,6 +5,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
+from . import connections
 from .extensions import db
 from .models import ROLE_CUSTOMER
 from .models import ROLE_SUPPORT
@@ -104,6 +105,82 @@ def list_integrations() -> None:
             f"{integration.id}\t{organization}\t{integration.name}\t"
             f"{integration.status}\t{integration.list_id or '-'}\t{last_check}"
         )
+
+
+def _connected(integration_id: int | None) -> list[Integration]:
+    query = db.select(Integration).where(
+        Integration.refresh_token_encrypted.is_not(None)
+    )
+    if integration_id is not None:
+        query = query.filter_by(id=integration_id)
+    return list(db.session.scalars(query.order_by(Integration.id)))
+
+
+@integrations_cli.command("check")
+@click.argument("integration_id", type=int, required=False)
+def check_integrations(integration_id: int | None) -> None:
+    """Use each connection (token, then read the list) and record the result."""
+    integrations = _connected(integration_id)
+    if not integrations:
+        raise click.ClickException("No connected integration to check.")
+    failed = 0
+    for integration in integrations:
+        try:
+            found = connections.check(integration)
+        except connections.ConnectionProblem as problem:
+            failed += 1
+            click.echo(f"{integration.id}\tproblem\t{problem.code}\t{problem.message}")
+        else:
+            click.echo(
+                f"{integration.id}\tok\t{found.name}\t{found.member_count} members"
+            )
+    if failed:
+        raise SystemExit(1)
+
+
+@integrations_cli.command("refresh")
+@click.option("--due", is_flag=True, help="Only those expiring soon or idle for long.")
+def refresh_integrations(due: bool) -> None:
+    """Refresh tokens before they expire and long before they die of idleness."""
+    integrations = connections.due_for_keepalive() if due else _connected(None)
+    failed = 0
+    for integration in integrations:
+        try:
+            connections.access_token(integration, force=True)
+        except connections.ConnectionProblem as problem:
+            failed += 1
+            click.echo(f"{integration.id}\tproblem\t{problem.code}\t{problem.message}")
+        else:
+            click.echo(f"{integration.id}\trefreshed")
+    click.echo(f"{len(integrations) - failed} refreshed, {failed} failed")
+    if failed:
+        raise SystemExit(1)
+
+
+@integrations_cli.command("add-contact")
+@click.argument("integration_id", type=int)
+@click.argument("email")
+@click.option("--consent", required=True, help="How the person agreed to be added.")
+@click.option("--first-name", default="")
+@click.option("--last-name", default="")
+def add_contact(
+    integration_id: int, email: str, consent: str, first_name: str, last_name: str
+) -> None:
+    """Add a contact to the integration's list (with the person's consent)."""
+    integration = db.session.get(Integration, integration_id)
+    if integration is None or not integration.holds_tokens:
+        raise click.ClickException(f"Integration {integration_id} is not connected.")
+    try:
+        action = connections.add_contact(
+            integration,
+            email,
+            consent=consent,
+            first_name=first_name,
+            last_name=last_name,
+        )
+    except connections.ConnectionProblem as problem:
+        raise click.ClickException(problem.message) from problem
+    click.echo(f"{email}: {action}")
 
 
 def init_app(app: Flask) -> None:

@@ -60,3 +60,30 @@ def get_list(provider: Provider, access_token: str, list_id: str) -> ContactList
         member_count=count if isinstance(count, int) else None,
         deleted=bool(body.get("deleted_at")),
     )
+
+
+def sign_up(
+    provider: Provider,
+    access_token: str,
+    list_id: str,
+    email: str,
+    *,
+    first_name: str = "",
+    last_name: str = "",
+) -> str:
+    """Create or update a contact on one list; return "created" or "updated"."""
+    contact: dict[str, object] = {"email_address": email, "list_memberships": [list_id]}
+    if first_name:
+        contact["first_name"] = first_name[:50]
+    if last_name:
+        contact["last_name"] = last_name[:50]
+    body = call(
+        "POST",
+        f"{provider.api_base_url}/contacts/sign_up_form",
+        json=contact,
+        bearer=access_token,
+        timeout=provider.timeout,
+    )
+    if not isinstance(body, dict):
+        raise ProviderError("garbage", "not an object")
+    return "created" if body.get("action") == "created" else "updated"

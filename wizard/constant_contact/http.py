@@ -16,6 +16,8 @@ class ProviderError(Exception):
     """
 
     TRANSIENT = {"timeout", "unreachable", "throttled", "unavailable", "garbage"}
+    # Not worth trying again today: the daily quota resets at midnight UTC.
+    UNTIL_TOMORROW = {"quota_exceeded"}
 
     def __init__(self, code: str, description: str = "", status: int | None = None):
         # The code may come from the other side: keep it short and plain.
@@ -36,6 +38,7 @@ def call(
     *,
     timeout: float,
     data: dict[str, str] | None = None,
+    json: dict[str, object] | None = None,
     params: dict[str, str] | None = None,
     auth: tuple[str, str] | None = None,
     bearer: str | None = None,
@@ -49,6 +52,7 @@ def call(
             method,
             url,
             data=data,
+            json=json,
             params=params,
             auth=auth,
             headers=headers,
@@ -66,7 +70,9 @@ def call(
 def _read(response: requests.Response) -> Any:
     status = response.status_code
     if status == 429:
-        raise ProviderError("throttled", status=status)
+        # Constant Contact: "throttled" (4 per second) or "quota_exceeded" (per day).
+        daily = "quota_exceeded" in response.text[:1000]
+        raise ProviderError("quota_exceeded" if daily else "throttled", status=status)
     if status >= 500:
         raise ProviderError("unavailable", status=status)
     try:

@@ -193,10 +193,16 @@ def exchange_code(
 
 
 def revoke(
-    provider: Provider, client_id: str, client_secret: str | None, token: str
+    provider: Provider,
+    client_id: str,
+    client_secret: str | None,
+    token: str,
+    hint: str | None = None,
 ) -> None:
     """Revoke a token (RFC 7009): Basic auth with a secret, else client_id in body."""
     data = {"token": token}
+    if hint:
+        data["token_type_hint"] = hint
     if not client_secret:
         data["client_id"] = client_id
     call(
@@ -206,3 +212,29 @@ def revoke(
         auth=(client_id, client_secret) if client_secret else None,
         timeout=provider.timeout,
     )
+
+
+def refresh_tokens(
+    provider: Provider, client_id: str, client_secret: str | None, refresh_token: str
+) -> TokenSet:
+    """Trade a refresh token for new tokens (the same scope as before).
+
+    Rotating refresh tokens come back new; long-lived ones come back the same or not
+    at all, in which case the one we have stays.
+    """
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    if not client_secret:
+        data["client_id"] = client_id
+    body = call(
+        "POST",
+        provider.token_url,
+        data=data,
+        auth=(client_id, client_secret) if client_secret else None,
+        timeout=provider.timeout,
+    )
+    tokens = _token_set(body)
+    if tokens.refresh_token is None:
+        return TokenSet(
+            tokens.access_token, refresh_token, tokens.expires_in, tokens.scope
+        )
+    return tokens

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from .. import authorization
+from .. import connections
 from .. import drafts
 from ..access import customer_required
 from ..access import organization_integration_or_404
@@ -24,6 +25,7 @@ from ..constant_contact.oauth import Provider
 from ..extensions import db
 from ..models import Integration
 from ..models import Organization
+from ..problems import problem_for
 from ..setup.forms import ListIdForm
 
 bp = Blueprint("integrations", __name__)
@@ -98,20 +100,66 @@ def change_list(integration_id: int) -> ResponseReturnValue:
     )
 
 
-class DeleteForm(FlaskForm):
-    """The button that confirms deleting an integration."""
+class ConfirmForm(FlaskForm):
+    """The button that confirms an action."""
+
+
+@bp.route("/integrations/<id:integration_id>/test", methods=["GET", "POST"])
+@customer_required
+def test_connection(integration_id: int) -> ResponseReturnValue:
+    """Use the connection now and say what Constant Contact answered."""
+    integration = organization_integration_or_404(integration_id)
+    form = ConfirmForm()
+    result = problem = None
+    if integration.holds_tokens and form.validate_on_submit():
+        try:
+            result = connections.check(integration)
+        except connections.ConnectionProblem as error:
+            problem = problem_for(error.code, integration.flow)
+        audit.record(
+            "connection.tested",
+            actor=current_user,
+            integration=integration,
+            ok=result is not None,
+        )
+        db.session.commit()
+    return render_template(
+        "integrations/test.html",
+        integration=integration,
+        form=form,
+        result=result,
+        problem=problem,
+    )
+
+
+@bp.route("/integrations/<id:integration_id>/disconnect", methods=["GET", "POST"])
+@customer_required
+def disconnect(integration_id: int) -> ResponseReturnValue:
+    """Revoke and erase the tokens; say honestly whether Constant Contact confirmed."""
+    integration = organization_integration_or_404(integration_id)
+    form = ConfirmForm()
+    confirmed = None
+    if integration.holds_tokens and form.validate_on_submit():
+        confirmed = connections.disconnect(integration)
+        db.session.commit()
+    return render_template(
+        "integrations/disconnect.html",
+        integration=integration,
+        form=form,
+        confirmed=confirmed,
+    )
 
 
 @bp.route("/integrations/<id:integration_id>/delete", methods=["GET", "POST"])
 @customer_required
 def delete(integration_id: int) -> ResponseReturnValue:
-    """Confirm, then delete an integration that holds no Constant Contact tokens."""
+    """Confirm, then disconnect (if connected) and delete; the audit trail stays."""
     integration = organization_integration_or_404(integration_id)
-    form = DeleteForm()
-    if integration.holds_tokens:
-        # Tokens must be revoked at Constant Contact first (Disconnect).
-        return render_template("integrations/delete.html", integration=integration)
+    form = ConfirmForm()
     if form.validate_on_submit():
+        confirmed = (
+            connections.disconnect(integration) if integration.holds_tokens else None
+        )
         audit.record(
             "integration.deleted",
             actor=current_user,
@@ -120,13 +168,23 @@ def delete(integration_id: int) -> ResponseReturnValue:
             name=integration.name,
             status=integration.status,
         )
+        name = integration.name
         db.session.delete(integration)
         db.session.commit()
-        flash(f"{integration.name} was deleted.", "info")
+        message = f"{name} was deleted."
+        if confirmed is False:
+            message += UNCONFIRMED
+        flash(message, "info")
         return redirect(url_for("integrations.index"))
     return render_template(
         "integrations/delete.html", integration=integration, form=form
     )
+
+
+UNCONFIRMED = (
+    " Constant Contact did not confirm that our access was removed: to be sure, delete "
+    "the application in Constant Contact's developer portal (My Applications)."
+)
 
 
 @bp.route("/support")

@@ -1,0 +1,293 @@
+"""Use a saved connection: a valid access token, refreshed once however many ask.
+
+This is the API the rest of the product uses::
+
+    from wizard import connections
+
+    token = connections.access_token(integration)   # refreshed if due
+    connections.check(integration)                  # token, then read the list
+    connections.add_contact(integration, "ann@example.com", consent="signed up at till")
+
+Each raises :class:`ConnectionProblem` (with a plain-language ``message``) when the
+connection cannot be used; ``transient`` says whether trying later may work.
+
+Refresh is single-flight per integration across threads, workers and hosts: the
+row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on
+SQLite), re-read, refreshed only if still due, and the new refresh token is committed
+before anyone uses the new access token. A caller that loses the race adopts the
+winner's token.
+"""
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TypeVar
+
+from flask import current_app
+
+from . import audit
+from . import crypto
+from .constant_contact import api
+from .constant_contact import oauth
+from .constant_contact.http import ProviderError
+from .extensions import db
+from .models import STATUS_ACTIVE
+from .models import STATUS_DISCONNECTED
+from .models import STATUS_NEEDS_REAUTHORIZATION
+from .models import Integration
+from .models import utcnow
+from .problems import problem_for
+
+T = TypeVar("T")
+
+# Refresh this long before the access token expires (Constant Contact's last 24 h).
+REFRESH_AHEAD = timedelta(minutes=5)
+# The keep-alive (cron) refreshes tokens expiring within this window...
+KEEPALIVE_AHEAD = timedelta(hours=2)
+# ...and any refresh token unused this long (Constant Contact forgets them at 180 days).
+KEEPALIVE_IDLE = timedelta(days=30)
+
+
+class ConnectionProblem(Exception):
+    """The connection cannot be used right now; ``message`` says why in plain words."""
+
+    def __init__(self, code: str, flow: str = "device") -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = problem_for(code, flow).text
+        self.transient = code in ProviderError.TRANSIENT
+
+
+def provider() -> oauth.Provider:
+    """Return the Constant Contact endpoints from the app's settings."""
+    return oauth.Provider.from_config(current_app.config)
+
+
+def refresh_due(integration: Integration, ahead: timedelta = REFRESH_AHEAD) -> bool:
+    """Return whether the access token is missing, expired or about to expire."""
+    expires = integration.token_expires_at
+    return expires is None or expires - ahead <= utcnow()
+
+
+def due_for_keepalive() -> list[Integration]:
+    """Return connected integrations whose tokens expire soon or have idled too long."""
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            db.select(Integration)
+            .where(
+                Integration.refresh_token_encrypted.is_not(None),
+                Integration.status != STATUS_NEEDS_REAUTHORIZATION,
+                db.or_(
+                    Integration.token_expires_at.is_(None),
+                    Integration.token_expires_at <= now + KEEPALIVE_AHEAD,
+                    Integration.last_refreshed_at.is_(None),
+                    Integration.last_refreshed_at <= now - KEEPALIVE_IDLE,
+                ),
+            )
+            .order_by(Integration.id)
+        )
+    )
+
+
+@contextmanager
+def locked(integration_id: int) -> Iterator[Integration]:
+    """Hold the integration's row (or SQLite's write lock) and yield it fresh."""
+    db.session.commit()  # end the caller's transaction; the next one takes the lock
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(db.text("BEGIN IMMEDIATE"))
+        row = db.session.get(Integration, integration_id, populate_existing=True)
+    else:
+        row = db.session.get(
+            Integration, integration_id, with_for_update=True, populate_existing=True
+        )
+    if row is None:
+        db.session.rollback()
+        raise ConnectionProblem("not_found")
+    try:
+        yield row
+    finally:
+        if db.session.is_active:
+            db.session.commit()
+
+
+def access_token(integration: Integration, *, force: bool = False) -> str:
+    """Return a valid access token, refreshing it once if it is due."""
+    if not integration.refresh_token_encrypted:
+        raise ConnectionProblem("not_connected", integration.flow)
+    if not force and not refresh_due(integration):
+        return _decrypt(integration, integration.access_token_encrypted)
+    used = integration.refresh_token_encrypted
+    with locked(integration.id) as row:
+        if row.refresh_token_encrypted != used or (not force and not refresh_due(row)):
+            # Someone refreshed while we waited for the lock: adopt their token.
+            return _decrypt(row, row.access_token_encrypted)
+        return _refresh(row)
+
+
+def _decrypt(integration: Integration, value: str | None) -> str:
+    try:
+        return crypto.decrypt(value or "")
+    except crypto.DecryptionError as exc:
+        _mark_broken(integration, "unreadable")
+        raise ConnectionProblem("unreadable", integration.flow) from exc
+
+
+def _refresh(row: Integration) -> str:
+    """Refresh under the lock; the new refresh token is committed before returning."""
+    refresh = _decrypt(row, row.refresh_token_encrypted)
+    secret = row.client_secret if row.client_secret_encrypted else None
+    try:
+        tokens = oauth.refresh_tokens(provider(), row.api_key or "", secret, refresh)
+    except ProviderError as error:
+        if error.code in ("invalid_grant", "invalid_client", "unauthorized_client"):
+            _mark_broken(row, error.code)
+        else:
+            row.last_error_code = error.code
+            row.last_error_message = problem_for(error.code, row.flow).text
+        db.session.commit()
+        raise ConnectionProblem(error.code, row.flow) from error
+    now = utcnow()
+    row.refresh_token_encrypted = crypto.encrypt(tokens.refresh_token or refresh)
+    row.access_token_encrypted = crypto.encrypt(tokens.access_token)
+    row.token_expires_at = (
+        now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
+    )
+    row.last_refreshed_at = now
+    audit.record("connection.refreshed", integration=row)
+    db.session.commit()
+    return tokens.access_token
+
+
+def _mark_broken(integration: Integration, code: str) -> None:
+    """Record that Constant Contact refused the connection: re-authorizing helps."""
+    integration.status = STATUS_NEEDS_REAUTHORIZATION
+    integration.last_error_code = code
+    integration.last_error_message = problem_for(code, integration.flow).text
+    audit.record(
+        "connection.needs_reauthorization", integration=integration, error=code
+    )
+
+
+def call_with_token(
+    integration: Integration, request: Callable[[oauth.Provider, str], T]
+) -> T:
+    """Run an API call with a valid token; refresh once and retry after a 401."""
+    token = access_token(integration)
+    try:
+        return request(provider(), token)
+    except ProviderError as error:
+        if error.code != "unauthorized":
+            raise
+    token = access_token(integration, force=True)
+    return request(provider(), token)
+
+
+def check(integration: Integration) -> api.ContactList:
+    """Use the connection (token, then read the list) and record what happened."""
+    integration.last_checked_at = utcnow()
+    list_id = integration.list_id or ""
+    try:
+        found = call_with_token(
+            integration, lambda p, token: api.get_list(p, token, list_id)
+        )
+    except ProviderError as error:
+        code = "list_not_found" if error.code == "not_found" else error.code
+        _record_failure(integration, code)
+        raise ConnectionProblem(code, integration.flow) from error
+    except ConnectionProblem as problem:
+        _record_failure(integration, problem.code)
+        raise
+    if found.deleted:
+        _record_failure(integration, "list_deleted")
+        raise ConnectionProblem("list_deleted", integration.flow)
+    integration.list_name = found.name[:255]
+    integration.list_member_count = found.member_count
+    integration.status = STATUS_ACTIVE
+    integration.last_error_code = None
+    integration.last_error_message = None
+    audit.record(
+        "connection.checked", integration=integration, member_count=found.member_count
+    )
+    db.session.commit()
+    return found
+
+
+def _record_failure(integration: Integration, code: str) -> None:
+    from .authorization import record_check_failure
+
+    if integration.status != STATUS_NEEDS_REAUTHORIZATION:
+        record_check_failure(integration, ProviderError(code))
+    db.session.commit()
+
+
+def add_contact(
+    integration: Integration,
+    email: str,
+    *,
+    consent: str,
+    first_name: str = "",
+    last_name: str = "",
+) -> str:
+    """Add or update a contact on the integration's list: "created" or "updated".
+
+    Constant Contact applies the account's opt-in rules. ``consent`` records how the
+    person agreed (it goes to the audit trail, never to Constant Contact).
+    """
+    if not consent.strip():
+        raise ValueError("say how the contact agreed to be added")
+    list_id = integration.list_id or ""
+    try:
+        action = call_with_token(
+            integration,
+            lambda p, token: api.sign_up(
+                p, token, list_id, email, first_name=first_name, last_name=last_name
+            ),
+        )
+    except ProviderError as error:
+        code = "list_not_found" if error.code == "not_found" else error.code
+        _record_failure(integration, code)
+        raise ConnectionProblem(code, integration.flow) from error
+    audit.record(
+        "contact.added",
+        integration=integration,
+        action=action,
+        email_domain=email.rpartition("@")[2],
+        consent=consent[:200],
+    )
+    db.session.commit()
+    return action
+
+
+def disconnect(integration: Integration) -> bool:
+    """Revoke the tokens at Constant Contact and erase them; return if it confirmed."""
+    confirmed = True
+    try:
+        secret = integration.client_secret
+        tokens = [
+            (
+                crypto.decrypt(integration.refresh_token_encrypted or ""),
+                "refresh_token",
+            ),
+            (crypto.decrypt(integration.access_token_encrypted or ""), "access_token"),
+        ]
+    except crypto.DecryptionError:
+        secret, tokens, confirmed = None, [], False
+    for token, hint in tokens:
+        try:
+            oauth.revoke(provider(), integration.api_key or "", secret, token, hint)
+        except ProviderError:
+            confirmed = False
+    integration.access_token_encrypted = None
+    integration.refresh_token_encrypted = None
+    integration.token_expires_at = None
+    integration.status = STATUS_DISCONNECTED
+    integration.last_error_code = None
+    integration.last_error_message = None
+    audit.record(
+        "connection.disconnected",
+        integration=integration,
+        revocation_confirmed=confirmed,
+    )
+    return confirmed
