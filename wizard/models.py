@@ -153,6 +153,8 @@ class Integration(db.Model):
     refresh_token_encrypted: Mapped[str | None] = mapped_column(Text)
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The earliest moment the next v3 API call may go (4 per second per API key).
+    api_next_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error_code: Mapped[str | None] = mapped_column(String(80))
     last_error_message: Mapped[str | None] = mapped_column(Text)

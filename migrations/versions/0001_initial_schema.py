@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 00:47:21.138835
+Create Date: 2026-11-27 01:04:08.374204
 
 """
 from alembic import op
@@ -61,6 +61,7 @@ def upgrade():
     sa.Column('refresh_token_encrypted', sa.Text(), nullable=True),
     sa.Column('token_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_refreshed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('api_next_call_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_checked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error_code', sa.String(length=80), nullable=True),
     sa.Column('last_error_message', sa.Text(), nullable=True),

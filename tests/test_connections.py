@@ -1,0 +1,298 @@
+"""Keeping connections working: refresh once for many, keep-alive, check, actions."""
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
+
+from tests.conftest import PASSWORD
+from tests.conftest import base_config
+from tests.conftest import sandbox_settings
+from tests.live import csrf_token
+from tests.live import gunicorn
+from tests.live import wizard_environment
+from tests.test_authorize import attempt_of
+from tests.test_authorize import load
+from tests.test_authorize import make_due
+from tests.test_authorize import make_integration
+from tests.test_authorize import start
+from tests.test_authorize import status
+from wizard import connections
+from wizard import crypto
+from wizard.constant_contact import oauth
+from wizard.extensions import db
+from wizard.models import Integration
+from wizard.models import utcnow
+from wizard.problems import problem_for
+from wizard.sandbox import seed
+from wizard.sandbox.testing import SandboxServer
+from wizard.sandbox.testing import approve_device
+from wizard.sandbox.testing import create_application
+from wizard.sandbox.testing import get_stats
+from wizard.sandbox.testing import reset
+from wizard.sandbox.testing import set_faults
+
+USERS = 20
+
+
+@pytest.fixture
+def cc(cc_sandbox: SandboxServer) -> Iterator[str]:
+    reset(cc_sandbox.base_url)
+    yield cc_sandbox.base_url
+    reset(cc_sandbox.base_url)
+
+
+@pytest.fixture
+def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
+    return config | sandbox_settings(cc) | {"CC_HTTP_TIMEOUT_SECONDS": 2}
+
+
+def connect(
+    client: FlaskClient, app: Flask, cc: str, refresh_token_type: str = "long_lived"
+) -> int:
+    """Connect an integration through the real device flow; return its id."""
+    api_key = create_application(cc, refresh_token_type=refresh_token_type)["api_key"]
+    integration_id = make_integration(app, api_key)
+    start(client, integration_id)
+    attempt = attempt_of(app, integration_id)
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    assert status(client, integration_id, attempt.id)["state"] == "done"
+    return integration_id
+
+
+def expire(app: Flask, integration_id: int) -> None:
+    """Let the access token run out."""
+    with app.app_context():
+        integration = db.session.get(Integration, integration_id)
+        integration.token_expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+
+
+@pytest.mark.parametrize("mode", ["long_lived", "rotating"])
+def test_twenty_users_of_an_expired_connection_cause_one_refresh(
+    signed_in: FlaskClient, app: Flask, cc: str, database_url: str, mode: str
+) -> None:
+    integration_id = connect(signed_in, app, cc, mode)
+    expire(app, integration_id)
+    before = get_stats(cc)["refreshes"]
+    settings = base_config(database_url) | sandbox_settings(cc)
+    settings["PUBLIC_BASE_URL"] = "http://127.0.0.1"
+    with gunicorn(wizard_environment(settings), workers=4) as base_url:
+        session = requests.Session()
+        page = session.get(f"{base_url}/sign-in", timeout=10)
+        session.post(
+            f"{base_url}/sign-in",
+            data={
+                "email": "owner@bloom.test",
+                "password": PASSWORD,
+                "csrf_token": csrf_token(page.text),
+            },
+            timeout=10,
+        ).raise_for_status()
+        test_url = f"{base_url}/integrations/{integration_id}/test"
+        token = csrf_token(session.get(test_url, timeout=10).text)
+        barrier = threading.Barrier(USERS)
+        pages: list[str] = []
+
+        def use() -> None:
+            with requests.Session() as own:
+                own.cookies.update(session.cookies)
+                barrier.wait()
+                response = own.post(test_url, data={"csrf_token": token}, timeout=30)
+                pages.append(response.text)
+
+        threads = [threading.Thread(target=use) for _ in range(USERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(pages) == USERS
+    assert all("The connection works" in page for page in pages)
+    assert get_stats(cc)["refreshes"] - before == 1
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.token_expires_at > utcnow()
+
+
+def test_a_refresh_that_never_reached_the_database(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """The process died between Constant Contact's answer and the commit."""
+    long_lived = connect(signed_in, app, cc, "long_lived")
+    rotating = connect(signed_in, app, cc, "rotating")
+    with app.app_context():
+        provider = oauth.Provider.from_config(app.config)
+        for integration_id in (long_lived, rotating):
+            row = db.session.get(Integration, integration_id)
+            oauth.refresh_tokens(
+                provider, row.api_key, None, crypto.decrypt(row.refresh_token_encrypted)
+            )
+        # Long-lived tokens survive it.
+        connections.access_token(db.session.get(Integration, long_lived), force=True)
+        # A rotated-away token is refused: the status says so, never "Active".
+        with pytest.raises(connections.ConnectionProblem) as caught:
+            connections.access_token(db.session.get(Integration, rotating), force=True)
+    assert caught.value.code == "invalid_grant"
+    assert load(app, long_lived).status == "active"
+    assert load(app, rotating).status == "needs_reauthorization"
+    listing = signed_in.get("/integrations").text
+    assert "Needs re-authorization" in listing and "Re-authorize now" in listing
+
+
+def test_a_caller_that_lost_the_race_adopts_the_winners_token(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = connect(signed_in, app, cc, "rotating")
+    expire(app, integration_id)
+    with app.app_context():
+        stale = db.session.get(Integration, integration_id)
+        db.session.expunge(stale)  # what a slower caller read before the refresh
+        winner = connections.access_token(db.session.get(Integration, integration_id))
+        assert connections.access_token(stale) == winner
+    assert get_stats(cc)["refreshes"] == 1
+
+
+def test_keep_alive_picks_by_age(
+    signed_in: FlaskClient, app: Flask, cc: str, runner: FlaskCliRunner
+) -> None:
+    fresh, expiring, idle = (connect(signed_in, app, cc) for _ in range(3))
+    with app.app_context():
+        db.session.get(Integration, expiring).token_expires_at = utcnow() + timedelta(
+            minutes=30
+        )
+        db.session.get(Integration, idle).last_refreshed_at = utcnow() - timedelta(
+            days=45
+        )
+        db.session.commit()
+        chosen = [i.id for i in connections.due_for_keepalive()]
+    assert chosen == [expiring, idle]
+    result = runner.invoke(args=["integrations", "refresh", "--due"])
+    assert result.exit_code == 0, result.output
+    assert "2 refreshed, 0 failed" in result.output
+    assert get_stats(cc)["refreshes"] == 2
+    assert load(app, idle).last_refreshed_at > utcnow() - timedelta(minutes=1)
+    assert load(app, fresh).token_expires_at > utcnow() + timedelta(hours=20)
+    with app.app_context():
+        assert connections.due_for_keepalive() == []
+
+
+def test_check_command_and_test_connection(
+    signed_in: FlaskClient, app: Flask, cc: str, runner: FlaskCliRunner
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    result = runner.invoke(args=["integrations", "check", str(integration_id)])
+    assert result.exit_code == 0, result.output
+    assert f"{integration_id}\tok\tNewsletter\t{seed.NEWSLETTER_MEMBERS} members" in (
+        result.output
+    )
+    page = signed_in.get(f"/integrations/{integration_id}/test").text
+    assert "Test connection" in page and "Nothing is changed" in page
+    page = signed_in.post(f"/integrations/{integration_id}/test").text
+    assert "The connection works" in page and f"{seed.NEWSLETTER_MEMBERS:,}" in page
+
+    set_faults(cc, {"contact_list": "503"})
+    page = signed_in.post(f"/integrations/{integration_id}/test").text
+    assert "Constant Contact did not answer properly" in page
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.last_error_code == "unavailable"
+    listing = signed_in.get("/integrations").text
+    assert "Test the connection again" in listing
+    result = runner.invoke(args=["integrations", "check"])
+    assert result.exit_code == 1 and "problem\tunavailable" in result.output
+    set_faults(cc, {})
+    signed_in.post(f"/integrations/{integration_id}/test")
+    assert load(app, integration_id).last_error_code is None
+
+
+def test_a_deleted_list_is_never_active(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    with app.app_context():
+        db.session.get(Integration, integration_id).list_id = seed.DELETED_LIST_ID
+        db.session.commit()
+    page = signed_in.post(f"/integrations/{integration_id}/test").text
+    assert "We could not find your list" in page and "Choose the list again" in page
+    assert load(app, integration_id).status == "list_not_found"
+    assert "List not found" in signed_in.get("/integrations").text
+
+
+@pytest.mark.parametrize("fault", [None, "503"])
+def test_disconnect_says_honestly_what_happened(
+    signed_in: FlaskClient, app: Flask, cc: str, fault: str | None
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    with app.app_context():
+        access = crypto.decrypt(
+            db.session.get(Integration, integration_id).access_token_encrypted
+        )
+    if fault:
+        set_faults(cc, {"revoke": fault})
+    page = signed_in.get(f"/integrations/{integration_id}/disconnect").text
+    assert "Disconnect" in page and "Keep it connected" in page
+    page = signed_in.post(f"/integrations/{integration_id}/disconnect").text
+    saved = load(app, integration_id)
+    assert saved.status == "disconnected" and not saved.holds_tokens
+    api = requests.get(
+        f"{cc}/v3/account/summary",
+        headers={"Authorization": f"Bearer {access}"},
+        timeout=10,
+    )
+    if fault:
+        assert "did not confirm" in page and "My Applications" in page
+    else:
+        assert "Constant Contact confirmed" in page
+        assert api.status_code == 401
+    assert "Disconnected" in signed_in.get("/integrations").text
+
+
+def test_delete_disconnects_first(signed_in: FlaskClient, app: Flask, cc: str) -> None:
+    integration_id = connect(signed_in, app, cc)
+    page = signed_in.get(f"/integrations/{integration_id}/delete").text
+    assert "Disconnect and delete" in page
+    response = signed_in.post(f"/integrations/{integration_id}/delete")
+    assert response.headers["Location"] == "/integrations"
+    assert get_stats(cc)["revocations"] == 2
+    with app.app_context():
+        assert db.session.get(Integration, integration_id) is None
+
+
+def test_add_contact(
+    signed_in: FlaskClient, app: Flask, cc: str, runner: FlaskCliRunner
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    args = ["integrations", "add-contact", str(integration_id), "new@customer.test"]
+    assert runner.invoke(args=args).exit_code != 0  # consent is required
+    args += ["--consent", "ticked the box at checkout"]
+    first = runner.invoke(args=args)
+    assert first.exit_code == 0, (first.output, first.exception)
+    second = runner.invoke(args=args)
+    assert first.output.strip() == "new@customer.test: created"
+    assert second.output.strip() == "new@customer.test: updated"
+
+
+@pytest.mark.parametrize(
+    ("code", "heading"),
+    [
+        ("unauthorized", "Constant Contact does not recognise this API Key"),
+        ("forbidden", "Constant Contact would not show us the list"),
+        ("list_not_found", "We could not find your list"),
+        ("list_deleted", "We could not find your list"),
+        ("throttled", "Constant Contact asked us to slow down"),
+        ("quota_exceeded", "Constant Contact did not answer properly"),
+        ("unavailable", "Constant Contact did not answer properly"),
+        ("timeout", "Constant Contact did not answer properly"),
+        ("garbage", "Constant Contact did not answer properly"),
+        ("invalid_grant", "That code can no longer be used"),
+    ],
+)
+def test_the_translator_table(code: str, heading: str) -> None:
+    problem = problem_for(code)
+    assert problem.heading == heading
+    assert code not in problem.text
