@@ -205,6 +205,9 @@ def test_check_command_and_test_connection(
     assert "Test the connection again" in listing
     result = runner.invoke(args=["integrations", "check"])
     assert result.exit_code == 1 and "problem\tunavailable" in result.output
+    # Failing again and again is the status, not a footnote to "Active".
+    assert load(app, integration_id).status == "failing"
+    assert "Not working right now" in signed_in.get("/integrations").text
     set_faults(cc, {})
     signed_in.post(f"/integrations/{integration_id}/test")
     assert load(app, integration_id).last_error_code is None
@@ -285,7 +288,7 @@ def test_add_contact(
         ("list_not_found", "We could not find your list"),
         ("list_deleted", "We could not find your list"),
         ("throttled", "Constant Contact asked us to slow down"),
-        ("quota_exceeded", "Constant Contact did not answer properly"),
+        ("quota_exceeded", "Constant Contact's daily limit is used up"),
         ("unavailable", "Constant Contact did not answer properly"),
         ("timeout", "Constant Contact did not answer properly"),
         ("garbage", "Constant Contact did not answer properly"),
@@ -296,3 +299,29 @@ def test_the_translator_table(code: str, heading: str) -> None:
     problem = problem_for(code)
     assert problem.heading == heading
     assert code not in problem.text
+
+
+def test_the_daily_quota_is_not_asked_again_until_tomorrow(
+    make_app: Any,
+    config: dict[str, Any],
+    customer: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from tests.conftest import sandbox_server
+    from tests.conftest import sign_in
+
+    with sandbox_server(tmp_path_factory, SANDBOX_DAILY_LIMIT=3) as small:
+        app = make_app(config | sandbox_settings(small.base_url))
+        client = app.test_client()
+        sign_in(client, "owner@bloom.test")
+        integration_id = connect(client, app, small.base_url)  # 2 calls: account, list
+        assert (
+            "The connection works"
+            in client.post(f"/integrations/{integration_id}/test").text
+        )
+        page = client.post(f"/integrations/{integration_id}/test").text
+        assert "daily limit is used up" in page
+        calls = get_stats(small.base_url)["api_calls"]["total"]
+        page = client.post(f"/integrations/{integration_id}/test").text
+        assert "daily limit is used up" in page
+        assert get_stats(small.base_url)["api_calls"]["total"] == calls

@@ -24,6 +24,7 @@ from .models import OUTCOME_REPLACED
 from .models import STATUS_ACTIVE
 from .models import STATUS_AUTHORIZING
 from .models import STATUS_CREATED
+from .models import STATUS_FAILING
 from .models import STATUS_LIST_NOT_FOUND
 from .models import STATUS_NEEDS_REAUTHORIZATION
 from .models import STATUS_UNVERIFIED
@@ -465,7 +466,13 @@ def record_check_failure(integration: Integration, error: ProviderError) -> None
         integration.status = STATUS_LIST_NOT_FOUND
     elif code in ("unauthorized", "invalid_grant", "invalid_client", "unreadable"):
         integration.status = STATUS_NEEDS_REAUTHORIZATION
-    elif not (error.transient and integration.status == STATUS_ACTIVE):
+    elif integration.status in (STATUS_ACTIVE, STATUS_FAILING) and (
+        error.transient or code == "quota_exceeded"
+    ):
+        # One passing failure is shown beside "Active"; a second in a row is the status.
+        if integration.last_error_code is not None:
+            integration.status = STATUS_FAILING
+    else:
         integration.status = STATUS_UNVERIFIED
     integration.last_error_code = code
     integration.last_error_message = problem_for(code, integration.flow).text

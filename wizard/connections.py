@@ -212,6 +212,14 @@ def call_with_token(
     After a 401 the token is refreshed once and the call tried again; after
     "throttled" the call waits a second and tries again once.
     """
+    checked = integration.last_checked_at
+    if (
+        integration.last_error_code == "quota_exceeded"
+        and checked is not None
+        and checked.date() == utcnow().date()
+    ):
+        # Asking again before midnight UTC only spends tomorrow's quota.
+        raise ConnectionProblem("quota_exceeded", integration.flow)
     token = access_token(integration)
     for retry in (True, False):
         pace(integration)

@@ -41,6 +41,8 @@ STATUS_ACTIVE = "active"
 STATUS_LIST_NOT_FOUND = "list_not_found"
 # Authorized, but Constant Contact could not be asked about the list yet.
 STATUS_UNVERIFIED = "unverified"
+# Was working; the last checks failed again and again (timeouts, 5xx, 429...).
+STATUS_FAILING = "failing"
 STATUS_NEEDS_REAUTHORIZATION = "needs_reauthorization"
 STATUS_DISCONNECTED = "disconnected"
 

@@ -37,6 +37,7 @@ STATUS_WORDS = {
     "active": "Active",
     "list_not_found": "List not found",
     "unverified": "Authorized, not yet checked",
+    "failing": "Not working right now",
     "needs_reauthorization": "Needs re-authorization",
     "disconnected": "Disconnected",
 }
