@@ -54,11 +54,15 @@ def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
 
 
 def connect(
-    client: FlaskClient, app: Flask, cc: str, refresh_token_type: str = "long_lived"
+    client: FlaskClient,
+    app: Flask,
+    cc: str,
+    refresh_token_type: str = "long_lived",
+    list_id: str = seed.NEWSLETTER_LIST_ID,
 ) -> int:
     """Connect an integration through the real device flow; return its id."""
     api_key = create_application(cc, refresh_token_type=refresh_token_type)["api_key"]
-    integration_id = make_integration(app, api_key)
+    integration_id = make_integration(app, api_key, list_id=list_id)
     start(client, integration_id)
     attempt = attempt_of(app, integration_id)
     approve_device(cc, attempt.user_code)
@@ -269,7 +273,8 @@ def test_delete_disconnects_first(signed_in: FlaskClient, app: Flask, cc: str) -
 def test_add_contact(
     signed_in: FlaskClient, app: Flask, cc: str, runner: FlaskCliRunner
 ) -> None:
-    integration_id = connect(signed_in, app, cc)
+    # The VIP list: other tests count the Newsletter's members.
+    integration_id = connect(signed_in, app, cc, list_id=seed.VIP_LIST_ID)
     args = ["integrations", "add-contact", str(integration_id), "new@customer.test"]
     assert runner.invoke(args=args).exit_code != 0  # consent is required
     args += ["--consent", "ticked the box at checkout"]
@@ -325,3 +330,49 @@ def test_the_daily_quota_is_not_asked_again_until_tomorrow(
         page = client.post(f"/integrations/{integration_id}/test").text
         assert "daily limit is used up" in page
         assert get_stats(small.base_url)["api_calls"]["total"] == calls
+
+
+def test_re_authorize_keeps_the_old_tokens_until_the_new_ones_work(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    before = load(app, integration_id)
+    with app.app_context():
+        old_access = crypto.decrypt(before.access_token_encrypted)
+
+    # Allowed from another account, which does not have the list: nothing changes.
+    start(signed_in, integration_id)
+    attempt = attempt_of(app, integration_id)
+    approve_device(cc, attempt.user_code, email=seed.OTHER_LOGIN_EMAIL)
+    make_due(app, attempt.id)
+    assert status(signed_in, integration_id, attempt.id)["state"] == "ended"
+    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert "We could not find your list" in page
+    assert "Your current connection keeps working" in page
+    kept = load(app, integration_id)
+    assert kept.status == "active"
+    with app.app_context():
+        assert crypto.decrypt(kept.access_token_encrypted) == old_access
+    revoked_before = get_stats(cc)["revocations"]
+
+    # Allowed from the right account: the new tokens replace the old ones.
+    start(signed_in, integration_id)
+    attempt = attempt_of(app, integration_id)
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    assert status(signed_in, integration_id, attempt.id)["state"] == "done"
+    after = load(app, integration_id)
+    assert (after.id, after.name, after.list_id) == (
+        before.id,
+        before.name,
+        before.list_id,
+    )
+    with app.app_context():
+        assert crypto.decrypt(after.access_token_encrypted) != old_access
+    assert get_stats(cc)["revocations"] > revoked_before  # the old grant given back
+    api = requests.get(
+        f"{cc}/v3/account/summary",
+        headers={"Authorization": f"Bearer {old_access}"},
+        timeout=10,
+    )
+    assert api.status_code == 401

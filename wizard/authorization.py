@@ -66,9 +66,14 @@ def open_attempts(integration: Integration) -> list[AuthorizationAttempt]:
     )
 
 
-def is_done(integration: Integration) -> bool:
-    """Return whether step 4 is over and the connection works."""
-    return integration.status == STATUS_ACTIVE and not open_attempts(integration)
+def is_done(attempt: AuthorizationAttempt) -> bool:
+    """Return whether step 4 is over and the connection works (and this try did)."""
+    integration = attempt.integration
+    return (
+        attempt.outcome != OUTCOME_FAILED
+        and integration.status == STATUS_ACTIVE
+        and not open_attempts(integration)
+    )
 
 
 def is_checking(attempt: AuthorizationAttempt) -> bool:
@@ -337,6 +342,9 @@ def finish_with_tokens(
         )
         db.session.commit()
         return
+    if integration.holds_tokens:
+        _reauthorize(attempt, tokens, provider)
+        return
     if not _finish(attempt, OUTCOME_APPROVED, None, now, unless=(OUTCOME_APPROVED,)):
         _revoke_quietly(integration, provider, tokens.refresh_token)
         db.session.commit()
@@ -356,6 +364,56 @@ def finish_with_tokens(
     # The tokens are safe in the database before anything else can fail.
     db.session.commit()
     verify(integration, provider)
+
+
+def _reauthorize(
+    attempt: AuthorizationAttempt, tokens: oauth.TokenSet, provider: oauth.Provider
+) -> None:
+    """Swap in new tokens once they are shown to work; the old ones serve till then."""
+    integration = attempt.integration
+    now = utcnow()
+    try:
+        connections.pace(integration)
+        found = api.get_list(provider, tokens.access_token, integration.list_id or "")
+        if found.deleted:
+            raise ProviderError("list_deleted")
+        try:
+            connections.pace(integration)
+            account = api.account_summary(provider, tokens.access_token).name
+        except ProviderError as error:
+            if error.code != "forbidden":
+                raise
+            account = integration.account_name
+    except ProviderError as error:
+        code = "list_not_found" if error.code == "not_found" else error.code
+        _revoke_quietly(integration, provider, tokens.refresh_token or "")
+        _finish(attempt, OUTCOME_FAILED, code, now, unless=(OUTCOME_APPROVED,))
+        db.session.commit()
+        return
+    if not _finish(attempt, OUTCOME_APPROVED, None, now, unless=(OUTCOME_APPROVED,)):
+        _revoke_quietly(integration, provider, tokens.refresh_token or "")
+        db.session.commit()
+        return
+    try:
+        old_refresh = crypto.decrypt(integration.refresh_token_encrypted or "")
+    except crypto.DecryptionError:
+        old_refresh = ""
+    _close_older(attempt, now)
+    integration.access_token_encrypted = crypto.encrypt(tokens.access_token)
+    integration.refresh_token_encrypted = crypto.encrypt(tokens.refresh_token or "")
+    integration.token_expires_at = (
+        now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
+    )
+    integration.last_refreshed_at = now
+    integration.last_checked_at = now
+    integration.account_name = account
+    _connected_to(integration, found, rename=False)
+    audit.record(
+        "connection.reauthorized", integration=integration, list_name=found.name
+    )
+    db.session.commit()
+    if old_refresh and old_refresh != tokens.refresh_token:
+        _revoke_quietly(integration, provider, old_refresh)
 
 
 def _revoke_quietly(
@@ -380,10 +438,12 @@ def verify(integration: Integration, provider: oauth.Provider) -> None:
         return
     try:
         try:
+            connections.pace(integration)
             integration.account_name = api.account_summary(provider, token).name
         except ProviderError as error:
             if error.code != "forbidden":  # no account_read: the list still tells
                 raise
+        connections.pace(integration)
         found = api.get_list(provider, token, integration.list_id or "")
         if found.deleted:
             raise ProviderError("list_deleted")

@@ -123,7 +123,7 @@ def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     integration = found.integration
     now = utcnow()
     authorization.expire_if_due(found, now)
-    if authorization.is_done(integration):
+    if authorization.is_done(found):
         return redirect(url_for(".active", integration_id=integration.id))
     problem = None
     if authorization.is_checking(found):
@@ -156,7 +156,7 @@ def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
     """Say where the attempt stands, for the page's script."""
     integration = found.integration
     page = url_for(".attempt", integration_id=integration.id, attempt_id=found.id)
-    if authorization.is_done(integration):
+    if authorization.is_done(found):
         return {
             "state": "done",
             "next": url_for(".active", integration_id=integration.id),
@@ -264,7 +264,7 @@ def callback() -> ResponseReturnValue:
         authorization.exchange(found, state, code, provider(), redirect_uri())
     db.session.commit()
     integration = found.integration
-    if authorization.is_done(integration):
+    if authorization.is_done(found):
         return _callback_page(found, None)
     if found.outcome == OUTCOME_APPROVED:
         return _callback_page(found, problem_for(integration.last_error_code or ""))
