@@ -25,6 +25,8 @@ from tests.live import wizard_environment
 from tests.test_authorize import attempt_of
 from tests.test_authorize import make_due
 from tests.test_authorize import make_integration
+from wizard.extensions import db
+from wizard.models import Integration
 from wizard.sandbox import seed
 from wizard.sandbox import testing as cc_control
 from wizard.sandbox.testing import SandboxServer
@@ -262,4 +264,63 @@ def test_authorization_code_flow_in_the_browser(
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Your integration is now active!", timeout=15_000
     )
+    context.close()
+
+
+def test_every_action_from_the_actions_menu(
+    browser: Browser, wizard_url: str, fast_cc: SandboxServer, app: Flask
+) -> None:
+    api_key = cc_control.create_application(fast_cc.base_url)["api_key"]
+    integration_id = make_integration(app, api_key)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{wizard_url}/sign-in")
+    page.get_by_label("Email address").fill("owner@bloom.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    def action(name: str) -> None:
+        page.goto(f"{wizard_url}/integrations")
+        page.locator("summary", has_text="Actions").first.click()
+        page.get_by_role("link", name=re.compile(f"^{name}")).first.click()
+
+    def authorize() -> None:
+        page.get_by_role("button", name="Get my activation code").click()
+        code = page.locator("#activation-code").inner_text().replace("-", "")
+        cc_control.approve_device(fast_cc.base_url, code)
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Your integration is now active!", timeout=15_000
+        )
+
+    action("Authorize")
+    authorize()
+
+    action("Test connection")
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("The connection works")
+
+    action("Change List ID")
+    page.get_by_label("List ID").fill(
+        f"{fast_cc.base_url}/contacts/lists/{seed.VIP_LIST_ID}"
+    )
+    page.get_by_role("button", name="Check and save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Your integration is now active!"
+    )
+    expect(page.get_by_text("VIP customers").first).to_be_visible()
+
+    action("Re-authorize")
+    authorize()
+
+    action("Disconnect")
+    page.get_by_role("button", name="Disconnect").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("is disconnected")
+    expect(page.get_by_text("Constant Contact confirmed")).to_be_visible()
+
+    action("Delete")
+    page.get_by_role("button", name="Delete integration").click()
+    expect(page.get_by_text("was deleted")).to_be_visible()
+    expect(page.get_by_text("You have no integrations yet")).to_be_visible()
+    with app.app_context():
+        assert db.session.get(Integration, integration_id) is None
     context.close()
