@@ -529,9 +529,8 @@ def record_check_failure(integration: Integration, error: ProviderError) -> None
     elif integration.status in (STATUS_ACTIVE, STATUS_FAILING) and (
         error.transient or code == "quota_exceeded"
     ):
-        # One passing failure is shown beside "Active"; a second in a row is the status.
-        if integration.last_error_code is not None:
-            integration.status = STATUS_FAILING
+        # Never "Active" while calls fail; the next good call makes it active again.
+        integration.status = STATUS_FAILING
     else:
         integration.status = STATUS_UNVERIFIED
     integration.last_error_code = code
