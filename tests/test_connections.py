@@ -375,3 +375,111 @@ def test_re_authorize_keeps_the_old_tokens_until_the_new_ones_work(
         timeout=10,
     )
     assert api.status_code == 401
+
+
+def test_the_quota_block_lifts_the_next_day(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    with app.app_context():
+        integration = db.session.get(Integration, integration_id)
+        integration.last_error_code = "quota_exceeded"
+        integration.last_checked_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+        calls = get_stats(cc)["api_calls"]["total"]
+        connections.check(integration)
+        assert get_stats(cc)["api_calls"]["total"] == calls + 1
+    assert load(app, integration_id).status == "active"
+
+
+def test_a_refresh_that_fails_for_now_is_not_active(
+    signed_in: FlaskClient, app: Flask, cc: str, runner: FlaskCliRunner
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    expire(app, integration_id)
+    set_faults(cc, {"token": "503"})
+    result = runner.invoke(args=["integrations", "refresh", "--due"])
+    assert result.exit_code == 1 and "problem\tunavailable" in result.output
+    assert load(app, integration_id).status == "failing"
+    assert "Not working right now" in signed_in.get("/integrations").text
+    set_faults(cc, {})
+    assert runner.invoke(args=["integrations", "refresh", "--due"]).exit_code == 0
+    signed_in.post(f"/integrations/{integration_id}/test")
+    assert load(app, integration_id).status == "active"
+
+
+def test_an_abandoned_re_authorization_leaves_the_connection_as_it_was(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    start(signed_in, integration_id)
+    attempt = attempt_of(app, integration_id)
+    assert load(app, integration_id).status == "active"
+    make_due(app, attempt.id, seconds_left=-1)
+    status(signed_in, integration_id, attempt.id)
+    assert load(app, integration_id).status == "active"
+    assert "Re-authorize" in signed_in.get("/integrations").text
+
+
+def test_disconnected_or_deleted_underneath_a_caller(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    first = connect(signed_in, app, cc)
+    second = connect(signed_in, app, cc)
+    for integration_id in (first, second):
+        expire(app, integration_id)
+    with app.app_context():
+        stale = db.session.get(Integration, first)
+        db.session.expunge(stale)
+        connections.disconnect(db.session.get(Integration, first))
+        db.session.commit()
+        with pytest.raises(connections.ConnectionProblem) as caught:
+            connections.access_token(stale)
+        assert caught.value.code == "not_connected"
+        gone = db.session.get(Integration, second)
+        db.session.expunge(gone)  # what a slower request had loaded
+        db.session.delete(db.session.get(Integration, second))
+        db.session.commit()
+        with pytest.raises(connections.ConnectionProblem):
+            connections.check(gone)
+    assert load(app, first).status == "disconnected"
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [
+        ("503", "unavailable"),
+        ("500", "unavailable"),
+        ("html", "unavailable"),
+        ("garbage", "garbage"),
+        ("429", "throttled"),
+        ("timeout", "timeout"),
+    ],
+)
+def test_api_answers_become_codes(
+    signed_in: FlaskClient, app: Flask, cc: str, fault: str, code: str
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    set_faults(cc, {"contact_list": fault})
+    with app.app_context():
+        with pytest.raises(connections.ConnectionProblem) as caught:
+            connections.check(db.session.get(Integration, integration_id))
+    assert caught.value.code == code
+    assert load(app, integration_id).status == "failing"
+
+
+def test_a_401_refreshes_once_and_tries_again(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    with app.app_context():
+        integration = db.session.get(Integration, integration_id)
+        access = crypto.decrypt(integration.access_token_encrypted)
+        requests.post(
+            f"{cc}/oauth2/default/v1/revoke",
+            data={"token": access, "client_id": integration.api_key},
+            timeout=10,
+        ).raise_for_status()
+        found = connections.check(integration)
+    assert found.name == "Newsletter"
+    assert get_stats(cc)["refreshes"] == 1

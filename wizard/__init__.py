@@ -121,7 +121,8 @@ def _tune_sqlite() -> None:
             return
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # Longer than a Constant Contact call (10 s), which a refresh waits on.
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -181,7 +181,8 @@ def start(
     db.session.add(attempt)
     db.session.flush()
     _close_older(attempt, now)
-    if integration.status != STATUS_ACTIVE:
+    if not integration.holds_tokens:
+        # A connected integration keeps its own status until new tokens prove out.
         integration.status = STATUS_AUTHORIZING
     audit.record(
         "authorization.started",
@@ -524,7 +525,13 @@ def record_check_failure(integration: Integration, error: ProviderError) -> None
     code = "list_not_found" if error.code == "not_found" else error.code
     if code in ("list_not_found", "list_deleted"):
         integration.status = STATUS_LIST_NOT_FOUND
-    elif code in ("unauthorized", "invalid_grant", "invalid_client", "unreadable"):
+    elif code in (
+        "unauthorized",
+        "invalid_grant",
+        "invalid_client",
+        "unreadable",
+        "forbidden",
+    ):
         integration.status = STATUS_NEEDS_REAUTHORIZATION
     elif integration.status in (STATUS_ACTIVE, STATUS_FAILING) and (
         error.transient or code == "quota_exceeded"

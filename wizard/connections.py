@@ -46,6 +46,8 @@ T = TypeVar("T")
 # 0.3 s apart never puts 5 in one second, even with a little jitter.
 API_SPACING = timedelta(milliseconds=300)
 THROTTLED_PAUSE = 1.1
+# A token answer without expires_in is trusted for an hour, not forever or never.
+ASSUMED_LIFETIME_SECONDS = 3600
 
 # Refresh this long before the access token expires (Constant Contact's last 24 h).
 REFRESH_AHEAD = timedelta(minutes=5)
@@ -125,16 +127,26 @@ def access_token(integration: Integration, *, force: bool = False) -> str:
     if not force and not refresh_due(integration):
         return _decrypt(integration, integration.access_token_encrypted)
     used = integration.refresh_token_encrypted
+    waiting_since = utcnow()
     with locked(integration.id) as row:
+        if row.refresh_token_encrypted is None:
+            raise ConnectionProblem("not_connected", row.flow)  # disconnected meanwhile
         if row.refresh_token_encrypted != used or (not force and not refresh_due(row)):
             # Someone refreshed while we waited for the lock: adopt their token.
             return _decrypt(row, row.access_token_encrypted)
+        failed = row.last_error_code
+        if failed in ProviderError.TRANSIENT and row.updated_at >= waiting_since:
+            # Someone tried while we waited and Constant Contact failed them: say so
+            # now rather than make every waiter wait out the same timeout again.
+            raise ConnectionProblem(failed, row.flow)
         return _refresh(row)
 
 
 def _decrypt(integration: Integration, value: str | None) -> str:
+    if value is None:
+        raise ConnectionProblem("not_connected", integration.flow)
     try:
-        return crypto.decrypt(value or "")
+        return crypto.decrypt(value)
     except crypto.DecryptionError as exc:
         _mark_broken(integration, "unreadable")
         raise ConnectionProblem("unreadable", integration.flow) from exc
@@ -142,23 +154,28 @@ def _decrypt(integration: Integration, value: str | None) -> str:
 
 def _refresh(row: Integration) -> str:
     """Refresh under the lock; the new refresh token is committed before returning."""
+    from .authorization import record_check_failure
+
     refresh = _decrypt(row, row.refresh_token_encrypted)
-    secret = row.client_secret if row.client_secret_encrypted else None
+    secret = (
+        _decrypt(row, row.client_secret_encrypted)
+        if row.client_secret_encrypted
+        else None
+    )
     try:
         tokens = oauth.refresh_tokens(provider(), row.api_key or "", secret, refresh)
     except ProviderError as error:
         if error.code in ("invalid_grant", "invalid_client", "unauthorized_client"):
             _mark_broken(row, error.code)
         else:
-            row.last_error_code = error.code
-            row.last_error_message = problem_for(error.code, row.flow).text
+            record_check_failure(row, error)  # "Not working right now", never Active
         db.session.commit()
         raise ConnectionProblem(error.code, row.flow) from error
     now = utcnow()
     row.refresh_token_encrypted = crypto.encrypt(tokens.refresh_token or refresh)
     row.access_token_encrypted = crypto.encrypt(tokens.access_token)
-    row.token_expires_at = (
-        now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
+    row.token_expires_at = now + timedelta(
+        seconds=tokens.expires_in or ASSUMED_LIFETIME_SECONDS
     )
     row.last_refreshed_at = now
     audit.record("connection.refreshed", integration=row)
@@ -237,7 +254,6 @@ def call_with_token(
 
 def check(integration: Integration) -> api.ContactList:
     """Use the connection (token, then read the list) and record what happened."""
-    integration.last_checked_at = utcnow()
     list_id = integration.list_id or ""
     try:
         found = call_with_token(
@@ -255,9 +271,8 @@ def check(integration: Integration) -> api.ContactList:
         raise ConnectionProblem("list_deleted", integration.flow)
     integration.list_name = found.name[:255]
     integration.list_member_count = found.member_count
-    integration.status = STATUS_ACTIVE
-    integration.last_error_code = None
-    integration.last_error_message = None
+    integration.last_checked_at = utcnow()
+    _working(integration)
     audit.record(
         "connection.checked", integration=integration, member_count=found.member_count
     )
@@ -265,9 +280,21 @@ def check(integration: Integration) -> api.ContactList:
     return found
 
 
+def _working(integration: Integration) -> None:
+    """A call just worked: the connection is active again."""
+    integration.status = STATUS_ACTIVE
+    integration.last_error_code = None
+    integration.last_error_message = None
+
+
 def _record_failure(integration: Integration, code: str) -> None:
     from .authorization import record_check_failure
 
+    gone = db.session.scalar(db.select(Integration.id).filter_by(id=integration.id))
+    if gone is None or code == "not_connected":
+        db.session.rollback()  # deleted or disconnected meanwhile: nothing to record
+        return
+    integration.last_checked_at = utcnow()
     if integration.status != STATUS_NEEDS_REAUTHORIZATION:
         record_check_failure(integration, ProviderError(code))
     db.session.commit()
@@ -300,6 +327,8 @@ def add_contact(
         code = "list_not_found" if error.code == "not_found" else error.code
         _record_failure(integration, code)
         raise ConnectionProblem(code, integration.flow) from error
+    if integration.status != STATUS_ACTIVE:
+        _working(integration)
     audit.record(
         "contact.added",
         integration=integration,
@@ -312,7 +341,15 @@ def add_contact(
 
 
 def disconnect(integration: Integration) -> bool:
-    """Revoke the tokens at Constant Contact and erase them; return if it confirmed."""
+    """Revoke the tokens at Constant Contact and erase them; return if it confirmed.
+
+    The row lock keeps a refresh from writing new tokens back after they are erased.
+    """
+    with locked(integration.id) as row:
+        return _disconnect(row)
+
+
+def _disconnect(integration: Integration) -> bool:
     confirmed = True
     try:
         secret = integration.client_secret

@@ -131,6 +131,13 @@ def problem_for(code: str, flow: str = "device") -> Problem:
             "authorize.",
             NEW_CODE,
         )
+    if code == "not_connected":
+        return Problem(
+            code,
+            "This integration is not connected",
+            "Authorize it to connect it to Constant Contact.",
+            NEW_CODE,
+        )
     if code == "unreadable":
         return Problem(
             code,

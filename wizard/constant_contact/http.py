@@ -77,7 +77,7 @@ def _read(response: requests.Response) -> Any:
         raise ProviderError("unavailable", status=status)
     try:
         body = response.json()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ProviderError("garbage", status=status) from exc
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         raise ProviderError(
