@@ -70,7 +70,11 @@ def gunicorn(
         "wsgi:app",
     ]
     log = open(env.get("GUNICORN_LOG", os.devnull), "w")  # noqa: SIM115
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    except OSError:
+        log.close()
+        raise
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
