@@ -32,6 +32,7 @@ from wizard.models import ROLE_SUPPORT
 from wizard.models import Organization
 from wizard.models import User
 from wizard.sandbox.testing import SandboxServer
+from wizard.sandbox.testing import reset
 from wizard.sandbox.testing import start_server
 
 PASSWORD = "correct horse battery staple"
@@ -226,6 +227,14 @@ def cc_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServ
     """The local Constant Contact, served over real HTTP on a loopback port."""
     with sandbox_server(tmp_path_factory) as server:
         yield server
+
+
+@pytest.fixture
+def cc(cc_sandbox: SandboxServer) -> Iterator[str]:
+    """The shared sandbox's base URL; its clock, faults and counters reset around it."""
+    reset(cc_sandbox.base_url)
+    yield cc_sandbox.base_url
+    reset(cc_sandbox.base_url)
 
 
 def sandbox_settings(base_url: str) -> dict[str, str]:

@@ -51,6 +51,22 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def signed_in_session(base_url: str, email: str, password: str) -> requests.Session:
+    """Sign in to a served wizard through its form (CSRF token and all)."""
+    session = requests.Session()
+    page = session.get(f"{base_url}/sign-in", timeout=10)
+    session.post(
+        f"{base_url}/sign-in",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token(page.text),
+        },
+        timeout=10,
+    ).raise_for_status()
+    return session
+
+
 @contextmanager
 def gunicorn(
     env: dict[str, str], workers: int = 2, port: int | None = None

@@ -1,7 +1,6 @@
 """Step 4 over real HTTP against the local Constant Contact: both flows, failures."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -22,23 +21,13 @@ from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import utcnow
 from wizard.sandbox import seed
-from wizard.sandbox.testing import SandboxServer
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import deny_device
 from wizard.sandbox.testing import get_stats
-from wizard.sandbox.testing import reset
 from wizard.sandbox.testing import set_faults
 
 REDIRECT_URI = "https://wizard.test/callback/constant-contact-auth"
-
-
-@pytest.fixture
-def cc(cc_sandbox: SandboxServer) -> Iterator[str]:
-    """The sandbox's base URL; clock, faults and counters are cleared afterwards."""
-    reset(cc_sandbox.base_url)
-    yield cc_sandbox.base_url
-    reset(cc_sandbox.base_url)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Keeping connections working: refresh once for many, keep-alive, check, actions."""
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from tests.conftest import base_config
 from tests.conftest import sandbox_settings
 from tests.live import csrf_token
 from tests.live import gunicorn
+from tests.live import signed_in_session
 from tests.live import wizard_environment
 from tests.test_authorize import attempt_of
 from tests.test_authorize import load
@@ -31,21 +31,12 @@ from wizard.models import Integration
 from wizard.models import utcnow
 from wizard.problems import problem_for
 from wizard.sandbox import seed
-from wizard.sandbox.testing import SandboxServer
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
-from wizard.sandbox.testing import reset
 from wizard.sandbox.testing import set_faults
 
 USERS = 20
-
-
-@pytest.fixture
-def cc(cc_sandbox: SandboxServer) -> Iterator[str]:
-    reset(cc_sandbox.base_url)
-    yield cc_sandbox.base_url
-    reset(cc_sandbox.base_url)
 
 
 @pytest.fixture
@@ -89,17 +80,7 @@ def test_twenty_users_of_an_expired_connection_cause_one_refresh(
     settings = base_config(database_url) | sandbox_settings(cc)
     settings["PUBLIC_BASE_URL"] = "http://127.0.0.1"
     with gunicorn(wizard_environment(settings), workers=4) as base_url:
-        session = requests.Session()
-        page = session.get(f"{base_url}/sign-in", timeout=10)
-        session.post(
-            f"{base_url}/sign-in",
-            data={
-                "email": "owner@bloom.test",
-                "password": PASSWORD,
-                "csrf_token": csrf_token(page.text),
-            },
-            timeout=10,
-        ).raise_for_status()
+        session = signed_in_session(base_url, "owner@bloom.test", PASSWORD)
         test_url = f"{base_url}/integrations/{integration_id}/test"
         token = csrf_token(session.get(test_url, timeout=10).text)
         barrier = threading.Barrier(USERS)

@@ -159,6 +159,14 @@ def allow_access(activation: Page, code: str) -> None:
     activation.close()
 
 
+def sign_in_page(page: Page, wizard_url: str) -> None:
+    """Sign in as the Bloom customer through the form."""
+    page.goto(f"{wizard_url}/sign-in")
+    page.get_by_label("Email address").fill("owner@bloom.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def create_application_in_portal(portal: Page) -> str:
     """Sign in to the sandbox portal, create a Device Flow app, return its API Key."""
     portal.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
@@ -195,10 +203,7 @@ def test_the_timer_warns_announces_and_ends_with_the_server(
     context = browser.new_context()
     page = context.new_page()
     page.clock.install()
-    page.goto(f"{wizard_url}/sign-in")
-    page.get_by_label("Email address").fill("owner@bloom.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_page(page, wizard_url)
     page.goto(f"{wizard_url}/integrations/{integration_id}/authorize")
     page.get_by_role("button", name="Get my activation code").click()
     countdown = page.locator("[data-countdown]")
@@ -240,10 +245,7 @@ def test_authorization_code_flow_in_the_browser(
     )
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{wizard_url}/sign-in")
-    page.get_by_label("Email address").fill("owner@bloom.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_page(page, wizard_url)
     page.goto(f"{wizard_url}/integrations")
     page.get_by_text("Actions").last.click()
     page.get_by_role("link", name=re.compile("^Authorize")).click()
@@ -274,10 +276,7 @@ def test_every_action_from_the_actions_menu(
     integration_id = make_integration(app, api_key)
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{wizard_url}/sign-in")
-    page.get_by_label("Email address").fill("owner@bloom.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_page(page, wizard_url)
 
     def action(name: str) -> None:
         page.goto(f"{wizard_url}/integrations")

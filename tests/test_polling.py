@@ -15,6 +15,7 @@ from tests.conftest import base_config
 from tests.conftest import sandbox_settings
 from tests.live import csrf_token
 from tests.live import gunicorn
+from tests.live import signed_in_session
 from tests.live import wizard_environment
 from tests.test_authorize import make_integration
 from wizard.sandbox.testing import SandboxServer
@@ -41,27 +42,12 @@ def served(
     reset(cc_sandbox.base_url)
 
 
-def signed_in_session(base_url: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{base_url}/sign-in", timeout=10)
-    session.post(
-        f"{base_url}/sign-in",
-        data={
-            "email": "owner@bloom.test",
-            "password": PASSWORD,
-            "csrf_token": csrf_token(page.text),
-        },
-        timeout=10,
-    ).raise_for_status()
-    return session
-
-
 def test_many_tabs_poll_once_per_interval(
     served: str, app: Flask, cc_sandbox: SandboxServer
 ) -> None:
     cc = cc_sandbox.base_url
     integration_id = make_integration(app, create_application(cc)["api_key"])
-    session = signed_in_session(served)
+    session = signed_in_session(served, "owner@bloom.test", PASSWORD)
     before = session.get(
         f"{served}/integrations/{integration_id}/authorize", timeout=10
     )
