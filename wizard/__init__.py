@@ -55,12 +55,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import integrations
     from . import pages
     from . import setup
+    from . import support
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(authorize.bp)
     app.register_blueprint(integrations.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(support.bp)
     errors.init_app(app)
     cli.init_app(app)
     pages.init_app(app)

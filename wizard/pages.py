@@ -33,7 +33,7 @@ def home() -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in"))
     if current_user.is_support:
-        return redirect(url_for("integrations.support_overview"))
+        return redirect(url_for("support.index"))
     return redirect(url_for("integrations.index"))
 
 

@@ -1,7 +1,6 @@
 """Blueprint for the Integrations page, the customer's home."""
 
 from flask import Blueprint
-from flask import abort
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -10,9 +9,7 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from flask_login import login_required
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import selectinload
 
 from .. import audit
 from .. import authorization
@@ -23,8 +20,8 @@ from ..access import organization_integration_or_404
 from ..constant_contact import formats
 from ..constant_contact.oauth import Provider
 from ..extensions import db
+from ..models import AuditEvent
 from ..models import Integration
-from ..models import Organization
 from ..problems import problem_for
 from ..setup.forms import ListIdForm
 
@@ -188,15 +185,14 @@ UNCONFIRMED = (
 )
 
 
-@bp.route("/support")
-@login_required
-def support_overview() -> ResponseReturnValue:
-    """Show support staff every organization and where its integrations stand."""
-    if not current_user.is_support:
-        abort(404)
-    organizations = db.session.scalars(
-        db.select(Organization)
-        .options(selectinload(Organization.integrations))
-        .order_by(Organization.name)
+@bp.route("/activity")
+@customer_required
+def activity() -> ResponseReturnValue:
+    """Show the organization's activity, including every support view and action."""
+    events = db.session.scalars(
+        db.select(AuditEvent)
+        .filter_by(organization_id=current_user.organization_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(200)
     ).all()
-    return render_template("integrations/support.html", organizations=organizations)
+    return render_template("integrations/activity.html", events=events)

@@ -1,0 +1,205 @@
+"""Blueprint for support staff: find a customer and see where they are stuck.
+
+Read-only but for Test connection, and every view is an audit event the customer's
+organization sees on its Activity page. Secrets appear only as fingerprints.
+"""
+
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from .. import connections
+from .. import drafts
+from ..extensions import db
+from ..models import AuditEvent
+from ..models import AuthorizationAttempt
+from ..models import Integration
+from ..models import Organization
+from ..models import User
+from ..models import utcnow
+
+bp = Blueprint("support", __name__, url_prefix="/support")
+
+REFRESH_TOKEN_LIFETIME = timedelta(days=180)
+# Crockford's base32 reads I and L as 1 and O as 0: forgive what was heard.
+_HEARD = str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"})
+
+
+def support_required(view: Any) -> Any:
+    """Let only support staff through; everyone else gets 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_support:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def normalize_reference(text: str) -> str:
+    """Turn what was read over the phone into a reference code like K7Q-4M2P."""
+    chars = "".join(ch for ch in text.upper() if ch.isalnum()).translate(_HEARD)
+    return f"{chars[:3]}-{chars[3:]}" if len(chars) == 7 else ""
+
+
+def find_organizations(query: str) -> list[Organization]:
+    """Find organizations by reference code, name, or a user's email."""
+    query = query.strip()[:200]
+    if not query:
+        return list(
+            db.session.scalars(db.select(Organization).order_by(Organization.name))
+        )
+    code = normalize_reference(query)
+    pattern = f"%{query.lower()}%"
+    by_user = db.select(User.organization_id).where(
+        db.func.lower(User.email).like(pattern)
+    )
+    return list(
+        db.session.scalars(
+            db.select(Organization)
+            .where(
+                db.or_(
+                    Organization.reference_code == code,
+                    db.func.lower(Organization.name).like(pattern),
+                    Organization.id.in_(by_user),
+                )
+            )
+            .order_by(Organization.name)
+            .limit(50)
+        )
+    )
+
+
+@bp.route("")
+@support_required
+def index() -> ResponseReturnValue:
+    """Search for a customer's organization."""
+    query = request.args.get("q", "")
+    return render_template(
+        "support/index.html", query=query, organizations=find_organizations(query)
+    )
+
+
+@bp.route("/organizations/<id:organization_id>")
+@support_required
+def organization(organization_id: int) -> ResponseReturnValue:
+    """Show an organization, its people and its integrations."""
+    found = db.session.scalar(
+        db.select(Organization)
+        .options(
+            selectinload(Organization.integrations), selectinload(Organization.users)
+        )
+        .filter_by(id=organization_id)
+    )
+    if found is None:
+        abort(404)
+    audit.record(
+        "support.viewed_organization", actor=current_user, organization_id=found.id
+    )
+    db.session.commit()
+    return render_template("support/organization.html", organization=found)
+
+
+def _steps(
+    integration: Integration, attempt: AuthorizationAttempt | None
+) -> list[dict]:
+    """Each of the customer's four steps: its state and when."""
+    step = drafts.current_step(integration)
+    done_at = [
+        integration.api_key_saved_at,
+        integration.list_id_saved_at,
+        integration.created_at,
+        integration.last_refreshed_at if integration.holds_tokens else None,
+    ]
+    rows = []
+    for number in range(1, 5):
+        if number < step or (number == 4 and integration.holds_tokens):
+            state = "Completed"
+        elif number == step and (number < 4 or attempt is not None):
+            state = "In progress"
+        else:
+            state = "Not yet started"
+        rows.append(
+            {
+                "number": number,
+                "title": drafts.STEP_TITLES[number],
+                "state": state,
+                "at": done_at[number - 1],
+            }
+        )
+    return rows
+
+
+@bp.route("/integrations/<id:integration_id>")
+@support_required
+def integration(integration_id: int) -> ResponseReturnValue:
+    """Show where a customer's integration stands, in the customer's own words."""
+    found = db.get_or_404(Integration, integration_id)
+    attempts = found.attempts
+    latest = attempts[-1] if attempts else None
+    events = db.session.scalars(
+        db.select(AuditEvent)
+        .filter_by(integration_id=found.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(100)
+    ).all()
+    audit.record("support.viewed_integration", actor=current_user, integration=found)
+    db.session.commit()
+    now = utcnow()
+    runway = (
+        found.last_refreshed_at + REFRESH_TOKEN_LIFETIME - now
+        if found.holds_tokens and found.last_refreshed_at
+        else None
+    )
+    return render_template(
+        "support/integration.html",
+        integration=found,
+        attempt=latest,
+        restarts=max(0, len(attempts) - 1),
+        seconds_left=latest.seconds_left(now) if latest and latest.is_open else None,
+        steps=_steps(found, latest),
+        events=events,
+        runway_days=runway.days if runway is not None else None,
+        resume_link=current_app.config["PUBLIC_BASE_URL"]
+        + url_for("setup.resume", integration_id=found.id),
+        messages=[
+            (a.finished_at, a.error_message) for a in attempts if a.error_message
+        ],
+        form=FlaskForm(),
+    )
+
+
+@bp.route("/integrations/<id:integration_id>/test", methods=["POST"])
+@support_required
+def test_connection(integration_id: int) -> ResponseReturnValue:
+    """Run Test connection for the customer (it reads, it changes nothing)."""
+    found = db.get_or_404(Integration, integration_id)
+    if FlaskForm().validate_on_submit() and found.holds_tokens:
+        try:
+            result = connections.check(found)
+        except connections.ConnectionProblem as problem:
+            flash(f"Test connection: {problem.message}", "error")
+        else:
+            flash(
+                f"Test connection worked: {result.name}, {result.member_count} members."
+            )
+        audit.record("support.tested_connection", actor=current_user, integration=found)
+        db.session.commit()
+    return redirect(url_for(".integration", integration_id=found.id))
