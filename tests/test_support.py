@@ -247,3 +247,21 @@ def test_no_secret_reaches_any_page_log_or_url(
     for text in seen:
         for value in secrets_:
             assert value not in text
+
+
+def test_support_sees_the_messages_the_customer_was_shown(
+    client: FlaskClient, app: Flask, customer: int, support_user: int
+) -> None:
+    sign_in(client, "owner@bloom.test")
+    response = client.post("/integrations/new", data={"token": "t"})
+    integration_id = int(response.headers["Location"].split("/")[2])
+    typed = "Xy3_kq9ZpL0mN2bV4cD6eQ"
+    client.post(
+        f"/integrations/{integration_id}/api-key",
+        data={"flow": "device", "api_key": typed},
+    )
+    client.post("/sign-out")
+    sign_in(client, "helper@promopulse.test")
+    page = client.get(f"/support/integrations/{integration_id}").text
+    assert "That looks like your Client Secret, not your API Key" in page
+    assert typed not in page

@@ -59,6 +59,20 @@ def _next_after_save(integration: Integration, endpoint: str) -> ResponseReturnV
     return redirect(url_for(endpoint, integration_id=integration.id))
 
 
+def _record_errors(integration: Integration, step: int, errors: dict[str, str]) -> None:
+    """Keep the messages a person was shown (never what they typed), for support."""
+    if not errors:
+        return
+    audit.record(
+        "setup.error_shown",
+        actor=current_user,
+        integration=integration,
+        step=step,
+        messages=list(errors.values()),
+    )
+    db.session.commit()
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @customer_required
 def start() -> ResponseReturnValue:
@@ -147,6 +161,7 @@ def credentials(integration_id: int) -> ResponseReturnValue:
                 )
                 db.session.commit()
     form.client_secret.data = ""
+    _record_errors(integration, 1, errors)
     return render_template(
         "setup/credentials.html",
         form=form,
@@ -188,6 +203,7 @@ def list_id(integration_id: int) -> ResponseReturnValue:
             db.session.commit()
             return _next_after_save(integration, "setup.check")
         errors["list_id"] = checked.error or ""
+    _record_errors(integration, 2, errors)
     return render_template(
         "setup/list_id.html", form=form, errors=errors, integration=integration
     )

@@ -179,11 +179,29 @@ def integration(integration_id: int) -> ResponseReturnValue:
         runway_days=runway.days if runway is not None else None,
         resume_link=current_app.config["PUBLIC_BASE_URL"]
         + url_for("setup.resume", integration_id=found.id),
-        messages=[
-            (a.finished_at, a.error_message) for a in attempts if a.error_message
-        ],
+        messages=_messages_shown(found, events),
         form=FlaskForm(),
     )
+
+
+def _messages_shown(
+    integration: Integration, events: list[AuditEvent]
+) -> list[tuple[Any, str]]:
+    """The plain-language messages the customer saw, newest first, with when."""
+    shown = [
+        (event.at, message)
+        for event in events
+        if event.action == "setup.error_shown"
+        for message in event.details.get("messages", [])
+    ]
+    shown += [
+        (a.finished_at, a.error_message)
+        for a in integration.attempts
+        if a.error_message
+    ]
+    if integration.last_error_message:
+        shown.append((integration.last_checked_at, integration.last_error_message))
+    return sorted(shown, key=lambda item: item[0] or utcnow(), reverse=True)
 
 
 @bp.route("/integrations/<id:integration_id>/test", methods=["POST"])
