@@ -182,14 +182,6 @@ def waiting_note(code: str | None) -> str | None:
     """Return what to say while polling goes on after a passing failure."""
     if code in ("timeout", "unreachable", "unavailable", "garbage"):
         return "Constant Contact is slow to answer. We keep checking."
-    if code == "quota_exceeded":
-        return Problem(
-            code,
-            "Constant Contact's daily limit is used up",
-            "Your application may make 10,000 requests a day, and today's are used. "
-            "The limit resets at midnight UTC; nothing is lost, and we try again then.",
-            TRY_AGAIN,
-        )
     if code == "throttled":
         return "Constant Contact asked us to slow down. We keep checking."
     return None
