@@ -495,20 +495,28 @@ def test_callback_after_signing_in_again(
     assert load(app, integration_id).status == "active"
 
 
-def test_a_provider_cannot_make_us_link_to_a_script(
-    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+def tamper(
+    monkeypatch: pytest.MonkeyPatch, carrying: str, field: str, value: Any
 ) -> None:
+    """Let the sandbox answer, then set ``field`` in answers that carry ``carrying``:
+    a provider that answers oddly, over the same real HTTP."""
     from wizard.constant_contact import oauth
 
     real = oauth.call
 
-    def tampered(*args: Any, **kwargs: Any) -> Any:
+    def odd(*args: Any, **kwargs: Any) -> Any:
         body = real(*args, **kwargs)
-        if isinstance(body, dict) and "verification_uri" in body:
-            body["verification_uri_complete"] = "javascript:alert(1)"
+        if isinstance(body, dict) and carrying in body:
+            body[field] = value
         return body
 
-    monkeypatch.setattr(oauth, "call", tampered)
+    monkeypatch.setattr(oauth, "call", odd)
+
+
+def test_a_provider_cannot_make_us_link_to_a_script(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tamper(monkeypatch, "verification_uri", "verification_uri_complete", "javascript:x")
     integration_id = make_integration(app, device_app(cc))
     response = start(signed_in, integration_id)
     assert "javascript:" not in response.text
@@ -648,17 +656,7 @@ def test_odd_device_answers_never_break_the_page(
     field: str,
     value: Any,
 ) -> None:
-    from wizard.constant_contact import oauth
-
-    real = oauth.call
-
-    def odd(*args: Any, **kwargs: Any) -> Any:
-        body = real(*args, **kwargs)
-        if isinstance(body, dict) and "device_code" in body:
-            body[field] = value
-        return body
-
-    monkeypatch.setattr(oauth, "call", odd)
+    tamper(monkeypatch, "device_code", field, value)
     integration_id = make_integration(app, device_app(cc))
     response = start(signed_in, integration_id)
     assert response.status_code in (200, 302)
@@ -673,17 +671,7 @@ def test_odd_device_answers_never_break_the_page(
 def test_odd_token_answers_are_clamped_or_refused(
     signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from wizard.constant_contact import oauth
-
-    real = oauth.call
-
-    def odd(*args: Any, **kwargs: Any) -> Any:
-        body = real(*args, **kwargs)
-        if isinstance(body, dict) and "access_token" in body:
-            body["expires_in"] = 10**20
-        return body
-
-    monkeypatch.setattr(oauth, "call", odd)
+    tamper(monkeypatch, "access_token", "expires_in", 10**20)
     integration_id = make_integration(app, device_app(cc))
     attempt = started(signed_in, app, integration_id)
     approve_device(cc, attempt.user_code)
@@ -743,3 +731,23 @@ def test_opening_twice_sends_the_same_single_use_state(
             db.select(AuditEvent).filter_by(action="authorization.callback_refused")
         ).all()
     assert [event.details["reason"] for event in refused] == ["state_used"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "timeout",
+        "unreachable",
+        "unavailable",
+        "garbage",
+        "throttled",
+        "quota_exceeded",
+        "authorization_pending",
+        None,
+    ],
+)
+def test_waiting_notes_are_words(code: str | None) -> None:
+    from wizard.problems import waiting_note
+
+    note = waiting_note(code)
+    assert note is None or isinstance(note, str)
