@@ -52,7 +52,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import authorize
     from . import cli
     from . import errors
+    from . import health
     from . import integrations
+    from . import logs
     from . import pages
     from . import setup
     from . import support
@@ -63,6 +65,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(setup.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(support.bp)
+    app.register_blueprint(health.bp)
+    logs.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     pages.init_app(app)
