@@ -177,6 +177,18 @@ class Tour:
         page = self.pages[role]
         self.visited.append(name)
         self._check_requests(name, role)
+        # Consistent help (WCAG 3.2.6): the same footer, after the main content.
+        help_after_main = page.evaluate(
+            """() => {
+              const main = document.querySelector('main');
+              const help = document.querySelector('footer.site-footer h2');
+              return Boolean(main && help
+                && main.compareDocumentPosition(help)
+                  & Node.DOCUMENT_POSITION_FOLLOWING);
+            }"""
+        )
+        if not help_after_main:
+            self.failures.append(f"{name}: no help footer after the main content")
         for width_name in WIDTHS:
             page.set_viewport_size(viewport(width_name))
             where = f"{name} at {width_name} width"
