@@ -94,7 +94,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(
-    browser: Browser, database_template: str, tmp_path_factory: pytest.TempPathFactory
+    database_template: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
     """Serve the wizard with one gunicorn worker, pointed at a quick sandbox."""
     directory = tmp_path_factory.mktemp("a11y")
@@ -391,6 +391,9 @@ def step_4_denied(tour: Tour) -> None:
     cc_control.deny_device(tour.site.cc, code)
     expect(page.get_by_role("alert")).to_be_visible(timeout=15_000)
     heading(page).not_to_have_text("Allow access in Constant Contact")
+    # The problem's heading is the page's heading, said once.
+    title = page.get_by_role("heading", level=1).inner_text()
+    expect(page.get_by_role("heading", name=title)).to_have_count(1)
 
 
 def active(tour: Tour) -> None:
