@@ -8,7 +8,7 @@ SANDBOX_PORT ?= 5001
 WORKERS ?= 2
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint test-sqlite test-postgres browsers clean
+.PHONY: run test lint test-sqlite test-postgres browsers screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ test-postgres: $(VENV)/.installed-test browsers
 	WIZARD_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint test-sqlite test-postgres
+
+# Pictures of every page state at 1280 and 320 px, for the README (docs/screenshots).
+screenshots: $(VENV)/.installed-test browsers
+	WIZARD_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/test_accessibility.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
