@@ -315,6 +315,9 @@ def step_1(tour: Tour) -> None:
     submit(page, "Start now")
     expect(page.get_by_text("Step 1 of 4")).to_be_visible()
     tour.ids["active"] = int(page.url.split("/")[-2])
+    # Opened, so that axe reads the pictures and their explanations too.
+    for summary in page.locator("summary", has_text="Where do I find this?").all():
+        summary.click()
 
 
 def step_1_errors(tour: Tour) -> None:
@@ -449,6 +452,14 @@ def delete_confirm(tour: Tour) -> None:
     expect(page.get_by_role("button", name="Delete integration")).to_be_visible()
 
 
+def task_list(tour: Tour) -> None:
+    page = tour.page("customer")
+    page.goto(f"{tour.site.url}/integrations/{tour.ids['draft']}/setup")
+    heading(page).to_contain_text("Connect your Constant Contact list")
+    expect(page.locator(".task")).to_have_count(4)
+    expect(page.get_by_role("link", name="Continue")).to_be_visible()
+
+
 def activity(tour: Tour) -> None:
     page = tour.page("customer")
     page.get_by_role("link", name="Activity").click()
@@ -517,6 +528,7 @@ STATES: list[tuple[str, str, Callable[[Tour], None]]] = [
     ("test-connection", "customer", connection_tested),
     ("disconnect-confirm", "customer", disconnect_confirm),
     ("delete-confirm", "customer", delete_confirm),
+    ("task-list", "customer", task_list),
     ("activity", "customer", activity),
     ("not-found", "customer", not_found),
     ("support-search", "support", support_search),

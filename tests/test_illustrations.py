@@ -154,7 +154,9 @@ def test_each_disclosure_shows_its_pictures_and_explains_their_numbers(
         for image, name, keys in zip(
             disclosure["images"], names, disclosure["keys"], strict=True
         ):
-            assert image["src"] == f"/static/illustrations/{name}"
+            # Fingerprinted: the file's hash rides along so browsers may keep it.
+            assert image["src"].split("?v=")[0] == f"/static/illustrations/{name}"
+            assert re.fullmatch(r"[0-9a-f]{12}", image["src"].split("?v=")[1])
             assert len(image["alt"].split()) >= 5, image["alt"]
             assert keys == MARKERS[name], name
             # Closed at once: a static file's response holds the file open.
