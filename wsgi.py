@@ -7,4 +7,4 @@ from wizard import logs
 
 # Before the app exists, so Flask's own logger writes through the redacting handler.
 logs.configure(os.environ.get("WIZARD_LOG_FORMAT", "text"))
-app = create_app()
+app = create_app(commands=False)

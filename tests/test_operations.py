@@ -3,6 +3,8 @@
 import io
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import base_config
+from tests.live import ROOT
 from tests.live import gunicorn
 from tests.live import wizard_environment
 from wizard import logs
@@ -159,3 +162,33 @@ def test_gunicorn_access_log_has_no_query_strings_or_referrers(
     else:
         assert '"GET /callback/constant-contact-auth"' in lines[0]
         assert f" {response.status_code} " in lines[0]
+
+
+def test_web_workers_leave_command_line_tools_unloaded(database_url: str) -> None:
+    # Alembic and the sandbox cost each worker ~20 MB and serve no web request.
+    env = wizard_environment(base_config(database_url))
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, wsgi; print(sorted(m for m in sys.modules if m in "
+            "('alembic', 'flask_migrate', 'wizard.cli', 'wizard.sandbox', 'segno')))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert loaded.strip() == "[]"
+    # The command line still has every command, `db` among them.
+    commands = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wizard", "--help"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in ("db", "users", "integrations", "demo", "sandbox"):
+        assert f"  {name} " in commands
