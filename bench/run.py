@@ -122,9 +122,9 @@ def wrk(
     """Run wrk; return requests/s, p50 and p99 in ms, and errors."""
     command = [
         "wrk",
-        "-t2",
+        f"-t{min(2, connections)}",
         f"-c{connections}",
-        f"-d{seconds}s",
+        f"-d{round(seconds)}s",
         "--latency",
         "--timeout",
         "10s",
@@ -397,7 +397,7 @@ def stampede(
     engine = sa.create_engine(database_url)
     with engine.begin() as connection:
         connection.execute(
-            sa.text("UPDATE integrations SET token_expires_at = :t WHERE id = :id"),
+            sa.text("UPDATE integration SET token_expires_at = :t WHERE id = :id"),
             {"t": datetime.now(UTC) - timedelta(minutes=1), "id": seeded["active"]},
         )
     engine.dispose()
@@ -520,7 +520,7 @@ def main() -> None:
             results["pages"] = measure_pages(base, baseline, seeded, seconds)
         if "sweep" in options.parts:
             print("Concurrency sweep", flush=True)
-            results["sweep"] = sweep(base, baseline, seeded, seconds / 2)
+            results["sweep"] = sweep(base, baseline, seeded, max(3, seconds // 2))
         if "stampede" in options.parts:
             results["stampede"] = stampede(base, cc, database_url, seeded, 64)
         if "waiting" in options.parts:

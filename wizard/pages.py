@@ -70,13 +70,19 @@ def _security_headers(response: Response) -> Response:
 
 
 _VERSIONS: dict[tuple[str, float], str] = {}
+_RELEASED: dict[str, str] = {}
 
 
 def _version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
     """Add ?v=<content hash> to static URLs, so a changed file gets a new URL."""
     if endpoint != "static" or "v" in values or "filename" not in values:
         return
-    path = Path(current_app.static_folder or "") / str(values["filename"])
+    filename = str(values["filename"])
+    if filename in _RELEASED:
+        # Static files change only with a release (a restart): hash each once.
+        values["v"] = _RELEASED[filename]
+        return
+    path = Path(current_app.static_folder or "") / filename
     try:
         key = (str(path), path.stat().st_mtime)
     except OSError:
@@ -84,6 +90,8 @@ def _version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
     if key not in _VERSIONS:
         _VERSIONS[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     values["v"] = _VERSIONS[key]
+    if not (current_app.debug or current_app.testing):
+        _RELEASED[filename] = values["v"]
 
 
 def _refuse_nul_bytes() -> None:
