@@ -11,6 +11,10 @@
   var announce = root.querySelector("[data-announce]");
   var warning = root.querySelector("[data-warning]");
   var note = root.querySelector("[data-note]");
+  // Words come from the page, already in the reader's language; {n} is the number.
+  var sayMinute = root.getAttribute("data-say-minute") || "";
+  var sayMinutes = root.getAttribute("data-say-minutes") || "";
+  var sayLastMinute = root.getAttribute("data-say-last-minute") || "";
   var lastMinute = null;
   var finished = false;
 
@@ -30,11 +34,11 @@
     countdown.textContent = minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
     if (left > 0 && seconds === 0 && minutes !== lastMinute) {
       lastMinute = minutes;
-      say(minutes === 1 ? "1 minute left." : minutes + " minutes left.");
+      say((minutes === 1 ? sayMinute : sayMinutes).replace("{n}", String(minutes)));
     }
     if (left <= 60 && warning && warning.hidden) {
       warning.hidden = false;
-      say("Less than a minute left.");
+      say(sayLastMinute);
     }
     if (left === 0 && !finished) {
       finished = true;

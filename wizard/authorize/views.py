@@ -12,6 +12,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -27,6 +28,7 @@ from ..constant_contact.http import ProviderError
 from ..constant_contact.oauth import Provider
 from ..crypto import DecryptionError
 from ..extensions import db
+from ..i18n import N_
 from ..models import FLOW_DEVICE
 from ..models import OUTCOME_APPROVED
 from ..models import STATUS_ACTIVE
@@ -110,7 +112,7 @@ def before(integration_id: int) -> ResponseReturnValue:
 def _qr_code(link: str) -> Markup:
     """Draw the link as an inline SVG QR code (made here, no other site involved)."""
     svg = segno.make(link, error="m").svg_inline(
-        scale=4, title="QR code", omitsize=True
+        scale=4, title=gettext("QR code"), omitsize=True
     )
     return Markup(svg)  # segno's own markup: no text from people in it
 
@@ -149,7 +151,7 @@ def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     )
 
 
-CHECKING_NOTE = "Access allowed. Checking your list in Constant Contact."
+CHECKING_NOTE = N_("Access allowed. Checking your list in Constant Contact.")
 
 
 def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
@@ -162,7 +164,7 @@ def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
             "next": url_for(".active", integration_id=integration.id),
         }
     if authorization.is_checking(found):
-        return {"state": "waiting", "seconds_left": 0, "note": CHECKING_NOTE}
+        return {"state": "waiting", "seconds_left": 0, "note": gettext(CHECKING_NOTE)}
     if not found.is_open:
         return {"state": "ended", "next": page}
     return {
@@ -195,15 +197,24 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
         asked = authorization.poll(found, provider())
         if found.is_open and found.flow != FLOW_DEVICE:
             flash(
-                "Not yet: finish in the Constant Contact window. When it sends you "
-                "back, this page updates."
+                gettext(
+                    "Not yet: finish in the Constant Contact window. When it sends "
+                    "you back, this page updates."
+                )
             )
         elif found.is_open and asked:
-            flash("Not yet: Constant Contact is still waiting for you to allow access.")
+            flash(
+                gettext(
+                    "Not yet: Constant Contact is still waiting for you to allow "
+                    "access."
+                )
+            )
         elif found.is_open:
             flash(
-                "We asked Constant Contact a moment ago. Wait a few seconds, then "
-                "check again."
+                gettext(
+                    "We asked Constant Contact a moment ago. Wait a few seconds, then "
+                    "check again."
+                )
             )
     return redirect(
         url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
