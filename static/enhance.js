@@ -8,8 +8,9 @@
     var current = document.cookie.split("; ").filter(function (part) {
       return part.indexOf("wizard_tz=") === 0;
     })[0];
-    if (zone && current !== "wizard_tz=" + encodeURIComponent(zone)) {
-      document.cookie = "wizard_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax" +
+    // Zone names (America/Mexico_City) are cookie-safe as they are; the server checks them.
+    if (zone && /^[A-Za-z0-9_\/+-]{1,64}$/.test(zone) && current !== "wizard_tz=" + zone) {
+      document.cookie = "wizard_tz=" + zone + "; path=/; max-age=31536000; samesite=lax" +
         (window.location.protocol === "https:" ? "; secure" : "");
     }
   } catch (error) { /* no Intl: times stay in UTC, labelled as such */ }
