@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
 import pytz
-from babel import dates as babel_dates
+from babel import Locale
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
@@ -15,9 +15,10 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime
+from flask_babel import format_time
 from flask_babel import get_locale
 from flask_babel import get_timezone
-from flask_babel import to_user_timezone
 from flask_wtf import FlaskForm
 
 from .extensions import babel
@@ -78,27 +79,30 @@ def _with_zone(text: str) -> str:
     return f"{text} UTC" if is_utc() else text
 
 
+def _skeleton(locale: Locale, skeleton: str) -> str:
+    """Return the language's own pattern for a CLDR skeleton ("yMMMd", "Hm")."""
+    return locale.datetime_skeletons[skeleton].pattern
+
+
 def when(value: datetime | None, seconds: bool = False) -> str:
     """Say a date and time in the person's language and time zone."""
     if value is None:
         return ""
-    locale = get_locale() or babel_dates.Locale.parse(DEFAULT_LANGUAGE)
-    local = to_user_timezone(value)
+    locale = get_locale() or Locale.parse(DEFAULT_LANGUAGE)
     # CLDR has no combined skeletons: the date and the 24-hour time are joined
-    # by the language's own pattern ("{1}, {0}" in English).
-    day = babel_dates.format_skeleton("yMMMd", local, locale=locale)
-    time = babel_dates.format_skeleton("Hms" if seconds else "Hm", local, locale=locale)
+    # by the language's own pattern ("{1}, {0}" in English and Spanish).
+    day = _skeleton(locale, "yMMMd")
+    time = _skeleton(locale, "Hms" if seconds else "Hm")
     joined = str(locale.datetime_formats["medium"]).replace("{1}", day)
-    return _with_zone(joined.replace("{0}", time))
+    return _with_zone(format_datetime(value, joined.replace("{0}", time)))
 
 
 def clock(value: datetime | None) -> str:
     """Say a time of day (hours, minutes, seconds) in the person's time zone."""
     if value is None:
         return ""
-    local = to_user_timezone(value)
-    locale = get_locale() or babel_dates.Locale.parse(DEFAULT_LANGUAGE)
-    return _with_zone(babel_dates.format_skeleton("Hms", local, locale=locale))
+    locale = get_locale() or Locale.parse(DEFAULT_LANGUAGE)
+    return _with_zone(format_time(value, _skeleton(locale, "Hms")))
 
 
 def safe_next(target: str | None) -> str | None:
@@ -137,14 +141,14 @@ def switch() -> ResponseReturnValue:
 
 
 def _template_globals() -> dict[str, object]:
-    """Give templates the page's language and the switch to the other one."""
+    """Give templates the page's language and the switch to the others."""
     current = str(get_locale() or DEFAULT_LANGUAGE)
-    other = next(code for code in LANGUAGES if code != current)
     here = request.full_path if request.query_string else request.path
     return {
         "page_language": current,
-        "other_language": other,
-        "other_language_name": LANGUAGE_NAMES[other],
+        "other_languages": [
+            (code, LANGUAGE_NAMES[code]) for code in LANGUAGES if code != current
+        ],
         "language_next": here,
     }
 
