@@ -289,9 +289,14 @@ def test_every_page_a_customer_reaches_is_in_spanish(
         seen[name] = response.text
         return response.text
 
+    asked = client.get("/integrations", follow_redirects=True)
+    seen["signed out"] = asked.text
+    assert "Entre a su cuenta para continuar." in asked.text  # Flask-Login's flash
     visit("sign-in", "/sign-in")
     visit("sign-in error", "/sign-in", "POST", email="x@y.test", password="wrong")
     sign_in(client, "owner@bloom.test")
+    callback = visit("callback, refused", "/callback/constant-contact-auth?state=x")
+    assert "Ese código ya no se puede usar" in callback
     visit("integrations, empty", "/integrations")
     visit("start", "/integrations/new")
     created = client.post("/integrations/new", data={"token": "t-1"})
@@ -337,6 +342,8 @@ def test_every_page_a_customer_reaches_is_in_spanish(
     make_due(app, attempt.id, seconds_left=-1)
     expired = visit("step 4 expired", f"/integrations/{draft}/authorize/{attempt.id}")
     assert "Se acabó el tiempo" in expired
+    # What is stored stays English (pages translate it from the code).
+    assert attempt_of(app, draft).error_message.startswith("The 5 minutes ran out")
     attempt = started(client, app, draft)
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
@@ -559,3 +566,20 @@ def test_a_spanish_speaker_connects_a_list(
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Your integration is now active!"
     )
+
+
+def test_stored_problems_are_shown_in_the_readers_language(
+    signed_in: FlaskClient, app: Flask
+) -> None:
+    integration_id = make_integration(app, "1a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d")
+    with app.app_context():
+        integration = db.session.get(Integration, integration_id)
+        integration.status = "list_not_found"
+        integration.last_error_code = "list_deleted"
+        integration.last_error_message = "Constant Contact says the list is not in..."
+        db.session.commit()
+    english = signed_in.get("/integrations").text
+    assert "(it was deleted)" in english
+    page = spanish(signed_in).get("/integrations").text
+    assert "Constant Contact dice que la lista no está en la cuenta que conectó" in page
+    assert "(se borró)" in page and "Constant Contact says" not in page
