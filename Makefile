@@ -8,7 +8,8 @@ SANDBOX_PORT ?= 5001
 WORKERS ?= 2
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint test-sqlite test-postgres browsers clean translations translations-update
+.PHONY: run test lint test-sqlite test-postgres browsers screenshots clean \
+	translations translations-update
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,11 @@ test-postgres: $(VENV)/.installed-test translations browsers
 	WIZARD_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint test-sqlite test-postgres
+
+# Pictures of every page state at 1280 and 320 px, for the README (docs/screenshots).
+screenshots: $(VENV)/.installed-test translations browsers
+	WIZARD_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/test_accessibility.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,10 +1,10 @@
 """The WSGI entry point for gunicorn: `gunicorn wsgi:app`."""
 
-import logging
+import os
 
 from wizard import create_app
+from wizard import logs
 
-logging.basicConfig(
-    level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-)
-app = create_app()
+# Before the app exists, so Flask's own logger writes through the redacting handler.
+logs.configure(os.environ.get("WIZARD_LOG_FORMAT", "text"))
+app = create_app(commands=False)

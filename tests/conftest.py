@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +84,12 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield str(path)
 
 
-@pytest.fixture
-def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
-    """Give the test an empty, migrated database."""
+@contextmanager
+def fresh_database(template: str, directory: Path) -> Iterator[str]:
+    """Yield an empty, migrated database: a copy of the template, or emptied after."""
     if POSTGRES_URL:
-        yield database_template
-        engine = sa.create_engine(database_template)
+        yield template
+        engine = sa.create_engine(template)
         with engine.begin() as connection:
             tables = connection.execute(
                 sa.text(
@@ -103,9 +104,16 @@ def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
                 )
         engine.dispose()
     else:
-        path = tmp_path / "wizard.sqlite"
-        shutil.copy(database_template, path)
+        path = directory / "wizard.sqlite"
+        shutil.copy(template, path)
         yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+    """Give the test an empty, migrated database."""
+    with fresh_database(database_template, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -132,6 +132,9 @@ def test_device_flow_from_code_to_active(
     assert "Allow Access" in page and "Follow the instructions on your device" in page
     assert "<svg" in page and "Time left:" in page and "4:5" in page
     assert "I have allowed access: check now" in page
+    tasks = signed_in.get(f"/integrations/{integration_id}/setup").text
+    assert "You have completed 3 of 4 steps" in tasks
+    assert '<strong class="tag tag-active">In progress</strong>' in tasks
     with app.app_context():
         assert crypto.decrypt(attempt.device_code_encrypted) not in page
 

@@ -324,6 +324,8 @@ def test_every_page_a_customer_reaches_is_in_spanish(
         f"/integrations/{draft}/list-id",
         data={"list_id": f"{cc}/contacts/lists/{seed.NEWSLETTER_LIST_ID}"},
     )
+    tasks = visit("task list", f"/integrations/{draft}/setup")
+    assert "Terminó 2 de 4 pasos" in tasks and "No se puede empezar todavía" in tasks
     visit("check", f"/integrations/{draft}/check")
     client.post(f"/integrations/{draft}/check")
     visit("created", f"/integrations/{draft}/created")

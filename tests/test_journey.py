@@ -19,8 +19,12 @@ from tests.conftest import PASSWORD
 from tests.conftest import base_config
 from tests.conftest import sandbox_server
 from tests.conftest import sandbox_settings
+from tests.live import allow_access
+from tests.live import create_application_in_portal
 from tests.live import free_port
 from tests.live import gunicorn
+from tests.live import open_newsletter
+from tests.live import sign_in_page
 from tests.live import wizard_environment
 from tests.test_authorize import attempt_of
 from tests.test_authorize import make_due
@@ -140,59 +144,6 @@ def check_until_done(page: Page) -> None:
             re.compile("Not yet|Wait a few seconds")
         )
         page.wait_for_timeout(1000)
-
-
-def allow_access(activation: Page, code: str) -> None:
-    """Do what the person does in the new window: Next, sign in, Allow Access."""
-    # Filled in for the person, shown the way our page shows it.
-    expect(activation.get_by_label("Activation Code")).to_have_value(code)
-    activation.get_by_role("button", name="Next").click()
-    if activation.get_by_label("Password").count():
-        activation.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
-        activation.get_by_label("Password").fill(seed.DEMO_PASSWORD)
-        activation.get_by_role("button", name="Log in").click()
-    activation.get_by_role("button", name="Allow Access").click()
-    expect(activation.get_by_text("Device activated")).to_be_visible()
-    expect(
-        activation.get_by_text("Follow the instructions on your device for next steps")
-    ).to_be_visible()
-    activation.close()
-
-
-def sign_in_page(page: Page, wizard_url: str) -> None:
-    """Sign in as the Bloom customer through the form."""
-    page.goto(f"{wizard_url}/sign-in")
-    page.get_by_label("Email address").fill("owner@bloom.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def create_application_in_portal(portal: Page) -> str:
-    """Sign in to the sandbox portal, create a Device Flow app, return its API Key."""
-    portal.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
-    portal.get_by_label("Password").fill(seed.DEMO_PASSWORD)
-    portal.get_by_role("button", name="Log in").click()
-    portal.get_by_role("link", name="New Application").click()
-    portal.get_by_label("Application name").fill("Constant Contact sync")
-    portal.get_by_label("Device Flow").check()
-    portal.get_by_label("Long Lived").check()
-    portal.get_by_role("button", name="Create").click()
-    expect(portal.get_by_role("alert")).to_contain_text("Constant Contact")
-    portal.get_by_label("Application name").fill("PromoPulse connection")
-    portal.get_by_role("button", name="Create").click()
-    portal.get_by_role("link", name="Edit").last.click()
-    api_key = portal.locator("#api-key").inner_text().strip()
-    portal.close()
-    return api_key
-
-
-def open_newsletter(lists: Page) -> str:
-    """Open the Newsletter list (signed in already) and return its address."""
-    lists.get_by_role("link", name="Newsletter").click()
-    expect(lists.get_by_role("heading", level=1)).to_contain_text("Newsletter")
-    address = lists.url
-    lists.close()
-    return address
 
 
 def test_the_timer_warns_announces_and_ends_with_the_server(

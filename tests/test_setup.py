@@ -309,14 +309,56 @@ def test_step2_errors_keep_what_was_pasted(signed_in: FlaskClient, app: Flask) -
     assert "That is your API Key" in response.get_data(as_text=True)
 
 
-def test_resume_goes_to_the_first_unfinished_step(signed_in: FlaskClient) -> None:
+def task_states(page: str) -> list[tuple[str | None, str]]:
+    """Return each task's link (or None) and state from a task-list page."""
+    tasks = re.findall(r'<li class="task">(.*?)</li>', page, re.S)
+    return [
+        (
+            (re.search(r'href="([^"]+)"', task) or [None, None])[1],
+            re.search(r'class="tag [\w-]+">([^<]+)<', task)[1],
+        )
+        for task in tasks
+    ]
+
+
+def continue_href(page: str) -> str:
+    """Return where the task list's Continue button goes."""
+    return re.search(r'<a class="button" href="([^"]+)">Continue</a>', page)[1]
+
+
+def test_resume_shows_a_task_list_that_continues_where_you_left_off(
+    signed_in: FlaskClient, app: Flask
+) -> None:
     integration_id = draft_id(step1(signed_in))
-    resume = f"/integrations/{integration_id}/setup"
-    assert signed_in.get(resume).headers["Location"].endswith("/list-id")
-    signed_in.post(f"/integrations/{integration_id}/list-id", data={"list_id": LIST_ID})
-    assert signed_in.get(resume).headers["Location"].endswith("/check")
+    base = f"/integrations/{integration_id}"
+    page = signed_in.get(f"{base}/setup").get_data(as_text=True)
+    assert "<h1>" in page and "You have completed 1 of 4 steps" in page
+    assert task_states(page) == [
+        (f"{base}/api-key", "Completed"),
+        (f"{base}/list-id", "Not yet started"),
+        (None, "Cannot start yet"),
+        (None, "Cannot start yet"),
+    ]
+    assert continue_href(page) == f"{base}/list-id"
+    signed_in.post(f"{base}/list-id", data={"list_id": LIST_ID})
+    page = signed_in.get(f"{base}/setup").get_data(as_text=True)
+    assert [state for _, state in task_states(page)] == [
+        "Completed",
+        "Completed",
+        "Not yet started",
+        "Cannot start yet",
+    ]
+    assert continue_href(page) == f"{base}/check"
     listing = signed_in.get("/integrations").get_data(as_text=True)
     assert "Continue setup" in listing and "Step 3 of 4 next" in listing
+    signed_in.post(f"{base}/check")
+    page = signed_in.get(f"{base}/setup").get_data(as_text=True)
+    assert task_states(page)[2:] == [
+        (None, "Completed"),
+        (f"{base}/authorize", "Not yet started"),
+    ]
+    assert continue_href(page) == f"{base}/authorize"
+    assert "within 5 minutes" in page
 
 
 def test_later_steps_send_you_back_when_earlier_ones_are_missing(

@@ -229,6 +229,10 @@ def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> bool:
     expire_if_due(attempt, now)
     if not attempt.is_open or attempt.flow != FLOW_DEVICE:
         return False
+    if attempt.next_poll_at is not None and attempt.next_poll_at > now:
+        # Not due by the row just read, so the UPDATE below could not win: most
+        # status requests end here, with no write, decryption or upstream call.
+        return False
     interval = attempt.interval or oauth.DEFAULT_INTERVAL
     held = timedelta(seconds=interval + provider.timeout) + POLL_MARGIN
     claim = db.session.execute(

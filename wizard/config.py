@@ -27,6 +27,8 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
     "SIGN_IN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Static URLs carry a hash of the file (pages.py), so browsers may keep them a year.
+    "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
     # How many reverse proxies sit in front of the app (0: none, trust no headers).
     "PROXY_COUNT": 0,
 }

@@ -1,5 +1,8 @@
 """Steps 1-3 as domain operations on an integration, from draft to created."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
@@ -21,6 +24,23 @@ STEP_TITLES = {
     4: N_("Authorize %(brand)s to use your Constant Contact"),
 }
 STEP_COUNT = 4
+STEP_ENDPOINTS = {
+    1: "setup.credentials",
+    2: "setup.list_id",
+    3: "setup.check",
+    4: "authorize.before",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One of the four steps as a task: where it stands, when it was done, its page."""
+
+    number: int
+    title: str
+    state: str  # completed, in_progress, not_started or cannot_start
+    at: datetime | None
+    endpoint: str | None
 
 
 def start_draft(user: User, token: str) -> tuple[Integration, bool]:
@@ -129,6 +149,39 @@ def current_step(integration: Integration) -> int:
     if integration.status == STATUS_DRAFT:
         return 3
     return 4
+
+
+def steps(integration: Integration, *, attempt_open: bool = False) -> list[Step]:
+    """Return the four steps as a task list, for the customer and for support."""
+    step = current_step(integration)
+    done_at = [
+        integration.api_key_saved_at,
+        integration.list_id_saved_at,
+        integration.created_at,
+        integration.last_refreshed_at if integration.holds_tokens else None,
+    ]
+    rows = []
+    for number in range(1, STEP_COUNT + 1):
+        if number < step or (number == 4 and integration.holds_tokens):
+            state = "completed"
+        elif number > step:
+            state = "cannot_start"
+        elif number == 4 and (attempt_open or integration.status == STATUS_AUTHORIZING):
+            state = "in_progress"
+        else:
+            state = "not_started"
+        # Steps 1 and 2 stay open to changes until step 3; later ones only when due.
+        reachable = state != "cannot_start" and (number <= 2 or state != "completed")
+        rows.append(
+            Step(
+                number=number,
+                title=STEP_TITLES[number],
+                state=state,
+                at=done_at[number - 1] if state == "completed" else None,
+                endpoint=STEP_ENDPOINTS[number] if reachable else None,
+            )
+        )
+    return rows
 
 
 def create(integration: Integration) -> bool:

@@ -1,5 +1,9 @@
 """The home redirect, what every page needs, and the security headers."""
 
+import hashlib
+from pathlib import Path
+from typing import Any
+
 from flask import Blueprint
 from flask import Flask
 from flask import abort
@@ -65,6 +69,23 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+_VERSIONS: dict[tuple[str, float], str] = {}
+
+
+def _version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
+    """Add ?v=<content hash> to static URLs, so a changed file gets a new URL."""
+    if endpoint != "static" or "v" in values or "filename" not in values:
+        return
+    path = Path(current_app.static_folder or "") / str(values["filename"])
+    try:
+        key = (str(path), path.stat().st_mtime)
+    except OSError:
+        return
+    if key not in _VERSIONS:
+        _VERSIONS[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    values["v"] = _VERSIONS[key]
+
+
 def _refuse_nul_bytes() -> None:
     """Turn away form values with NUL bytes, which no person types."""
     if request.method == "POST" and any(
@@ -74,7 +95,8 @@ def _refuse_nul_bytes() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the template globals, the input guard and the headers."""
+    """Register the template globals, the input guard, the headers, static URLs."""
     app.context_processor(_template_globals)
     app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
+    app.url_defaults(_version_static_urls)

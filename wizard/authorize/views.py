@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-import segno
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -17,6 +16,7 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from sqlalchemy.orm import contains_eager
 
 from .. import audit
 from .. import authorization
@@ -55,9 +55,18 @@ def redirect_uri() -> str:
 
 
 def _attempt_or_404(integration_id: int, attempt_id: int) -> AuthorizationAttempt:
-    integration = organization_integration_or_404(integration_id)
-    attempt = db.session.get(AuthorizationAttempt, attempt_id)
-    if attempt is None or attempt.integration_id != integration.id:
+    """Return the attempt with its integration, one query, if the customer's own."""
+    attempt = db.session.scalar(
+        db.select(AuthorizationAttempt)
+        .join(AuthorizationAttempt.integration)
+        .where(
+            AuthorizationAttempt.id == attempt_id,
+            AuthorizationAttempt.integration_id == integration_id,
+            Integration.organization_id == current_user.organization_id,
+        )
+        .options(contains_eager(AuthorizationAttempt.integration))
+    )
+    if attempt is None or current_user.organization_id is None:
         abort(404)
     return attempt
 
@@ -111,6 +120,8 @@ def before(integration_id: int) -> ResponseReturnValue:
 
 def _qr_code(link: str) -> Markup:
     """Draw the link as an inline SVG QR code (made here, no other site involved)."""
+    import segno  # only pages with a QR code need it: keeps workers smaller
+
     svg = segno.make(link, error="m").svg_inline(
         scale=4, title=gettext("QR code"), omitsize=True
     )
@@ -156,12 +167,12 @@ CHECKING_NOTE = N_("Access allowed. Checking your list in Constant Contact.")
 
 def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
     """Say where the attempt stands, for the page's script."""
-    integration = found.integration
-    page = url_for(".attempt", integration_id=integration.id, attempt_id=found.id)
+    integration_id = found.integration_id
+    page = url_for(".attempt", integration_id=integration_id, attempt_id=found.id)
     if authorization.is_done(found):
         return {
             "state": "done",
-            "next": url_for(".active", integration_id=integration.id),
+            "next": url_for(".active", integration_id=integration_id),
         }
     if authorization.is_checking(found):
         return {"state": "waiting", "seconds_left": 0, "note": gettext(CHECKING_NOTE)}

@@ -27,7 +27,6 @@ from .forms import CredentialsForm
 from .forms import ListIdForm
 from .forms import StartForm
 
-STEP_ENDPOINTS = {1: "setup.credentials", 2: "setup.list_id", 3: "setup.check"}
 FLOW_ERROR = N_("Choose the OAuth2 flow you picked for your app in Constant Contact")
 
 
@@ -106,14 +105,20 @@ def start() -> ResponseReturnValue:
 @bp.route("/<id:integration_id>/setup")
 @customer_required
 def resume(integration_id: int) -> ResponseReturnValue:
-    """Take the person to the first step they have not finished."""
+    """Show the four steps as a task list, with Continue to the first one left."""
     found = _draft_or_redirect(integration_id)
     if not isinstance(found, Integration):
         return found
-    if not found.is_draft:
-        return redirect(url_for("authorize.before", integration_id=found.id))
+    attempt = found.attempts[-1] if found.attempts else None
+    steps = drafts.steps(found, attempt_open=attempt is not None and attempt.is_open)
     step = drafts.current_step(found)
-    return redirect(url_for(STEP_ENDPOINTS[step], integration_id=found.id))
+    return render_template(
+        "setup/tasks.html",
+        integration=found,
+        steps=steps,
+        completed=sum(s.state == "completed" for s in steps),
+        next_url=url_for(drafts.STEP_ENDPOINTS[step], integration_id=found.id),
+    )
 
 
 @bp.route("/<id:integration_id>/api-key", methods=["GET", "POST"])
@@ -237,7 +242,9 @@ def check(integration_id: int) -> ResponseReturnValue:
         return redirect(url_for("setup.created", integration_id=integration.id))
     step = drafts.current_step(integration)
     if step < 3:
-        return redirect(url_for(STEP_ENDPOINTS[step], integration_id=integration.id))
+        return redirect(
+            url_for(drafts.STEP_ENDPOINTS[step], integration_id=integration.id)
+        )
     if form.validate_on_submit():
         if drafts.create(integration):
             audit.record(

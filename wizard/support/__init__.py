@@ -28,10 +28,8 @@ from .. import audit
 from .. import connections
 from .. import drafts
 from ..extensions import db
-from ..i18n import N_
 from ..integrations import error_words
 from ..models import AuditEvent
-from ..models import AuthorizationAttempt
 from ..models import Integration
 from ..models import Organization
 from ..models import User
@@ -122,38 +120,6 @@ def organization(organization_id: int) -> ResponseReturnValue:
     return render_template("support/organization.html", organization=found)
 
 
-def _steps(
-    integration: Integration, attempt: AuthorizationAttempt | None
-) -> list[dict]:
-    """Each of the customer's four steps: its state and when."""
-    step = drafts.current_step(integration)
-    done_at = [
-        integration.api_key_saved_at,
-        integration.list_id_saved_at,
-        integration.created_at,
-        integration.last_refreshed_at if integration.holds_tokens else None,
-    ]
-    rows = []
-    for number in range(1, 5):
-        if number < step or (number == 4 and integration.holds_tokens):
-            state = N_("Completed")
-        elif number == step and (number < 4 or attempt is not None):
-            state = N_("In progress")
-        else:
-            state = N_("Not yet started")
-        rows.append(
-            {
-                "number": number,
-                "title": gettext(
-                    drafts.STEP_TITLES[number], brand=current_app.config["BRAND_NAME"]
-                ),
-                "state": gettext(state),
-                "at": done_at[number - 1],
-            }
-        )
-    return rows
-
-
 @bp.route("/integrations/<id:integration_id>")
 @support_required
 def integration(integration_id: int) -> ResponseReturnValue:
@@ -181,7 +147,7 @@ def integration(integration_id: int) -> ResponseReturnValue:
         attempt=latest,
         restarts=max(0, len(attempts) - 1),
         seconds_left=latest.seconds_left(now) if latest and latest.is_open else None,
-        steps=_steps(found, latest),
+        steps=drafts.steps(found, attempt_open=latest is not None and latest.is_open),
         events=events,
         runway_days=runway.days if runway is not None else None,
         resume_link=current_app.config["PUBLIC_BASE_URL"]

@@ -1,0 +1,194 @@
+"""Operations: health checks, request ids, and log lines that never carry secrets."""
+
+import io
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import base_config
+from tests.live import ROOT
+from tests.live import gunicorn
+from tests.live import wizard_environment
+from wizard import logs
+
+SECRETS = {
+    "access_token=AT-1234567890": "AT-1234567890",
+    '{"refresh_token": "RT-abcdefghij", "expires_in": 28800}': "RT-abcdefghij",
+    "client_secret='cs-very-secret'": "cs-very-secret",
+    "Authorization: Bearer tok.en-value_1": "tok.en-value_1",
+    "Basic Y2xpZW50OnNlY3JldA==": "Y2xpZW50OnNlY3JldA==",
+    "GET /callback/constant-contact-auth?code=CODE123456&state=STATE987": "CODE123456",
+    "/callback?state=STATE987&code=x": "STATE987",
+    "device_code: DC-0123456789": "DC-0123456789",
+    "code_verifier=VERIFIER0123456789": "VERIFIER0123456789",
+    "token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2ln ends": (
+        "eyJhbGciOiJSUzI1NiJ9"
+    ),
+    "stored gAAAAABnFernetTokenValue0123456789abcdef== here": "gAAAAABnFernet",
+    "password=hunter2hunter2": "hunter2hunter2",
+}
+
+
+@pytest.mark.parametrize("line", list(SECRETS))
+def test_redact_takes_out_every_kind_of_secret(line: str) -> None:
+    cleaned = logs.redact(line)
+    assert SECRETS[line] not in cleaned
+    assert logs.REDACTED in cleaned
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "integration 42 refreshed in 0.31 s",
+        "Constant Contact answered 503 (status code 503)",
+        "list 7c5b38ee-81d3-11f0-a43c-fa163ea34668 has 12 members",
+    ],
+)
+def test_redact_leaves_ordinary_lines_alone(line: str) -> None:
+    assert logs.redact(line) == line
+
+
+def capture(kind: str) -> tuple[logging.Logger, io.StringIO]:
+    """Return a logger writing through the wizard's handler set-up into a buffer."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logs.formatter(kind))
+    handler.addFilter(logs.RedactSecrets())
+    logger = logging.getLogger(f"tests.operations.{kind}")
+    logger.handlers = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger, buffer
+
+
+@pytest.mark.parametrize("kind", ["text", "json"])
+def test_log_lines_and_tracebacks_are_redacted(kind: str) -> None:
+    logger, buffer = capture(kind)
+    logger.info("token answer %s", {"access_token": "AT-secret-value"})
+    try:
+        raise RuntimeError("refresh failed: refresh_token=RT-secret-value")
+    except RuntimeError:
+        logger.exception("refresh of integration %d failed", 7)
+    written = buffer.getvalue()
+    assert "AT-secret-value" not in written and "RT-secret-value" not in written
+    assert "refresh of integration 7 failed" in written
+    assert "RuntimeError" in written  # the traceback is still there, cleaned
+    if kind == "json":
+        entries = [json.loads(line) for line in written.splitlines() if line]
+        assert [entry["level"] for entry in entries] == ["info", "error"]
+        assert "Traceback" in entries[1]["error"]
+
+
+def test_json_lines_carry_the_request_id(app: Flask) -> None:
+    logger, buffer = capture("json")
+    with app.test_request_context("/integrations", headers={"X-Request-ID": "r-77"}):
+        app.preprocess_request()
+        logger.warning("something to look at")
+    entry = json.loads(buffer.getvalue())
+    assert entry["request_id"] == "r-77" and entry["path"] == "/integrations"
+    assert entry["message"] == "something to look at"
+
+
+def test_request_ids_are_echoed_or_made(client: FlaskClient) -> None:
+    given = client.get("/sign-in", headers={"X-Request-ID": "abc.DEF-123"})
+    assert given.headers["X-Request-ID"] == "abc.DEF-123"
+    # An id that could forge or bloat log lines is replaced, not echoed.
+    for bad in ('x", "level": "error', "a" * 65, "<script>"):
+        forged = client.get("/sign-in", headers={"X-Request-ID": bad})
+        assert len(forged.headers["X-Request-ID"]) == 32
+        assert forged.headers["X-Request-ID"] != bad
+
+
+def test_healthz_says_the_process_is_up_without_a_session(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_readyz_checks_the_database(
+    client: FlaskClient, make_app: Callable[[dict[str, Any]], Flask], tmp_path: Path
+) -> None:
+    assert client.get("/readyz").json == {"status": "ready"}
+    # A database that refuses connections: not ready, and nothing about why.
+    unreachable = make_app(
+        base_config("postgresql+psycopg://postgres@127.0.0.1:1/gone")
+    ).test_client()
+    response = unreachable.get("/readyz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable"}
+    assert "127.0.0.1" not in response.text and "psycopg" not in response.text
+
+
+@pytest.mark.parametrize("kind", ["text", "json"])
+def test_gunicorn_access_log_has_no_query_strings_or_referrers(
+    database_url: str, tmp_path: Path, kind: str
+) -> None:
+    log_file = tmp_path / "gunicorn.log"
+    env = wizard_environment(base_config(database_url) | {"LOG_FORMAT": kind})
+    env["GUNICORN_LOG"] = str(log_file)
+    with gunicorn(env, workers=1) as base_url:
+        response = requests.get(
+            f"{base_url}/callback/constant-contact-auth",
+            params={"code": "CODE-SECRET-1", "state": "STATE-SECRET-2"},
+            headers={
+                "X-Request-ID": "req-42",
+                "Referer": f"{base_url}/x?user_code=USERCODE-SECRET-3",
+            },
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert response.headers["X-Request-ID"] == "req-42"
+        assert requests.get(f"{base_url}/healthz", timeout=10).ok
+    written = log_file.read_text()
+    for secret in ("CODE-SECRET-1", "STATE-SECRET-2", "USERCODE-SECRET-3"):
+        assert secret not in written
+    lines = [line for line in written.splitlines() if "req-42" in line]
+    assert len(lines) == 1
+    if kind == "json":
+        entry = json.loads(lines[0])
+        assert entry["path"] == "/callback/constant-contact-auth"
+        assert entry["method"] == "GET" and entry["status"] == response.status_code
+        assert entry["duration_ms"] >= 0
+    else:
+        assert '"GET /callback/constant-contact-auth"' in lines[0]
+        assert f" {response.status_code} " in lines[0]
+
+
+def test_web_workers_leave_command_line_tools_unloaded(database_url: str) -> None:
+    # Alembic and the sandbox cost each worker ~20 MB and serve no web request.
+    env = wizard_environment(base_config(database_url))
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, wsgi; print(sorted(m for m in sys.modules if m in "
+            "('alembic', 'flask_migrate', 'wizard.cli', 'wizard.sandbox', 'segno')))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert loaded.strip() == "[]"
+    # The command line still has every command, `db` among them.
+    commands = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wizard", "--help"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in ("db", "users", "integrations", "demo", "sandbox"):
+        assert f"  {name} " in commands

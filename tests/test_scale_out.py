@@ -1,0 +1,189 @@
+"""Two app instances (separate gunicorn masters) sharing one database and one Redis."""
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+import pytest
+import requests
+from flask import Flask
+
+from tests.conftest import PASSWORD
+from tests.conftest import base_config
+from tests.conftest import sandbox_settings
+from tests.live import csrf_token
+from tests.live import gunicorn
+from tests.live import signed_in_session
+from tests.live import wizard_environment
+from tests.test_authorize import approve_in_sandbox
+from tests.test_authorize import load
+from tests.test_authorize import make_integration
+from wizard.extensions import db
+from wizard.models import Integration
+from wizard.models import utcnow
+from wizard.sandbox.testing import approve_device
+from wizard.sandbox.testing import create_application
+from wizard.sandbox.testing import get_stats
+
+# What the proxy in front of both instances is called; the Redirect URI is built on it.
+PUBLIC = "http://127.0.0.1"
+USERS = 16
+
+
+@pytest.fixture
+def instances(
+    database_url: str, cc: str, customer: int
+) -> Iterator[tuple[str, str, requests.Session]]:
+    """Serve two instances like two hosts; yield their URLs and a signed-in session."""
+    settings = base_config(database_url) | sandbox_settings(cc)
+    settings |= {
+        "PUBLIC_BASE_URL": PUBLIC,
+        "CC_HTTP_TIMEOUT_SECONDS": 5,
+        # Shared limits: both hosts count against the same buckets.
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_KEY_PREFIX": f"wizard-test-{uuid4().hex}",
+    }
+    env = wizard_environment(settings)
+    with gunicorn(env, workers=2) as first, gunicorn(env, workers=2) as second:
+        yield first, second, signed_in_session(first, "owner@bloom.test", PASSWORD)
+
+
+def post(session: requests.Session, url: str) -> requests.Response:
+    """Send a form the way a browser does: the page's CSRF token, no redirects."""
+    token = csrf_token(session.get(url, timeout=10).text)
+    return session.post(
+        url, data={"csrf_token": token}, allow_redirects=False, timeout=30
+    )
+
+
+def wait_until_done(session: requests.Session, status_url: str) -> dict[str, Any]:
+    """Poll the status like the page's script does, until it stops waiting."""
+    for _ in range(100):
+        result = session.get(status_url, timeout=10).json()
+        if result["state"] != "waiting":
+            return result
+        threading.Event().wait(0.2)
+    raise AssertionError("the attempt never finished")
+
+
+def test_device_flow_started_on_one_host_finishes_on_the_other(
+    app: Flask, cc: str, instances: tuple[str, str, requests.Session]
+) -> None:
+    first, second, session = instances
+    api_key = create_application(cc, flow="device")["api_key"]
+    integration_id = make_integration(app, api_key)
+    started = post(session, f"{first}/integrations/{integration_id}/authorize")
+    attempt_path = urlsplit(started.headers["Location"]).path
+    page = session.get(f"{second}{attempt_path}", timeout=10).text
+    assert "Allow access in Constant Contact" in page
+    code = load_code(app, integration_id)
+    approve_device(cc, code)
+    result = wait_until_done(session, f"{second}{attempt_path}/status")
+    assert result["state"] == "done"
+    active = session.get(f"{second}{result['next']}", timeout=10).text
+    assert "Your integration is now active!" in active
+    assert load(app, integration_id).status == "active"
+
+
+def load_code(app: Flask, integration_id: int) -> str:
+    """Return the activation code the customer sees."""
+    with app.app_context():
+        return db.session.get(Integration, integration_id).attempts[-1].user_code
+
+
+def test_code_flow_callback_lands_on_the_other_host(
+    app: Flask, cc: str, instances: tuple[str, str, requests.Session]
+) -> None:
+    first, second, session = instances
+    created = create_application(
+        cc,
+        flow="authorization_code",
+        redirect_uris=[f"{PUBLIC}/callback/constant-contact-auth"],
+    )
+    integration_id = make_integration(
+        app,
+        created["api_key"],
+        flow="authorization_code",
+        secret=created["client_secret"],
+    )
+    started = post(session, f"{first}/integrations/{integration_id}/authorize")
+    attempt_path = urlsplit(started.headers["Location"]).path
+    opened = session.get(f"{first}{attempt_path}/open", allow_redirects=False)
+    redirect = urlsplit(approve_in_sandbox(opened.headers["Location"]))
+    landed = session.get(f"{second}{redirect.path}?{redirect.query}", timeout=30)
+    assert "Access allowed" in landed.text
+    result = wait_until_done(session, f"{first}{attempt_path}/status")
+    assert result["state"] == "done"
+    assert load(app, integration_id).status == "active"
+
+
+def test_a_refresh_stampede_across_both_hosts_refreshes_once(
+    app: Flask, cc: str, instances: tuple[str, str, requests.Session]
+) -> None:
+    first, second, session = instances
+    api_key = create_application(cc, flow="device")["api_key"]
+    integration_id = make_integration(app, api_key)
+    started = post(session, f"{first}/integrations/{integration_id}/authorize")
+    attempt_path = urlsplit(started.headers["Location"]).path
+    approve_device(cc, load_code(app, integration_id))
+    assert wait_until_done(session, f"{first}{attempt_path}/status")["state"] == "done"
+    with app.app_context():
+        db.session.get(Integration, integration_id).token_expires_at = (
+            utcnow() - timedelta(minutes=1)
+        )
+        db.session.commit()
+    before = get_stats(cc)["refreshes"]
+    path = f"/integrations/{integration_id}/test"
+    token = csrf_token(session.get(f"{first}{path}", timeout=10).text)
+    barrier = threading.Barrier(USERS)
+    pages: list[str] = []
+
+    def use(base_url: str) -> None:
+        with requests.Session() as own:
+            own.cookies.update(session.cookies)
+            barrier.wait()
+            answer = own.post(
+                f"{base_url}{path}", data={"csrf_token": token}, timeout=30
+            )
+            pages.append(answer.text)
+
+    threads = [
+        threading.Thread(target=use, args=(first if n % 2 else second,))
+        for n in range(USERS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(pages) == USERS
+    assert all("The connection works" in page for page in pages)
+    assert get_stats(cc)["refreshes"] - before == 1
+    assert load(app, integration_id).token_expires_at > utcnow()
+
+
+def test_sign_in_limits_are_shared_between_hosts(
+    instances: tuple[str, str, requests.Session],
+) -> None:
+    first, second, _ = instances
+    answers = []
+    for attempt in range(11):
+        base_url = first if attempt % 2 else second
+        with requests.Session() as browser:
+            token = csrf_token(browser.get(f"{base_url}/sign-in", timeout=10).text)
+            answers.append(
+                browser.post(
+                    f"{base_url}/sign-in",
+                    data={
+                        "email": "owner@bloom.test",
+                        "password": "wrong password",
+                        "csrf_token": token,
+                    },
+                    timeout=10,
+                ).status_code
+            )
+    # Ten tries a minute in all, wherever they land: the fixture's sign-in on the
+    # first host was one, so the tenth try here is the first refused.
+    assert answers == [200] * 9 + [429, 429]
