@@ -11,16 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser
+from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.conftest import sandbox_settings
 from tests.conftest import sign_in
+from tests.test_accessibility import AXE_OPTIONS
 from tests.test_authorize import attempt_of
 from tests.test_authorize import device_app
 from tests.test_authorize import make_due
@@ -490,6 +493,18 @@ def test_the_step_4_deadline_is_in_local_time(
 # In Chromium
 
 
+def axe_violations(page: Page) -> list[str]:
+    """Run axe on the page as the accessibility tests do; return what it found."""
+    results = Axe().run(page, options=AXE_OPTIONS)
+    ran = {
+        rule["id"]
+        for kind in ("passes", "violations")
+        for rule in results.response[kind]
+    }
+    assert {"html-has-lang", "html-lang-valid", "valid-lang"} <= ran, ran
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
+
+
 @pytest.fixture
 def spanish_browser(browser: Browser) -> Iterator[Any]:
     """A Chromium context whose person reads Spanish (Accept-Language: es-MX)."""
@@ -541,6 +556,7 @@ def test_a_spanish_speaker_connects_a_list(
     )
     expect(page.get_by_text("Tiempo que queda:")).to_be_visible()
     code = page.locator("#activation-code").inner_text()
+    assert axe_violations(page) == []
 
     # The countdown speaks Spanish: a minute mark, then the last-minute warning.
     integration_id = int(re.search(r"/integrations/(\d+)/", page.url).group(1))
@@ -561,6 +577,7 @@ def test_a_spanish_speaker_connects_a_list(
         "¡Su integración ya está activa!", timeout=15_000
     )
     expect(page.get_by_text("Bloom & Co Florist")).to_be_visible()
+    assert axe_violations(page) == []
 
     # And back to English with the switch, on the same page.
     page.get_by_role("button", name="English").click()
