@@ -8,7 +8,8 @@ SANDBOX_PORT ?= 5001
 WORKERS ?= 2
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint test-sqlite test-postgres browsers screenshots clean
+.PHONY: run test lint test-sqlite test-postgres browsers screenshots clean \
+	translations translations-update
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +23,18 @@ $(VENV)/.installed-test: $(VENV)/.installed setup.cfg
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(VENV)/.installed
+# Compiled catalogues (.mo) are build output; the .po files are the source.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d wizard/translations
+
+# For developers: collect new messages into the .pot and each language's .po.
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k N_ --no-location \
+		--sort-output --project cc-wizard -o wizard/translations/messages.pot .
+	$(BIN)/pybabel -q update -i wizard/translations/messages.pot -d wizard/translations \
+		--no-fuzzy-matching --ignore-obsolete --width 88
+
+run: $(VENV)/.installed translations
 	HOST=$(HOST) PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) WORKERS=$(WORKERS) \
 		scripts/run-local.sh
 
@@ -35,16 +47,16 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test-sqlite: $(VENV)/.installed-test browsers
+test-sqlite: $(VENV)/.installed-test translations browsers
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-test-postgres: $(VENV)/.installed-test browsers
+test-postgres: $(VENV)/.installed-test translations browsers
 	WIZARD_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint test-sqlite test-postgres
 
 # Pictures of every page state at 1280 and 320 px, for the README (docs/screenshots).
-screenshots: $(VENV)/.installed-test browsers
+screenshots: $(VENV)/.installed-test translations browsers
 	WIZARD_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider \
 		tests/test_accessibility.py
 

@@ -11,7 +11,11 @@
   var announce = root.querySelector("[data-announce]");
   var warning = root.querySelector("[data-warning]");
   var note = root.querySelector("[data-note]");
-  var lastMinute = null;
+  // Words come from the page, already in the reader's language; {n} is the number.
+  var sayMinute = root.getAttribute("data-say-minute") || "";
+  var sayMinutes = root.getAttribute("data-say-minutes") || "";
+  var sayLastMinute = root.getAttribute("data-say-last-minute") || "";
+  var lastLeft = null;
   var finished = false;
 
   function secondsLeft() {
@@ -28,13 +32,18 @@
     var minutes = Math.floor(left / 60);
     var seconds = left % 60;
     countdown.textContent = minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
-    if (left > 0 && seconds === 0 && minutes !== lastMinute) {
-      lastMinute = minutes;
-      say(minutes === 1 ? "1 minute left." : minutes + " minutes left.");
+    // Announce each minute mark once, even when a status check nudged the deadline
+    // and the exact second was skipped; big jumps (a resync) announce nothing.
+    if (left > 0 && lastLeft !== null && lastLeft > left && lastLeft - left <= 3) {
+      var mark = Math.floor((lastLeft - 1) / 60);
+      if (mark >= 1 && mark * 60 >= left) {
+        say((mark === 1 ? sayMinute : sayMinutes).replace("{n}", String(mark)));
+      }
     }
+    lastLeft = left;
     if (left <= 60 && warning && warning.hidden) {
       warning.hidden = false;
-      say("Less than a minute left.");
+      say(sayLastMinute);
     }
     if (left === 0 && !finished) {
       finished = true;

@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import crypto
+from . import i18n
 from .config import DEFAULTS
 from .config import INSECURE_SECRET_KEYS
 from .config import MIN_SECRET_KEY_LENGTH
@@ -49,6 +50,7 @@ def create_app(
     login_manager.init_app(app)
     limiter.init_app(app)
     crypto.init_app(app)
+    i18n.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite()
 

@@ -9,6 +9,8 @@ import hashlib
 from datetime import datetime
 from datetime import timedelta
 
+from flask_babel import gettext
+
 from . import audit
 from . import connections
 from . import crypto
@@ -113,7 +115,7 @@ def _finish(
         .values(
             outcome=outcome,
             error_code=code,
-            error_message=problem_for(code, attempt.flow).text if code else None,
+            error_message=problem_for(code, attempt.flow).text_en if code else None,
             finished_at=now,
             state_hash=None,
             state_encrypted=None,
@@ -484,11 +486,17 @@ def change_list(
         return problem.message
     except ProviderError as error:
         if error.code in ("not_found", "list_deleted"):
-            account = integration.account_name or "the account you connected"
-            return (
-                f"We could not find that list in {account}"
-                + (" (it was deleted)" if error.code == "list_deleted" else "")
-                + ". Open the list in Constant Contact and copy its address again"
+            account = integration.account_name or gettext("the account you connected")
+            if error.code == "list_deleted":
+                return gettext(
+                    "We could not find that list in %(account)s (it was deleted). "
+                    "Open the list in Constant Contact and copy its address again",
+                    account=account,
+                )
+            return gettext(
+                "We could not find that list in %(account)s. Open the list in "
+                "Constant Contact and copy its address again",
+                account=account,
             )
         return problem_for(error.code, integration.flow).text
     previous = integration.list_id
@@ -545,7 +553,7 @@ def record_check_failure(integration: Integration, error: ProviderError) -> None
     else:
         integration.status = STATUS_UNVERIFIED
     integration.last_error_code = code
-    integration.last_error_message = problem_for(code, integration.flow).text
+    integration.last_error_message = problem_for(code, integration.flow).text_en
     audit.record("connection.check_failed", integration=integration, error=code)
 
 

@@ -187,7 +187,7 @@ def _mark_broken(integration: Integration, code: str) -> None:
     """Record that Constant Contact refused the connection: re-authorizing helps."""
     integration.status = STATUS_NEEDS_REAUTHORIZATION
     integration.last_error_code = code
-    integration.last_error_message = problem_for(code, integration.flow).text
+    integration.last_error_message = problem_for(code, integration.flow).text_en
     audit.record(
         "connection.needs_reauthorization", integration=integration, error=code
     )

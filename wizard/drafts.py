@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
+from .i18n import N_
 from .models import FLOW_AUTHORIZATION_CODE
 from .models import FLOW_DEVICE
 from .models import STATUS_AUTHORIZING
@@ -15,11 +16,12 @@ from .models import Integration
 from .models import User
 from .models import utcnow
 
+# English message ids; pages translate them (step 4 names the brand).
 STEP_TITLES = {
-    1: "Get your API Key and Secret",
-    2: "Get your List ID",
-    3: "Create your integration",
-    4: "Authorize {brand} to use your Constant Contact",
+    1: N_("Get your API Key and Secret"),
+    2: N_("Get your List ID"),
+    3: N_("Create your integration"),
+    4: N_("Authorize %(brand)s to use your Constant Contact"),
 }
 STEP_COUNT = 4
 STEP_ENDPOINTS = {

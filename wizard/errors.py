@@ -4,22 +4,32 @@ from flask import Flask
 from flask import current_app
 from flask import render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .i18n import N_
 
 MESSAGES = {
-    400: ("Something went wrong with that request", "Go back and try again."),
-    403: ("You cannot open this page", "Sign in with an account that can see it."),
-    404: ("Page not found", "Check the address, or go back to Integrations."),
-    405: ("Page not found", "Go back to Integrations and start from there."),
-    429: ("Too many attempts", "Wait a minute, then try again."),
-    413: ("That was too much to send", "Go back and paste only the value asked for."),
+    400: (N_("Something went wrong with that request"), N_("Go back and try again.")),
+    403: (
+        N_("You cannot open this page"),
+        N_("Sign in with an account that can see it."),
+    ),
+    404: (N_("Page not found"), N_("Check the address, or go back to Integrations.")),
+    405: (N_("Page not found"), N_("Go back to Integrations and start from there.")),
+    429: (N_("Too many attempts"), N_("Wait a minute, then try again.")),
+    413: (
+        N_("That was too much to send"),
+        N_("Go back and paste only the value asked for."),
+    ),
     500: (
-        "Sorry, there is a problem with the service",
-        "Try again in a few minutes. If it keeps happening, call support and give "
-        "them your support reference from the bottom of this page.",
+        N_("Sorry, there is a problem with the service"),
+        N_(
+            "Try again in a few minutes. If it keeps happening, call support and give "
+            "them your support reference from the bottom of this page."
+        ),
     ),
 }
 
@@ -28,7 +38,11 @@ def _render(code: int, heading: str, advice: str) -> ResponseReturnValue:
     if code >= 500:
         # The failed request may have left the session mid-transaction.
         db.session.rollback()
-    return render_template("error.html", heading=heading, advice=advice), code
+    # The messages are English ids, translated for the reader here.
+    page = render_template(
+        "error.html", heading=gettext(heading), advice=gettext(advice)
+    )
+    return page, code
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
@@ -40,8 +54,8 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:
     return _render(
         400,
-        "This page timed out",
-        "For your security, forms expire. Go back, reload the page and try again.",
+        N_("This page timed out"),
+        N_("For your security, forms expire. Go back, reload the page and try again."),
     )
 
 

@@ -11,6 +11,8 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
@@ -25,6 +27,7 @@ from .. import audit
 from ..extensions import db
 from ..extensions import limiter
 from ..extensions import login_manager
+from ..i18n import N_
 from ..models import PASSWORD_METHOD
 from ..models import User
 from ..models import utcnow
@@ -32,18 +35,20 @@ from ..models import utcnow
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.sign_in"
-login_manager.login_message = "Sign in to continue."
+login_manager.login_message = N_("Sign in to continue.")
+# Flask-Login flashes the message through this, in the reader's language.
+login_manager.localize_callback = gettext
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
-SIGN_IN_FAILED = "Enter the email address and password you were given"
+SIGN_IN_FAILED = N_("Enter the email address and password you were given")
 
 
 class SignInForm(FlaskForm):
     """Email address and password."""
 
-    email = EmailField("Email address")
-    password = PasswordField("Password")
+    email = EmailField(lazy_gettext("Email address"))
+    password = PasswordField(lazy_gettext("Password"))
 
 
 # Compared against when the email is unknown, so both answers take as long.
@@ -112,7 +117,7 @@ def sign_in() -> ResponseReturnValue:
             return redirect(
                 _safe_next(request.args.get("next")) or url_for("pages.home")
             )
-        error = SIGN_IN_FAILED
+        error = gettext(SIGN_IN_FAILED)
     return render_template("auth/sign_in.html", form=form, error=error)
 
 
@@ -124,5 +129,5 @@ def sign_out() -> ResponseReturnValue:
     db.session.commit()
     logout_user()
     session.clear()
-    flash("You have signed out.", "info")
+    flash(gettext("You have signed out."), "info")
     return redirect(url_for("auth.sign_in"))

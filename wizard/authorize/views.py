@@ -11,6 +11,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -27,6 +28,7 @@ from ..constant_contact.http import ProviderError
 from ..constant_contact.oauth import Provider
 from ..crypto import DecryptionError
 from ..extensions import db
+from ..i18n import N_
 from ..models import FLOW_DEVICE
 from ..models import OUTCOME_APPROVED
 from ..models import STATUS_ACTIVE
@@ -121,7 +123,7 @@ def _qr_code(link: str) -> Markup:
     import segno  # only pages with a QR code need it: keeps workers smaller
 
     svg = segno.make(link, error="m").svg_inline(
-        scale=4, title="QR code", omitsize=True
+        scale=4, title=gettext("QR code"), omitsize=True
     )
     return Markup(svg)  # segno's own markup: no text from people in it
 
@@ -160,7 +162,7 @@ def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     )
 
 
-CHECKING_NOTE = "Access allowed. Checking your list in Constant Contact."
+CHECKING_NOTE = N_("Access allowed. Checking your list in Constant Contact.")
 
 
 def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
@@ -173,7 +175,7 @@ def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
             "next": url_for(".active", integration_id=integration_id),
         }
     if authorization.is_checking(found):
-        return {"state": "waiting", "seconds_left": 0, "note": CHECKING_NOTE}
+        return {"state": "waiting", "seconds_left": 0, "note": gettext(CHECKING_NOTE)}
     if not found.is_open:
         return {"state": "ended", "next": page}
     return {
@@ -206,15 +208,24 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
         asked = authorization.poll(found, provider())
         if found.is_open and found.flow != FLOW_DEVICE:
             flash(
-                "Not yet: finish in the Constant Contact window. When it sends you "
-                "back, this page updates."
+                gettext(
+                    "Not yet: finish in the Constant Contact window. When it sends "
+                    "you back, this page updates."
+                )
             )
         elif found.is_open and asked:
-            flash("Not yet: Constant Contact is still waiting for you to allow access.")
+            flash(
+                gettext(
+                    "Not yet: Constant Contact is still waiting for you to allow "
+                    "access."
+                )
+            )
         elif found.is_open:
             flash(
-                "We asked Constant Contact a moment ago. Wait a few seconds, then "
-                "check again."
+                gettext(
+                    "We asked Constant Contact a moment ago. Wait a few seconds, then "
+                    "check again."
+                )
             )
     return redirect(
         url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)

@@ -2,12 +2,16 @@
 
 Every check returns a plain-language message that says what to do, never just
 "invalid". Messages name the fields the way Constant Contact and the article do.
+They are English message ids (marked N_): pages translate them for the reader and
+support records keep them in English.
 """
 
 import re
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from ..i18n import N_
 
 UUID_PATTERN = (
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
@@ -92,32 +96,44 @@ def check_api_key(raw: str | None) -> Checked:
     """Check an API Key (client_id): a UUID."""
     value = clean(raw)
     if not value:
-        return Checked(error="Enter your API Key")
+        return Checked(error=N_("Enter your API Key"))
     if REDIRECT_PATH in value:
         return Checked(
-            error="That is the Redirect URI. Paste it into your app in Constant "
-            "Contact, then copy the value labelled API Key into this box"
+            error=N_(
+                "That is the Redirect URI. Paste it into your app in Constant "
+                "Contact, then copy the value labelled API Key into this box"
+            )
         )
     if _is_address(value):
         return Checked(
-            error="That looks like a web address. Copy the value labelled API Key "
-            "on your app's page in Constant Contact"
+            error=N_(
+                "That looks like a web address. Copy the value labelled API Key "
+                "on your app's page in Constant Contact"
+            )
         )
     if is_uuid(value):
         return Checked(normalize_uuid(value))
     if looks_like_secret(value):
         return Checked(
-            error="That looks like your Client Secret, not your API Key. Copy the "
-            "value labelled API Key: it has 36 letters, numbers and dashes"
+            error=N_(
+                "That looks like your Client Secret, not your API Key. Copy the "
+                "value labelled API Key: it has 36 letters, numbers and dashes"
+            )
         )
     if looks_like_partial_uuid(value):
         return Checked(
-            error="That API Key looks incomplete: it should be 36 letters, numbers "
-            f"and dashes, like {EXAMPLE_UUID}. Copy all of it again"
+            error=N_(
+                "That API Key looks incomplete: it should be 36 letters, numbers and "
+                "dashes, like 1a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d. Copy all of it "
+                "again"
+            )
         )
     return Checked(
-        error="The API Key should be 36 letters, numbers and dashes, like "
-        f"{EXAMPLE_UUID}. Copy it again from your app's page in Constant Contact"
+        error=N_(
+            "The API Key should be 36 letters, numbers and dashes, like "
+            "1a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d. Copy it again from your app's page "
+            "in Constant Contact"
+        )
     )
 
 
@@ -126,24 +142,32 @@ def check_client_secret(raw: str | None, *, api_key: str = "") -> Checked:
     value = clean(raw, punctuation=False)
     if not value:
         return Checked(
-            error="Enter your Client Secret. If you can no longer see it, click "
-            "Generate Client Secret in Constant Contact to make a new one"
+            error=N_(
+                "Enter your Client Secret. If you can no longer see it, click "
+                "Generate Client Secret in Constant Contact to make a new one"
+            )
         )
     if is_uuid(value) and api_key and normalize_uuid(value) == api_key:
         return Checked(
-            error="That is your API Key. The Client Secret is the other value, shown "
-            "after you click Generate Client Secret"
+            error=N_(
+                "That is your API Key. The Client Secret is the other value, shown "
+                "after you click Generate Client Secret"
+            )
         )
     if is_uuid(value):
         return Checked(
-            error="That looks like an API Key, not a Client Secret. Click Generate "
-            "Client Secret in Constant Contact and copy what it shows"
+            error=N_(
+                "That looks like an API Key, not a Client Secret. Click Generate "
+                "Client Secret in Constant Contact and copy what it shows"
+            )
         )
     if not _SECRET_SHAPE.fullmatch(value):
         return Checked(
-            error="The Client Secret should be one word of letters, numbers, dashes "
-            "and underscores, usually 22 characters. Copy it again, or click "
-            "Generate Client Secret to make a new one"
+            error=N_(
+                "The Client Secret should be one word of letters, numbers, dashes "
+                "and underscores, usually 22 characters. Copy it again, or click "
+                "Generate Client Secret to make a new one"
+            )
         )
     return Checked(value)
 
@@ -176,14 +200,18 @@ def check_credentials(
     secret_from_key = Checked(clean(raw_api_key, punctuation=False))
     if key_is_secret and is_uuid(cleaned_secret):
         swapped = Checked(
-            error="The API Key and Client Secret were the wrong way round. We have "
-            "put them in the right boxes: check the API Key and click Continue"
+            error=N_(
+                "The API Key and Client Secret were the wrong way round. We have "
+                "put them in the right boxes: check the API Key and click Continue"
+            )
         )
         return Credentials(swapped, secret_from_key, normalize_uuid(cleaned_secret))
     if key_is_secret and secret_needed and not cleaned_secret:
         moved = Checked(
-            error="That looks like your Client Secret, not your API Key. We have "
-            "saved it as your Client Secret. Now copy the value labelled API Key"
+            error=N_(
+                "That looks like your Client Secret, not your API Key. We have "
+                "saved it as your Client Secret. Now copy the value labelled API Key"
+            )
         )
         return Credentials(moved, secret_from_key, "")
     api_key = check_api_key(raw_api_key)
@@ -199,19 +227,23 @@ def extract_list_id(raw: str | None, *, api_key: str = "") -> Checked:
     """Find the List ID in a pasted ID or list address (the last UUID in its path)."""
     value = clean(raw)
     if not value:
-        return Checked(error="Enter the List ID, or paste the address of your list")
+        return Checked(error=N_("Enter the List ID, or paste the address of your list"))
     candidates = _uuids_in(value)
     if not candidates:
         return Checked(
-            error="We could not find a List ID in what you pasted. Open the list in "
-            "Constant Contact and copy the whole address from your browser's "
-            "address bar"
+            error=N_(
+                "We could not find a List ID in what you pasted. Open the list in "
+                "Constant Contact and copy the whole address from your browser's "
+                "address bar"
+            )
         )
     list_id = normalize_uuid(candidates[-1])
     if api_key and list_id == api_key:
         return Checked(
-            error="That is your API Key. The List ID is the last part of the "
-            "address of your list in Constant Contact"
+            error=N_(
+                "That is your API Key. The List ID is the last part of the "
+                "address of your list in Constant Contact"
+            )
         )
     return Checked(list_id)
 

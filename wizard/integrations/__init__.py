@@ -8,6 +8,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -20,6 +21,7 @@ from ..access import organization_integration_or_404
 from ..constant_contact import formats
 from ..constant_contact.oauth import Provider
 from ..extensions import db
+from ..i18n import N_
 from ..models import AuditEvent
 from ..models import Integration
 from ..problems import problem_for
@@ -28,22 +30,44 @@ from ..setup.forms import ListIdForm
 bp = Blueprint("integrations", __name__)
 
 STATUS_WORDS = {
-    "draft": "Setup not finished",
-    "created": "Waiting for authorization",
-    "authorizing": "Authorizing",
-    "active": "Active",
-    "list_not_found": "List not found",
-    "unverified": "Authorized, not yet checked",
-    "failing": "Not working right now",
-    "needs_reauthorization": "Needs re-authorization",
-    "disconnected": "Disconnected",
+    "draft": N_("Setup not finished"),
+    "created": N_("Waiting for authorization"),
+    "authorizing": N_("Authorizing"),
+    "active": N_("Active"),
+    "list_not_found": N_("List not found"),
+    "unverified": N_("Authorized, not yet checked"),
+    "failing": N_("Not working right now"),
+    "needs_reauthorization": N_("Needs re-authorization"),
+    "disconnected": N_("Disconnected"),
+}
+OUTCOME_WORDS = {
+    "approved": N_("Access allowed"),
+    "failed": N_("Failed"),
+    "expired": N_("Time ran out"),
+    "replaced": N_("Replaced by a newer code"),
 }
 
 
 @bp.app_template_filter("status_words")
 def status_words(status: str) -> str:
     """Say an integration's status in words."""
-    return STATUS_WORDS.get(status, status.replace("_", " ").capitalize())
+    if status in STATUS_WORDS:
+        return gettext(STATUS_WORDS[status])
+    return status.replace("_", " ").capitalize()
+
+
+@bp.app_template_filter("outcome_words")
+def outcome_words(outcome: str) -> str:
+    """Say how an authorization attempt ended, in words."""
+    return gettext(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
+
+
+@bp.app_template_filter("error_words")
+def error_words(integration: Integration) -> str:
+    """Say the integration's last problem in the reader's language, from its code."""
+    if integration.last_error_code:
+        return problem_for(integration.last_error_code, integration.flow).text
+    return integration.last_error_message or ""
 
 
 @bp.app_template_global("current_step")
@@ -78,7 +102,8 @@ def change_list(integration_id: int) -> ResponseReturnValue:
         checked = formats.extract_list_id(
             form.list_id.data, api_key=integration.api_key or ""
         )
-        error = checked.error
+        # formats gives English message ids; the reader gets their language.
+        error = gettext(checked.error) if checked.error else None
         if checked.ok:
             error = authorization.change_list(
                 integration,
@@ -169,9 +194,9 @@ def delete(integration_id: int) -> ResponseReturnValue:
         name = integration.name
         db.session.delete(integration)
         db.session.commit()
-        message = f"{name} was deleted."
+        message = gettext("%(name)s was deleted.", name=name)
         if confirmed is False:
-            message += UNCONFIRMED
+            message += " " + gettext(UNCONFIRMED)
         flash(message, "info")
         return redirect(url_for("integrations.index"))
     return render_template(
@@ -179,8 +204,8 @@ def delete(integration_id: int) -> ResponseReturnValue:
     )
 
 
-UNCONFIRMED = (
-    " Constant Contact did not confirm that our access was removed: to be sure, delete "
+UNCONFIRMED = N_(
+    "Constant Contact did not confirm that our access was removed: to be sure, delete "
     "the application in Constant Contact's developer portal (My Applications)."
 )
 

@@ -1,5 +1,6 @@
 """Forms for steps 1-3; checking the values is formats.py's job."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms import RadioField
@@ -10,8 +11,8 @@ from ..models import FLOW_AUTHORIZATION_CODE
 from ..models import FLOW_DEVICE
 
 FLOW_CHOICES = [
-    SelectChoice(FLOW_DEVICE, "Device Flow (recommended)"),
-    SelectChoice(FLOW_AUTHORIZATION_CODE, "Authorization Code Flow"),
+    SelectChoice(FLOW_DEVICE, lazy_gettext("Device Flow (recommended)")),
+    SelectChoice(FLOW_AUTHORIZATION_CODE, lazy_gettext("Authorization Code Flow")),
 ]
 
 
@@ -19,18 +20,18 @@ class CredentialsForm(FlaskForm):
     """Step 1: which flow the app uses, its API Key and, if needed, its secret."""
 
     flow = RadioField(
-        "Which OAuth2 flow did you choose for your app?",
+        lazy_gettext("Which OAuth2 flow did you choose for your app?"),
         choices=FLOW_CHOICES,
         default=FLOW_DEVICE,
     )
-    api_key = StringField("API Key")
-    client_secret = StringField("Client Secret")
+    api_key = StringField(lazy_gettext("API Key"))
+    client_secret = StringField(lazy_gettext("Client Secret"))
 
 
 class ListIdForm(FlaskForm):
     """Step 2: the List ID or the list's address."""
 
-    list_id = StringField("List ID")
+    list_id = StringField(lazy_gettext("List ID"))
 
 
 class CreateForm(FlaskForm):

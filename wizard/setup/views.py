@@ -9,6 +9,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user
 
 from .. import audit
@@ -17,6 +18,7 @@ from ..access import customer_required
 from ..access import organization_integration_or_404
 from ..constant_contact import formats
 from ..extensions import db
+from ..i18n import N_
 from ..models import FLOW_AUTHORIZATION_CODE
 from ..models import Integration
 from . import bp
@@ -25,7 +27,7 @@ from .forms import CredentialsForm
 from .forms import ListIdForm
 from .forms import StartForm
 
-FLOW_ERROR = "Choose the OAuth2 flow you picked for your app in Constant Contact"
+FLOW_ERROR = N_("Choose the OAuth2 flow you picked for your app in Constant Contact")
 
 
 def redirect_uri() -> str:
@@ -42,7 +44,8 @@ def _draft_or_redirect(integration_id: int) -> Integration | ResponseReturnValue
     integration = organization_integration_or_404(integration_id)
     if not drafts.editable(integration):
         flash(
-            "This integration is connected: its details are kept as they are.", "info"
+            gettext("This integration is connected: its details are kept as they are."),
+            "info",
         )
         return redirect(url_for("integrations.index"))
     return integration
@@ -53,13 +56,19 @@ def _next_after_save(integration: Integration, endpoint: str) -> ResponseReturnV
     if _back_to_check():
         endpoint = "setup.check"
     if not integration.is_draft:
-        flash("Saved. Now authorize again with the corrected details.", "success")
+        flash(
+            gettext("Saved. Now authorize again with the corrected details."),
+            "success",
+        )
         endpoint = "authorize.before"
     return redirect(url_for(endpoint, integration_id=integration.id))
 
 
 def _record_errors(integration: Integration, step: int, errors: dict[str, str]) -> None:
-    """Keep the messages a person was shown (never what they typed), for support."""
+    """Keep the messages a person was shown (never what they typed), for support.
+
+    They are kept as English message ids, so support reads them in their language.
+    """
     if not errors:
         return
     audit.record(
@@ -70,6 +79,11 @@ def _record_errors(integration: Integration, step: int, errors: dict[str, str]) 
         messages=list(errors.values()),
     )
     db.session.commit()
+
+
+def _translated(errors: dict[str, str]) -> dict[str, str]:
+    """Return the messages in the reader's language, for the page."""
+    return {name: gettext(message) for name, message in errors.items()}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -170,7 +184,7 @@ def credentials(integration_id: int) -> ResponseReturnValue:
     return render_template(
         "setup/credentials.html",
         form=form,
-        errors=errors,
+        errors=_translated(errors),
         integration=integration,
         redirect_uri=redirect_uri(),
     )
@@ -210,7 +224,10 @@ def list_id(integration_id: int) -> ResponseReturnValue:
         errors["list_id"] = checked.error or ""
     _record_errors(integration, 2, errors)
     return render_template(
-        "setup/list_id.html", form=form, errors=errors, integration=integration
+        "setup/list_id.html",
+        form=form,
+        errors=_translated(errors),
+        integration=integration,
     )
 
 

@@ -17,6 +17,8 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -26,11 +28,13 @@ from .. import audit
 from .. import connections
 from .. import drafts
 from ..extensions import db
+from ..integrations import error_words
 from ..models import AuditEvent
 from ..models import Integration
 from ..models import Organization
 from ..models import User
 from ..models import utcnow
+from ..problems import problem_for
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 
@@ -156,20 +160,27 @@ def integration(integration_id: int) -> ResponseReturnValue:
 def _messages_shown(
     integration: Integration, events: list[AuditEvent]
 ) -> list[tuple[Any, str]]:
-    """The plain-language messages the customer saw, newest first, with when."""
+    """The plain-language messages the customer saw, newest first, with when.
+
+    Each is said in the reader's language: steps 1-2 kept English message ids,
+    and attempts and the integration kept their problem codes.
+    """
     shown = [
-        (event.at, message)
+        (event.at, gettext(message))
         for event in events
         if event.action == "setup.error_shown"
         for message in event.details.get("messages", [])
     ]
     shown += [
-        (a.finished_at, a.error_message)
+        (
+            a.finished_at,
+            problem_for(a.error_code, a.flow).text if a.error_code else a.error_message,
+        )
         for a in integration.attempts
-        if a.error_message
+        if a.error_message or a.error_code
     ]
-    if integration.last_error_message:
-        shown.append((integration.last_checked_at, integration.last_error_message))
+    if integration.last_error_message or integration.last_error_code:
+        shown.append((integration.last_checked_at, error_words(integration)))
     return sorted(shown, key=lambda item: item[0] or utcnow(), reverse=True)
 
 
@@ -182,11 +193,22 @@ def test_connection(integration_id: int) -> ResponseReturnValue:
         try:
             result = connections.check(found)
         except connections.ConnectionProblem as problem:
-            flash(f"Test connection: {problem.message}", "error")
-        else:
             flash(
-                f"Test connection worked: {result.name}, {result.member_count} members."
+                gettext("Test connection: %(message)s", message=problem.message),
+                "error",
             )
+        else:
+            worked = (
+                gettext("Test connection worked: %(list)s.", list=result.name)
+                if result.member_count is None
+                else ngettext(
+                    "Test connection worked: %(list)s, %(num)s member.",
+                    "Test connection worked: %(list)s, %(num)s members.",
+                    result.member_count,
+                    list=result.name,
+                )
+            )
+            flash(worked)
         audit.record("support.tested_connection", actor=current_user, integration=found)
         db.session.commit()
     return redirect(url_for(".integration", integration_id=found.id))
