@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 from tests.conftest import sandbox_settings
 from tests.sandbox.sandbox_helpers import sign_in as sandbox_sign_in
 from tests.sandbox.sandbox_helpers import submit
-from wizard import crypto
 from wizard.extensions import db
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
@@ -136,7 +135,7 @@ def test_device_flow_from_code_to_active(
     assert "You have completed 3 of 4 steps" in tasks
     assert '<strong class="tag tag-active">In progress</strong>' in tasks
     with app.app_context():
-        assert crypto.decrypt(attempt.device_code_encrypted) not in page
+        assert attempt.unseal("device_code_encrypted") not in page
 
     # The first check asks at once; the next ones wait for the interval.
     assert status(signed_in, integration_id, attempt.id)["state"] == "waiting"
@@ -155,8 +154,8 @@ def test_device_flow_from_code_to_active(
     saved = load(app, integration_id)
     assert saved.status == "active" and saved.name == "Newsletter"
     with app.app_context():
-        access = crypto.decrypt(saved.access_token_encrypted)
-        refresh = crypto.decrypt(saved.refresh_token_encrypted)
+        access = saved.unseal("access_token_encrypted")
+        refresh = saved.unseal("refresh_token_encrypted")
         details = " ".join(
             str(e.details) for e in db.session.scalars(db.select(AuditEvent))
         )
@@ -627,7 +626,7 @@ def test_tokens_that_arrive_after_expiry_still_connect(
         tokens = oauth.poll_device_token(
             provider,
             live.integration.api_key,
-            crypto.decrypt(live.device_code_encrypted),
+            live.unseal("device_code_encrypted"),
         )
         # ...while another tab saw the window close.
         live.expires_at = utcnow() - timedelta(seconds=1)

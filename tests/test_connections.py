@@ -24,7 +24,6 @@ from tests.test_authorize import make_integration
 from tests.test_authorize import start
 from tests.test_authorize import status
 from wizard import connections
-from wizard import crypto
 from wizard.constant_contact import oauth
 from wizard.extensions import db
 from wizard.models import Integration
@@ -116,7 +115,7 @@ def test_a_refresh_that_never_reached_the_database(
         for integration_id in (long_lived, rotating):
             row = db.session.get(Integration, integration_id)
             oauth.refresh_tokens(
-                provider, row.api_key, None, crypto.decrypt(row.refresh_token_encrypted)
+                provider, row.api_key, None, row.unseal("refresh_token_encrypted")
             )
         # Long-lived tokens survive it.
         connections.access_token(db.session.get(Integration, long_lived), force=True)
@@ -216,8 +215,8 @@ def test_disconnect_says_honestly_what_happened(
 ) -> None:
     integration_id = connect(signed_in, app, cc)
     with app.app_context():
-        access = crypto.decrypt(
-            db.session.get(Integration, integration_id).access_token_encrypted
+        access = db.session.get(Integration, integration_id).unseal(
+            "access_token_encrypted"
         )
     if fault:
         set_faults(cc, {"revoke": fault})
@@ -318,7 +317,7 @@ def test_re_authorize_keeps_the_old_tokens_until_the_new_ones_work(
     integration_id = connect(signed_in, app, cc)
     before = load(app, integration_id)
     with app.app_context():
-        old_access = crypto.decrypt(before.access_token_encrypted)
+        old_access = before.unseal("access_token_encrypted")
 
     # Allowed from another account, which does not have the list: nothing changes.
     start(signed_in, integration_id)
@@ -332,7 +331,7 @@ def test_re_authorize_keeps_the_old_tokens_until_the_new_ones_work(
     kept = load(app, integration_id)
     assert kept.status == "active"
     with app.app_context():
-        assert crypto.decrypt(kept.access_token_encrypted) == old_access
+        assert kept.unseal("access_token_encrypted") == old_access
     revoked_before = get_stats(cc)["revocations"]
 
     # Allowed from the right account: the new tokens replace the old ones.
@@ -348,7 +347,7 @@ def test_re_authorize_keeps_the_old_tokens_until_the_new_ones_work(
         before.list_id,
     )
     with app.app_context():
-        assert crypto.decrypt(after.access_token_encrypted) != old_access
+        assert after.unseal("access_token_encrypted") != old_access
     assert get_stats(cc)["revocations"] > revoked_before  # the old grant given back
     api = requests.get(
         f"{cc}/v3/account/summary",
@@ -455,7 +454,7 @@ def test_a_401_refreshes_once_and_tries_again(
     integration_id = connect(signed_in, app, cc)
     with app.app_context():
         integration = db.session.get(Integration, integration_id)
-        access = crypto.decrypt(integration.access_token_encrypted)
+        access = integration.unseal("access_token_encrypted")
         requests.post(
             f"{cc}/oauth2/default/v1/revoke",
             data={"token": access, "client_id": integration.api_key},

@@ -1,4 +1,4 @@
-"""Encryption at rest: round trip, tampering, key rotation."""
+"""Encryption at rest: round trip, tampering, binding to a place, key rotation."""
 
 import base64
 from typing import Any
@@ -6,24 +6,87 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.conftest import ENCRYPTION_KEY
 from wizard import crypto
+
+HERE = "integration.refresh_token_encrypted:7/organization:1"
 
 
 def test_round_trip_hides_the_plaintext(app: Any) -> None:
     with app.app_context():
-        token = crypto.encrypt("refresh-token-value")
+        token = crypto.encrypt("refresh-token-value", HERE)
         assert "refresh-token-value" not in token
-        assert crypto.decrypt(token) == "refresh-token-value"
-        assert crypto.encrypt("same") != crypto.encrypt("same")
+        assert token.startswith(f"v2:{crypto.current_key_id()}:")
+        assert crypto.decrypt(token, HERE) == "refresh-token-value"
+        assert crypto.encrypt("same", HERE) != crypto.encrypt("same", HERE)
 
 
 def test_tampering_is_detected(app: Any) -> None:
     with app.app_context():
-        raw = bytearray(base64.urlsafe_b64decode(crypto.encrypt("secret")))
-        raw[40] ^= 0x01  # one bit of the ciphertext
-        tampered = base64.urlsafe_b64encode(bytes(raw)).decode()
+        prefix, key_id, body = crypto.encrypt("secret", HERE).split(":")
+        raw = bytearray(base64.urlsafe_b64decode(body))
+        for position in (0, 13, len(raw) - 1):  # nonce, ciphertext, tag
+            changed = bytearray(raw)
+            changed[position] ^= 0x01
+            tampered = f"{prefix}:{key_id}:{base64.urlsafe_b64encode(changed).decode()}"
+            with pytest.raises(crypto.DecryptionError):
+                crypto.decrypt(tampered, HERE)
         with pytest.raises(crypto.DecryptionError):
-            crypto.decrypt(tampered)
+            crypto.decrypt(f"{prefix}:{key_id}:{body[:20]}", HERE)  # cut short
+        with pytest.raises(crypto.DecryptionError):
+            crypto.decrypt(f"{prefix}:{key_id}:not base64!", HERE)
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        "integration.refresh_token_encrypted:8/organization:1",  # another row
+        "integration.refresh_token_encrypted:7/organization:2",  # another tenant
+        "integration.access_token_encrypted:7/organization:1",  # another column
+        "authorization_attempt.refresh_token_encrypted:7/organization:1",  # table
+    ],
+)
+def test_a_value_moved_elsewhere_does_not_decrypt(app: Any, elsewhere: str) -> None:
+    with app.app_context():
+        stored = crypto.encrypt("tenant-a-refresh-token", HERE)
+        with pytest.raises(crypto.DecryptionError) as caught:
+            crypto.decrypt(stored, elsewhere)
+        assert "tenant-a-refresh-token" not in str(caught.value)
+
+
+def test_a_binding_is_required(app: Any) -> None:
+    with app.app_context():
+        with pytest.raises(ValueError):
+            crypto.encrypt("secret", "")
+        with pytest.raises(ValueError):
+            crypto.decrypt(crypto.encrypt("secret", HERE), "")
+
+
+def test_old_fernet_values_still_decrypt_and_rotate_to_v2(app: Any) -> None:
+    legacy = Fernet(ENCRYPTION_KEY.encode()).encrypt(b"from-before-v2").decode()
+    with app.app_context():
+        assert crypto.key_id(legacy) == crypto.LEGACY
+        assert not crypto.is_current(legacy)
+        assert crypto.decrypt(legacy, HERE) == "from-before-v2"
+        rotated = crypto.rotate(legacy, HERE)
+        assert crypto.is_current(rotated)
+        assert crypto.decrypt(rotated, HERE) == "from-before-v2"
+        with pytest.raises(crypto.DecryptionError):
+            crypto.decrypt(rotated, "integration.refresh_token_encrypted:8/x")
+
+
+def test_key_ids_name_keys_without_revealing_them(
+    make_app: Any, config: dict[str, Any]
+) -> None:
+    first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    with make_app({**config, "ENCRYPTION_KEYS": f"{first},{second}"}).app_context():
+        ids = crypto.key_ids()
+        assert len(set(ids)) == 2 and ids[0] == crypto.current_key_id()
+        for key_id in ids:
+            assert len(key_id) == 8
+            assert key_id not in first and key_id not in second
+    with make_app({**config, "ENCRYPTION_KEYS": second}).app_context():
+        assert crypto.key_ids() == ids[1:]  # the same key has the same id everywhere
 
 
 def test_rotation_keeps_old_values_readable(
@@ -32,16 +95,19 @@ def test_rotation_keeps_old_values_readable(
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     old_app = make_app({**config, "ENCRYPTION_KEYS": old_key})
     with old_app.app_context():
-        stored = crypto.encrypt("client-secret")
+        stored = crypto.encrypt("client-secret", HERE)
+        old_id = crypto.current_key_id()
     rotated_app = make_app({**config, "ENCRYPTION_KEYS": f"{new_key}, {old_key}"})
     with rotated_app.app_context():
-        assert crypto.decrypt(stored) == "client-secret"
-        rewritten = crypto.rotate(stored)
+        assert crypto.decrypt(stored, HERE) == "client-secret"
+        assert not crypto.is_current(stored) and crypto.key_id(stored) == old_id
+        rewritten = crypto.rotate(stored, HERE)
+        assert crypto.is_current(rewritten)
     new_only = make_app({**config, "ENCRYPTION_KEYS": new_key})
     with new_only.app_context():
-        assert crypto.decrypt(rewritten) == "client-secret"
-        with pytest.raises(crypto.DecryptionError):
-            crypto.decrypt(stored)
+        assert crypto.decrypt(rewritten, HERE) == "client-secret"
+        with pytest.raises(crypto.DecryptionError, match="not configured"):
+            crypto.decrypt(stored, HERE)
 
 
 def test_bad_key_is_refused(make_app: Any, config: dict[str, Any]) -> None:

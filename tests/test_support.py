@@ -17,7 +17,6 @@ from tests.test_authorize import make_integration
 from tests.test_authorize import open_window
 from tests.test_authorize import start
 from tests.test_authorize import status
-from wizard import crypto
 from wizard.extensions import db
 from wizard.models import AuditEvent
 from wizard.models import Integration
@@ -216,10 +215,10 @@ def test_no_secret_reaches_any_page_log_or_url(
     with app.app_context():
         connected = db.session.get(Integration, integration_id)
         tokens = [
-            crypto.decrypt(connected.access_token_encrypted),
-            crypto.decrypt(connected.refresh_token_encrypted),
-            crypto.decrypt(device_attempt.device_code_encrypted),
-            crypto.decrypt(attempt_of(app, integration_id).code_verifier_encrypted),
+            connected.unseal("access_token_encrypted"),
+            connected.unseal("refresh_token_encrypted"),
+            device_attempt.unseal("device_code_encrypted"),
+            attempt_of(app, integration_id).unseal("code_verifier_encrypted"),
         ]
     secrets_ = [secret, *tokens]
     for path in (

@@ -168,7 +168,7 @@ def start(
         grant = oauth.request_device_authorization(provider, integration.api_key or "")
         window = min(grant.expires_in or window_seconds, window_seconds)
         attempt.expires_at = now + timedelta(seconds=window)
-        attempt.device_code_encrypted = crypto.encrypt(grant.device_code)
+        attempt.seal("device_code_encrypted", grant.device_code)
         attempt.user_code = grant.user_code
         attempt.verification_uri = grant.verification_uri
         attempt.verification_uri_complete = grant.verification_uri_complete
@@ -178,8 +178,8 @@ def start(
     else:
         state, verifier = oauth.new_pkce_pair()
         attempt.state_hash = state_hash(state)
-        attempt.state_encrypted = crypto.encrypt(state)
-        attempt.code_verifier_encrypted = crypto.encrypt(verifier)
+        attempt.seal("state_encrypted", state)
+        attempt.seal("code_verifier_encrypted", verifier)
     db.session.add(attempt)
     db.session.flush()
     _close_older(attempt, now)
@@ -205,8 +205,8 @@ def redirect_target(
         provider,
         attempt.integration.api_key or "",
         redirect_uri,
-        crypto.decrypt(attempt.state_encrypted or ""),
-        crypto.decrypt(attempt.code_verifier_encrypted or ""),
+        attempt.unseal("state_encrypted"),
+        attempt.unseal("code_verifier_encrypted"),
     )
 
 
@@ -251,7 +251,7 @@ def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> bool:
         return False
     integration = attempt.integration
     try:
-        device_code = crypto.decrypt(attempt.device_code_encrypted or "")
+        device_code = attempt.unseal("device_code_encrypted")
     except crypto.DecryptionError:
         _finish(attempt, OUTCOME_FAILED, "unreadable", now)
         db.session.commit()
@@ -315,7 +315,7 @@ def exchange(
         return
     integration = attempt.integration
     try:
-        verifier = crypto.decrypt(attempt.code_verifier_encrypted or "")
+        verifier = attempt.unseal("code_verifier_encrypted")
         secret = integration.client_secret or ""
     except crypto.DecryptionError:
         _finish(attempt, OUTCOME_FAILED, "unreadable", utcnow())
@@ -359,8 +359,8 @@ def finish_with_tokens(
     _close_older(attempt, now)
     for other in open_attempts(integration):
         _finish(other, OUTCOME_REPLACED, "replaced", now)
-    integration.access_token_encrypted = crypto.encrypt(tokens.access_token)
-    integration.refresh_token_encrypted = crypto.encrypt(tokens.refresh_token)
+    integration.seal("access_token_encrypted", tokens.access_token)
+    integration.seal("refresh_token_encrypted", tokens.refresh_token)
     integration.token_expires_at = (
         now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
     )
@@ -402,12 +402,12 @@ def _reauthorize(
         db.session.commit()
         return
     try:
-        old_refresh = crypto.decrypt(integration.refresh_token_encrypted or "")
+        old_refresh = integration.unseal("refresh_token_encrypted")
     except crypto.DecryptionError:
         old_refresh = ""
     _close_older(attempt, now)
-    integration.access_token_encrypted = crypto.encrypt(tokens.access_token)
-    integration.refresh_token_encrypted = crypto.encrypt(tokens.refresh_token or "")
+    integration.seal("access_token_encrypted", tokens.access_token)
+    integration.seal("refresh_token_encrypted", tokens.refresh_token or "")
     integration.token_expires_at = (
         now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
     )
@@ -438,7 +438,7 @@ def verify(integration: Integration, provider: oauth.Provider) -> None:
     """Read the account and the list with the saved token; set the status from that."""
     integration.last_checked_at = utcnow()
     try:
-        token = crypto.decrypt(integration.access_token_encrypted or "")
+        token = integration.unseal("access_token_encrypted")
     except crypto.DecryptionError:
         record_check_failure(integration, ProviderError("unreadable"))
         db.session.commit()

@@ -1,4 +1,4 @@
-"""Flask commands: users, demo, integrations, sandbox."""
+"""Flask commands: users, demo, integrations, keys, sandbox."""
 
 import click
 from flask import Flask
@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
 from . import connections
+from . import keys
 from .extensions import db
 from .models import ROLE_CUSTOMER
 from .models import ROLE_SUPPORT
@@ -189,3 +190,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(integrations_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(sandbox_command)
+    keys.init_app(app)

@@ -41,6 +41,7 @@ from .models import utcnow
 from .problems import problem_for
 
 T = TypeVar("T")
+M = TypeVar("M", bound=db.Model)
 
 # Constant Contact allows 4 calls a second per API key, counted per clock second:
 # 0.3 s apart never puts 5 in one second, even with a little jitter.
@@ -102,19 +103,34 @@ def due_for_keepalive() -> list[Integration]:
 @contextmanager
 def locked(integration_id: int) -> Iterator[Integration]:
     """Hold the integration's row (or SQLite's write lock) and yield it fresh."""
+    with locked_rows(Integration, [integration_id]) as rows:
+        if not rows:
+            db.session.rollback()
+            raise ConnectionProblem("not_found")
+        yield rows[0]
+
+
+@contextmanager
+def locked_rows(model: type[M], ids: list[int]) -> Iterator[list[M]]:
+    """Hold these rows (or SQLite's write lock) and yield them fresh, in id order.
+
+    The same lock as a token refresh takes, so whoever comes second sees the
+    first one's committed values; in id order, so two holders never deadlock.
+    """
     db.session.commit()  # end the caller's transaction; the next one takes the lock
+    query = (
+        db.select(model)
+        .where(model.id.in_(ids))
+        .order_by(model.id)
+        .execution_options(populate_existing=True)
+    )
     if db.engine.dialect.name == "sqlite":
         db.session.execute(db.text("BEGIN IMMEDIATE"))
-        row = db.session.get(Integration, integration_id, populate_existing=True)
     else:
-        row = db.session.get(
-            Integration, integration_id, with_for_update=True, populate_existing=True
-        )
-    if row is None:
-        db.session.rollback()
-        raise ConnectionProblem("not_found")
+        query = query.with_for_update()
+    rows = list(db.session.scalars(query))
     try:
-        yield row
+        yield rows
     finally:
         if db.session.is_active:
             db.session.commit()
@@ -125,7 +141,7 @@ def access_token(integration: Integration, *, force: bool = False) -> str:
     if not integration.refresh_token_encrypted:
         raise ConnectionProblem("not_connected", integration.flow)
     if not force and not refresh_due(integration):
-        return _decrypt(integration, integration.access_token_encrypted)
+        return _decrypt(integration, "access_token_encrypted")
     used = integration.refresh_token_encrypted
     waiting_since = utcnow()
     with locked(integration.id) as row:
@@ -133,7 +149,7 @@ def access_token(integration: Integration, *, force: bool = False) -> str:
             raise ConnectionProblem("not_connected", row.flow)  # disconnected meanwhile
         if row.refresh_token_encrypted != used or (not force and not refresh_due(row)):
             # Someone refreshed while we waited for the lock: adopt their token.
-            return _decrypt(row, row.access_token_encrypted)
+            return _decrypt(row, "access_token_encrypted")
         failed = row.last_error_code
         if failed in ProviderError.TRANSIENT and row.updated_at >= waiting_since:
             # Someone tried while we waited and Constant Contact failed them: say so
@@ -142,11 +158,11 @@ def access_token(integration: Integration, *, force: bool = False) -> str:
         return _refresh(row)
 
 
-def _decrypt(integration: Integration, value: str | None) -> str:
-    if value is None:
+def _decrypt(integration: Integration, column: str) -> str:
+    if getattr(integration, column) is None:
         raise ConnectionProblem("not_connected", integration.flow)
     try:
-        return crypto.decrypt(value)
+        return integration.unseal(column)
     except crypto.DecryptionError as exc:
         _mark_broken(integration, "unreadable")
         raise ConnectionProblem("unreadable", integration.flow) from exc
@@ -156,9 +172,9 @@ def _refresh(row: Integration) -> str:
     """Refresh under the lock; the new refresh token is committed before returning."""
     from .authorization import record_check_failure
 
-    refresh = _decrypt(row, row.refresh_token_encrypted)
+    refresh = _decrypt(row, "refresh_token_encrypted")
     secret = (
-        _decrypt(row, row.client_secret_encrypted)
+        _decrypt(row, "client_secret_encrypted")
         if row.client_secret_encrypted
         else None
     )
@@ -172,8 +188,8 @@ def _refresh(row: Integration) -> str:
         db.session.commit()
         raise ConnectionProblem(error.code, row.flow) from error
     now = utcnow()
-    row.refresh_token_encrypted = crypto.encrypt(tokens.refresh_token or refresh)
-    row.access_token_encrypted = crypto.encrypt(tokens.access_token)
+    row.seal("refresh_token_encrypted", tokens.refresh_token or refresh)
+    row.seal("access_token_encrypted", tokens.access_token)
     row.token_expires_at = now + timedelta(
         seconds=tokens.expires_in or ASSUMED_LIFETIME_SECONDS
     )
@@ -355,10 +371,10 @@ def _disconnect(integration: Integration) -> bool:
         secret = integration.client_secret
         tokens = [
             (
-                crypto.decrypt(integration.refresh_token_encrypted or ""),
+                integration.unseal("refresh_token_encrypted"),
                 "refresh_token",
             ),
-            (crypto.decrypt(integration.access_token_encrypted or ""), "access_token"),
+            (integration.unseal("access_token_encrypted"), "access_token"),
         ]
     except crypto.DecryptionError:
         secret, tokens, confirmed = None, [], False

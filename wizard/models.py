@@ -4,6 +4,7 @@ import secrets
 from datetime import UTC
 from datetime import datetime
 from typing import Any
+from typing import ClassVar
 
 from flask_login import UserMixin
 from sqlalchemy import JSON
@@ -134,8 +135,55 @@ class User(UserMixin, db.Model):
         return self.role == ROLE_SUPPORT
 
 
-class Integration(db.Model):
+class Sealed:
+    """A row whose ``*_encrypted`` columns are bound to the row, its owner and column.
+
+    A ciphertext copied into another row, another organization's row or another
+    column then fails to decrypt instead of quietly handing over someone else's
+    secret (checked on decrypt by AES-GCM's associated data).
+    """
+
+    # The encrypted columns, for `flask keys rotate` and `flask keys status`.
+    sealed_columns: ClassVar[tuple[str, ...]] = ()
+
+    def owner(self) -> str:
+        """Return what the row belongs to, part of every binding."""
+        raise NotImplementedError
+
+    def binding(self, column: str) -> str:
+        """Return where a value of this column belongs: table, column, row and owner."""
+        if column not in self.sealed_columns:
+            raise ValueError(f"{column} is not an encrypted column")
+        table = self.__table__.name
+        return f"{table}.{column}:{self.id}/{self.owner()}"
+
+    def seal(self, column: str, plaintext: str | None) -> None:
+        """Store the plaintext encrypted in the column (None clears it)."""
+        if plaintext is None:
+            setattr(self, column, None)
+            return
+        if self.id is None:
+            # The binding needs the row id, which the database gives at flush.
+            db.session.add(self)
+            db.session.flush()
+        setattr(self, column, crypto.encrypt(plaintext, self.binding(column)))
+
+    def unseal(self, column: str) -> str:
+        """Return the column's plaintext; DecryptionError if empty or unreadable."""
+        value = getattr(self, column)
+        if not value or self.id is None:
+            raise crypto.DecryptionError("nothing readable is stored here")
+        return crypto.decrypt(value, self.binding(column))
+
+
+class Integration(Sealed, db.Model):
     """One organization's connection to one Constant Contact list, from draft on."""
+
+    sealed_columns = (
+        "client_secret_encrypted",
+        "access_token_encrypted",
+        "refresh_token_encrypted",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
@@ -181,20 +229,24 @@ class Integration(db.Model):
 
     __table_args__ = (Index("ix_integration_org_status", "organization_id", "status"),)
 
+    def owner(self) -> str:
+        """Return the organization: a copy into another tenant's row never decrypts."""
+        return f"organization:{self.organization_id}"
+
     @property
     def client_secret(self) -> str | None:
         """Return the decrypted client secret, if one was saved."""
         if self.client_secret_encrypted is None:
             return None
-        return crypto.decrypt(self.client_secret_encrypted)
+        return self.unseal("client_secret_encrypted")
 
     @client_secret.setter
     def client_secret(self, value: str | None) -> None:
         if value:
-            self.client_secret_encrypted = crypto.encrypt(value)
+            self.seal("client_secret_encrypted", value)
             self.client_secret_hint = crypto.fingerprint(value)
         else:
-            self.client_secret_encrypted = None
+            self.seal("client_secret_encrypted", None)
             self.client_secret_hint = None
 
     @property
@@ -213,8 +265,14 @@ OUTCOME_EXPIRED = "expired"
 OUTCOME_REPLACED = "replaced"
 
 
-class AuthorizationAttempt(db.Model):
+class AuthorizationAttempt(Sealed, db.Model):
     """One press of Authorize: the 5-minute window and what came of it."""
+
+    sealed_columns = (
+        "device_code_encrypted",
+        "state_encrypted",
+        "code_verifier_encrypted",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     integration_id: Mapped[int] = mapped_column(
@@ -242,6 +300,10 @@ class AuthorizationAttempt(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     integration: Mapped[Integration] = relationship(back_populates="attempts")
+
+    def owner(self) -> str:
+        """Return the integration the attempt is for."""
+        return f"integration:{self.integration_id}"
 
     @property
     def is_open(self) -> bool:
