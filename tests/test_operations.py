@@ -34,6 +34,7 @@ SECRETS = {
         "eyJhbGciOiJSUzI1NiJ9"
     ),
     "stored gAAAAABnFernetTokenValue0123456789abcdef== here": "gAAAAABnFernet",
+    "stored v2:Ab-d_fGh:nOnCeAndCipherText0123456789_-== here": "nOnCeAndCipher",
     "password=hunter2hunter2": "hunter2hunter2",
 }
 

@@ -142,12 +142,15 @@ def access_token(integration: Integration, *, force: bool = False) -> str:
         raise ConnectionProblem("not_connected", integration.flow)
     if not force and not refresh_due(integration):
         return _decrypt(integration, "access_token_encrypted")
-    used = integration.refresh_token_encrypted
+    # When the tokens we saw were issued; `keys rotate` rewrites the ciphertext
+    # without issuing anything, so the ciphertext itself cannot tell us.
+    seen = (integration.last_refreshed_at, integration.token_expires_at)
     waiting_since = utcnow()
     with locked(integration.id) as row:
         if row.refresh_token_encrypted is None:
             raise ConnectionProblem("not_connected", row.flow)  # disconnected meanwhile
-        if row.refresh_token_encrypted != used or (not force and not refresh_due(row)):
+        issued = (row.last_refreshed_at, row.token_expires_at)
+        if issued != seen or (not force and not refresh_due(row)):
             # Someone refreshed while we waited for the lock: adopt their token.
             return _decrypt(row, "access_token_encrypted")
         failed = row.last_error_code

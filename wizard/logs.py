@@ -29,9 +29,10 @@ _PATTERNS = (
     # OAuth query parameters whose names are too common to catch everywhere
     re.compile(r"(?i)([?&](?:code|state)=)[^\s&\"'#]+"),
     re.compile(r"(?i)(\b(?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+"),
-    # JSON web tokens and Fernet tokens, wherever they appear
+    # JSON web tokens, Fernet tokens and the wizard's v2 values, wherever they appear
     re.compile(r"()\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*"),
     re.compile(r"()\bgAAAAA[\w-]{20,}=*"),
+    re.compile(r"()\bv2:[\w-]{8}:[\w-]{20,}=*"),
 )
 REDACTED = "[redacted]"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")

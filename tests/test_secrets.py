@@ -1,0 +1,435 @@
+"""Secrets at rest: bound to their row, rotated without loss, never shown anywhere."""
+
+import io
+import logging
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import ENCRYPTION_KEY
+from tests.conftest import sandbox_settings
+from tests.conftest import sign_in
+from tests.test_authorize import approve_in_sandbox
+from tests.test_authorize import attempt_of
+from tests.test_authorize import callback
+from tests.test_authorize import code_flow_integration
+from tests.test_authorize import load
+from tests.test_authorize import make_due
+from tests.test_authorize import make_integration
+from tests.test_authorize import open_window
+from tests.test_authorize import start
+from tests.test_authorize import status
+from tests.test_connections import connect
+from tests.test_connections import expire
+from wizard import connections
+from wizard import crypto
+from wizard import logs
+from wizard.extensions import db
+from wizard.models import AuditEvent
+from wizard.models import AuthorizationAttempt
+from wizard.models import Integration
+from wizard.sandbox.testing import approve_device
+from wizard.sandbox.testing import create_application
+from wizard.sandbox.testing import get_stats
+
+NEW_KEY = Fernet.generate_key().decode()
+SEALED = {
+    Integration: Integration.sealed_columns,
+    AuthorizationAttempt: AuthorizationAttempt.sealed_columns,
+}
+
+
+@pytest.fixture
+def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
+    return config | sandbox_settings(cc) | {"CC_HTTP_TIMEOUT_SECONDS": 2}
+
+
+def stored_values(app: Flask) -> dict[str, str]:
+    """Return every encrypted value in the database, by table, row and column."""
+    found = {}
+    with app.app_context():
+        for model, columns in SEALED.items():
+            for row in db.session.scalars(db.select(model)):
+                for column in columns:
+                    if getattr(row, column) is not None:
+                        found[f"{model.__name__} {row.id} {column}"] = getattr(
+                            row, column
+                        )
+    return found
+
+
+def plaintexts(app: Flask) -> dict[str, str]:
+    """Return every encrypted value decrypted, by table, row and column."""
+    found = {}
+    with app.app_context():
+        for model, columns in SEALED.items():
+            for row in db.session.scalars(db.select(model)):
+                for column in columns:
+                    if getattr(row, column) is not None:
+                        found[f"{model.__name__} {row.id} {column}"] = row.unseal(
+                            column
+                        )
+    return found
+
+
+def code_flow_connection(client: FlaskClient, app: Flask, cc: str) -> int:
+    """Connect an integration through the real authorization-code flow."""
+    integration_id = code_flow_integration(app, cc)
+    start(client, integration_id)
+    attempt = attempt_of(app, integration_id)
+    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    assert "Access allowed" in callback(client, redirect).text
+    assert load(app, integration_id).status == "active"
+    return integration_id
+
+
+def copy_column(
+    app: Flask, source: int, column: str, target: int, into: str | None = None
+) -> None:
+    """Copy one row's ciphertext into another row (or column), as an attacker could."""
+    with app.app_context():
+        value = getattr(db.session.get(Integration, source), column)
+        db.session.execute(
+            db.update(Integration).filter_by(id=target).values({into or column: value})
+        )
+        db.session.commit()
+
+
+def test_every_secret_is_stored_as_bound_ciphertext(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    code_flow = code_flow_connection(signed_in, app, cc)
+    device = make_integration(app, create_application(cc)["api_key"])
+    start(signed_in, device)
+    values, plain = stored_values(app), plaintexts(app)
+    columns = {where.split(" ", 2)[2] for where in values}
+    assert columns == {
+        "client_secret_encrypted",
+        "access_token_encrypted",
+        "refresh_token_encrypted",
+        "code_verifier_encrypted",
+        "device_code_encrypted",
+    }  # the state is erased once used
+    with app.app_context():
+        current = crypto.current_key_id()
+        assert re.fullmatch(r"[\w-]{8}", current)
+    for where, value in values.items():
+        assert value.startswith(f"v2:{current}:"), where
+        assert plain[where] not in value, where
+    assert f"Integration {code_flow} client_secret_encrypted" in values
+    assert f"Integration {device} access_token_encrypted" not in values
+
+
+def connect_for(client: FlaskClient, app: Flask, cc: str, organization_id: int) -> int:
+    """Connect an integration of this organization through the real device flow."""
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    with app.app_context():
+        db.session.get(Integration, integration_id).organization_id = organization_id
+        db.session.commit()
+    start(client, integration_id)
+    attempt = attempt_of(app, integration_id)
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    assert status(client, integration_id, attempt.id)["state"] == "done"
+    return integration_id
+
+
+def test_a_token_copied_into_another_tenants_row_is_refused_not_used(
+    client: FlaskClient,
+    app: Flask,
+    cc: str,
+    customer: int,
+    other_customer: int,
+) -> None:
+    sign_in(client, "owner@bloom.test")
+    theirs = connect_for(client, app, cc, 1)
+    client.post("/sign-out")
+    sign_in(client, "owner@rival.test")
+    ours = connect_for(client, app, cc, 2)
+    with app.app_context():
+        assert connections.check(db.session.get(Integration, ours))  # works before
+        stolen = db.session.get(Integration, theirs).unseal("refresh_token_encrypted")
+    copy_column(app, theirs, "refresh_token_encrypted", ours)
+    copy_column(app, theirs, "access_token_encrypted", ours)
+    expire(app, ours)
+    refreshes = get_stats(cc)["refreshes"]
+    with app.app_context():
+        with pytest.raises(connections.ConnectionProblem) as caught:
+            connections.access_token(db.session.get(Integration, ours))
+    assert caught.value.code == "unreadable"
+    assert stolen not in caught.value.message
+    assert get_stats(cc)["refreshes"] == refreshes  # A's token never went out
+    assert load(app, ours).status == "needs_reauthorization"
+    # The owner of the moved-into row sees a plain message, never a 500.
+    listing = client.get("/integrations")
+    assert listing.status_code == 200 and "Needs re-authorization" in listing.text
+    tested = client.post(f"/integrations/{ours}/test")
+    assert tested.status_code == 200
+    assert "We could not read what we saved" in tested.text
+    assert stolen not in tested.text
+    # Tenant A's own connection is untouched.
+    with app.app_context():
+        assert connections.check(db.session.get(Integration, theirs))
+
+
+def test_a_value_moved_to_another_column_or_attempt_is_refused(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = code_flow_connection(signed_in, app, cc)
+    # The access token where the refresh token belongs, and the other way round.
+    with app.app_context():
+        row = db.session.get(Integration, integration_id)
+        access, refresh = row.access_token_encrypted, row.refresh_token_encrypted
+        row.access_token_encrypted, row.refresh_token_encrypted = refresh, access
+        db.session.commit()
+        for column in ("access_token_encrypted", "refresh_token_encrypted"):
+            with pytest.raises(crypto.DecryptionError):
+                row.unseal(column)
+        with pytest.raises(connections.ConnectionProblem) as caught:
+            connections.access_token(row, force=True)
+    assert caught.value.code == "unreadable"
+    # One attempt's device code copied into another attempt's row.
+    first = make_integration(signed_in.application, create_application(cc)["api_key"])
+    second = make_integration(signed_in.application, create_application(cc)["api_key"])
+    start(signed_in, first)
+    start(signed_in, second)
+    source, target = attempt_of(app, first), attempt_of(app, second)
+    with app.app_context():
+        db.session.execute(
+            db.update(AuthorizationAttempt)
+            .filter_by(id=target.id)
+            .values(device_code_encrypted=source.device_code_encrypted)
+        )
+        db.session.commit()
+    make_due(app, target.id)
+    assert status(signed_in, second, target.id)["state"] == "ended"
+    page = signed_in.get(f"/integrations/{second}/authorize/{target.id}")
+    assert page.status_code == 200 and "We could not read what we saved" in page.text
+
+
+def invoke(app: Flask, *args: str) -> Any:
+    """Run a flask command against this app."""
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_rotation_end_to_end(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    make_app: Callable[[dict[str, Any]], Flask],
+    config: dict[str, Any],
+) -> None:
+    # Old key first: a device connection, a code-flow connection, an open attempt.
+    device = connect(signed_in, app, cc, "rotating")
+    code_flow = code_flow_connection(signed_in, app, cc)
+    waiting = make_integration(app, create_application(cc)["api_key"])
+    start(signed_in, waiting)
+    # A database from before v2 holds plain Fernet values: make one such secret.
+    with app.app_context():
+        row = db.session.get(Integration, code_flow)
+        secret = row.client_secret
+        row.client_secret_encrypted = (
+            Fernet(ENCRYPTION_KEY.encode()).encrypt(secret.encode()).decode()
+        )
+        db.session.commit()
+    before = plaintexts(app)
+    # Client secret, two pairs of tokens, a verifier and two device codes.
+    assert len(before) == 8
+
+    # The new key goes first; the old one still decrypts, requests keep working.
+    both = make_app(config | {"ENCRYPTION_KEYS": f"{NEW_KEY},{ENCRYPTION_KEY}"})
+    status_before = invoke(both, "keys", "status")
+    assert status_before.exit_code == 1
+    assert "key 1" in status_before.output and ": 0 values" in status_before.output
+    assert "old format (before v2): 1 values" in status_before.output
+    assert "keep every key" in status_before.output
+    with both.app_context():
+        assert connections.check(db.session.get(Integration, device))
+        assert plaintexts(both) == before
+
+    rotated = invoke(both, "keys", "rotate", "--batch-size", "1")
+    assert rotated.exit_code == 0, rotated.output
+    assert "8 values re-encrypted under key 1." in rotated.output
+    assert "key 1" in rotated.output and "key 2" in rotated.output
+    assert "the other keys may be removed" in rotated.output
+    again = invoke(both, "keys", "rotate")
+    assert again.exit_code == 0 and "0 values re-encrypted" in again.output
+    assert invoke(both, "keys", "status").exit_code == 0
+    for output in (status_before.output, rotated.output, again.output):
+        for value in (*before.values(), NEW_KEY, ENCRYPTION_KEY):
+            assert value not in output
+
+    # The old key removed: everything still decrypts and the connections work.
+    new_only = make_app(config | {"ENCRYPTION_KEYS": NEW_KEY})
+    assert plaintexts(new_only) == before
+    with new_only.app_context():
+        current = crypto.current_key_id()
+        assert all(
+            v.startswith(f"v2:{current}:") for v in stored_values(new_only).values()
+        )
+        # The code flow's refresh sends the rotated client secret; the sandbox checks.
+        connections.access_token(db.session.get(Integration, code_flow), force=True)
+        connections.access_token(db.session.get(Integration, device), force=True)
+        assert connections.check(db.session.get(Integration, device))
+        assert connections.check(db.session.get(Integration, code_flow))
+    browser = new_only.test_client()
+    sign_in(browser, "owner@bloom.test")
+    assert "The connection works" in browser.post(f"/integrations/{device}/test").text
+    assert load(new_only, device).status == "active"
+
+
+def test_rotation_leaves_unreadable_values_alone_and_says_so(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    make_app: Callable[[dict[str, Any]], Flask],
+    config: dict[str, Any],
+) -> None:
+    first = connect(signed_in, app, cc)
+    second = connect(signed_in, app, cc)
+    copy_column(app, first, "refresh_token_encrypted", second)
+    moved = stored_values(app)[f"Integration {second} refresh_token_encrypted"]
+    both = make_app(config | {"ENCRYPTION_KEYS": f"{NEW_KEY},{ENCRYPTION_KEY}"})
+    result = invoke(both, "keys", "rotate")
+    assert result.exit_code == 1
+    assert f"unreadable: integration {second} refresh_token_encrypted" in result.output
+    # The first's two tokens, the second's access token, the two device codes.
+    assert "5 values re-encrypted" in result.output
+    assert "1 values still need an older key" in result.output
+    assert moved not in result.output
+    assert stored_values(both)[f"Integration {second} refresh_token_encrypted"] == moved
+
+
+def test_rotation_during_a_token_refresh_loses_nothing(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    make_app: Callable[[dict[str, Any]], Flask],
+    config: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refresh arrives while rotation holds the row: it waits, then refreshes."""
+    integration_id = connect(signed_in, app, cc, "rotating")
+    expire(app, integration_id)
+    both = make_app(config | {"ENCRYPTION_KEYS": f"{NEW_KEY},{ENCRYPTION_KEY}"})
+    refreshes = get_stats(cc)["refreshes"]
+    handed_out: list[str] = []
+
+    def refresh_elsewhere() -> None:
+        with both.app_context():
+            row = db.session.get(Integration, integration_id)
+            handed_out.append(connections.access_token(row))
+
+    worker = threading.Thread(target=refresh_elsewhere)
+    real_rotate = crypto.rotate
+    waited: list[bool] = []
+
+    def rotate_slowly(value: str, binding: str) -> str:
+        if not waited:
+            worker.start()
+            time.sleep(1)  # long enough for the refresh to reach the row lock
+            waited.append(worker.is_alive())
+        return real_rotate(value, binding)
+
+    monkeypatch.setattr(crypto, "rotate", rotate_slowly)
+    result = invoke(both, "keys", "rotate")
+    worker.join(timeout=30)
+    assert waited == [True]  # the refresh was held by rotation's lock
+    assert result.exit_code == 0, result.output
+    assert get_stats(cc)["refreshes"] == refreshes + 1
+    with both.app_context():
+        row = db.session.get(Integration, integration_id)
+        # The refresh's tokens were kept: the access token it handed out is stored,
+        # and the stored refresh token is the newest (rotating: the only live one).
+        assert handed_out == [row.unseal("access_token_encrypted")]
+        assert all(
+            crypto.is_current(getattr(row, column))
+            for column in ("access_token_encrypted", "refresh_token_encrypted")
+        )
+        connections.access_token(row, force=True)
+    assert load(both, integration_id).status == "active"
+
+
+def test_a_backup_holds_ciphertext_only(
+    signed_in: FlaskClient, app: Flask, cc: str, database_url: str
+) -> None:
+    code_flow_connection(signed_in, app, cc)
+    device = make_integration(app, create_application(cc)["api_key"])
+    start(signed_in, device)
+    secrets_ = list(plaintexts(app).values())
+    assert len(secrets_) == 5
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as source:
+        dump = "\n".join(source.iterdump())
+    assert 'INSERT INTO "integration"' in dump
+    for value in (*secrets_, ENCRYPTION_KEY):
+        assert value not in dump
+
+
+def test_an_error_page_and_its_log_show_no_secret(
+    make_app: Callable[[dict[str, Any]], Flask],
+    config: dict[str, Any],
+    cc: str,
+    customer: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An unexpected failure mid-step, in production mode: a plain page, a clean log."""
+    production = make_app(config | {"TESTING": False})
+    client = production.test_client()
+    sign_in(client, "owner@bloom.test")
+    integration_id = connect(client, production, cc)
+    with production.app_context():
+        token = db.session.get(Integration, integration_id).unseal(
+            "refresh_token_encrypted"
+        )
+
+    def broken(integration: Integration) -> None:
+        raise RuntimeError(f"refresh_token={token} then SELECT * FROM integration")
+
+    monkeypatch.setattr(connections, "check", broken)
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.addFilter(logs.RedactSecrets())
+    logging.getLogger().addHandler(handler)
+    try:
+        page = client.post(f"/integrations/{integration_id}/test")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert page.status_code == 500
+    assert "Sorry, there is a problem with the service" in page.text
+    assert page.headers["X-Request-ID"]
+    for leak in (token, "Traceback", "SELECT", "RuntimeError"):
+        assert leak not in page.text
+    written = buffer.getvalue()
+    assert "RuntimeError" in written and token not in written
+
+
+def test_audit_details_hold_no_secret_values(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    code_flow = code_flow_connection(signed_in, app, cc)
+    connected = connect(signed_in, app, cc, "rotating")
+    values = plaintexts(app)
+    with app.app_context():
+        connections.access_token(db.session.get(Integration, connected), force=True)
+        values |= plaintexts(app)
+        connections.disconnect(db.session.get(Integration, code_flow))
+        db.session.commit()
+        events = list(db.session.scalars(db.select(AuditEvent)))
+    actions = {event.action for event in events}
+    assert {"authorization.approved", "connection.refreshed"} <= actions
+    assert "connection.disconnected" in actions
+    details = " ".join(str(event.details) for event in events)
+    assert all(event.at.tzinfo is not None for event in events)
+    for value in values.values():
+        assert value not in details
+    for value in stored_values(app).values():
+        assert value not in details
