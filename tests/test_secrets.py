@@ -433,3 +433,17 @@ def test_audit_details_hold_no_secret_values(
         assert value not in details
     for value in stored_values(app).values():
         assert value not in details
+
+
+def test_keys_new_prints_a_fresh_usable_key(
+    app: Flask, make_app: Callable[[dict[str, Any]], Flask], config: dict[str, Any]
+) -> None:
+    first, second = invoke(app, "keys", "new"), invoke(app, "keys", "new")
+    assert first.exit_code == second.exit_code == 0
+    key = first.output.strip()
+    assert key != second.output.strip() and key != ENCRYPTION_KEY
+    Fernet(key.encode())  # a valid key, accepted as the setting
+    with make_app(config | {"ENCRYPTION_KEYS": key}).app_context():
+        assert crypto.decrypt(crypto.encrypt("x", "t.c:1/o"), "t.c:1/o") == "x"
+    refused = invoke(app, "keys", "rotate", "--batch-size", "0")
+    assert refused.exit_code != 0 and "at least 1" in refused.output

@@ -220,7 +220,14 @@ def test_no_secret_reaches_any_page_log_or_url(
             device_attempt.unseal("device_code_encrypted"),
             attempt_of(app, integration_id).unseal("code_verifier_encrypted"),
         ]
-    secrets_ = [secret, *tokens]
+        # The ciphertexts too: no page, URL, audit detail or log line carries them.
+        stored = [
+            connected.access_token_encrypted,
+            connected.refresh_token_encrypted,
+            connected.client_secret_encrypted,
+            device_attempt.device_code_encrypted,
+        ]
+    secrets_ = [secret, *tokens, *stored]
     for path in (
         "/integrations",
         "/activity",
