@@ -447,3 +447,26 @@ def test_keys_new_prints_a_fresh_usable_key(
         assert crypto.decrypt(crypto.encrypt("x", "t.c:1/o"), "t.c:1/o") == "x"
     refused = invoke(app, "keys", "rotate", "--batch-size", "0")
     assert refused.exit_code != 0 and "at least 1" in refused.output
+
+
+def test_a_wrong_key_fails_closed_with_a_plain_message(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    make_app: Callable[[dict[str, Any]], Flask],
+    config: dict[str, Any],
+) -> None:
+    """The key was lost and another set: no plaintext, no 500, re-authorize."""
+    integration_id = connect(signed_in, app, cc)
+    wrong = make_app(config | {"ENCRYPTION_KEYS": NEW_KEY})
+    client = wrong.test_client()
+    sign_in(client, "owner@bloom.test")
+    for _ in range(2):  # and again: a plain page each time, never a loop of 500s
+        tested = client.post(f"/integrations/{integration_id}/test")
+        assert tested.status_code == 200
+        assert "We could not read what we saved" in tested.text
+    assert load(wrong, integration_id).status == "needs_reauthorization"
+    assert "Re-authorize now" in client.get("/integrations").text
+    census = invoke(wrong, "keys", "status")
+    assert census.exit_code == 1
+    assert "written by a key that is not configured" in census.output
