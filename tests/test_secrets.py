@@ -39,6 +39,7 @@ from wizard.models import Integration
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
+from wizard.sandbox.testing import set_faults
 
 NEW_KEY = Fernet.generate_key().decode()
 SEALED = {
@@ -412,9 +413,11 @@ def test_an_error_page_and_its_log_show_no_secret(
     assert "RuntimeError" in written and token not in written
 
 
-def test_audit_details_hold_no_secret_values(
-    signed_in: FlaskClient, app: Flask, cc: str
+def test_audit_details_and_logs_hold_no_secret_values(
+    signed_in: FlaskClient, app: Flask, cc: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Connect both ways, refresh, fail a refresh, disconnect: nothing leaks."""
+    caplog.set_level("DEBUG")
     code_flow = code_flow_connection(signed_in, app, cc)
     connected = connect(signed_in, app, cc, "rotating")
     values = plaintexts(app)
@@ -423,6 +426,10 @@ def test_audit_details_hold_no_secret_values(
         values |= plaintexts(app)
         connections.disconnect(db.session.get(Integration, code_flow))
         db.session.commit()
+        set_faults(cc, {"token": "503"})
+        with pytest.raises(connections.ConnectionProblem):
+            connections.access_token(db.session.get(Integration, connected), force=True)
+        set_faults(cc, {})
         events = list(db.session.scalars(db.select(AuditEvent)))
     actions = {event.action for event in events}
     assert {"authorization.approved", "connection.refreshed"} <= actions
@@ -433,6 +440,8 @@ def test_audit_details_hold_no_secret_values(
         assert value not in details
     for value in stored_values(app).values():
         assert value not in details
+    for value in values.values():
+        assert value not in caplog.text
 
 
 def test_keys_new_prints_a_fresh_usable_key(

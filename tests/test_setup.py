@@ -479,5 +479,10 @@ def test_secrets_stay_out_of_pages_logs_and_urls(
         events = db.session.scalars(db.select(AuditEvent)).all()
         seen.extend(str(event.details) for event in events)
     seen.append(caplog.text)
+    # The session cookie is signed, not encrypted: read what it carries.
+    cookie = signed_in.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    session = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    seen.extend([cookie.value, str(session)])
     for text in seen:
         assert SECRET not in text
