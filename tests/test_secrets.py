@@ -1,16 +1,30 @@
 """Secrets at rest: bound to their row, rotated without loss, never shown anywhere."""
 
 import io
+import ipaddress
 import logging
 import re
 import sqlite3
+import ssl
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler
+from http.server import HTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from cryptography import x509
 from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -32,6 +46,8 @@ from tests.test_connections import expire
 from wizard import connections
 from wizard import crypto
 from wizard import logs
+from wizard.constant_contact import http
+from wizard.constant_contact.http import ProviderError
 from wizard.extensions import db
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
@@ -479,3 +495,74 @@ def test_a_wrong_key_fails_closed_with_a_plain_message(
     census = invoke(wrong, "keys", "status")
     assert census.exit_code == 1
     assert "written by a key that is not configured" in census.output
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """Write a self-signed certificate for 127.0.0.1 and its key; return their paths."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-cc.test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class TokenAnswer(BaseHTTPRequestHandler):
+    """A fake token endpoint that hands out a token to anyone who connects."""
+
+    def do_POST(self) -> None:
+        """Answer with a token."""
+        body = b'{"access_token": "from-an-impostor", "expires_in": 60}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output quiet."""
+
+
+def test_calls_to_a_server_with_an_untrusted_certificate_fail(tmp_path: Path) -> None:
+    cert_path, key_path = self_signed(tmp_path)
+    server = HTTPServer(("127.0.0.1", 0), TokenAnswer)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"https://127.0.0.1:{server.server_address[1]}/token"
+    try:
+        # The same server answers when its certificate is trusted on purpose...
+        trusted = requests.post(url, timeout=5, verify=str(cert_path))
+        assert trusted.json()["access_token"] == "from-an-impostor"
+        # ...and the wizard's client, which trusts only the system's CAs, refuses it.
+        with pytest.raises(ProviderError) as caught:
+            http.call("POST", url, timeout=5, data={"grant_type": "refresh_token"})
+        assert caught.value.code == "unreachable"
+    finally:
+        server.shutdown()
+        server.server_close()
