@@ -74,9 +74,8 @@ def test_many_customers_set_up_at_once_and_nothing_is_lost(
     assert summary["server_errors"] == 0
     assert summary["active"] == CUSTOMERS
     # Every step was taken by every customer, the status poll at least twice.
-    assert {s: r["count"] >= CUSTOMERS for s, r in summary["steps"].items()} == {
-        s: True for s in journeys.STEPS
-    }
+    assert set(summary["steps"]) == set(journeys.STEPS)
+    assert all(row["count"] >= CUSTOMERS for row in summary["steps"].values())
     assert summary["steps"]["status poll"]["count"] >= 2 * CUSTOMERS
     # Nothing lost or doubled: one active connection with tokens, one attempt each.
     assert journeys.check_saved(app, emails) == []
