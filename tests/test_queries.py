@@ -1,21 +1,28 @@
 """Database work per request: the pages people repeat most stay cheap."""
 
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from tests.conftest import sandbox_settings
+from tests.conftest import sign_in
 from tests.test_authorize import attempt_of
 from tests.test_authorize import device_app
 from tests.test_authorize import make_due
 from tests.test_authorize import make_integration
 from tests.test_authorize import start
+from wizard import crypto
 from wizard.extensions import db
+from wizard.models import Integration
+from wizard.models import Organization
 from wizard.sandbox.testing import get_stats
 
 
@@ -80,3 +87,60 @@ def test_listing_pages_do_not_grow_with_the_number_of_integrations(
         integration_id = make_integration(app, key)
         start(signed_in, integration_id)
     assert count() == few
+
+
+TENANTS = 10_000
+
+
+def test_support_lists_ten_thousand_tenants_a_page_at_a_time(
+    client: FlaskClient, app: Flask, support_user: int, monkeypatch: Any
+) -> None:
+    with app.app_context():
+        db.session.execute(
+            sa.insert(Organization),
+            [{"name": f"Tenant {n:05d}"} for n in range(TENANTS)],
+        )
+        first_ids = db.session.scalars(
+            db.select(Organization.id).order_by(Organization.name).limit(60)
+        ).all()
+        # Connected ones among them: a page must not need their tokens to list them.
+        db.session.execute(
+            sa.insert(Integration),
+            [
+                {
+                    "organization_id": organization_id,
+                    "status": "active",
+                    "name": f"List {n}",
+                    "access_token_encrypted": crypto.encrypt("access"),
+                    "refresh_token_encrypted": crypto.encrypt("refresh"),
+                }
+                for n, organization_id in enumerate(first_ids)
+            ],
+        )
+        db.session.commit()
+    assert sign_in(client, "helper@promopulse.test").status_code == 302
+
+    def no_decrypting(_: str) -> str:
+        raise AssertionError("a listing decrypted a token")
+
+    monkeypatch.setattr(crypto, "decrypt", no_decrypting)
+    for query in ({}, {"q": "tenant"}):
+        pages = []
+        for page in (1, 2):
+            with statements(app) as sent:
+                began = time.perf_counter()
+                answer = client.get("/support", query_string=query | {"page": page})
+                took = time.perf_counter() - began
+            print(f"support {query} page {page}: {took * 1000:.0f} ms")
+            assert answer.status_code == 200
+            assert took < 1.0, took
+            pages.append((answer.text, len(sent)))
+        (first, first_queries), (second, second_queries) = pages
+        # Fifty a page, then a link on: page 2 starts where page 1 ended.
+        assert len(re.findall(r'<th scope="row">', first)) == 50
+        assert "Tenant 00000" in first and "Tenant 00049" in first
+        assert "Tenant 00050" not in first and "Tenant 00050" in second
+        assert "Next page" in first and "Previous page" in second
+        assert "Active" in first  # the statuses, without the tokens
+        # The user, the page of organizations, their integrations: no N+1.
+        assert first_queries == second_queries <= 3

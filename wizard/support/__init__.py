@@ -41,6 +41,10 @@ bp = Blueprint("support", __name__, url_prefix="/support")
 REFRESH_TOKEN_LIFETIME = timedelta(days=180)
 # Crockford's base32 reads I and L as 1 and O as 0: forgive what was heard.
 _HEARD = str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"})
+# Organizations per page of the support console's list.
+PAGE_SIZE = 50
+# Far past any real list; keeps the OFFSET a database is asked for small.
+MAX_PAGE = 10_000
 
 
 def support_required(view: Any) -> Any:
@@ -62,41 +66,53 @@ def normalize_reference(text: str) -> str:
     return f"{chars[:3]}-{chars[3:]}" if len(chars) == 7 else ""
 
 
-def find_organizations(query: str) -> list[Organization]:
-    """Find organizations by reference code, name, or a user's email."""
+def find_organizations(query: str, page: int = 1) -> tuple[list[Organization], bool]:
+    """Find organizations by reference code, name, or a user's email, a page at a time.
+
+    Returns the page's organizations (their integrations loaded in one more query, so
+    a page costs the same with ten tenants or ten thousand) and whether more follow.
+    """
     query = query.strip()[:200]
-    if not query:
-        return list(
-            db.session.scalars(db.select(Organization).order_by(Organization.name))
+    select = db.select(Organization).options(selectinload(Organization.integrations))
+    if query:
+        code = normalize_reference(query)
+        pattern = f"%{query.lower()}%"
+        by_user = db.select(User.organization_id).where(
+            db.func.lower(User.email).like(pattern)
         )
-    code = normalize_reference(query)
-    pattern = f"%{query.lower()}%"
-    by_user = db.select(User.organization_id).where(
-        db.func.lower(User.email).like(pattern)
-    )
-    return list(
-        db.session.scalars(
-            db.select(Organization)
-            .where(
-                db.or_(
-                    Organization.reference_code == code,
-                    db.func.lower(Organization.name).like(pattern),
-                    Organization.id.in_(by_user),
-                )
+        select = select.where(
+            db.or_(
+                Organization.reference_code == code,
+                db.func.lower(Organization.name).like(pattern),
+                Organization.id.in_(by_user),
             )
-            .order_by(Organization.name)
-            .limit(50)
+        )
+    # One row past the page says whether there is a next one, without a COUNT(*).
+    found = list(
+        db.session.scalars(
+            select.order_by(Organization.name, Organization.id)
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE + 1)
         )
     )
+    return found[:PAGE_SIZE], len(found) > PAGE_SIZE
 
 
 @bp.route("")
 @support_required
 def index() -> ResponseReturnValue:
-    """Search for a customer's organization."""
+    """Search for a customer's organization; with no search, list them all by page."""
     query = request.args.get("q", "")
+    page = request.args.get("page", 1, type=int)
+    if page < 1 or page > MAX_PAGE:
+        page = 1
+    organizations, more = find_organizations(query, page)
     return render_template(
-        "support/index.html", query=query, organizations=find_organizations(query)
+        "support/index.html",
+        query=query,
+        organizations=organizations,
+        page=page,
+        more=more,
     )
 
 
