@@ -254,8 +254,11 @@ def check_saved(app: Flask, emails: list[str]) -> list[str]:
             if integration.status != STATUS_ACTIVE:
                 problems.append(f"{email}: {integration.status}")
             for name in ("access_token_encrypted", "refresh_token_encrypted"):
-                stored = getattr(integration, name)
-                if not stored or not crypto.decrypt(stored):
+                try:
+                    readable = bool(integration.unseal(name))
+                except crypto.DecryptionError:
+                    readable = False
+                if not readable:
                     problems.append(f"{email}: no {name}")
             attempts = db.session.scalars(
                 db.select(AuthorizationAttempt).filter_by(integration_id=integration.id)

@@ -111,8 +111,10 @@ def test_support_lists_ten_thousand_tenants_a_page_at_a_time(
                     "organization_id": organization_id,
                     "status": "active",
                     "name": f"List {n}",
-                    "access_token_encrypted": crypto.encrypt("access"),
-                    "refresh_token_encrypted": crypto.encrypt("refresh"),
+                    "access_token_encrypted": crypto.encrypt("access", "test"),
+                    "refresh_token_encrypted": crypto.encrypt(
+                        "refresh", "listing-test"
+                    ),
                 }
                 for n, organization_id in enumerate(first_ids)
             ],
@@ -120,7 +122,7 @@ def test_support_lists_ten_thousand_tenants_a_page_at_a_time(
         db.session.commit()
     assert sign_in(client, "helper@promopulse.test").status_code == 302
 
-    def no_decrypting(_: str) -> str:
+    def no_decrypting(*_: str) -> str:
         raise AssertionError("a listing decrypted a token")
 
     monkeypatch.setattr(crypto, "decrypt", no_decrypting)
