@@ -1,14 +1,22 @@
 """Plain-language error pages; never a stack trace."""
 
+import math
+import time
+
 from flask import Flask
 from flask import current_app
+from flask import jsonify
 from flask import render_template
+from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from flask_babel import ngettext
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .extensions import limiter
 from .i18n import N_
 
 MESSAGES = {
@@ -59,6 +67,39 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
     )
 
 
+def _retry_after_seconds() -> int:
+    """Return how long until the limit that was hit lets this person in again."""
+    hit = limiter.current_limit
+    if hit is None:
+        return 60
+    return max(1, math.ceil(hit.window.reset_time - time.time()))
+
+
+def _too_many(error: RateLimitExceeded) -> ResponseReturnValue:
+    """Say when to try again: a page, or JSON for the step 4 status checks."""
+    seconds = _retry_after_seconds()
+    minutes = math.ceil(seconds / 60)
+    if minutes <= 1:
+        advice = gettext(MESSAGES[429][1])
+    else:
+        advice = ngettext(
+            "Wait %(num)d minute, then try again.",
+            "Wait %(num)d minutes, then try again.",
+            minutes,
+        )
+    if request.endpoint == "authorize.status":
+        response = jsonify({"state": "limited", "retry_after": seconds, "note": advice})
+    else:
+        page = render_template(
+            "error.html", heading=gettext(MESSAGES[429][0]), advice=advice
+        )
+        response = current_app.make_response(page)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(seconds)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _unexpected(error: Exception) -> ResponseReturnValue:
     current_app.logger.error("unhandled error", exc_info=error)
     heading, advice = MESSAGES[500]
@@ -68,6 +109,7 @@ def _unexpected(error: Exception) -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(HTTPException, _http_error)
     if not app.debug and not app.testing:
         app.register_error_handler(Exception, _unexpected)

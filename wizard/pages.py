@@ -57,8 +57,10 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    # same-origin: Flask-WTF checks the Referer on HTTPS posts; other sites get none.
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    # Flask-WTF checks the Referer on HTTPS posts, so this site must get a full one;
+    # other sites get the origin at most, never a path or query (no-referrer would
+    # fail every HTTPS form post).
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if current_app.config["PUBLIC_BASE_URL"].startswith("https://"):
         response.headers.setdefault(
             "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

@@ -20,6 +20,7 @@ from flask_login import logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
+from werkzeug.wrappers import Response
 from wtforms import EmailField
 from wtforms import PasswordField
 
@@ -97,8 +98,25 @@ def _sign_in_limit() -> str:
     return current_app.config["SIGN_IN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    """Count tries per email address, however it is typed and from wherever."""
+    return "account:" + (request.form.get("email") or "").strip().lower()[:320]
+
+
+def _failed(response: Response) -> bool:
+    """Return whether a sign-in post failed (a success redirects)."""
+    return response.status_code != 302
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(
+    _account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed
+)
 def sign_in() -> ResponseReturnValue:
     """Show the sign-in form and sign the person in."""
     if current_user.is_authenticated:
