@@ -30,6 +30,7 @@ from tests.test_authorize import make_integration
 from tests.test_authorize import open_window
 from tests.test_authorize import start
 from tests.test_authorize import started
+from tests.test_authorize import tamper
 from wizard.constant_contact import oauth
 from wizard.extensions import db
 from wizard.models import AuthorizationAttempt
@@ -598,6 +599,65 @@ def test_the_device_page_names_the_app_the_account_and_warns(
         f"/integrations/{integration_id}/authorize/{attempt.id}", headers=SPANISH
     ).text
     assert "constantcontact.com" in spanish and "never read it out" not in spanish
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://evil.example/activate",
+        "http://authz.constantcontact.com/activate",
+        "https://constantcontact.com.evil.example/activate",
+        "https://evilconstantcontact.com/activate",
+        "https://someone@evil.example/activate",
+        "data:text/html,<b>hi</b>",
+        "SANDBOX:99999/activate",
+        "SANDBOX:notaport/activate",
+    ],
+)
+def test_a_verification_address_off_constant_contact_is_refused(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    monkeypatch: pytest.MonkeyPatch,
+    address: str,
+) -> None:
+    """OA-18: a device answer linking elsewhere ends the start safely."""
+    host = cc.rsplit(":", 1)[0]
+    tamper(
+        monkeypatch, "device_code", "verification_uri", address.replace("SANDBOX", host)
+    )
+    integration_id = make_integration(app, device_app(cc))
+    response = start(signed_in, integration_id)
+    assert response.status_code == 200
+    assert "Constant Contact did not answer properly" in response.text
+    assert "evil" not in response.text and "hi</b>" not in response.text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(AuthorizationAttempt.id))) == 0
+
+
+def test_constant_contacts_own_verification_address_is_accepted(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OA-18: the real host (and the configured one, above) still works."""
+    real = "https://authz.constantcontact.com/activate"
+    tamper(monkeypatch, "device_code", "verification_uri", real)
+    tamper_complete = f"{real}?user_code=ABCDEFGH"
+    from wizard.constant_contact import oauth as module
+
+    inner = module.call
+
+    def also_complete(*args: Any, **kwargs: Any) -> Any:
+        body = inner(*args, **kwargs)
+        if isinstance(body, dict) and "device_code" in body:
+            body["verification_uri_complete"] = tamper_complete
+        return body
+
+    monkeypatch.setattr(module, "call", also_complete)
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    assert attempt.verification_uri == real
+    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert f'href="{tamper_complete}"' in page
 
 
 def test_a_support_person_gets_no_step_4_and_no_codes(
