@@ -198,6 +198,39 @@ def test_sign_out_kills_every_copy_even_after_signing_in_again(
     assert thief.get("/activity").headers["Location"].startswith("/sign-in")
 
 
+def test_idle_and_old_sessions_end_and_the_draft_survives(
+    app: Flask, signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AC-07: 60 idle minutes or 12 hours after sign-in end the session."""
+    from wizard import auth
+
+    assert app.config["SESSION_IDLE_MINUTES"] == 60
+    assert app.config["SESSION_MAX_HOURS"] == 12
+    response = signed_in.post("/integrations/new", data={"token": "t1"})
+    draft = response.headers["Location"]
+    clock = {"now": auth._now()}
+    monkeypatch.setattr(auth, "_now", lambda: clock["now"])
+    # Used every 59 minutes: still signed in, for up to 12 hours.
+    for _ in range(12):
+        clock["now"] += 59 * 60
+        assert signed_in.get("/integrations").status_code == 200
+    clock["now"] += 59 * 60  # 12 h 48 min after signing in
+    response = signed_in.get(draft)
+    assert response.headers["Location"].startswith("/sign-in?next=")
+    # The cookie no longer signs anyone in, even back within the idle limit.
+    assert signed_in.get("/integrations").status_code == 302
+    sign_in(signed_in, "owner@bloom.test")
+    clock["now"] += 61 * 60  # idle just over an hour
+    response = signed_in.get("/integrations")
+    assert response.headers["Location"].startswith("/sign-in?next=")
+    page = signed_in.get(response.headers["Location"]).text
+    assert "Sign in to continue." in page
+    # Signing in again finds the draft where it was left.
+    sign_in(signed_in, "owner@bloom.test")
+    again = signed_in.get(draft, follow_redirects=True)
+    assert again.status_code == 200 and again.request.path == draft
+
+
 # --- Abuse limits ------------------------------------------------------------------
 
 

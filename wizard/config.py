@@ -19,6 +19,10 @@ DEFAULTS: dict[str, object] = {
     "CC_HTTP_TIMEOUT_SECONDS": 10,
     "AUTHORIZATION_WINDOW_SECONDS": 300,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # A signed-in session ends after this long unused, and this long after sign-in
+    # whatever happens; drafts are saved, so signing in again loses nothing.
+    "SESSION_IDLE_MINUTES": 60,
+    "SESSION_MAX_HOURS": 12,
     "SESSION_COOKIE_HTTPONLY": True,
     "WTF_CSRF_TIME_LIMIT": None,
     # hide_parameters keeps values (even encrypted secrets) out of error logs.

@@ -1,5 +1,6 @@
 """Sign in and sign out."""
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -129,6 +130,7 @@ def sign_in() -> ResponseReturnValue:
             # A fresh session on sign-in: nothing planted before it survives.
             session.clear()
             login_user(user)
+            session["signed_in_at"] = session["seen_at"] = _now()
             user.last_sign_in_at = utcnow()
             audit.record("user.signed_in", actor=user)
             db.session.commit()
@@ -137,6 +139,42 @@ def sign_in() -> ResponseReturnValue:
             )
         error = gettext(SIGN_IN_FAILED)
     return render_template("auth/sign_in.html", form=form, error=error)
+
+
+def _now() -> int:
+    """Return the time in whole seconds (tests move it)."""
+    return int(time.time())
+
+
+# Rewriting the cookie on every request would be wasteful: a minute's accuracy will do.
+SEEN_ACCURACY_SECONDS = 60
+
+
+@bp.before_app_request
+def end_stale_sessions() -> ResponseReturnValue | None:
+    """Sign out a session left unused too long, or too old, then ask to sign in."""
+    if "_user_id" not in session:
+        return None
+    now = _now()
+    signed_in_at = session.get("signed_in_at")
+    seen_at = session.get("seen_at", signed_in_at)
+    config = current_app.config
+    if (
+        not isinstance(signed_in_at, int)
+        or not isinstance(seen_at, int)
+        or now - seen_at > int(config["SESSION_IDLE_MINUTES"]) * 60
+        or now - signed_in_at > int(config["SESSION_MAX_HOURS"]) * 3600
+    ):
+        logout_user()
+        session.clear()
+        if request.endpoint in (None, "static", "auth.sign_in") or (
+            request.blueprint == "health"
+        ):
+            return None
+        return login_manager.unauthorized()
+    if now - seen_at >= SEEN_ACCURACY_SECONDS:
+        session["seen_at"] = now
+    return None
 
 
 @bp.route("/sign-out", methods=["POST"])
