@@ -714,3 +714,71 @@ def test_a_support_person_gets_no_step_4_and_no_codes(
     page = client.get(f"/support/integrations/{integration_id}").text
     assert attempt.user_code not in page
     assert get_stats(cc)["token_requests"]["total"] == 0
+
+
+def test_secrets_travel_in_bodies_and_headers_never_in_urls(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OA-13: code, verifier, device code, tokens: form body or header, never a URL."""
+    import requests
+
+    from tests.test_authorize import make_due
+    from tests.test_authorize import status
+    from wizard import connections
+    from wizard.constant_contact import http
+    from wizard.sandbox.testing import approve_device
+
+    sent: list[tuple[str, str, dict[str, Any]]] = []
+    real = requests.request
+
+    def record(method: str, url: str, **kwargs: Any) -> Any:
+        sent.append((method, url, kwargs))
+        return real(method, url, **kwargs)
+
+    monkeypatch.setattr(http.requests, "request", record)
+    # A device flow, a code flow, a refresh, API calls and a revocation.
+    device_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, device_id)
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    assert status(signed_in, device_id, attempt.id)["state"] == "done"
+    code_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, code_id)
+    assert (
+        "Access allowed"
+        in callback(
+            signed_in, approve_in_sandbox(open_window(signed_in, code_id, attempt.id))
+        ).text
+    )
+    with app.app_context():
+        connections.access_token(db.session.get(Integration, code_id), force=True)
+    signed_in.post(f"/integrations/{device_id}/disconnect")
+
+    secret_names = {
+        "code",
+        "code_verifier",
+        "device_code",
+        "refresh_token",
+        "access_token",
+        "token",
+        "client_secret",
+    }
+    grants = set()
+    for method, url, kwargs in sent:
+        in_url = set(parse_qs(urlsplit(url).query)) | set(kwargs.get("params") or {})
+        assert not in_url & secret_names, (method, url)
+        body = kwargs.get("data") or {}
+        if "grant_type" in body:
+            grants.add(body["grant_type"])
+            assert method == "POST"
+        if "/v3/" in url:
+            assert kwargs["headers"]["Authorization"].startswith("Bearer ")
+    assert grants == {
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "authorization_code",
+        "refresh_token",
+    }
+    exchanges = [k["data"] for _, _, k in sent if "code_verifier" in (k["data"] or {})]
+    assert len(exchanges) == 1 and exchanges[0]["code"]
+    assert any("/revoke" in url and k["data"]["token"] for _, url, k in sent)
+    assert any("/v3/" in url for _, url, _ in sent)
