@@ -781,4 +781,34 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
     exchanges = [k["data"] for _, _, k in sent if "code_verifier" in (k["data"] or {})]
     assert len(exchanges) == 1 and exchanges[0]["code"]
     assert any("/revoke" in url and k["data"]["token"] for _, url, k in sent)
+    # OA-11: the scopes asked for are the configured three, nothing more.
+    asked = [
+        k["data"]["scope"] for _, url, k in sent if url.endswith("/device/authorize")
+    ]
+    assert asked == ["account_read contact_data offline_access"]
     assert any("/v3/" in url for _, url, _ in sent)
+
+
+def test_passwords_are_stored_with_scrypt_at_owasp_strength(
+    app: Flask, runner: Any
+) -> None:
+    """AC-11: N=2^15, r=8, p=3 (OWASP's row for N=2^15), never the plaintext."""
+    from wizard.models import User
+
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "new@x.test",
+            "--role",
+            "support",
+            "--password",
+            "long enough pw",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(db.select(User).filter_by(email="new@x.test"))
+        assert user.password_hash.startswith("scrypt:32768:8:3$")
+        assert "long enough pw" not in user.password_hash
+        assert user.check_password("long enough pw")
