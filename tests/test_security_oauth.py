@@ -812,3 +812,54 @@ def test_passwords_are_stored_with_scrypt_at_owasp_strength(
         assert user.password_hash.startswith("scrypt:32768:8:3$")
         assert "long enough pw" not in user.password_hash
         assert user.check_password("long enough pw")
+
+
+def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
+    signed_in: FlaskClient, app: Flask, cc: str, runner: Any
+) -> None:
+    """OA-23: after invalid_grant the connection waits for re-authorization."""
+    from tests.test_connections import connect
+    from tests.test_connections import expire
+    from wizard import connections
+    from wizard import crypto
+
+    def refresh_requests() -> int:
+        by_grant = get_stats(cc)["token_requests"]["by_grant_type"]
+        return int(by_grant.get("refresh_token", 0))
+
+    integration_id = connect(signed_in, app, cc, "rotating")
+    with app.app_context():
+        row = db.session.get(Integration, integration_id)
+        # Rotate behind the wizard's back: its refresh token is now dead.
+        oauth.refresh_tokens(
+            oauth.Provider.from_config(app.config),
+            row.api_key,
+            None,
+            crypto.decrypt(row.refresh_token_encrypted),
+        )
+    expire(app, integration_id)
+    before = refresh_requests()
+    first = runner.invoke(args=["integrations", "refresh", "--due"])
+    assert "invalid_grant" in first.output and "1 failed" in first.output
+    assert refresh_requests() == before + 1
+    assert load(app, integration_id).status == "needs_reauthorization"
+    for _ in range(3):
+        later = runner.invoke(args=["integrations", "refresh", "--due"])
+        assert later.exit_code == 0 and "0 failed" in later.output, later.output
+    with app.app_context():
+        assert integration_id not in [i.id for i in connections.due_for_keepalive()]
+    assert refresh_requests() == before + 1  # never sent again
+    assert "Re-authorize now" in signed_in.get("/integrations").text
+
+
+def test_trusted_hosts_turn_away_a_foreign_host(
+    make_app: Any, config: dict[str, Any]
+) -> None:
+    """AC-16: with WIZARD_TRUSTED_HOSTS set, another Host gets the plain 400 page."""
+    app = make_app(config | {"TRUSTED_HOSTS": ["wizard.test"]})
+    client = app.test_client()
+    assert client.get("/sign-in", **HTTPS).status_code == 200
+    foreign = client.get("/sign-in", base_url="https://evil.example")
+    assert foreign.status_code == 400
+    assert "Something went wrong with that request" in foreign.text
+    assert "evil.example" not in foreign.text

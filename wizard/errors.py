@@ -13,7 +13,9 @@ from flask_babel import gettext
 from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import SecurityError
 
 from .extensions import db
 from .extensions import limiter
@@ -57,6 +59,16 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     heading, advice = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
     return _render(code, heading, advice)
+
+
+def _untrusted_host(error: SecurityError) -> ResponseReturnValue:
+    """Answer a Host outside TRUSTED_HOSTS: no URL can be built for it, so no layout."""
+    heading, advice = (gettext(text) for text in MESSAGES[400])
+    page = (
+        f"<!doctype html><title>{escape(heading)}</title>"
+        f"<h1>{escape(heading)}</h1><p>{escape(advice)}</p>"
+    )
+    return page, 400
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:
@@ -109,6 +121,7 @@ def _unexpected(error: Exception) -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(HTTPException, _http_error)
     if not app.debug and not app.testing:
