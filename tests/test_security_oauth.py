@@ -863,3 +863,28 @@ def test_trusted_hosts_turn_away_a_foreign_host(
     assert foreign.status_code == 400
     assert "Something went wrong with that request" in foreign.text
     assert "evil.example" not in foreign.text
+
+
+@pytest.mark.parametrize(
+    "site", ["cross-site", "same-origin", "same-site", "none", None]
+)
+def test_posts_another_site_made_are_refused(
+    signed_in: FlaskClient, app: Flask, site: str | None
+) -> None:
+    """AC-09: Fetch Metadata refuses cross-site posts even with CSRF off (tests)."""
+    headers = {"Sec-Fetch-Site": site} if site else {}
+    response = signed_in.post(
+        "/integrations/new", data={"token": "t1"}, headers=headers
+    )
+    with app.app_context():
+        drafts = db.session.scalar(db.select(db.func.count(Integration.id)))
+    if site == "cross-site":
+        assert response.status_code == 403 and drafts == 0
+        assert "You cannot open this page" in response.text
+        out = signed_in.post("/sign-out", headers=headers)
+        assert out.status_code == 403
+        assert signed_in.get("/integrations").status_code == 200  # still signed in
+    else:
+        assert response.status_code == 302 and drafts == 1
+    # Following a link from another site (a GET) is fine.
+    assert signed_in.get("/integrations", headers=headers).status_code == 200
