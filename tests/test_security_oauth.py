@@ -888,3 +888,26 @@ def test_posts_another_site_made_are_refused(
         assert response.status_code == 302 and drafts == 1
     # Following a link from another site (a GET) is fine.
     assert signed_in.get("/integrations", headers=headers).status_code == 200
+
+
+def test_a_weaker_old_hash_is_upgraded_at_sign_in(
+    app: Flask, client: FlaskClient
+) -> None:
+    """AC-11: hashes from weaker settings are redone at the next good sign-in."""
+    from werkzeug.security import generate_password_hash
+
+    from wizard.models import User
+
+    user_id = make_user(app, "old@bloom.test", "customer", "Bloom")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        user.password_hash = generate_password_hash(PASSWORD, "scrypt:16384:8:1")
+        db.session.commit()
+    assert sign_in(client, "old@bloom.test", "wrong").status_code == 200
+    with app.app_context():
+        assert db.session.get(User, user_id).password_hash.startswith("scrypt:16384:")
+    assert sign_in(client, "old@bloom.test").status_code == 302
+    with app.app_context():
+        upgraded = db.session.get(User, user_id)
+        assert upgraded.password_hash.startswith("scrypt:32768:8:3$")
+        assert upgraded.check_password(PASSWORD)

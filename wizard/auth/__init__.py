@@ -92,7 +92,12 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    return user if user.check_password(password) else None
+    if not user.check_password(password):
+        return None
+    if not user.password_hash.startswith(PASSWORD_METHOD + "$"):
+        # Hashed with weaker settings (an older release): upgrade while we have it.
+        user.set_password(password)
+    return user
 
 
 def _sign_in_limit() -> str:
