@@ -55,7 +55,10 @@
   function check() {
     if (finished) { return; }
     fetch(statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : null; })
+      // 429 (too many checks) carries a note saying when checks resume.
+      .then(function (response) {
+        return response.ok || response.status === 429 ? response.json() : null;
+      })
       .then(function (status) {
         if (!status) { return; }
         if (status.state === "done" || status.state === "ended") {

@@ -28,6 +28,7 @@ from werkzeug.security import generate_password_hash
 
 from wizard import create_app
 from wizard.extensions import db
+from wizard.models import PASSWORD_METHOD
 from wizard.models import ROLE_CUSTOMER
 from wizard.models import ROLE_SUPPORT
 from wizard.models import Organization
@@ -165,7 +166,7 @@ def make_user(
     """Create a user (and organization) directly; return the user's id."""
     if PASSWORD not in _HASH:
         # Hash once per session: scrypt is deliberately slow.
-        _HASH[PASSWORD] = generate_password_hash(PASSWORD, method="scrypt")
+        _HASH[PASSWORD] = generate_password_hash(PASSWORD, method=PASSWORD_METHOD)
     with app.app_context():
         organization = None
         if org:

@@ -83,7 +83,7 @@ def test_security_headers(client: Any) -> None:
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["X-Frame-Options"] == "DENY"
-    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert "<script>" not in response.get_data(as_text=True)
 
 

@@ -30,8 +30,8 @@ def test_https_sign_in_with_csrf_sets_a_secure_cookie(
     client = app.test_client()
     page = client.get("/sign-in", **HTTPS)
     assert page.headers["Strict-Transport-Security"].startswith("max-age=")
-    # Browsers send a same-origin Referer under Referrer-Policy: same-origin.
-    assert page.headers["Referrer-Policy"] == "same-origin"
+    # Browsers send the full same-origin Referer under this policy.
+    assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     response = client.post(
         "/sign-in",
         data={
@@ -44,17 +44,18 @@ def test_https_sign_in_with_csrf_sets_a_secure_cookie(
     )
     assert response.status_code == 302, response.text
     cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("wizard_session=")
+    assert cookie.startswith("__Host-wizard_session=")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Path=/;" in cookie and "Domain" not in cookie
 
 
 def test_a_copied_session_cookie_dies_at_sign_out(
     app: Flask, signed_in: FlaskClient
 ) -> None:
-    cookie = signed_in.get_cookie("wizard_session")
+    cookie = signed_in.get_cookie("__Host-wizard_session")
     assert cookie is not None
     copy = app.test_client()
-    copy.set_cookie("wizard_session", cookie.value)
+    copy.set_cookie("__Host-wizard_session", cookie.value)
     assert copy.get("/integrations").status_code == 200
     signed_in.post("/sign-out")
     assert copy.get("/integrations").headers["Location"].startswith("/sign-in")

@@ -37,6 +37,9 @@ def served(
     reset(cc_sandbox.base_url)
     settings = base_config(database_url) | sandbox_settings(cc_sandbox.base_url)
     settings["PUBLIC_BASE_URL"] = "http://127.0.0.1"  # cookies over plain http
+    # Tabs here check ten times a second, far beyond the per-person limit (tested in
+    # test_security_oauth.py): this test is about the lease, so lift the limit.
+    settings["STATUS_POLL_RATE_LIMIT"] = "100000 per minute"
     with gunicorn(wizard_environment(settings), workers=2) as base_url:
         yield base_url
     reset(cc_sandbox.base_url)

@@ -114,12 +114,21 @@ def _finish_config(app: Flask) -> None:
             url = "postgresql+psycopg://" + url[len(prefix) :]
     config["SQLALCHEMY_DATABASE_URI"] = url
     config["PUBLIC_BASE_URL"] = str(config["PUBLIC_BASE_URL"]).rstrip("/")
+    https = config["PUBLIC_BASE_URL"].startswith("https://")
     if config["SESSION_COOKIE_NAME"] == "session":
-        # Flask's default name would clash with other apps on the same host.
-        config["SESSION_COOKIE_NAME"] = "wizard_session"
-    if config["PUBLIC_BASE_URL"].startswith("https://"):
+        # Flask's default name would clash with other apps on the same host. Over
+        # HTTPS the __Host- prefix makes browsers refuse the cookie unless it is
+        # Secure, for this host only (no Domain) and for every path: a sibling
+        # subdomain or plain-http page cannot plant or overwrite it.
+        config["SESSION_COOKIE_NAME"] = (
+            "__Host-wizard_session" if https else "wizard_session"
+        )
+    if https:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
+    if config["SESSION_COOKIE_NAME"].startswith("__Host-"):
+        config["SESSION_COOKIE_PATH"] = "/"
+        config["SESSION_COOKIE_DOMAIN"] = None
     relaxed = app.debug or config.get("TESTING")
     secret_key = str(config.get("SECRET_KEY") or "")
     if not relaxed and (

@@ -19,6 +19,10 @@ DEFAULTS: dict[str, object] = {
     "CC_HTTP_TIMEOUT_SECONDS": 10,
     "AUTHORIZATION_WINDOW_SECONDS": 300,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # A signed-in session ends after this long unused, and this long after sign-in
+    # whatever happens; drafts are saved, so signing in again loses nothing.
+    "SESSION_IDLE_MINUTES": 60,
+    "SESSION_MAX_HOURS": 12,
     "SESSION_COOKIE_HTTPONLY": True,
     "WTF_CSRF_TIME_LIMIT": None,
     # hide_parameters keeps values (even encrypted secrets) out of error logs.
@@ -26,7 +30,14 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
+    # Per address (as the proxy reports it), and per email address whatever the
+    # address: failed tries only, so the real person is never locked out for long.
     "SIGN_IN_RATE_LIMIT": "10 per minute;50 per hour",
+    "SIGN_IN_ACCOUNT_RATE_LIMIT": "10 per 10 minutes",
+    # Each start asks Constant Contact for a new code: a few restarts are normal.
+    "AUTHORIZE_START_RATE_LIMIT": "5 per minute;20 per hour",
+    # Per signed-in person: a step 4 page checks every 2 seconds; allow four tabs.
+    "STATUS_POLL_RATE_LIMIT": "120 per minute",
     # Static URLs carry a hash of the file (pages.py), so browsers may keep them a year.
     "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
     # How many reverse proxies sit in front of the app (0: none, trust no headers).

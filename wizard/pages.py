@@ -57,8 +57,10 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    # same-origin: Flask-WTF checks the Referer on HTTPS posts; other sites get none.
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    # Flask-WTF checks the Referer on HTTPS posts, so this site must get a full one;
+    # other sites get the origin at most, never a path or query (no-referrer would
+    # fail every HTTPS form post).
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if current_app.config["PUBLIC_BASE_URL"].startswith("https://"):
         response.headers.setdefault(
             "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
@@ -102,9 +104,22 @@ def _refuse_nul_bytes() -> None:
         abort(400)
 
 
+def _refuse_cross_site_posts() -> None:
+    """Refuse form posts another site's page made the browser send (Fetch Metadata).
+
+    A second lock beside the CSRF token: no wizard form is ever posted from elsewhere.
+    """
+    if (
+        request.method not in ("GET", "HEAD", "OPTIONS")
+        and request.headers.get("Sec-Fetch-Site") == "cross-site"
+    ):
+        abort(403)
+
+
 def init_app(app: Flask) -> None:
-    """Register the template globals, the input guard, the headers, static URLs."""
+    """Register the template globals, the input guards, the headers, static URLs."""
     app.context_processor(_template_globals)
+    app.before_request(_refuse_cross_site_posts)
     app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
     app.url_defaults(_version_static_urls)

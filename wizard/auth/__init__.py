@@ -1,5 +1,6 @@
 """Sign in and sign out."""
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -20,6 +21,7 @@ from flask_login import logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
+from werkzeug.wrappers import Response
 from wtforms import EmailField
 from wtforms import PasswordField
 
@@ -90,15 +92,37 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    return user if user.check_password(password) else None
+    if not user.check_password(password):
+        return None
+    if not user.password_hash.startswith(PASSWORD_METHOD + "$"):
+        # Hashed with weaker settings (an older release): upgrade while we have it.
+        user.set_password(password)
+    return user
 
 
 def _sign_in_limit() -> str:
     return current_app.config["SIGN_IN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    """Count tries per email address, however it is typed and from wherever."""
+    return "account:" + (request.form.get("email") or "").strip().lower()[:320]
+
+
+def _failed(response: Response) -> bool:
+    """Return whether a sign-in post failed (a success redirects)."""
+    return response.status_code != 302
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(
+    _account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed
+)
 def sign_in() -> ResponseReturnValue:
     """Show the sign-in form and sign the person in."""
     if current_user.is_authenticated:
@@ -111,6 +135,7 @@ def sign_in() -> ResponseReturnValue:
             # A fresh session on sign-in: nothing planted before it survives.
             session.clear()
             login_user(user)
+            session["signed_in_at"] = session["seen_at"] = _now()
             user.last_sign_in_at = utcnow()
             audit.record("user.signed_in", actor=user)
             db.session.commit()
@@ -119,6 +144,42 @@ def sign_in() -> ResponseReturnValue:
             )
         error = gettext(SIGN_IN_FAILED)
     return render_template("auth/sign_in.html", form=form, error=error)
+
+
+def _now() -> int:
+    """Return the time in whole seconds (tests move it)."""
+    return int(time.time())
+
+
+# Rewriting the cookie on every request would be wasteful: a minute's accuracy will do.
+SEEN_ACCURACY_SECONDS = 60
+
+
+@bp.before_app_request
+def end_stale_sessions() -> ResponseReturnValue | None:
+    """Sign out a session left unused too long, or too old, then ask to sign in."""
+    if "_user_id" not in session:
+        return None
+    now = _now()
+    signed_in_at = session.get("signed_in_at")
+    seen_at = session.get("seen_at", signed_in_at)
+    config = current_app.config
+    if (
+        not isinstance(signed_in_at, int)
+        or not isinstance(seen_at, int)
+        or now - seen_at > int(config["SESSION_IDLE_MINUTES"]) * 60
+        or now - signed_in_at > int(config["SESSION_MAX_HOURS"]) * 3600
+    ):
+        logout_user()
+        session.clear()
+        if request.endpoint in (None, "static", "auth.sign_in") or (
+            request.blueprint == "health"
+        ):
+            return None
+        return login_manager.unauthorized()
+    if now - seen_at >= SEEN_ACCURACY_SECONDS:
+        session["seen_at"] = now
+    return None
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -17,6 +17,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
+from werkzeug.wrappers import Response
 
 from .. import audit
 from .. import authorization
@@ -28,6 +29,7 @@ from ..constant_contact.http import ProviderError
 from ..constant_contact.oauth import Provider
 from ..crypto import DecryptionError
 from ..extensions import db
+from ..extensions import limiter
 from ..i18n import N_
 from ..models import FLOW_DEVICE
 from ..models import OUTCOME_APPROVED
@@ -75,7 +77,38 @@ def _ready_to_authorize(integration: Integration) -> bool:
     return not integration.is_draft and drafts.current_step(integration) == 4
 
 
+def _start_limit() -> str:
+    return current_app.config["AUTHORIZE_START_RATE_LIMIT"]
+
+
+def _integration_key() -> str:
+    """Count starts per integration, whoever and wherever they come from."""
+    return f"integration:{(request.view_args or {}).get('integration_id')}"
+
+
+def _reached_the_integration(response: Response) -> bool:
+    """Count only starts by its own organization: a stranger's 404 uses up nothing."""
+    return response.status_code in (200, 302)
+
+
+def _poll_limit() -> str:
+    return current_app.config["STATUS_POLL_RATE_LIMIT"]
+
+
+def _person_key() -> str:
+    """Count status checks per signed-in person (offices share one address)."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"address:{request.remote_addr}"
+
+
 @bp.route("/integrations/<id:integration_id>/authorize", methods=["GET", "POST"])
+@limiter.limit(
+    _start_limit,
+    key_func=_integration_key,
+    methods=["POST"],
+    deduct_when=_reached_the_integration,
+)
 @customer_required
 def before(integration_id: int) -> ResponseReturnValue:
     """Say what step 4 asks, then start the 5-minute window."""
@@ -186,6 +219,7 @@ def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
 
 
 @bp.route("/integrations/<id:integration_id>/authorize/<id:attempt_id>/status")
+@limiter.limit(_poll_limit, key_func=_person_key)
 @customer_required
 def status(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Poll Constant Contact if due, and say where the attempt stands (JSON)."""
@@ -293,10 +327,14 @@ def callback() -> ResponseReturnValue:
     return _callback_page(found, problem_for(found.error_code or "", found.flow))
 
 
-def _callback_page(found: AuthorizationAttempt | None, problem: object) -> str:
-    response = render_template(
-        "authorize/callback.html", attempt=found, problem=problem
+def _callback_page(found: AuthorizationAttempt | None, problem: object) -> Response:
+    response = current_app.make_response(
+        render_template("authorize/callback.html", attempt=found, problem=problem)
     )
+    # This page's address holds the code and state: no request from it may carry
+    # them in a Referer, not even to us. The origin alone still satisfies
+    # Flask-WTF's HTTPS Referer check, so its sign-out button keeps working.
+    response.headers["Referrer-Policy"] = "strict-origin"
     return response
 
 

@@ -73,10 +73,28 @@ def _text(body: Mapping[str, Any], name: str, longest: int = 4096) -> str:
     return value
 
 
-def _web_address(value: str) -> str:
-    """Accept only http(s) addresses: they become links on our pages."""
-    if urlsplit(value).scheme not in ("https", "http") or len(value) > 2000:
-        raise ProviderError("garbage", "verification address is not a web address")
+def _web_address(value: str, provider: Provider) -> str:
+    """Accept only Constant Contact's own web addresses: they become links we tell
+    people to type their code into, so another site there would be phishing."""
+    parts = urlsplit(value)
+    ours = urlsplit(provider.device_authorization_url)
+    host = (parts.hostname or "").lower()
+    try:
+        same_host = host == (ours.hostname or "").lower() and parts.port == ours.port
+    except ValueError as exc:  # a port that is not a number
+        raise ProviderError("garbage", "verification address is unreadable") from exc
+    constant_contact = host == "constantcontact.com" or host.endswith(
+        ".constantcontact.com"
+    )
+    # Plain http only where the provider itself is plain http (the local sandbox).
+    allowed_schemes = {"https", ours.scheme} if same_host else {"https"}
+    if (
+        parts.scheme not in allowed_schemes
+        or not (same_host or constant_contact)
+        or parts.username is not None
+        or len(value) > 2000
+    ):
+        raise ProviderError("garbage", "verification address is not Constant Contact's")
     return value
 
 
@@ -107,9 +125,9 @@ def request_device_authorization(
     return DeviceAuthorization(
         device_code=_text(body, "device_code"),
         user_code=_text(body, "user_code", longest=32),
-        verification_uri=_web_address(_text(body, "verification_uri")),
+        verification_uri=_web_address(_text(body, "verification_uri"), provider),
         verification_uri_complete=(
-            _web_address(complete) if isinstance(complete, str) else None
+            _web_address(complete, provider) if isinstance(complete, str) else None
         ),
         expires_in=_seconds(body.get("expires_in"), None, 3600) or 0,
         interval=_seconds(body.get("interval"), DEFAULT_INTERVAL, 60)

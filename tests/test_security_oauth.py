@@ -1,0 +1,913 @@
+"""Issue 7: OAuth attacks, access control, HTTP hardening and abuse limits.
+
+Each test names the checklist cases it proves (docs/security/oauth-access.md).
+"""
+
+import re
+import string
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import PASSWORD
+from tests.conftest import make_user
+from tests.conftest import sandbox_settings
+from tests.conftest import sign_in
+from tests.live import csrf_token
+from tests.test_authorize import REDIRECT_URI
+from tests.test_authorize import approve_in_sandbox
+from tests.test_authorize import attempt_of
+from tests.test_authorize import callback
+from tests.test_authorize import code_flow_integration
+from tests.test_authorize import device_app
+from tests.test_authorize import load
+from tests.test_authorize import make_integration
+from tests.test_authorize import open_window
+from tests.test_authorize import start
+from tests.test_authorize import started
+from tests.test_authorize import tamper
+from wizard.constant_contact import oauth
+from wizard.extensions import db
+from wizard.models import AuthorizationAttempt
+from wizard.models import Integration
+from wizard.models import utcnow
+from wizard.sandbox.testing import create_application
+from wizard.sandbox.testing import get_stats
+
+HTTPS = {"base_url": "https://wizard.test"}
+SPANISH = {"Accept-Language": "es"}
+
+
+@pytest.fixture
+def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
+    """The wizard pointed at the sandbox, with a short network timeout."""
+    return config | sandbox_settings(cc) | {"CC_HTTP_TIMEOUT_SECONDS": 1}
+
+
+def session_cookie(response: Any) -> str:
+    """Return the Set-Cookie line of the session cookie."""
+    lines = [
+        line
+        for line in response.headers.getlist("Set-Cookie")
+        if "wizard_session=" in line
+    ]
+    assert len(lines) == 1, response.headers.getlist("Set-Cookie")
+    return lines[0]
+
+
+# --- HTTP hardening ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/sign-in", "/healthz", "/no-such-page", "/static/style.css"]
+)
+def test_every_response_forbids_framing_sniffing_and_other_hosts(
+    client: FlaskClient, path: str
+) -> None:
+    """OA-14, SE-10: CSP frame-ancestors 'none', only this origin, no inline code."""
+    response = client.get(path, **HTTPS)
+    response.close()  # static files are streamed from an open file
+    csp = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["Content-Security-Policy"].split(";")
+    )
+    assert csp["frame-ancestors"] == "'none'"
+    assert csp["default-src"] == "'self'"
+    assert csp["script-src"] == "'self'" and csp["style-src"] == "'self'"
+    assert csp["object-src"] == "'none'" and csp["base-uri"] == "'none'"
+    # No other host, no inline code, no eval, anywhere in the policy.
+    for sources in csp.values():
+        for source in sources.split():
+            assert source in ("'self'", "'none'", "data:"), source
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["Strict-Transport-Security"] == (
+        "max-age=31536000; includeSubDomains"
+    )
+
+
+def test_pages_carry_no_inline_script_or_style(signed_in: FlaskClient) -> None:
+    """SE-10: nothing a strict CSP would block is on the pages."""
+    for path in ("/sign-in", "/integrations", "/integrations/new", "/activity"):
+        page = signed_in.get(path, follow_redirects=True).text
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page), path
+        assert "<style" not in page and " style=" not in page, path
+        assert not re.search(r"\son[a-z]+=", page), path  # onclick= and friends
+        assert not re.search(r"(src|href)=\"(https?:)?//", page), path
+
+
+def test_plain_http_keeps_the_plain_cookie_and_no_hsts(
+    make_app: Any, config: dict[str, Any], customer: int
+) -> None:
+    """AC-08: __Host- needs HTTPS, so over plain http the cookie keeps its name."""
+    app = make_app(config | {"PUBLIC_BASE_URL": "http://127.0.0.1:5000"})
+    client = app.test_client()
+    response = sign_in(client, "owner@bloom.test")
+    cookie = session_cookie(response)
+    assert cookie.startswith("wizard_session=")
+    assert "Secure" not in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Strict-Transport-Security" not in client.get("/sign-in").headers
+
+
+def test_https_session_cookie_is_host_only_secure_lax(
+    make_app: Any, config: dict[str, Any], customer: int
+) -> None:
+    """AC-08: __Host- prefix, Secure, HttpOnly, Path=/, no Domain, SameSite=Lax."""
+    app = make_app(config | {"SESSION_COOKIE_DOMAIN": "wizard.test"})
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-wizard_session"
+    response = sign_in(app.test_client(), "owner@bloom.test")
+    cookie = session_cookie(response)
+    attributes = [part.strip() for part in cookie.split(";")]
+    assert attributes[0].startswith("__Host-wizard_session=")
+    assert {"Secure", "HttpOnly", "Path=/", "SameSite=Lax"} <= set(attributes)
+    # Browsers drop a __Host- cookie that names a Domain: the setting is overridden.
+    assert not any(part.lower().startswith("domain=") for part in attributes)
+    assert "SameSite=Strict" not in cookie  # Strict would lose the OAuth callback
+
+
+def test_the_referrer_policy_keeps_https_csrf_working(
+    make_app: Any, config: dict[str, Any], customer: int
+) -> None:
+    """SE-11: what the policy sends passes Flask-WTF; what no-referrer sends fails."""
+    app = make_app({**config, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    page = client.get("/sign-in", **HTTPS)
+    assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    data = {
+        "email": "owner@bloom.test",
+        "password": PASSWORD,
+        "csrf_token": csrf_token(page.text),
+    }
+    # What a site-wide no-referrer would make browsers send: refused.
+    missing = client.post("/sign-in", data=data, **HTTPS)
+    assert missing.status_code == 400 and "This page timed out" in missing.text
+    foreign = client.post(
+        "/sign-in", data=data, headers={"Referer": "https://evil.test/"}, **HTTPS
+    )
+    assert foreign.status_code == 400
+    # Same origin under this policy: the full address. Accepted.
+    response = client.post(
+        "/sign-in",
+        data=data,
+        headers={"Referer": "https://wizard.test/sign-in?next=/integrations"},
+        **HTTPS,
+    )
+    assert response.status_code == 302, response.text
+
+
+def test_session_fixation_a_planted_cookie_is_replaced_at_sign_in(
+    app: Flask, client: FlaskClient, customer: int
+) -> None:
+    """AC-05: pre-sign-in session data is dropped and the old cookie is useless."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    planted = serializer.dumps({"planted": "by an attacker", "attempt": 7})
+    client.set_cookie(name, planted)
+    response = sign_in(client, "owner@bloom.test")
+    assert response.status_code == 302
+    after = client.get_cookie(name)
+    assert after is not None and after.value != planted
+    contents = serializer.loads(after.value)
+    assert "planted" not in contents and "attempt" not in contents
+    assert client.get("/integrations").status_code == 200
+    # The attacker, who still holds the planted cookie, is not signed in.
+    attacker = app.test_client()
+    attacker.set_cookie(name, planted)
+    assert attacker.get("/integrations").headers["Location"].startswith("/sign-in")
+
+
+def test_sign_out_kills_every_copy_even_after_signing_in_again(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    """AC-06: the server refuses a replayed cookie (users.session_version)."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    stolen = signed_in.get_cookie(name)
+    assert stolen is not None
+    signed_in.post("/sign-out")
+    sign_in(signed_in, "owner@bloom.test")
+    assert signed_in.get("/integrations").status_code == 200
+    thief = app.test_client()
+    thief.set_cookie(name, stolen.value)
+    assert thief.get("/integrations").headers["Location"].startswith("/sign-in")
+    assert thief.get("/activity").headers["Location"].startswith("/sign-in")
+
+
+def test_idle_and_old_sessions_end_and_the_draft_survives(
+    app: Flask, signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AC-07: 60 idle minutes or 12 hours after sign-in end the session."""
+    from wizard import auth
+
+    assert app.config["SESSION_IDLE_MINUTES"] == 60
+    assert app.config["SESSION_MAX_HOURS"] == 12
+    response = signed_in.post("/integrations/new", data={"token": "t1"})
+    draft = response.headers["Location"]
+    clock = {"now": auth._now()}
+    monkeypatch.setattr(auth, "_now", lambda: clock["now"])
+    # Used every 59 minutes: still signed in, for up to 12 hours.
+    for _ in range(12):
+        clock["now"] += 59 * 60
+        assert signed_in.get("/integrations").status_code == 200
+    clock["now"] += 59 * 60  # 12 h 48 min after signing in
+    response = signed_in.get(draft)
+    assert response.headers["Location"].startswith("/sign-in?next=")
+    # The cookie no longer signs anyone in, even back within the idle limit.
+    assert signed_in.get("/integrations").status_code == 302
+    sign_in(signed_in, "owner@bloom.test")
+    clock["now"] += 61 * 60  # idle just over an hour
+    response = signed_in.get("/integrations")
+    assert response.headers["Location"].startswith("/sign-in?next=")
+    page = signed_in.get(response.headers["Location"]).text
+    assert "Sign in to continue." in page
+    # Signing in again finds the draft where it was left.
+    sign_in(signed_in, "owner@bloom.test")
+    again = signed_in.get(draft, follow_redirects=True)
+    assert again.status_code == 200 and again.request.path == draft
+
+
+# --- Abuse limits ------------------------------------------------------------------
+
+
+def from_address(address: str) -> dict[str, Any]:
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def test_sign_in_is_limited_per_account_from_any_address(
+    make_app: Any, config: dict[str, Any], customer: int, other_customer: int
+) -> None:
+    """AC-13: guesses spread over addresses still hit the per-account limit."""
+    app = make_app(
+        config
+        | {
+            "SIGN_IN_RATE_LIMIT": "100 per minute",
+            "SIGN_IN_ACCOUNT_RATE_LIMIT": "3/hour",
+        }
+    )
+    client = app.test_client()
+    for number in range(3):
+        wrong = {"email": "owner@bloom.test", "password": "guess"}
+        answer = client.post("/sign-in", data=wrong, **from_address(f"10.0.0.{number}"))
+        assert answer.status_code == 200
+    # Typed differently, from a fresh address, with the right password: still held.
+    blocked = client.post(
+        "/sign-in",
+        data={"email": " OWNER@Bloom.test", "password": PASSWORD},
+        **from_address("10.9.9.9"),
+    )
+    assert blocked.status_code == 429 and "Too many attempts" in blocked.text
+    # Another account from the same addresses is not affected.
+    other = client.post(
+        "/sign-in",
+        data={"email": "owner@rival.test", "password": PASSWORD},
+        **from_address("10.0.0.1"),
+    )
+    assert other.status_code == 302
+
+
+def test_successful_sign_ins_do_not_use_up_the_account_limit(
+    make_app: Any, config: dict[str, Any], customer: int
+) -> None:
+    """AC-13: the account limit counts failures only: the owner is never locked out."""
+    app = make_app(
+        config
+        | {
+            "SIGN_IN_RATE_LIMIT": "100 per minute",
+            "SIGN_IN_ACCOUNT_RATE_LIMIT": "2/hour",
+        }
+    )
+    for _ in range(4):
+        client = app.test_client()
+        assert sign_in(client, "owner@bloom.test").status_code == 302
+
+
+def test_sign_in_is_limited_per_address_whatever_the_account(
+    make_app: Any, config: dict[str, Any], customer: int
+) -> None:
+    """AC-13, AC-14: one address trying many accounts is held; others are not."""
+    app = make_app(config | {"SIGN_IN_RATE_LIMIT": "3 per hour"})
+    client = app.test_client()
+    for number in range(3):
+        data = {"email": f"person{number}@x.test", "password": "guess"}
+        assert client.post("/sign-in", data=data).status_code == 200
+    held = client.post("/sign-in", data={"email": "owner@bloom.test", "password": "x"})
+    assert held.status_code == 429
+    elsewhere = client.post(
+        "/sign-in",
+        data={"email": "owner@bloom.test", "password": PASSWORD},
+        **from_address("192.0.2.50"),
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_the_limited_page_says_when_to_retry_in_the_readers_language(
+    make_app: Any, config: dict[str, Any]
+) -> None:
+    """Abuse limits: a plain page in Spanish, with Retry-After."""
+    app = make_app(config | {"SIGN_IN_RATE_LIMIT": "1 per hour"})
+    client = app.test_client()
+    client.post("/sign-in", data={"email": "a@x.test", "password": "x"})
+    english = client.post("/sign-in", data={"email": "a@x.test", "password": "x"})
+    assert english.status_code == 429
+    seconds = int(english.headers["Retry-After"])
+    assert 60 < seconds <= 3600
+    minutes = -(-seconds // 60)
+    assert f"Wait {minutes} minutes, then try again." in english.text
+    spanish = client.post(
+        "/sign-in", data={"email": "a@x.test", "password": "x"}, headers=SPANISH
+    )
+    assert spanish.status_code == 429 and 'lang="es"' in spanish.text
+    assert "Demasiados intentos" in spanish.text
+    assert re.search(r"Espere \d+ minutos", spanish.text), spanish.text
+    assert "Traceback" not in spanish.text
+
+
+def test_proxy_appended_address_is_the_one_limited(
+    make_app: Any, config: dict[str, Any]
+) -> None:
+    """AC-15, LD-04: a spoofed X-Forwarded-For does not escape the address limit."""
+    app = make_app(config | {"SIGN_IN_RATE_LIMIT": "2 per hour", "PROXY_COUNT": 1})
+    client = app.test_client()
+    answers = []
+    for number in range(4):
+        # The client made up the first value; the proxy appended the real one.
+        forwarded = {"X-Forwarded-For": f"198.51.100.{number}, 203.0.113.7"}
+        answers.append(
+            client.post(
+                "/sign-in",
+                data={"email": f"p{number}@x.test", "password": "x"},
+                headers=forwarded,
+            ).status_code
+        )
+    assert answers == [200, 200, 429, 429]
+    other = client.post(
+        "/sign-in",
+        data={"email": "p@x.test", "password": "x"},
+        headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.8"},
+    )
+    assert other.status_code == 200
+    # Without a proxy configured, the header is not believed at all.
+    direct = make_app(config | {"SIGN_IN_RATE_LIMIT": "1 per hour"}).test_client()
+    direct.post("/sign-in", data={"email": "p@x.test", "password": "x"})
+    spoofed = direct.post(
+        "/sign-in",
+        data={"email": "p@x.test", "password": "x"},
+        headers={"X-Forwarded-For": "198.51.100.99"},
+    )
+    assert spoofed.status_code == 429
+
+
+def test_authorization_starts_are_limited_per_integration(
+    make_app: Any, config: dict[str, Any], customer: int, other_customer: int, cc: str
+) -> None:
+    """Abuse limits: each start asks Constant Contact for a code; a few are allowed."""
+    app = make_app(config | {"AUTHORIZE_START_RATE_LIMIT": "2 per hour"})
+    client = app.test_client()
+    api_key = device_app(cc)
+    integration_id = make_integration(app, api_key)
+    # Another organization's posts are 404s and use up none of Bloom's starts.
+    sign_in(client, "owner@rival.test")
+    for _ in range(3):
+        assert start(client, integration_id).status_code == 404
+    client.post("/sign-out")
+    sign_in(client, "owner@bloom.test")
+    assert start(client, integration_id).status_code == 302
+    assert start(client, integration_id).status_code == 302
+    held = start(client, integration_id)
+    assert held.status_code == 429 and "Too many attempts" in held.text
+    assert int(held.headers["Retry-After"]) > 60
+    assert get_stats(cc)["device_authorizations"] == 2
+    # The attempt under way is untouched, and another integration still starts.
+    assert attempt_of(app, integration_id).outcome is None
+    assert start(client, make_integration(app, api_key)).status_code == 302
+
+
+def test_status_checks_are_limited_per_person_with_json(
+    make_app: Any, config: dict[str, Any], customer: int, cc: str
+) -> None:
+    """Abuse limits: generous per person; over it, JSON that says when to retry."""
+    app = make_app(config | {"STATUS_POLL_RATE_LIMIT": "4 per minute"})
+    client = app.test_client()
+    sign_in(client, "owner@bloom.test")
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(client, app, integration_id)
+    path = f"/integrations/{integration_id}/authorize/{attempt.id}/status"
+    # Two tabs, two checks each: all answered.
+    for _ in range(4):
+        assert client.get(path).json["state"] == "waiting"
+    limited = client.get(path, headers=SPANISH)
+    assert limited.status_code == 429
+    assert limited.mimetype == "application/json"
+    body = limited.json
+    assert body["state"] == "limited"
+    assert 0 < body["retry_after"] <= 60
+    assert limited.headers["Retry-After"] == str(body["retry_after"])
+    assert body["note"] == "Espere un minuto e inténtelo otra vez."
+    # The page itself (no JavaScript) still opens.
+    page = client.get(f"/integrations/{integration_id}/authorize/{attempt.id}")
+    assert page.status_code == 200
+
+
+def test_the_default_poll_limit_allows_several_tabs(app: Flask) -> None:
+    """Abuse limits: 2-second checks from four tabs fit the default."""
+    from limits import parse_many
+
+    limits = parse_many(app.config["STATUS_POLL_RATE_LIMIT"])
+    per_minute = min(item.amount * 60 / item.get_expiry() for item in limits)
+    assert per_minute >= 4 * 60 / 2
+
+
+# --- OAuth client ------------------------------------------------------------------
+
+
+def test_state_verifier_and_codes_are_unguessable() -> None:
+    """OA-04: 10,000 states and verifiers: unique, long, unreserved characters."""
+    allowed = set(string.ascii_letters + string.digits + "-._~")
+    states, verifiers = set(), set()
+    for _ in range(10_000):
+        state, verifier = oauth.new_pkce_pair()
+        states.add(state)
+        verifiers.add(verifier)
+        assert len(state) >= 22  # 128 bits of base-62/64 characters
+        assert 43 <= len(verifier) <= 128 and set(verifier) <= allowed
+        assert not re.fullmatch(r"[0-9a-f-]{36}", state)  # not a UUID
+    assert len(states) == len(verifiers) == 10_000
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Host": "evil.example"},
+        {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"},
+        {"X-Forwarded-Host": "evil.example:8443", "X-Forwarded-Prefix": "/x"},
+    ],
+)
+def test_redirect_uri_comes_from_settings_never_from_headers(
+    make_app: Any,
+    config: dict[str, Any],
+    customer: int,
+    cc: str,
+    headers: dict[str, str],
+) -> None:
+    """OA-05, OA-07: the authorize URL and the token request use the setting."""
+    app = make_app(config | {"PROXY_COUNT": 1})
+    client = app.test_client()
+    sign_in(client, "owner@bloom.test")
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(client, app, integration_id)
+    if "Host" in headers:
+        # The browser of someone tricked onto a forged host sends its cookie there.
+        name = app.config["SESSION_COOKIE_NAME"]
+        cookie = client.get_cookie(name)
+        assert cookie is not None
+        client.set_cookie(name, cookie.value, domain=headers["Host"])
+    opened = client.get(
+        f"/integrations/{integration_id}/authorize/{attempt.id}/open", headers=headers
+    )
+    location = opened.headers["Location"]
+    query = parse_qs(urlsplit(location).query)
+    assert query["redirect_uri"] == [REDIRECT_URI]
+    assert query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) == 43
+    assert "evil" not in location and "code_verifier" not in location
+    redirect = approve_in_sandbox(location)
+    parts = urlsplit(redirect)
+    # The sandbox refuses a token request whose redirect_uri differs from the
+    # authorize request's, so a connection proves the token request used it too.
+    done = client.get(f"{parts.path}?{parts.query}", headers=headers)
+    assert "Access allowed" in done.text
+    assert load(app, integration_id).status == "active"
+
+
+def test_the_callback_page_keeps_code_and_state_out_of_referers(
+    make_app: Any, config: dict[str, Any], customer: int, cc: str
+) -> None:
+    """OA-09, SE-11: strict-origin on the callback; its sign-out still passes CSRF."""
+    app = make_app({**config, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    page = client.get("/sign-in", **HTTPS).text
+    client.post(
+        "/sign-in",
+        data={
+            "email": "owner@bloom.test",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(page),
+        },
+        headers={"Referer": "https://wizard.test/sign-in"},
+        **HTTPS,
+    )
+    integration_id = code_flow_integration(app, cc)
+    before = client.get(f"/integrations/{integration_id}/authorize", **HTTPS).text
+    client.post(
+        f"/integrations/{integration_id}/authorize",
+        data={"csrf_token": csrf_token(before)},
+        headers={"Referer": f"https://wizard.test/integrations/{integration_id}"},
+        **HTTPS,
+    )
+    attempt = attempt_of(app, integration_id)
+    location = client.get(
+        f"/integrations/{integration_id}/authorize/{attempt.id}/open", **HTTPS
+    ).headers["Location"]
+    redirect = approve_in_sandbox(location)
+    parts = urlsplit(redirect)
+    done = client.get(f"{parts.path}?{parts.query}", **HTTPS)
+    assert "Access allowed" in done.text
+    assert done.headers["Referrer-Policy"] == "strict-origin"
+    assert done.headers["Cache-Control"] == "no-store"
+    assert not re.search(r"(src|href)=\"(https?:)?//", done.text)
+    # Under strict-origin the browser sends only the origin with the sign-out post.
+    out = client.post(
+        "/sign-out",
+        data={"csrf_token": csrf_token(done.text)},
+        headers={"Referer": "https://wizard.test/"},
+        **HTTPS,
+    )
+    assert out.status_code == 302 and out.headers["Location"] == "/sign-in"
+
+
+def test_a_state_is_dead_once_the_window_has_passed(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """OA-03: a callback after 5 minutes exchanges nothing; the fields stay."""
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    redirect = approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    with app.app_context():
+        live = db.session.get(AuthorizationAttempt, attempt.id)
+        live.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    page = callback(signed_in, redirect).text
+    assert "Access allowed" not in page
+    assert get_stats(cc)["token_requests"]["total"] == 0
+    saved = load(app, integration_id)
+    assert saved.status != "active" and not saved.holds_tokens
+    assert saved.api_key and saved.list_id  # nothing entered is lost
+    # A second try with the same state is refused too: it was cleared on expiry.
+    assert "That code can no longer be used" in callback(signed_in, redirect).text
+
+
+def test_an_attackers_code_with_the_victims_state_connects_nothing(
+    client: FlaskClient, app: Flask, cc: str, customer: int, other_customer: int
+) -> None:
+    """OA-06: code injection fails on PKCE; the victim is not tied to their account."""
+    created = create_application(
+        cc, flow="authorization_code", redirect_uris=[REDIRECT_URI]
+    )
+    victim_id = make_integration(
+        app,
+        created["api_key"],
+        flow="authorization_code",
+        secret=created["client_secret"],
+    )
+    attacker_id = make_integration(
+        app,
+        created["api_key"],
+        flow="authorization_code",
+        secret=created["client_secret"],
+    )
+    with app.app_context():
+        db.session.get(Integration, attacker_id).organization_id = 2
+        db.session.commit()
+    # The attacker gets a code for their own sign-in through their own attempt.
+    sign_in(client, "owner@rival.test")
+    mine = started(client, app, attacker_id)
+    stolen = approve_in_sandbox(open_window(client, attacker_id, mine.id))
+    attackers_code = parse_qs(urlsplit(stolen).query)["code"][0]
+    client.post("/sign-out")
+    # The victim's own attempt, with the attacker's code slipped in.
+    sign_in(client, "owner@bloom.test")
+    theirs = started(client, app, victim_id)
+    location = open_window(client, victim_id, theirs.id)
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    page = client.get(
+        "/callback/constant-contact-auth",
+        query_string={"state": state, "code": attackers_code},
+    ).text
+    assert "Access allowed" not in page
+    stats = get_stats(cc)["token_requests"]
+    assert stats["total"] == 1
+    victim = load(app, victim_id)
+    assert victim.status != "active" and not victim.holds_tokens
+    assert attempt_of(app, victim_id).outcome == "failed"
+
+
+def test_extra_callback_parameters_cannot_pick_the_tenant_or_client(
+    client: FlaskClient, app: Flask, cc: str, customer: int, other_customer: int
+) -> None:
+    """AC-02: tenant and credentials come only from the stored attempt."""
+    sign_in(client, "owner@bloom.test")
+    integration_id = code_flow_integration(app, cc)
+    decoy = code_flow_integration(app, cc)
+    attempt = started(client, app, integration_id)
+    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    other_key = load(app, decoy).api_key
+    extras = f"&client_id={other_key}&integration_id={decoy}&organization_id=2"
+    done = callback(client, redirect + extras)
+    assert "Access allowed" in done.text
+    connected = load(app, integration_id)
+    assert connected.status == "active" and connected.organization_id == 1
+    assert load(app, decoy).status == "created" and not load(app, decoy).holds_tokens
+
+
+def test_the_device_page_names_the_app_the_account_and_warns(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """OA-19, OA-22 (RFC 8628 §5.4): who gets access, where to type, not to share."""
+    integration_id = make_integration(app, device_app(cc))
+    before = signed_in.get(f"/integrations/{integration_id}/authorize").text
+    assert "Authorize PromoPulse to use your Constant Contact" in before
+    integration = load(app, integration_id)
+    assert integration.list_id in before  # the account is the one with this list
+    attempt = started(signed_in, app, integration_id)
+    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert "This code lets PromoPulse use the Constant Contact account" in page
+    assert "only on constantcontact.com" in page
+    assert "never read it out or send it to anyone" in page
+    spanish = signed_in.get(
+        f"/integrations/{integration_id}/authorize/{attempt.id}", headers=SPANISH
+    ).text
+    assert "constantcontact.com" in spanish and "never read it out" not in spanish
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://evil.example/activate",
+        "http://authz.constantcontact.com/activate",
+        "https://constantcontact.com.evil.example/activate",
+        "https://evilconstantcontact.com/activate",
+        "https://someone@evil.example/activate",
+        "data:text/html,<b>hi</b>",
+        "SANDBOX:99999/activate",
+        "SANDBOX:notaport/activate",
+    ],
+)
+def test_a_verification_address_off_constant_contact_is_refused(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    monkeypatch: pytest.MonkeyPatch,
+    address: str,
+) -> None:
+    """OA-18: a device answer linking elsewhere ends the start safely."""
+    host = cc.rsplit(":", 1)[0]
+    tamper(
+        monkeypatch, "device_code", "verification_uri", address.replace("SANDBOX", host)
+    )
+    integration_id = make_integration(app, device_app(cc))
+    response = start(signed_in, integration_id)
+    assert response.status_code == 200
+    assert "Constant Contact did not answer properly" in response.text
+    assert "evil" not in response.text and "hi</b>" not in response.text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(AuthorizationAttempt.id))) == 0
+
+
+def test_constant_contacts_own_verification_address_is_accepted(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OA-18: the real host (and the configured one, above) still works."""
+    real = "https://authz.constantcontact.com/activate"
+    tamper(monkeypatch, "device_code", "verification_uri", real)
+    tamper_complete = f"{real}?user_code=ABCDEFGH"
+    from wizard.constant_contact import oauth as module
+
+    inner = module.call
+
+    def also_complete(*args: Any, **kwargs: Any) -> Any:
+        body = inner(*args, **kwargs)
+        if isinstance(body, dict) and "device_code" in body:
+            body["verification_uri_complete"] = tamper_complete
+        return body
+
+    monkeypatch.setattr(module, "call", also_complete)
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    assert attempt.verification_uri == real
+    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert f'href="{tamper_complete}"' in page
+
+
+def test_a_support_person_gets_no_step_4_and_no_codes(
+    client: FlaskClient, app: Flask, cc: str, customer: int
+) -> None:
+    """AC-03: support cannot start, poll, open or call back; sees no user code."""
+    make_user(app, "helper@promopulse.test", "support")
+    sign_in(client, "owner@bloom.test")
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(client, app, integration_id)
+    client.post("/sign-out")
+    sign_in(client, "helper@promopulse.test")
+    base = f"/integrations/{integration_id}/authorize"
+    for method, path in [
+        ("post", base),
+        ("get", f"{base}/{attempt.id}"),
+        ("get", f"{base}/{attempt.id}/status"),
+        ("post", f"{base}/{attempt.id}/check"),
+    ]:
+        assert getattr(client, method)(path).status_code == 404, path
+    page = client.get(f"/support/integrations/{integration_id}").text
+    assert attempt.user_code not in page
+    assert get_stats(cc)["token_requests"]["total"] == 0
+
+
+def test_secrets_travel_in_bodies_and_headers_never_in_urls(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OA-13: code, verifier, device code, tokens: form body or header, never a URL."""
+    import requests
+
+    from tests.test_authorize import make_due
+    from tests.test_authorize import status
+    from wizard import connections
+    from wizard.constant_contact import http
+    from wizard.sandbox.testing import approve_device
+
+    sent: list[tuple[str, str, dict[str, Any]]] = []
+    real = requests.request
+
+    def record(method: str, url: str, **kwargs: Any) -> Any:
+        sent.append((method, url, kwargs))
+        return real(method, url, **kwargs)
+
+    monkeypatch.setattr(http.requests, "request", record)
+    # A device flow, a code flow, a refresh, API calls and a revocation.
+    device_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, device_id)
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    assert status(signed_in, device_id, attempt.id)["state"] == "done"
+    code_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, code_id)
+    assert (
+        "Access allowed"
+        in callback(
+            signed_in, approve_in_sandbox(open_window(signed_in, code_id, attempt.id))
+        ).text
+    )
+    with app.app_context():
+        connections.access_token(db.session.get(Integration, code_id), force=True)
+    signed_in.post(f"/integrations/{device_id}/disconnect")
+
+    secret_names = {
+        "code",
+        "code_verifier",
+        "device_code",
+        "refresh_token",
+        "access_token",
+        "token",
+        "client_secret",
+    }
+    grants = set()
+    for method, url, kwargs in sent:
+        in_url = set(parse_qs(urlsplit(url).query)) | set(kwargs.get("params") or {})
+        assert not in_url & secret_names, (method, url)
+        body = kwargs.get("data") or {}
+        if "grant_type" in body:
+            grants.add(body["grant_type"])
+            assert method == "POST"
+        if "/v3/" in url:
+            assert kwargs["headers"]["Authorization"].startswith("Bearer ")
+    assert grants == {
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "authorization_code",
+        "refresh_token",
+    }
+    exchanges = [k["data"] for _, _, k in sent if "code_verifier" in (k["data"] or {})]
+    assert len(exchanges) == 1 and exchanges[0]["code"]
+    assert any("/revoke" in url and k["data"]["token"] for _, url, k in sent)
+    # OA-11: the scopes asked for are the configured three, nothing more.
+    asked = [
+        k["data"]["scope"] for _, url, k in sent if url.endswith("/device/authorize")
+    ]
+    assert asked == ["account_read contact_data offline_access"]
+    assert any("/v3/" in url for _, url, _ in sent)
+
+
+def test_passwords_are_stored_with_scrypt_at_owasp_strength(
+    app: Flask, runner: Any
+) -> None:
+    """AC-11: N=2^15, r=8, p=3 (OWASP's row for N=2^15), never the plaintext."""
+    from wizard.models import User
+
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "new@x.test",
+            "--role",
+            "support",
+            "--password",
+            "long enough pw",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(db.select(User).filter_by(email="new@x.test"))
+        assert user.password_hash.startswith("scrypt:32768:8:3$")
+        assert "long enough pw" not in user.password_hash
+        assert user.check_password("long enough pw")
+
+
+def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
+    signed_in: FlaskClient, app: Flask, cc: str, runner: Any
+) -> None:
+    """OA-23: after invalid_grant the connection waits for re-authorization."""
+    from tests.test_connections import connect
+    from tests.test_connections import expire
+    from wizard import connections
+    from wizard import crypto
+
+    def refresh_requests() -> int:
+        by_grant = get_stats(cc)["token_requests"]["by_grant_type"]
+        return int(by_grant.get("refresh_token", 0))
+
+    integration_id = connect(signed_in, app, cc, "rotating")
+    with app.app_context():
+        row = db.session.get(Integration, integration_id)
+        # Rotate behind the wizard's back: its refresh token is now dead.
+        oauth.refresh_tokens(
+            oauth.Provider.from_config(app.config),
+            row.api_key,
+            None,
+            crypto.decrypt(row.refresh_token_encrypted),
+        )
+    expire(app, integration_id)
+    before = refresh_requests()
+    first = runner.invoke(args=["integrations", "refresh", "--due"])
+    assert "invalid_grant" in first.output and "1 failed" in first.output
+    assert refresh_requests() == before + 1
+    assert load(app, integration_id).status == "needs_reauthorization"
+    for _ in range(3):
+        later = runner.invoke(args=["integrations", "refresh", "--due"])
+        assert later.exit_code == 0 and "0 failed" in later.output, later.output
+    with app.app_context():
+        assert integration_id not in [i.id for i in connections.due_for_keepalive()]
+    assert refresh_requests() == before + 1  # never sent again
+    assert "Re-authorize now" in signed_in.get("/integrations").text
+
+
+def test_trusted_hosts_turn_away_a_foreign_host(
+    make_app: Any, config: dict[str, Any]
+) -> None:
+    """AC-16: with WIZARD_TRUSTED_HOSTS set, another Host gets the plain 400 page."""
+    app = make_app(config | {"TRUSTED_HOSTS": ["wizard.test"]})
+    client = app.test_client()
+    assert client.get("/sign-in", **HTTPS).status_code == 200
+    foreign = client.get("/sign-in", base_url="https://evil.example")
+    assert foreign.status_code == 400
+    assert "Something went wrong with that request" in foreign.text
+    assert "evil.example" not in foreign.text
+
+
+@pytest.mark.parametrize(
+    "site", ["cross-site", "same-origin", "same-site", "none", None]
+)
+def test_posts_another_site_made_are_refused(
+    signed_in: FlaskClient, app: Flask, site: str | None
+) -> None:
+    """AC-09: Fetch Metadata refuses cross-site posts even with CSRF off (tests)."""
+    headers = {"Sec-Fetch-Site": site} if site else {}
+    response = signed_in.post(
+        "/integrations/new", data={"token": "t1"}, headers=headers
+    )
+    with app.app_context():
+        drafts = db.session.scalar(db.select(db.func.count(Integration.id)))
+    if site == "cross-site":
+        assert response.status_code == 403 and drafts == 0
+        assert "You cannot open this page" in response.text
+        out = signed_in.post("/sign-out", headers=headers)
+        assert out.status_code == 403
+        assert signed_in.get("/integrations").status_code == 200  # still signed in
+    else:
+        assert response.status_code == 302 and drafts == 1
+    # Following a link from another site (a GET) is fine.
+    assert signed_in.get("/integrations", headers=headers).status_code == 200
+
+
+def test_a_weaker_old_hash_is_upgraded_at_sign_in(
+    app: Flask, client: FlaskClient
+) -> None:
+    """AC-11: hashes from weaker settings are redone at the next good sign-in."""
+    from werkzeug.security import generate_password_hash
+
+    from wizard.models import User
+
+    user_id = make_user(app, "old@bloom.test", "customer", "Bloom")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        user.password_hash = generate_password_hash(PASSWORD, "scrypt:16384:8:1")
+        db.session.commit()
+    assert sign_in(client, "old@bloom.test", "wrong").status_code == 200
+    with app.app_context():
+        assert db.session.get(User, user_id).password_hash.startswith("scrypt:16384:")
+    assert sign_in(client, "old@bloom.test").status_code == 302
+    with app.app_context():
+        upgraded = db.session.get(User, user_id)
+        assert upgraded.password_hash.startswith("scrypt:32768:8:3$")
+        assert upgraded.check_password(PASSWORD)
