@@ -821,7 +821,6 @@ def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
     from tests.test_connections import connect
     from tests.test_connections import expire
     from wizard import connections
-    from wizard import crypto
 
     def refresh_requests() -> int:
         by_grant = get_stats(cc)["token_requests"]["by_grant_type"]
@@ -835,7 +834,7 @@ def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
             oauth.Provider.from_config(app.config),
             row.api_key,
             None,
-            crypto.decrypt(row.refresh_token_encrypted),
+            row.unseal("refresh_token_encrypted"),
         )
     expire(app, integration_id)
     before = refresh_requests()
