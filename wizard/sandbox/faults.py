@@ -9,7 +9,18 @@ from flask import Response
 from flask import current_app
 from flask import jsonify
 
-FAULTS = ("timeout", "500", "503", "429", "garbage", "html")
+FAULTS = (
+    "timeout",
+    "500",
+    "503",
+    "429",
+    "quota_exceeded",
+    "garbage",
+    "html",
+    "html_ok",
+    "missing",
+    "slow_down",
+)
 
 # Endpoints on the authorization server answer like Okta; the rest like api.cc.email.
 OAUTH_ENDPOINTS = {"token", "device_authorize", "revoke"}
@@ -51,6 +62,24 @@ def fault_response(endpoint: str, fault: str) -> Response | None:
         response = jsonify(body)
         response.status_code = 429
         return response
+    if fault == "quota_exceeded":
+        # The daily limit: the same 429, told apart from "throttled" only by its key.
+        body = {"error_key": "quota_exceeded", "error_message": "Limit Exceeded"}
+        response = jsonify(body if oauth else [body])
+        response.status_code = 429
+        return response
+    if fault == "slow_down":
+        # RFC 8628 section 3.5; an API endpoint has no such answer, so it gets a 400.
+        body = {"error": "slow_down", "error_description": "Poll less often."}
+        response = jsonify(body)
+        response.status_code = 400
+        return response
+    if fault == "missing":
+        # Well-formed JSON with none of the fields a client needs.
+        return jsonify({"token_type": "Bearer"} if oauth else {"status": "ok"})
+    if fault == "html_ok":
+        # A captive portal or login page answering 200 where JSON was expected.
+        return Response(HTML_ERROR_PAGE, 200, mimetype="text/html")
     if fault == "garbage":
         # Claims JSON but is cut off, the way a broken proxy would leave it.
         return Response('{"access_token": "eyJ', 200, mimetype="application/json")
