@@ -1,11 +1,16 @@
 """The added faults answer the way the fault matrix (tests/test_faults.py) expects."""
 
+import time
+from collections.abc import Iterator
+
 import pytest
 import requests
 from sandbox_helpers import api_get
+from sandbox_helpers import sandbox_config
 
 from wizard.sandbox.seed import NEWSLETTER_LIST_ID
 from wizard.sandbox.testing import set_faults
+from wizard.sandbox.testing import start_server
 
 TOKEN = "/oauth2/default/v1/token"
 
@@ -71,3 +76,25 @@ def test_the_new_faults_clear_on_reset(base_url: str) -> None:
     set_faults(base_url, {})
     # The real server answers again: no client_id, so it refuses the client.
     assert post_token(base_url).json()["error"] == "invalid_client"
+
+
+@pytest.fixture(scope="module")
+def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A sandbox whose slow faults last 1.5 s."""
+    config = sandbox_config(tmp_path_factory, SANDBOX_FAULT_DELAY_SECONDS=1.5)
+    with start_server(config) as server:
+        yield server.base_url
+
+
+def test_drip_sends_a_byte_at_a_time_until_the_delay(slow: str) -> None:
+    base_url = slow
+    set_faults(base_url, {"token": "drip"})
+    started = time.monotonic()
+    with requests.post(
+        f"{base_url}{TOKEN}", data={"grant_type": "x"}, timeout=0.5, stream=True
+    ) as answer:
+        # No single read waits anywhere near 0.5 s, so this never times out...
+        body = b"".join(answer.iter_content(1))
+    # ...yet the whole answer takes the sandbox's fault delay (1.5 s here).
+    assert time.monotonic() - started >= 1.4
+    assert body.startswith(b'{"padding": "x') and body.endswith(b'"}')

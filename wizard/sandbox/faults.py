@@ -3,6 +3,7 @@
 import functools
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Response
@@ -20,7 +21,10 @@ FAULTS = (
     "html_ok",
     "missing",
     "slow_down",
+    "drip",
 )
+# How often a dripping answer sends its next byte: well inside any read timeout.
+DRIP_SECONDS = 0.1
 
 # Endpoints on the authorization server answer like Okta; the rest like api.cc.email.
 OAUTH_ENDPOINTS = {"token", "device_authorize", "revoke"}
@@ -77,6 +81,9 @@ def fault_response(endpoint: str, fault: str) -> Response | None:
     if fault == "missing":
         # Well-formed JSON with none of the fields a client needs.
         return jsonify({"token_type": "Bearer"} if oauth else {"status": "ok"})
+    if fault == "drip":
+        delay = float(current_app.config["SANDBOX_FAULT_DELAY_SECONDS"])
+        return Response(_drip(delay), 200, mimetype="application/json")
     if fault == "html_ok":
         # A captive portal or login page answering 200 where JSON was expected.
         return Response(HTML_ERROR_PAGE, 200, mimetype="text/html")
@@ -86,6 +93,21 @@ def fault_response(endpoint: str, fault: str) -> Response | None:
     if fault == "html":
         return Response(HTML_ERROR_PAGE, 502, mimetype="text/html")
     return None
+
+
+def _drip(seconds: float) -> Iterator[bytes]:
+    """Send a valid-looking answer a byte at a time for ``seconds``.
+
+    Each read on the client sees data well inside its timeout, so only a deadline
+    on the whole answer stops waiting.
+    """
+    # Streamed after the view returns: no app context here, so no settings.
+    stop = time.monotonic() + seconds
+    yield b'{"padding": "'
+    while time.monotonic() < stop:
+        time.sleep(DRIP_SECONDS)
+        yield b"x"
+    yield b'"}'
 
 
 def fault_point(endpoint: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
