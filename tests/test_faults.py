@@ -8,8 +8,12 @@ tokens untouched, and that everything works again once the fault clears.
 
 import ast
 import html
+import os
 import runpy
+import signal
 import socket
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,28 +22,39 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import PASSWORD
+from tests.conftest import base_config
 from tests.conftest import sandbox_settings
+from tests.live import gunicorn
+from tests.live import signed_in_session
+from tests.live import wizard_environment
 from tests.test_authorize import approve_in_sandbox
 from tests.test_authorize import attempt_of
 from tests.test_authorize import callback
 from tests.test_authorize import code_flow_integration
 from tests.test_authorize import load
 from tests.test_authorize import make_due
+from tests.test_authorize import make_integration
 from tests.test_authorize import open_window
 from tests.test_authorize import started
 from tests.test_authorize import status
 from tests.test_connections import connect
 from tests.test_connections import expire
+from tests.test_scale_out import post
+from tests.test_scale_out import wait_until_done
 from wizard import config as wizard_config
 from wizard import crypto
 from wizard.extensions import db
+from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.problems import problem_for
 from wizard.problems import waiting_note
 from wizard.sandbox.testing import approve_device
+from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import set_faults
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +96,8 @@ OPERATIONS = {
     "api_read": ("contact_list", "CC_API_BASE_URL"),
 }
 SLOW_DOWN_STORM = 5
+# How long the shared sandbox holds a "timeout" answer (tests/conftest.py).
+SANDBOX_DELAY = 3
 
 
 @pytest.fixture
@@ -328,3 +345,112 @@ def test_one_page_stops_calling_at_its_budget(
     # Two calls of 1 s each would take 2 s; the budget stops the second at once.
     assert 1.0 <= took < 1.6
     assert saved_tokens(app, integration_id) == (None, None)
+
+
+def workers_of(master: "subprocess.Popen[bytes]") -> list[int]:
+    """Return the pids of a gunicorn master's workers (its children), from /proc."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == master.pid:
+                children.append(int(entry.name))
+    return children
+
+
+def talking_to(pid: int, port: int) -> bool:
+    """Return whether the process holds a TCP connection to 127.0.0.1:port."""
+    wanted = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[2].rsplit(":", 1)[1], 16) == port:
+                wanted.add(f"socket:[{fields[9]}]")
+    try:
+        held = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+    except OSError:
+        return False
+    return bool(wanted & held)
+
+
+@pytest.mark.parametrize("allowed_first", [False, True])
+def test_a_worker_killed_while_step_4_waits(
+    app: Flask, database_url: str, cc: str, customer: int, allowed_first: bool
+) -> None:
+    """kill -9 the worker that is asking Constant Contact; another one carries on.
+
+    If the person had not allowed access yet, nothing is lost and another worker
+    finishes the attempt. If they had, Constant Contact handed the tokens to the
+    dead worker and the device code is used up: the page says so plainly and a new
+    code connects.
+    """
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    settings = base_config(database_url) | sandbox_settings(cc)
+    settings |= {"PUBLIC_BASE_URL": "http://127.0.0.1", "CC_HTTP_TIMEOUT_SECONDS": 2}
+    masters: list[subprocess.Popen[bytes]] = []
+    sandbox_port = int(cc.rsplit(":", 1)[1])
+    with gunicorn(wizard_environment(settings), workers=2, started=masters) as url:
+        session = signed_in_session(url, "owner@bloom.test", PASSWORD)
+        started_at = post(session, f"{url}/integrations/{integration_id}/authorize")
+        attempt_url = url + started_at.headers["Location"]
+        attempt = attempt_of(app, integration_id)
+        if allowed_first:
+            approve_device(cc, attempt.user_code)
+        # The sandbox holds the poll for 3 s: long enough to kill whoever sent it.
+        set_faults(cc, {"token": "timeout"})
+        waiting = threading.Thread(
+            target=_ignore_errors, args=(session, f"{attempt_url}/status")
+        )
+        waiting.start()
+        deadline = time.monotonic() + 2
+        asking: list[int] = []
+        while not asking and time.monotonic() < deadline:
+            asking = [p for p in workers_of(masters[0]) if talking_to(p, sandbox_port)]
+            time.sleep(0.02)
+        assert asking, "no worker was asking Constant Contact"
+        os.kill(asking[0], signal.SIGKILL)
+        waiting.join()
+        set_faults(cc, {})
+        if not allowed_first:
+            # Constant Contact answers the dead worker's poll ("pending") first...
+            time.sleep(SANDBOX_DELAY + 0.2)
+            # ...and only then does the person click Allow Access.
+            approve_device(cc, attempt.user_code)
+        # The dead worker's claim on the next poll runs out (interval + timeout);
+        # then any worker asks again.
+        result = wait_until_done(session, f"{attempt_url}/status")
+        alive = workers_of(masters[0])
+        if allowed_first:
+            assert result["state"] == "ended"
+            page = session.get(url + result["next"], timeout=10)
+            assert page.status_code == 200
+            assert "That code can no longer be used" in page.text
+            assert "Get a new code" in page.text
+            assert load(app, integration_id).status == "created"
+            again = post(session, f"{url}/integrations/{integration_id}/authorize")
+            attempt_url = url + again.headers["Location"]
+            approve_device(cc, attempt_of(app, integration_id).user_code)
+            result = wait_until_done(session, f"{attempt_url}/status")
+    assert result["state"] == "done"
+    assert asking[0] not in alive and len(alive) == 2
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.holds_tokens
+    with app.app_context():
+        attempts = db.session.scalars(
+            db.select(AuthorizationAttempt).order_by(AuthorizationAttempt.id)
+        ).all()
+        outcomes = [a.outcome for a in attempts]
+        assert outcomes == (["failed", "approved"] if allowed_first else ["approved"])
+        # The killed worker's poll counted; a live worker asked after it.
+        assert attempts[0].poll_count >= 2
+
+
+def _ignore_errors(session: requests.Session, address: str) -> None:
+    """Send a request whose worker is about to die; its answer does not matter."""
+    try:
+        session.get(address, timeout=10)
+    except requests.RequestException:
+        pass
