@@ -71,6 +71,9 @@ def _safe_next(target: str | None) -> str | None:
     """Allow only same-site relative paths as the place to return to."""
     if not target:
         return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        # A CR or LF would end the Location header: Werkzeug refuses with a 500.
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
         return None
