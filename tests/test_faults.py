@@ -51,6 +51,7 @@ from wizard import crypto
 from wizard.extensions import db
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
+from wizard.models import utcnow
 from wizard.problems import problem_for
 from wizard.problems import waiting_note
 from wizard.sandbox.testing import approve_device
@@ -402,16 +403,12 @@ def test_a_worker_killed_while_step_4_waits(
         # The sandbox holds the poll for 3 s: long enough to kill whoever sent it.
         set_faults(cc, {"token": "timeout"})
         waiting = threading.Thread(
-            target=_ignore_errors, args=(session, f"{attempt_url}/status")
+            target=_quietly,
+            args=(session.get, f"{attempt_url}/status"),
+            kwargs={"timeout": 10},
         )
         waiting.start()
-        deadline = time.monotonic() + 2
-        asking: list[int] = []
-        while not asking and time.monotonic() < deadline:
-            asking = [p for p in workers_of(masters[0]) if talking_to(p, sandbox_port)]
-            time.sleep(0.02)
-        assert asking, "no worker was asking Constant Contact"
-        os.kill(asking[0], signal.SIGKILL)
+        asking = kill_the_asking_worker(masters[0], sandbox_port)
         waiting.join()
         set_faults(cc, {})
         if not allowed_first:
@@ -435,7 +432,7 @@ def test_a_worker_killed_while_step_4_waits(
             approve_device(cc, attempt_of(app, integration_id).user_code)
             result = wait_until_done(session, f"{attempt_url}/status")
     assert result["state"] == "done"
-    assert asking[0] not in alive and len(alive) == 2
+    assert asking not in alive and len(alive) == 2
     saved = load(app, integration_id)
     assert saved.status == "active" and saved.holds_tokens
     with app.app_context():
@@ -448,9 +445,51 @@ def test_a_worker_killed_while_step_4_waits(
         assert attempts[0].poll_count >= 2
 
 
-def _ignore_errors(session: requests.Session, address: str) -> None:
+def kill_the_asking_worker(master: "subprocess.Popen[bytes]", port: int) -> int:
+    """kill -9 the worker waiting on the sandbox at ``port``; return its pid."""
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        asking = [pid for pid in workers_of(master) if talking_to(pid, port)]
+        if asking:
+            os.kill(asking[0], signal.SIGKILL)
+            return asking[0]
+        time.sleep(0.02)
+    raise AssertionError("no worker was asking Constant Contact")
+
+
+def test_a_worker_killed_holding_the_refresh_lock(
+    signed_in: FlaskClient, app: Flask, database_url: str, cc: str
+) -> None:
+    """CF-04: the lock dies with its holder; the next request refreshes at once."""
+    integration_id = connect(signed_in, app, cc)
+    expire(app, integration_id)
+    settings = base_config(database_url) | sandbox_settings(cc)
+    settings |= {"PUBLIC_BASE_URL": "http://127.0.0.1", "CC_HTTP_TIMEOUT_SECONDS": 5}
+    masters: list[subprocess.Popen[bytes]] = []
+    with gunicorn(wizard_environment(settings), workers=2, started=masters) as url:
+        session = signed_in_session(url, "owner@bloom.test", PASSWORD)
+        test_url = f"{url}/integrations/{integration_id}/test"
+        # The refresh holds the row (SQLite: the write lock) while it waits 3 s.
+        set_faults(cc, {"token": "timeout"})
+        holder = threading.Thread(target=_quietly, args=(post, session, test_url))
+        holder.start()
+        killed = kill_the_asking_worker(masters[0], int(cc.rsplit(":", 1)[1]))
+        began = time.monotonic()
+        set_faults(cc, {})
+        page = post(session, test_url)
+        took = time.monotonic() - began
+        holder.join()
+        assert killed not in workers_of(masters[0])
+    assert "The connection works" in page.text
+    # Not stuck behind a dead holder until some lease runs out.
+    assert took < 5
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.token_expires_at > utcnow()
+
+
+def _quietly(send: Any, *args: Any, **kwargs: Any) -> None:
     """Send a request whose worker is about to die; its answer does not matter."""
     try:
-        session.get(address, timeout=10)
+        send(*args, **kwargs)
     except requests.RequestException:
         pass
