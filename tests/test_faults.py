@@ -56,6 +56,7 @@ from wizard.problems import problem_for
 from wizard.problems import waiting_note
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
+from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import set_faults
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -493,3 +494,36 @@ def _quietly(send: Any, *args: Any, **kwargs: Any) -> None:
         send(*args, **kwargs)
     except requests.RequestException:
         pass
+
+
+def test_setup_verifies_with_the_new_token_and_never_refreshes(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """CF-08: checking the list right after approval uses the fresh access token."""
+    before = get_stats(cc)["refreshes"]
+    integration_id = connect(signed_in, app, cc, "rotating")
+    assert get_stats(cc)["refreshes"] == before
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.last_checked_at is not None
+
+
+def test_polling_never_sets_a_cookie_and_attempts_stay_out_of_it(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """CF-13/CF-14: status polls carry no Set-Cookie; 25 starts leave one open
+    attempt and a small session cookie (attempts live in the database)."""
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    for _ in range(25):
+        attempt = started(signed_in, app, integration_id)
+    path = f"/integrations/{integration_id}/authorize/{attempt.id}/status"
+    for _ in range(3):
+        response = signed_in.get(path)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+    cookie = signed_in.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None and len(cookie.value) < 1024
+    with app.app_context():
+        open_ones = db.session.scalars(
+            db.select(AuthorizationAttempt).filter_by(outcome=None)
+        ).all()
+    assert [a.id for a in open_ones] == [attempt.id]
