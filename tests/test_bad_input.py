@@ -409,3 +409,47 @@ def test_basic_auth_is_sent_as_is_for_reserved_characters(
     assert sent[0].headers["Authorization"] == requests.auth._basic_auth_str(
         KEY, secret
     )
+
+
+def test_a_flood_of_fields_is_refused_or_ignored(
+    client: FlaskClient, quick_customer: int
+) -> None:
+    """BI-06: 5,000 fields (under the 64 kB limit) and a 5 MB body."""
+    flood = "&".join(f"f{n}=x" for n in range(5000)) + "&email=a&password=b"
+    page = client.post(
+        "/sign-in", data=flood, content_type="application/x-www-form-urlencoded"
+    )
+    answered(page)
+    assert page.status_code in (200, 400, 413)
+    huge = client.post(
+        "/sign-in",
+        data=b"email=" + b"a" * 5_000_000,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert huge.status_code == 413 and "That was too much to send" in huge.text
+    # The worker is fine afterwards.
+    assert client.get("/sign-in").status_code == 200
+
+
+def test_extra_fields_change_nothing_else(
+    signed_in: FlaskClient, app: Flask, draft: int
+) -> None:
+    """BI-16: a crafted step 1 or 2 changes only that step's fields."""
+    crafted = {
+        "organization_id": "2",
+        "status": "active",
+        "role": "support",
+        "access_token": "planted",
+        "refresh_token_encrypted": "planted",
+        "list_id": LIST_ID,
+        "name": "<b>planted</b>",
+    }
+    step1(signed_in, draft, **crafted)
+    signed_in.post(f"/integrations/{draft}/list-id", data=crafted | {"flow": "x"})
+    row = stored(app, draft)
+    assert row.organization_id == 1 and row.status != "active"
+    assert row.access_token_encrypted is None and row.refresh_token_encrypted is None
+    assert row.api_key == KEY and row.flow == "device" and "planted" not in row.name
+    assert row.list_id == LIST_ID
+    with app.app_context():
+        assert db.session.get(User, 1).role == "customer"

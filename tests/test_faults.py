@@ -29,6 +29,7 @@ from flask.testing import FlaskClient
 from tests.conftest import PASSWORD
 from tests.conftest import base_config
 from tests.conftest import sandbox_settings
+from tests.conftest import sign_in
 from tests.live import gunicorn
 from tests.live import signed_in_session
 from tests.live import wizard_environment
@@ -527,3 +528,43 @@ def test_polling_never_sets_a_cookie_and_attempts_stay_out_of_it(
             db.select(AuthorizationAttempt).filter_by(outcome=None)
         ).all()
     assert [a.id for a in open_ones] == [attempt.id]
+
+
+def test_markup_in_constant_contacts_data_stays_text(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    support_user: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BI-07: a list or account named with markup is shown as text everywhere."""
+    from wizard.constant_contact import api
+
+    real = api.call
+    evil = '<img src=x onerror=alert(1)>"><script>alert(2)</script>'
+
+    def named_with_markup(*args: Any, **kwargs: Any) -> Any:
+        body = real(*args, **kwargs)
+        if isinstance(body, dict):
+            for field in ("name", "organization_name"):
+                if field in body:
+                    body[field] = evil
+        return body
+
+    monkeypatch.setattr(api, "call", named_with_markup)
+    integration_id = connect(signed_in, app, cc)
+    assert load(app, integration_id).list_name == evil[:255]
+    pages = [
+        signed_in.get(f"/integrations/{integration_id}/active"),
+        signed_in.get("/integrations"),
+        signed_in.post(f"/integrations/{integration_id}/test"),
+    ]
+    signed_in.post("/sign-out")
+    sign_in(signed_in, "helper@promopulse.test")
+    pages.append(signed_in.get(f"/support/integrations/{integration_id}"))
+    pages.append(signed_in.get("/support/organizations/1"))
+    for response in pages:
+        text = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "<script>alert(2)" not in text and "<img src=x" not in text
+        assert "&lt;script&gt;alert(2)" in text or "&lt;img" in text
