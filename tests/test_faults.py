@@ -143,9 +143,9 @@ def saved_tokens(app: Flask, integration_id: int) -> tuple[str | None, str | Non
 
 
 def heading(app: Flask, fault: str) -> str:
-    """The heading problems.py gives the fault's code, in English."""
+    """The heading problems.py gives the fault's code (or a code itself), in English."""
     with app.test_request_context():
-        return problem_for(CODES[fault]).heading
+        return problem_for(CODES.get(fault, fault)).heading
 
 
 def note(app: Flask, fault: str) -> str | None:
@@ -568,3 +568,45 @@ def test_markup_in_constant_contacts_data_stays_text(
         assert response.status_code == 200
         assert "<script>alert(2)" not in text and "<img src=x" not in text
         assert "&lt;script&gt;alert(2)" in text or "&lt;img" in text
+
+
+def test_a_regenerated_secret_at_refresh_asks_for_the_new_one_once(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """BI-10: invalid_client at refresh: the plain message, needs re-authorization,
+    and one token request per use (no retry loop)."""
+    integration_id = connected_by_code(signed_in, app, cc)
+    with app.app_context():
+        row = db.session.get(Integration, integration_id)
+        row.client_secret = "Old_secret_that_was_regenerated"
+        db.session.commit()
+    expire(app, integration_id)
+    before = get_stats(cc)["token_requests"]["total"]
+    page = plain(signed_in.post(f"/integrations/{integration_id}/test"))
+    assert "did not accept the API Key and Client Secret" in page
+    assert "Generate Client Secret" in page
+    assert get_stats(cc)["token_requests"]["total"] - before == 1
+    saved = load(app, integration_id)
+    assert saved.status == "needs_reauthorization"
+    assert saved.last_error_code == "invalid_client" and saved.holds_tokens
+
+
+def test_a_401_whose_refresh_fails_stops_at_needs_reauthorization(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """CF-20: revoked at Constant Contact: one forced refresh, then no loop."""
+    integration_id = connect(signed_in, app, cc)
+    access, refresh = saved_tokens(app, integration_id)
+    api_key = load(app, integration_id).api_key
+    for token in (refresh, access):
+        requests.post(
+            f"{cc}/oauth2/default/v1/revoke",
+            data={"token": token, "client_id": api_key},
+            timeout=10,
+        ).raise_for_status()
+    before = get_stats(cc)
+    page = plain(signed_in.post(f"/integrations/{integration_id}/test"))
+    after = get_stats(cc)
+    assert after["token_requests"]["total"] - before["token_requests"]["total"] == 1
+    assert load(app, integration_id).status == "needs_reauthorization"
+    assert heading(app, "invalid_grant") in page and "Get a new code" in page
