@@ -610,3 +610,28 @@ def test_a_401_whose_refresh_fails_stops_at_needs_reauthorization(
     assert after["token_requests"]["total"] - before["token_requests"]["total"] == 1
     assert load(app, integration_id).status == "needs_reauthorization"
     assert heading(app, "invalid_grant") in page and "Get a new code" in page
+
+
+def test_a_callback_with_both_error_and_code_is_an_error(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """BI-14: error wins over code; nothing is exchanged, nothing connected."""
+    from urllib.parse import parse_qs
+    from urllib.parse import urlsplit
+
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    location = open_window(signed_in, integration_id, attempt.id)
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    before = get_stats(cc)["token_requests"]["total"]
+    page = plain(
+        signed_in.get(
+            "/callback/constant-contact-auth",
+            query_string={"state": state, "code": "abc", "error": "access_denied"},
+        )
+    )
+    assert "Access was not allowed" in page
+    assert get_stats(cc)["token_requests"]["total"] == before
+    saved = load(app, integration_id)
+    assert not saved.holds_tokens and saved.status == "created"
+    assert saved.api_key and saved.list_id  # entered fields are kept
