@@ -635,3 +635,15 @@ def test_a_callback_with_both_error_and_code_is_an_error(
     saved = load(app, integration_id)
     assert not saved.holds_tokens and saved.status == "created"
     assert saved.api_key and saved.list_id  # entered fields are kept
+
+
+def test_an_activation_address_that_does_not_parse_is_garbage(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """urlsplit raises on "https://[": that must be a plain message, not a 500."""
+    from tests.test_authorize import tamper
+
+    tamper(monkeypatch, "device_code", "verification_uri", "https://[")
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    page = plain(signed_in.post(f"/integrations/{integration_id}/authorize"))
+    assert heading(app, "garbage") in page

@@ -74,10 +74,13 @@ def _safe_next(target: str | None) -> str | None:
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         # A CR or LF would end the Location header: Werkzeug refuses with a 500.
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
-    if target.startswith("//"):
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # an unclosed "[" reads as a broken IPv6 host
+        return None
+    if parts.scheme or parts.netloc:
         return None
     return target
 

@@ -75,7 +75,11 @@ def _text(body: Mapping[str, Any], name: str, longest: int = 4096) -> str:
 
 def _web_address(value: str) -> str:
     """Accept only http(s) addresses: they become links on our pages."""
-    if urlsplit(value).scheme not in ("https", "http") or len(value) > 2000:
+    try:
+        scheme = urlsplit(value).scheme
+    except ValueError:  # e.g. "https://[" : a host that cannot be an address
+        scheme = ""
+    if scheme not in ("https", "http") or len(value) > 2000:
         raise ProviderError("garbage", "verification address is not a web address")
     return value
 
