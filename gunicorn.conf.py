@@ -13,8 +13,9 @@ bind = os.environ.get("WIZARD_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 worker_class = "gthread"
 threads = int(os.environ.get("WIZARD_THREADS", "4"))
-# Longer than the slowest request can legitimately take: a token refresh and an API
-# read, each capped by CC_HTTP_TIMEOUT_SECONDS (10 s).
+# Longer than the slowest request can legitimately take: each call to Constant Contact
+# stops at CC_HTTP_TIMEOUT_SECONDS (10 s), all of one request's at
+# CC_REQUEST_BUDGET_SECONDS (25 s); tests/test_faults.py holds the two below this.
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

@@ -74,9 +74,15 @@ def signed_in_session(base_url: str, email: str, password: str) -> requests.Sess
 
 @contextmanager
 def gunicorn(
-    env: dict[str, str], workers: int = 2, port: int | None = None
+    env: dict[str, str],
+    workers: int = 2,
+    port: int | None = None,
+    started: list["subprocess.Popen[bytes]"] | None = None,
 ) -> Iterator[str]:
-    """Serve wsgi:app with gunicorn (on a free port unless given); yield its URL."""
+    """Serve wsgi:app with gunicorn (on a free port unless given); yield its URL.
+
+    ``started`` receives the master process, for tests that kill its workers.
+    """
     port = port or free_port()
     command = [
         sys.executable,
@@ -96,6 +102,8 @@ def gunicorn(
     except OSError:
         log.close()
         raise
+    if started is not None:
+        started.append(process)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

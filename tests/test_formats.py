@@ -206,6 +206,14 @@ def test_no_list_id_is_invented(text: str) -> None:
     assert not checked.ok and checked.value == ""
 
 
+@pytest.mark.parametrize("pasted", ["0[/", "https://[x/lists/" + LIST_ID, "a]b/c"])
+def test_addresses_that_do_not_parse_are_read_as_text(pasted: str) -> None:
+    """urlsplit raises on an unclosed "[" (found by tests/test_bad_input.py)."""
+    checked = formats.extract_list_id(pasted)
+    assert checked.value == (LIST_ID if LIST_ID in pasted else "")
+    assert checked.ok == (LIST_ID in pasted)
+
+
 @given(value=st.text())
 def test_checks_never_crash(value: str) -> None:
     for checked in (

@@ -17,6 +17,8 @@ DEFAULTS: dict[str, object] = {
     "CC_LISTS_URL": "https://app.constantcontact.com/pages/contacts/ui#lists",
     "CC_SCOPES": "account_read contact_data offline_access",
     "CC_HTTP_TIMEOUT_SECONDS": 10,
+    # All calls one web request makes share this, below gunicorn's timeout (30 s).
+    "CC_REQUEST_BUDGET_SECONDS": 25,
     "AUTHORIZATION_WINDOW_SECONDS": 300,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # A signed-in session ends after this long unused, and this long after sign-in

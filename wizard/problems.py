@@ -212,7 +212,7 @@ def problem_for(code: str, flow: str = "device") -> Problem:
             ),
             TRY_AGAIN,
         )
-    if code == "throttled":
+    if code in ("throttled", "slow_down"):
         return Problem(
             code,
             N_("Constant Contact asked us to slow down"),
@@ -234,6 +234,6 @@ def waiting_note(code: str | None) -> str | None:
     """Return what to say while polling goes on after a passing failure."""
     if code in ("timeout", "unreachable", "unavailable", "garbage"):
         return gettext("Constant Contact is slow to answer. We keep checking.")
-    if code == "throttled":
+    if code in ("throttled", "slow_down"):
         return gettext("Constant Contact asked us to slow down. We keep checking.")
     return None

@@ -73,10 +73,16 @@ def _safe_next(target: str | None) -> str | None:
     """Allow only same-site relative paths as the place to return to."""
     if not target:
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        # A CR or LF would end the Location header: Werkzeug refuses with a 500.
         return None
-    if target.startswith("//"):
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # an unclosed "[" reads as a broken IPv6 host
+        return None
+    if parts.scheme or parts.netloc:
         return None
     return target
 

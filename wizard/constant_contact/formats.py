@@ -252,7 +252,11 @@ def _uuids_in(value: str) -> list[str]:
     """Return UUIDs in the order they matter: the path and fragment, else the query."""
     if not _is_address(value):
         return _UUID_ANYWHERE.findall(value)
-    parts = urlsplit(value if "://" in value else f"https://{value}")
+    try:
+        parts = urlsplit(value if "://" in value else f"https://{value}")
+    except ValueError:
+        # Not a parsable address (an unclosed "[" reads as a broken IPv6 host).
+        return _UUID_ANYWHERE.findall(value)
     primary = _UUID_ANYWHERE.findall(parts.path) + _UUID_ANYWHERE.findall(
         parts.fragment
     )

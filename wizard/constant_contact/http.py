@@ -1,9 +1,26 @@
-"""One careful HTTP call: timeouts, 429s, 5xx and garbage all become ProviderError."""
+"""One careful HTTP call: timeouts, 429s, 5xx and garbage all become ProviderError.
 
+Each call gives up after its timeout however the other side dawdles (a body sent a
+byte at a time included), and all calls made for one web request share a budget
+(CC_REQUEST_BUDGET_SECONDS) kept below gunicorn's worker timeout: a request that
+chains a token call and two API reads still answers before gunicorn kills it.
+"""
+
+import json as json_module
 import re
+import time
 from typing import Any
 
 import requests
+from flask import current_app
+from flask import g
+from flask import has_request_context
+
+# Constant Contact's answers are small; a bigger one is not worth reading.
+MOST_BYTES = 1024 * 1024
+CHUNK_BYTES = 8192
+# Less than this left of the request's budget is not enough for a call.
+LEAST_SECONDS = 0.05
 
 
 class ProviderError(Exception):
@@ -15,7 +32,16 @@ class ProviderError(Exception):
     ``transient`` says whether trying again later may work.
     """
 
-    TRANSIENT = {"timeout", "unreachable", "throttled", "unavailable", "garbage"}
+    # slow_down (RFC 8628) is a device-poll answer; anywhere else it still means
+    # "later, more slowly", never "this connection is broken".
+    TRANSIENT = {
+        "timeout",
+        "unreachable",
+        "throttled",
+        "slow_down",
+        "unavailable",
+        "garbage",
+    }
     # Not worth trying again today: the daily quota resets at midnight UTC.
     UNTIL_TOMORROW = {"quota_exceeded"}
 
@@ -47,6 +73,10 @@ def call(
     headers = {"Accept": "application/json"}
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
+    timeout = min(timeout, _budget_left())
+    if timeout < LEAST_SECONDS:
+        raise ProviderError("timeout", "the request's time for Constant Contact is up")
+    deadline = time.monotonic() + timeout
     try:
         response = requests.request(
             method,
@@ -58,25 +88,60 @@ def call(
             headers=headers,
             timeout=timeout,
             allow_redirects=False,
+            stream=True,
         )
     except requests.Timeout as exc:
         raise ProviderError("timeout") from exc
     except requests.RequestException as exc:
         raise ProviderError("unreachable") from exc
     with response:
-        return _read(response)
+        try:
+            content = _content(response, deadline)
+        except requests.Timeout as exc:
+            raise ProviderError("timeout") from exc
+        except requests.RequestException as exc:
+            raise ProviderError("unreachable") from exc
+        return _read(response.status_code, content)
 
 
-def _read(response: requests.Response) -> Any:
-    status = response.status_code
+def _budget_left() -> float:
+    """Return the seconds this web request may still spend on Constant Contact.
+
+    The clock starts at the request's first call; outside a request (the CLI, the
+    keep-alive job) there is no gunicorn timeout to keep under.
+    """
+    if not has_request_context():
+        return float("inf")
+    deadline = g.get("cc_deadline")
+    if deadline is None:
+        budget = float(current_app.config["CC_REQUEST_BUDGET_SECONDS"])
+        deadline = g.cc_deadline = time.monotonic() + budget
+    return deadline - time.monotonic()
+
+
+def _content(response: requests.Response, deadline: float) -> bytes:
+    """Read the body by the deadline: requests' timeout is per read, not in total."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(CHUNK_BYTES):
+        size += len(chunk)
+        if size > MOST_BYTES:
+            raise ProviderError("garbage", "the answer is too large")
+        if time.monotonic() > deadline:
+            raise ProviderError("timeout", "the answer came too slowly")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read(status: int, content: bytes) -> Any:
     if status == 429:
         # Constant Contact: "throttled" (4 per second) or "quota_exceeded" (per day).
-        daily = "quota_exceeded" in response.text[:1000]
+        daily = b"quota_exceeded" in content[:1000]
         raise ProviderError("quota_exceeded" if daily else "throttled", status=status)
     if status >= 500:
         raise ProviderError("unavailable", status=status)
     try:
-        body = response.json()
+        body = json_module.loads(content)
     except (ValueError, RecursionError) as exc:
         raise ProviderError("garbage", status=status) from exc
     if isinstance(body, dict) and isinstance(body.get("error"), str):

@@ -76,7 +76,10 @@ def _text(body: Mapping[str, Any], name: str, longest: int = 4096) -> str:
 def _web_address(value: str, provider: Provider) -> str:
     """Accept only Constant Contact's own web addresses: they become links we tell
     people to type their code into, so another site there would be phishing."""
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:  # e.g. "https://[" : a host that cannot be an address
+        raise ProviderError("garbage", "verification address is unreadable") from exc
     ours = urlsplit(provider.device_authorization_url)
     host = (parts.hostname or "").lower()
     try:

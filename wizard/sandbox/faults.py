@@ -3,13 +3,28 @@
 import functools
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Response
 from flask import current_app
 from flask import jsonify
 
-FAULTS = ("timeout", "500", "503", "429", "garbage", "html")
+FAULTS = (
+    "timeout",
+    "500",
+    "503",
+    "429",
+    "quota_exceeded",
+    "garbage",
+    "html",
+    "html_ok",
+    "missing",
+    "slow_down",
+    "drip",
+)
+# How often a dripping answer sends its next byte: well inside any read timeout.
+DRIP_SECONDS = 0.1
 
 # Endpoints on the authorization server answer like Okta; the rest like api.cc.email.
 OAUTH_ENDPOINTS = {"token", "device_authorize", "revoke"}
@@ -51,12 +66,48 @@ def fault_response(endpoint: str, fault: str) -> Response | None:
         response = jsonify(body)
         response.status_code = 429
         return response
+    if fault == "quota_exceeded":
+        # The daily limit: the same 429, told apart from "throttled" only by its key.
+        body = {"error_key": "quota_exceeded", "error_message": "Limit Exceeded"}
+        response = jsonify(body if oauth else [body])
+        response.status_code = 429
+        return response
+    if fault == "slow_down":
+        # RFC 8628 section 3.5; an API endpoint has no such answer, so it gets a 400.
+        body = {"error": "slow_down", "error_description": "Poll less often."}
+        response = jsonify(body)
+        response.status_code = 400
+        return response
+    if fault == "missing":
+        # Well-formed JSON with none of the fields a client needs.
+        return jsonify({"token_type": "Bearer"} if oauth else {"status": "ok"})
+    if fault == "drip":
+        delay = float(current_app.config["SANDBOX_FAULT_DELAY_SECONDS"])
+        return Response(_drip(delay), 200, mimetype="application/json")
+    if fault == "html_ok":
+        # A captive portal or login page answering 200 where JSON was expected.
+        return Response(HTML_ERROR_PAGE, 200, mimetype="text/html")
     if fault == "garbage":
         # Claims JSON but is cut off, the way a broken proxy would leave it.
         return Response('{"access_token": "eyJ', 200, mimetype="application/json")
     if fault == "html":
         return Response(HTML_ERROR_PAGE, 502, mimetype="text/html")
     return None
+
+
+def _drip(seconds: float) -> Iterator[bytes]:
+    """Send a valid-looking answer a byte at a time for ``seconds``.
+
+    Each read on the client sees data well inside its timeout, so only a deadline
+    on the whole answer stops waiting.
+    """
+    # Streamed after the view returns: no app context here, so no settings.
+    stop = time.monotonic() + seconds
+    yield b'{"padding": "'
+    while time.monotonic() < stop:
+        time.sleep(DRIP_SECONDS)
+        yield b"x"
+    yield b'"}'
 
 
 def fault_point(endpoint: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -1,0 +1,649 @@
+"""Faults at Constant Contact: timeouts, refusals, errors and garbage, for every call.
+
+Each cell of the matrix starts from a working connection, breaks one endpoint of
+the sandbox (or points the setting at a closed port), does one operation through
+the test client and checks: no 500, the plain message from problems.py, the saved
+tokens untouched, and that everything works again once the fault clears.
+"""
+
+import ast
+import html
+import os
+import runpy
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import PASSWORD
+from tests.conftest import base_config
+from tests.conftest import sandbox_settings
+from tests.conftest import sign_in
+from tests.live import gunicorn
+from tests.live import signed_in_session
+from tests.live import wizard_environment
+from tests.test_authorize import approve_in_sandbox
+from tests.test_authorize import attempt_of
+from tests.test_authorize import callback
+from tests.test_authorize import code_flow_integration
+from tests.test_authorize import load
+from tests.test_authorize import make_due
+from tests.test_authorize import make_integration
+from tests.test_authorize import open_window
+from tests.test_authorize import started
+from tests.test_authorize import status
+from tests.test_connections import connect
+from tests.test_connections import expire
+from tests.test_scale_out import post
+from tests.test_scale_out import wait_until_done
+from wizard import config as wizard_config
+from wizard import crypto
+from wizard.extensions import db
+from wizard.models import AuthorizationAttempt
+from wizard.models import Integration
+from wizard.models import utcnow
+from wizard.problems import problem_for
+from wizard.problems import waiting_note
+from wizard.sandbox.testing import approve_device
+from wizard.sandbox.testing import create_application
+from wizard.sandbox.testing import get_stats
+from wizard.sandbox.testing import set_faults
+
+ROOT = Path(__file__).resolve().parent.parent
+# Short, so a hung upstream costs each cell half a second, not ten.
+TIMEOUT = 0.5
+
+FAULTS = [
+    "timeout",
+    "refused",
+    "500",
+    "503",
+    "429",
+    "quota_exceeded",
+    "html_ok",
+    "garbage",
+    "missing",
+    "slow_down",
+]
+# The code each fault must become in wizard/constant_contact/http.py.
+CODES = {
+    "timeout": "timeout",
+    "refused": "unreachable",
+    "500": "unavailable",
+    "503": "unavailable",
+    "429": "throttled",
+    "quota_exceeded": "quota_exceeded",
+    "html_ok": "garbage",
+    "garbage": "garbage",
+    "missing": "garbage",
+    "slow_down": "slow_down",
+}
+# Operation -> (the sandbox's fault endpoint, the setting that points at it).
+OPERATIONS = {
+    "device_start": ("device_authorize", "CC_DEVICE_AUTHORIZATION_URL"),
+    "device_poll": ("token", "CC_TOKEN_URL"),
+    "code_exchange": ("token", "CC_TOKEN_URL"),
+    "refresh": ("token", "CC_TOKEN_URL"),
+    "revoke": ("revoke", "CC_REVOCATION_URL"),
+    "api_read": ("contact_list", "CC_API_BASE_URL"),
+}
+SLOW_DOWN_STORM = 5
+# How long the shared sandbox holds a "timeout" answer (tests/conftest.py).
+SANDBOX_DELAY = 3
+
+
+@pytest.fixture
+def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
+    """The wizard pointed at the sandbox, giving up on it after half a second."""
+    return config | sandbox_settings(cc) | {"CC_HTTP_TIMEOUT_SECONDS": TIMEOUT}
+
+
+def closed_port() -> int:
+    """Return a loopback port that refuses connections (nobody listens on it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def broken(app: Flask, cc: str, operation: str, fault: str) -> Iterator[None]:
+    """Break the endpoint the operation calls, and mend it on the way out."""
+    endpoint, setting = OPERATIONS[operation]
+    saved = app.config[setting]
+    if fault == "refused":
+        app.config[setting] = saved.replace(cc, f"http://127.0.0.1:{closed_port()}")
+    else:
+        set_faults(cc, {endpoint: fault})
+    try:
+        yield
+    finally:
+        app.config[setting] = saved
+        set_faults(cc, {})
+
+
+def saved_tokens(app: Flask, integration_id: int) -> tuple[str | None, str | None]:
+    """Return the integration's access and refresh tokens, decrypted."""
+    with app.app_context():
+        row = db.session.get(Integration, integration_id)
+        return tuple(  # type: ignore[return-value]
+            crypto.decrypt(value) if value else None
+            for value in (row.access_token_encrypted, row.refresh_token_encrypted)
+        )
+
+
+def heading(app: Flask, fault: str) -> str:
+    """The heading problems.py gives the fault's code (or a code itself), in English."""
+    with app.test_request_context():
+        return problem_for(CODES.get(fault, fault)).heading
+
+
+def note(app: Flask, fault: str) -> str | None:
+    """The note problems.py shows while polling goes on after the fault."""
+    with app.test_request_context():
+        return waiting_note(CODES[fault])
+
+
+def a_new_day(app: Flask, integration_id: int) -> None:
+    """Let midnight UTC pass for the daily quota (the wizard waits for it)."""
+    with app.app_context():
+        row = db.session.get(Integration, integration_id)
+        if row.last_checked_at is not None:
+            row.last_checked_at -= timedelta(days=1)
+        db.session.commit()
+
+
+def works(client: FlaskClient, integration_id: int) -> bool:
+    """Use the saved connection through Test connection; say whether it worked."""
+    page = client.post(f"/integrations/{integration_id}/test")
+    assert page.status_code == 200
+    return "The connection works" in page.text
+
+
+def plain(response: Any) -> str:
+    """Return the page's text after checking it is no server error or traceback."""
+    assert response.status_code in (200, 302), response.status_code
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and "Internal Server Error" not in text
+    return html.unescape(text)
+
+
+def connected_by_code(client: FlaskClient, app: Flask, cc: str) -> int:
+    """Connect an Authorization Code Flow integration through its real callback."""
+    integration_id = code_flow_integration(app, cc)
+    authorize_code_flow(client, app, integration_id)
+    assert load(app, integration_id).status == "active"
+    return integration_id
+
+
+def authorize_code_flow(client: FlaskClient, app: Flask, integration_id: int) -> str:
+    """Run step 4 of the code flow up to the callback; return the callback page."""
+    attempt = started(client, app, integration_id)
+    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    return plain(callback(client, redirect))
+
+
+def authorize_device(
+    client: FlaskClient, app: Flask, cc: str, integration_id: int
+) -> None:
+    """Get a new code, allow it at the sandbox and see step 4 finish."""
+    attempt = started(client, app, integration_id)
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    assert status(client, integration_id, attempt.id)["state"] == "done"
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+@pytest.mark.parametrize("fault", FAULTS)
+def test_fault_matrix(
+    signed_in: FlaskClient, app: Flask, cc: str, fault: str, operation: str
+) -> None:
+    client = signed_in
+    if operation == "code_exchange":
+        integration_id = connected_by_code(client, app, cc)
+    else:
+        integration_id = connect(client, app, cc)
+    before = saved_tokens(app, integration_id)
+    expected = heading(app, fault)
+
+    if operation == "device_start":
+        with broken(app, cc, operation, fault):
+            page = plain(client.post(f"/integrations/{integration_id}/authorize"))
+        assert expected in page and "Try again" in page
+    elif operation == "device_poll":
+        attempt = started(client, app, integration_id)
+        approve_device(cc, attempt.user_code)
+        with broken(app, cc, operation, fault):
+            for _ in range(SLOW_DOWN_STORM if fault == "slow_down" else 1):
+                make_due(app, attempt.id)
+                result = status(client, integration_id, attempt.id)
+            if fault == "quota_exceeded":
+                # Today's requests are spent: this code cannot finish in its 5 minutes.
+                assert result["state"] == "ended"
+                assert expected in plain(client.get(result["next"]))
+            else:
+                assert result["state"] == "waiting"
+                assert result["note"] == note(app, fault) and result["note"]
+        if fault == "slow_down":
+            # RFC 8628: each slow_down adds 5 seconds, for every later poll too.
+            assert attempt_of(app, integration_id).interval == 5 + 5 * SLOW_DOWN_STORM
+    elif operation == "code_exchange":
+        attempt = started(client, app, integration_id)
+        redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+        with broken(app, cc, operation, fault):
+            page = plain(callback(client, redirect))
+        assert expected in page
+    elif operation == "refresh":
+        expire(app, integration_id)
+        with broken(app, cc, operation, fault):
+            page = plain(client.post(f"/integrations/{integration_id}/test"))
+        assert expected in page
+    elif operation == "revoke":
+        with broken(app, cc, operation, fault):
+            page = plain(client.post(f"/integrations/{integration_id}/disconnect"))
+        # Disconnecting never waits for Constant Contact: erased here, and said so.
+        # RFC 7009 section 2.2: any 200 means revoked, and a JSON body is ignored.
+        said = "Constant Contact confirmed" if fault == "missing" else "did not confirm"
+        assert "is disconnected" in page and said in page
+        assert saved_tokens(app, integration_id) == (None, None)
+        assert load(app, integration_id).status == "disconnected"
+        authorize_device(client, app, cc, integration_id)
+        assert works(client, integration_id)
+        return
+    else:
+        with broken(app, cc, operation, fault):
+            page = plain(client.post(f"/integrations/{integration_id}/test"))
+        assert expected in page
+
+    # Nothing lost: the saved tokens are the ones from before, and still work.
+    assert saved_tokens(app, integration_id) == before
+    saved = load(app, integration_id)
+    assert saved.status != "needs_reauthorization" and saved.holds_tokens
+    if fault == "quota_exceeded":
+        a_new_day(app, integration_id)
+    assert works(client, integration_id)
+    # Recovery: the operation itself succeeds now the fault is gone.
+    if operation in ("device_start", "device_poll"):
+        if operation == "device_poll" and fault != "quota_exceeded":
+            make_due(app, attempt.id)
+            assert status(client, integration_id, attempt.id)["state"] == "done"
+        else:
+            authorize_device(client, app, cc, integration_id)
+        assert saved_tokens(app, integration_id) != before
+    elif operation == "code_exchange":
+        assert "Access allowed" in authorize_code_flow(client, app, integration_id)
+        assert saved_tokens(app, integration_id) != before
+    elif operation == "refresh":
+        # The test above refreshed: a new access token, the long-lived refresh kept.
+        after = saved_tokens(app, integration_id)
+        assert after[0] != before[0] and after[1] == before[1]
+    assert load(app, integration_id).status == "active"
+
+
+def test_every_call_gives_up_before_gunicorn_does() -> None:
+    gunicorn = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    per_call = float(wizard_config.DEFAULTS["CC_HTTP_TIMEOUT_SECONDS"])
+    per_request = float(wizard_config.DEFAULTS["CC_REQUEST_BUDGET_SECONDS"])
+    assert 0 < per_call <= per_request < gunicorn["timeout"]
+    # A few seconds are left for the database and the page itself.
+    assert gunicorn["timeout"] - per_request >= 5
+    # Every outbound request in the app names a timeout (only http.py makes them).
+    callers = []
+    for path in (ROOT / "wizard").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            if name.startswith("requests.") and name[9:] in (
+                "request",
+                "get",
+                "post",
+                "put",
+                "delete",
+            ):
+                callers.append(path.name)
+                assert "timeout" in {k.arg for k in node.keywords}, path
+            if name == "call" and path.parent.name == "constant_contact":
+                assert "timeout" in {k.arg for k in node.keywords}, path
+    assert "http.py" in callers
+
+
+@pytest.mark.parametrize("fault", ["timeout", "drip"])
+def test_a_hung_or_dripping_upstream_gets_the_plain_message_in_time(
+    signed_in: FlaskClient, app: Flask, cc: str, fault: str
+) -> None:
+    """The sandbox holds its answer 3 s (or sends it a byte every 0.1 s for 3 s)."""
+    integration_id = connect(signed_in, app, cc)
+    set_faults(cc, {"device_authorize": fault})
+    began = time.monotonic()
+    page = plain(signed_in.post(f"/integrations/{integration_id}/authorize"))
+    took = time.monotonic() - began
+    set_faults(cc, {})
+    assert heading(app, "timeout") in page and "Try again" in page
+    assert TIMEOUT <= took < TIMEOUT + 1.0
+
+
+def test_one_page_stops_calling_at_its_budget(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """Disconnecting revokes two tokens: both hang, but the page keeps to its budget."""
+    integration_id = connect(signed_in, app, cc)
+    app.config |= {"CC_HTTP_TIMEOUT_SECONDS": 1.0, "CC_REQUEST_BUDGET_SECONDS": 1.0}
+    set_faults(cc, {"revoke": "timeout"})
+    began = time.monotonic()
+    page = plain(signed_in.post(f"/integrations/{integration_id}/disconnect"))
+    took = time.monotonic() - began
+    set_faults(cc, {})
+    assert "is disconnected" in page and "did not confirm" in page
+    # Two calls of 1 s each would take 2 s; the budget stops the second at once.
+    assert 1.0 <= took < 1.6
+    assert saved_tokens(app, integration_id) == (None, None)
+
+
+def workers_of(master: "subprocess.Popen[bytes]") -> list[int]:
+    """Return the pids of a gunicorn master's workers (its children), from /proc."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == master.pid:
+                children.append(int(entry.name))
+    return children
+
+
+def talking_to(pid: int, port: int) -> bool:
+    """Return whether the process holds a TCP connection to 127.0.0.1:port."""
+    wanted = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[2].rsplit(":", 1)[1], 16) == port:
+                wanted.add(f"socket:[{fields[9]}]")
+    try:
+        held = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+    except OSError:
+        return False
+    return bool(wanted & held)
+
+
+@pytest.mark.parametrize("allowed_first", [False, True])
+def test_a_worker_killed_while_step_4_waits(
+    app: Flask, database_url: str, cc: str, customer: int, allowed_first: bool
+) -> None:
+    """kill -9 the worker that is asking Constant Contact; another one carries on.
+
+    If the person had not allowed access yet, nothing is lost and another worker
+    finishes the attempt. If they had, Constant Contact handed the tokens to the
+    dead worker and the device code is used up: the page says so plainly and a new
+    code connects.
+    """
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    settings = base_config(database_url) | sandbox_settings(cc)
+    settings |= {"PUBLIC_BASE_URL": "http://127.0.0.1", "CC_HTTP_TIMEOUT_SECONDS": 2}
+    masters: list[subprocess.Popen[bytes]] = []
+    sandbox_port = int(cc.rsplit(":", 1)[1])
+    with gunicorn(wizard_environment(settings), workers=2, started=masters) as url:
+        session = signed_in_session(url, "owner@bloom.test", PASSWORD)
+        started_at = post(session, f"{url}/integrations/{integration_id}/authorize")
+        attempt_url = url + started_at.headers["Location"]
+        attempt = attempt_of(app, integration_id)
+        if allowed_first:
+            approve_device(cc, attempt.user_code)
+        # The sandbox holds the poll for 3 s: long enough to kill whoever sent it.
+        set_faults(cc, {"token": "timeout"})
+        waiting = threading.Thread(
+            target=_quietly,
+            args=(session.get, f"{attempt_url}/status"),
+            kwargs={"timeout": 10},
+        )
+        waiting.start()
+        asking = kill_the_asking_worker(masters[0], sandbox_port)
+        waiting.join()
+        set_faults(cc, {})
+        if not allowed_first:
+            # Constant Contact answers the dead worker's poll ("pending") first...
+            time.sleep(SANDBOX_DELAY + 0.2)
+            # ...and only then does the person click Allow Access.
+            approve_device(cc, attempt.user_code)
+        # The dead worker's claim on the next poll runs out (interval + timeout);
+        # then any worker asks again.
+        result = wait_until_done(session, f"{attempt_url}/status")
+        alive = workers_of(masters[0])
+        if allowed_first:
+            assert result["state"] == "ended"
+            page = session.get(url + result["next"], timeout=10)
+            assert page.status_code == 200
+            assert "That code can no longer be used" in page.text
+            assert "Get a new code" in page.text
+            assert load(app, integration_id).status == "created"
+            again = post(session, f"{url}/integrations/{integration_id}/authorize")
+            attempt_url = url + again.headers["Location"]
+            approve_device(cc, attempt_of(app, integration_id).user_code)
+            result = wait_until_done(session, f"{attempt_url}/status")
+    assert result["state"] == "done"
+    assert asking not in alive and len(alive) == 2
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.holds_tokens
+    with app.app_context():
+        attempts = db.session.scalars(
+            db.select(AuthorizationAttempt).order_by(AuthorizationAttempt.id)
+        ).all()
+        outcomes = [a.outcome for a in attempts]
+        assert outcomes == (["failed", "approved"] if allowed_first else ["approved"])
+        # The killed worker's poll counted; a live worker asked after it.
+        assert attempts[0].poll_count >= 2
+
+
+def kill_the_asking_worker(master: "subprocess.Popen[bytes]", port: int) -> int:
+    """kill -9 the worker waiting on the sandbox at ``port``; return its pid."""
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        asking = [pid for pid in workers_of(master) if talking_to(pid, port)]
+        if asking:
+            os.kill(asking[0], signal.SIGKILL)
+            return asking[0]
+        time.sleep(0.02)
+    raise AssertionError("no worker was asking Constant Contact")
+
+
+def test_a_worker_killed_holding_the_refresh_lock(
+    signed_in: FlaskClient, app: Flask, database_url: str, cc: str
+) -> None:
+    """CF-04: the lock dies with its holder; the next request refreshes at once."""
+    integration_id = connect(signed_in, app, cc)
+    expire(app, integration_id)
+    settings = base_config(database_url) | sandbox_settings(cc)
+    settings |= {"PUBLIC_BASE_URL": "http://127.0.0.1", "CC_HTTP_TIMEOUT_SECONDS": 5}
+    masters: list[subprocess.Popen[bytes]] = []
+    with gunicorn(wizard_environment(settings), workers=2, started=masters) as url:
+        session = signed_in_session(url, "owner@bloom.test", PASSWORD)
+        test_url = f"{url}/integrations/{integration_id}/test"
+        # The refresh holds the row (SQLite: the write lock) while it waits 3 s.
+        set_faults(cc, {"token": "timeout"})
+        holder = threading.Thread(target=_quietly, args=(post, session, test_url))
+        holder.start()
+        killed = kill_the_asking_worker(masters[0], int(cc.rsplit(":", 1)[1]))
+        began = time.monotonic()
+        set_faults(cc, {})
+        page = post(session, test_url)
+        took = time.monotonic() - began
+        holder.join()
+        assert killed not in workers_of(masters[0])
+    assert "The connection works" in page.text
+    # Not stuck behind a dead holder until some lease runs out.
+    assert took < 5
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.token_expires_at > utcnow()
+
+
+def _quietly(send: Any, *args: Any, **kwargs: Any) -> None:
+    """Send a request whose worker is about to die; its answer does not matter."""
+    try:
+        send(*args, **kwargs)
+    except requests.RequestException:
+        pass
+
+
+def test_setup_verifies_with_the_new_token_and_never_refreshes(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """CF-08: checking the list right after approval uses the fresh access token."""
+    before = get_stats(cc)["refreshes"]
+    integration_id = connect(signed_in, app, cc, "rotating")
+    assert get_stats(cc)["refreshes"] == before
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.last_checked_at is not None
+
+
+def test_polling_never_sets_a_cookie_and_attempts_stay_out_of_it(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """CF-13/CF-14: status polls carry no Set-Cookie; 25 starts leave one open
+    attempt and a small session cookie (attempts live in the database)."""
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    for _ in range(25):
+        attempt = started(signed_in, app, integration_id)
+    path = f"/integrations/{integration_id}/authorize/{attempt.id}/status"
+    for _ in range(3):
+        response = signed_in.get(path)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+    cookie = signed_in.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None and len(cookie.value) < 1024
+    with app.app_context():
+        open_ones = db.session.scalars(
+            db.select(AuthorizationAttempt).filter_by(outcome=None)
+        ).all()
+    assert [a.id for a in open_ones] == [attempt.id]
+
+
+def test_markup_in_constant_contacts_data_stays_text(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    support_user: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BI-07: a list or account named with markup is shown as text everywhere."""
+    from wizard.constant_contact import api
+
+    real = api.call
+    evil = '<img src=x onerror=alert(1)>"><script>alert(2)</script>'
+
+    def named_with_markup(*args: Any, **kwargs: Any) -> Any:
+        body = real(*args, **kwargs)
+        if isinstance(body, dict):
+            for field in ("name", "organization_name"):
+                if field in body:
+                    body[field] = evil
+        return body
+
+    monkeypatch.setattr(api, "call", named_with_markup)
+    integration_id = connect(signed_in, app, cc)
+    assert load(app, integration_id).list_name == evil[:255]
+    pages = [
+        signed_in.get(f"/integrations/{integration_id}/active"),
+        signed_in.get("/integrations"),
+        signed_in.post(f"/integrations/{integration_id}/test"),
+    ]
+    signed_in.post("/sign-out")
+    sign_in(signed_in, "helper@promopulse.test")
+    pages.append(signed_in.get(f"/support/integrations/{integration_id}"))
+    pages.append(signed_in.get("/support/organizations/1"))
+    for response in pages:
+        text = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "<script>alert(2)" not in text and "<img src=x" not in text
+        assert "&lt;script&gt;alert(2)" in text or "&lt;img" in text
+
+
+def test_a_regenerated_secret_at_refresh_asks_for_the_new_one_once(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """BI-10: invalid_client at refresh: the plain message, needs re-authorization,
+    and one token request per use (no retry loop)."""
+    integration_id = connected_by_code(signed_in, app, cc)
+    with app.app_context():
+        row = db.session.get(Integration, integration_id)
+        row.client_secret = "Old_secret_that_was_regenerated"
+        db.session.commit()
+    expire(app, integration_id)
+    before = get_stats(cc)["token_requests"]["total"]
+    page = plain(signed_in.post(f"/integrations/{integration_id}/test"))
+    assert "did not accept the API Key and Client Secret" in page
+    assert "Generate Client Secret" in page
+    assert get_stats(cc)["token_requests"]["total"] - before == 1
+    saved = load(app, integration_id)
+    assert saved.status == "needs_reauthorization"
+    assert saved.last_error_code == "invalid_client" and saved.holds_tokens
+
+
+def test_a_401_whose_refresh_fails_stops_at_needs_reauthorization(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """CF-20: revoked at Constant Contact: one forced refresh, then no loop."""
+    integration_id = connect(signed_in, app, cc)
+    access, refresh = saved_tokens(app, integration_id)
+    api_key = load(app, integration_id).api_key
+    for token in (refresh, access):
+        requests.post(
+            f"{cc}/oauth2/default/v1/revoke",
+            data={"token": token, "client_id": api_key},
+            timeout=10,
+        ).raise_for_status()
+    before = get_stats(cc)
+    page = plain(signed_in.post(f"/integrations/{integration_id}/test"))
+    after = get_stats(cc)
+    assert after["token_requests"]["total"] - before["token_requests"]["total"] == 1
+    assert load(app, integration_id).status == "needs_reauthorization"
+    assert heading(app, "invalid_grant") in page and "Get a new code" in page
+
+
+def test_a_callback_with_both_error_and_code_is_an_error(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """BI-14: error wins over code; nothing is exchanged, nothing connected."""
+    from urllib.parse import parse_qs
+    from urllib.parse import urlsplit
+
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    location = open_window(signed_in, integration_id, attempt.id)
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    before = get_stats(cc)["token_requests"]["total"]
+    page = plain(
+        signed_in.get(
+            "/callback/constant-contact-auth",
+            query_string={"state": state, "code": "abc", "error": "access_denied"},
+        )
+    )
+    assert "Access was not allowed" in page
+    assert get_stats(cc)["token_requests"]["total"] == before
+    saved = load(app, integration_id)
+    assert not saved.holds_tokens and saved.status == "created"
+    assert saved.api_key and saved.list_id  # entered fields are kept
+
+
+def test_an_activation_address_that_does_not_parse_is_garbage(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """urlsplit raises on "https://[": that must be a plain message, not a 500."""
+    from tests.test_authorize import tamper
+
+    tamper(monkeypatch, "device_code", "verification_uri", "https://[")
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    page = plain(signed_in.post(f"/integrations/{integration_id}/authorize"))
+    assert heading(app, "garbage") in page
