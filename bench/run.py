@@ -54,6 +54,7 @@ OWNER = "owner@bench.example"
 CROWD = "crowd@bench.example"
 LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+USER_AGENT = requests.utils.default_user_agent()
 
 
 def fresh_database() -> str:
@@ -130,7 +131,9 @@ def wrk(
         "10s",
     ]
     if cookie:
-        command += ["-H", f"Cookie: {cookie}"]
+        # The same User-Agent as the session's: Flask-Login's strong session
+        # protection ends a session whose browser changes.
+        command += ["-H", f"Cookie: {cookie}", "-H", f"User-Agent: {USER_AGENT}"]
     if script:
         command += ["-s", script[0], url, "--", *script[1:]]
     else:
@@ -257,7 +260,10 @@ def measure_pages(
     rows = []
     for name, path, page_cookie, kind in pages:
         headers = {"Cookie": page_cookie} if page_cookie else {}
-        answer = requests.get(f"{base}{path}", headers=headers, timeout=30)
+        # What wrk will be served: the page itself, not a redirect to sign in.
+        answer = requests.get(
+            f"{base}{path}", headers=headers, allow_redirects=False, timeout=30
+        )
         assert answer.status_code == 200, (path, answer.status_code)
         size = len(answer.content)
         twin = f"{baseline}/{kind}/{size}"
@@ -283,11 +289,14 @@ def sweep(
 ) -> list[dict[str, Any]]:
     """The Integrations page and its baseline from 1 to 256 connections."""
     cookie = session_cookie(seeded["session"])
-    size = len(
-        requests.get(
-            f"{base}/integrations", headers={"Cookie": cookie}, timeout=30
-        ).content
+    answer = requests.get(
+        f"{base}/integrations",
+        headers={"Cookie": cookie},
+        allow_redirects=False,
+        timeout=30,
     )
+    assert answer.status_code == 200, answer.status_code
+    size = len(answer.content)
     rows = []
     for connections in (1, 2, 4, 8, 16, 32, 64, 128, 256):
         wizard = wrk(f"{base}/integrations", connections, seconds, cookie)
@@ -364,6 +373,13 @@ def waiting_crowd(
     seeding = time.monotonic() - seeded_at
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(paths) + "\n")
+    probe = requests.get(
+        f"{base}{paths[0]}",
+        headers={"Cookie": session_cookie(session)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert probe.status_code == 200, probe.status_code
     before = get_stats(cc)
     started = time.monotonic()
     result = wrk(

@@ -19,6 +19,7 @@ from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 from werkzeug.wrappers import Response
@@ -63,7 +64,8 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 12:
         return None
-    user = db.session.get(User, int(user_id))
+    # With the organization: every page shows its support reference.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.organization)])
     if user is None or user.session_version != int(version):
         return None
     return user
