@@ -20,7 +20,6 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +41,7 @@ from tests.conftest import sandbox_settings  # noqa: E402
 from tests.live import csrf_token  # noqa: E402
 from tests.live import free_port  # noqa: E402
 from tests.live import migrate  # noqa: E402
+from tests.live import press_at_once  # noqa: E402
 from tests.live import signed_in_session  # noqa: E402
 from tests.live import wizard_environment  # noqa: E402
 from wizard.sandbox.testing import approve_device  # noqa: E402
@@ -417,25 +417,9 @@ def stampede(
             {"t": datetime.now(UTC) - timedelta(minutes=1), "id": seeded["active"]},
         )
     engine.dispose()
-    session = seeded["session"]
-    url = f"{base}/integrations/{seeded['active']}/test"
-    token = csrf_token(session.get(url, timeout=30).text)
     before = get_stats(cc)["refreshes"]
-    barrier = threading.Barrier(users)
-    statuses: list[int] = []
-
-    def use() -> None:
-        with requests.Session() as own:
-            own.cookies.update(session.cookies)
-            barrier.wait()
-            answer = own.post(url, data={"csrf_token": token}, timeout=60)
-            statuses.append(answer.status_code)
-
-    threads = [threading.Thread(target=use) for _ in range(users)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    url = f"{base}/integrations/{seeded['active']}/test"
+    statuses = [a.status_code for a in press_at_once(seeded["session"], [url] * users)]
     result = {
         "users": users,
         "statuses": sorted(set(statuses)),

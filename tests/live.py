@@ -5,6 +5,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -177,3 +178,30 @@ def open_newsletter(lists: Page) -> str:
     address = lists.url
     lists.close()
     return address
+
+
+def press_at_once(
+    session: requests.Session, urls: list[str], timeout: float = 60
+) -> list[requests.Response]:
+    """Post one form from many copies of a signed-in browser at the same moment.
+
+    Each URL gets its own request (with the page's CSRF token); a barrier releases
+    them together, as when many people press Test connection at once.
+    """
+    token = csrf_token(session.get(urls[0], timeout=timeout).text)
+    barrier = threading.Barrier(len(urls))
+    answers: list[requests.Response] = []
+
+    def press(url: str) -> None:
+        with requests.Session() as own:
+            own.cookies.update(session.cookies)
+            own.headers.update(session.headers)
+            barrier.wait()
+            answers.append(own.post(url, data={"csrf_token": token}, timeout=timeout))
+
+    threads = [threading.Thread(target=press, args=(url,)) for url in urls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers

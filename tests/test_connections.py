@@ -1,6 +1,5 @@
 """Keeping connections working: refresh once for many, keep-alive, check, actions."""
 
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -13,8 +12,8 @@ from flask.testing import FlaskCliRunner
 from tests.conftest import PASSWORD
 from tests.conftest import base_config
 from tests.conftest import sandbox_settings
-from tests.live import csrf_token
 from tests.live import gunicorn
+from tests.live import press_at_once
 from tests.live import signed_in_session
 from tests.live import wizard_environment
 from tests.test_authorize import attempt_of
@@ -81,22 +80,7 @@ def test_twenty_users_of_an_expired_connection_cause_one_refresh(
     with gunicorn(wizard_environment(settings), workers=4) as base_url:
         session = signed_in_session(base_url, "owner@bloom.test", PASSWORD)
         test_url = f"{base_url}/integrations/{integration_id}/test"
-        token = csrf_token(session.get(test_url, timeout=10).text)
-        barrier = threading.Barrier(USERS)
-        pages: list[str] = []
-
-        def use() -> None:
-            with requests.Session() as own:
-                own.cookies.update(session.cookies)
-                barrier.wait()
-                response = own.post(test_url, data={"csrf_token": token}, timeout=30)
-                pages.append(response.text)
-
-        threads = [threading.Thread(target=use) for _ in range(USERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        pages = [a.text for a in press_at_once(session, [test_url] * USERS)]
     assert len(pages) == USERS
     assert all("The connection works" in page for page in pages)
     assert get_stats(cc)["refreshes"] - before == 1
