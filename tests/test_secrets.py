@@ -6,6 +6,7 @@ import logging
 import re
 import sqlite3
 import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -383,10 +384,18 @@ def test_a_backup_holds_ciphertext_only(
     start(signed_in, device)
     secrets_ = list(plaintexts(app).values())
     assert len(secrets_) == 5
-    path = database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as source:
-        dump = "\n".join(source.iterdump())
-    assert 'INSERT INTO "integration"' in dump
+    if database_url.startswith("sqlite"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as source:
+            dump = "\n".join(source.iterdump())
+        assert 'INSERT INTO "integration"' in dump
+    else:
+        dump = subprocess.run(
+            ["pg_dump", "--inserts", database_url.replace("+psycopg", "")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "INSERT INTO public.integration" in dump
     for value in (*secrets_, ENCRYPTION_KEY):
         assert value not in dump
 

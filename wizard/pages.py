@@ -97,9 +97,13 @@ def _version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
 
 
 def _refuse_nul_bytes() -> None:
-    """Turn away form values with NUL bytes, which no person types."""
-    if request.method == "POST" and any(
-        "\x00" in value for value in request.form.values()
+    """Turn away query and form values with NUL bytes, which no person types.
+
+    PostgreSQL refuses NUL in text, so one reaching a query would be a 500.
+    """
+    if any("\x00" in value for value in request.args.values()) or (
+        request.method == "POST"
+        and any("\x00" in value for value in request.form.values())
     ):
         abort(400)
 
