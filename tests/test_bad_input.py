@@ -199,6 +199,10 @@ def test_sign_in_goes_back_only_to_this_site(
         data={"email": "owner@bloom.test", "password": PASSWORD},
     )
     answered(page)
+    if "\x00" in next_:
+        # NUL in a query string is refused before any view (the request guard).
+        assert page.status_code == 400
+        return
     location = page.headers["Location"]
     assert location.startswith("/") and not location.startswith("//")
     assert "\\" not in location
@@ -346,8 +350,13 @@ def test_callback_query_strings(
         f"state=a&state={quote(state, safe='')}&code=x&client_id=y",
         "",
     ):
-        page = answered(signed_in.get(f"/callback/constant-contact-auth?{query}"))
-        assert "That code can no longer be used" in page
+        response = signed_in.get(f"/callback/constant-contact-auth?{query}")
+        page = answered(response)
+        if "\x00" in state + code + error and "%00" in query:
+            # NUL in a query string is refused before any view (the request guard).
+            assert response.status_code == 400
+        else:
+            assert "That code can no longer be used" in page
 
 
 @fuzz

@@ -101,11 +101,11 @@ def _refuse_nul_bytes() -> None:
 
     PostgreSQL refuses NUL in text, so one reaching a query would be a 500.
     """
-    if any("\x00" in value for value in request.args.values()) or (
-        request.method == "POST"
-        and any("\x00" in value for value in request.form.values())
-    ):
-        abort(400)
+    sources = [request.args] + ([request.form] if request.method == "POST" else [])
+    # Every value of every key: a repeated key must not carry one past the check.
+    for values in sources:
+        if any("\x00" in value for _, value in values.items(multi=True)):
+            abort(400)
 
 
 def _refuse_cross_site_posts() -> None:
