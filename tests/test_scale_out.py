@@ -70,14 +70,20 @@ def wait_until_done(session: requests.Session, status_url: str) -> dict[str, Any
     raise AssertionError("the attempt never finished")
 
 
+def start_device_attempt(
+    app: Flask, cc: str, session: requests.Session, base_url: str
+) -> tuple[int, str]:
+    """Start step 4 (device flow) on one host; return the integration, attempt path."""
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    started = post(session, f"{base_url}/integrations/{integration_id}/authorize")
+    return integration_id, urlsplit(started.headers["Location"]).path
+
+
 def test_device_flow_started_on_one_host_finishes_on_the_other(
     app: Flask, cc: str, instances: tuple[str, str, requests.Session]
 ) -> None:
     first, second, session = instances
-    api_key = create_application(cc, flow="device")["api_key"]
-    integration_id = make_integration(app, api_key)
-    started = post(session, f"{first}/integrations/{integration_id}/authorize")
-    attempt_path = urlsplit(started.headers["Location"]).path
+    integration_id, attempt_path = start_device_attempt(app, cc, session, first)
     page = session.get(f"{second}{attempt_path}", timeout=10).text
     assert "Allow access in Constant Contact" in page
     code = load_code(app, integration_id)
@@ -125,10 +131,7 @@ def test_a_refresh_stampede_across_both_hosts_refreshes_once(
     app: Flask, cc: str, instances: tuple[str, str, requests.Session]
 ) -> None:
     first, second, session = instances
-    api_key = create_application(cc, flow="device")["api_key"]
-    integration_id = make_integration(app, api_key)
-    started = post(session, f"{first}/integrations/{integration_id}/authorize")
-    attempt_path = urlsplit(started.headers["Location"]).path
+    integration_id, attempt_path = start_device_attempt(app, cc, session, first)
     approve_device(cc, load_code(app, integration_id))
     assert wait_until_done(session, f"{first}{attempt_path}/status")["state"] == "done"
     with app.app_context():
