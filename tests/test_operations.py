@@ -5,20 +5,24 @@ import json
 import logging
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from tests.conftest import base_config
 from tests.live import ROOT
 from tests.live import gunicorn
 from tests.live import wizard_environment
 from wizard import logs
+from wizard.extensions import db
 
 SECRETS = {
     "access_token=AT-1234567890": "AT-1234567890",
@@ -193,3 +197,51 @@ def test_web_workers_leave_command_line_tools_unloaded(database_url: str) -> Non
     ).stdout
     for name in ("db", "users", "integrations", "demo", "sandbox"):
         assert f"  {name} " in commands
+
+
+def kill(dbapi_connection: Any, app: Flask) -> None:
+    """Break a pooled connection the way a database restart would."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        dbapi_connection.close()
+        return
+    pid = dbapi_connection.info.backend_pid
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as other:
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    engine.dispose()
+
+
+def test_only_idle_connections_are_pinged_and_dead_ones_replaced(
+    make_app: Callable[[dict[str, Any]], Flask],
+    config: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = make_app(config | {"DATABASE_PING_AFTER_SECONDS": 0.3})
+    client = app.test_client()
+    with app.app_context():
+        engine = db.engine
+    pings: list[object] = []
+    real_ping = engine.dialect.do_ping
+
+    def counted(dbapi_connection: Any) -> bool:
+        pings.append(dbapi_connection)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
+    pooled: list[Any] = []
+    event.listen(engine, "checkin", lambda conn, _record: pooled.append(conn))
+    assert client.get("/readyz").status_code == 200
+    # Back-to-back requests reuse a connection without a ping.
+    for _ in range(3):
+        assert client.get("/readyz").status_code == 200
+    assert pings == []
+    # Idle past the setting: one ping, and the connection is kept.
+    time.sleep(0.4)
+    assert client.get("/readyz").status_code == 200
+    assert len(pings) == 1
+    # Idle and dead underneath: the ping fails, a fresh connection serves the request.
+    for connection in set(pooled):
+        kill(connection, app)
+    time.sleep(0.4)
+    assert client.get("/readyz").status_code == 200
+    assert len(pings) >= 2
