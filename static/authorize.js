@@ -17,6 +17,9 @@
   var sayLastMinute = root.getAttribute("data-say-last-minute") || "";
   var lastLeft = null;
   var finished = false;
+  // Each answer may carry a signed ticket; sent back, it spares the server a lookup
+  // until Constant Contact is next due to be asked.
+  var ticket = null;
 
   function secondsLeft() {
     return Math.max(0, Math.round((deadline - Date.now()) / 1000));
@@ -54,13 +57,16 @@
 
   function check() {
     if (finished) { return; }
-    fetch(statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    var headers = { Accept: "application/json" };
+    if (ticket) { headers["X-Status-Ticket"] = ticket; }
+    fetch(statusUrl, { headers: headers, credentials: "same-origin" })
       // 429 (too many checks) carries a note saying when checks resume.
       .then(function (response) {
         return response.ok || response.status === 429 ? response.json() : null;
       })
       .then(function (status) {
-        if (!status) { return; }
+        if (!status) { ticket = null; return; }
+        ticket = status.ticket || null;
         if (status.state === "done" || status.state === "ended") {
           finished = true;
           window.location.assign(status.next);

@@ -9,6 +9,7 @@ from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
@@ -40,6 +41,7 @@ from ..models import utcnow
 from ..problems import problem_for
 from ..problems import waiting_note
 from . import bp
+from . import tickets
 
 
 class ActionForm(FlaskForm):
@@ -96,9 +98,14 @@ def _poll_limit() -> str:
 
 
 def _person_key() -> str:
-    """Count status checks per signed-in person (offices share one address)."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
+    """Count status checks per signed-in person (offices share one address).
+
+    Read from the session, not the user row: a check answered from its ticket
+    never loads the user.
+    """
+    person = str(session.get("_user_id") or "").partition(":")[0]
+    if person:
+        return f"user:{person}"
     return f"address:{request.remote_addr}"
 
 
@@ -220,12 +227,28 @@ def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
 
 @bp.route("/integrations/<id:integration_id>/authorize/<id:attempt_id>/status")
 @limiter.limit(_poll_limit, key_func=_person_key)
-@customer_required
 def status(integration_id: int, attempt_id: int) -> ResponseReturnValue:
-    """Poll Constant Contact if due, and say where the attempt stands (JSON)."""
+    """Say where the attempt stands (JSON): from the page's ticket while it holds."""
+    ticket = request.headers.get(tickets.HEADER)
+    known = tickets.answer(ticket, attempt_id, utcnow())
+    if known is None:
+        return _status_from_rows(integration_id, attempt_id)
+    return _status_response(known, ticket)
+
+
+@customer_required
+def _status_from_rows(integration_id: int, attempt_id: int) -> ResponseReturnValue:
+    """Poll Constant Contact if due, then answer with a ticket until the next poll."""
     found = _attempt_or_404(integration_id, attempt_id)
     authorization.poll(found, provider())
-    response = jsonify(_status(found, utcnow()))
+    now = utcnow()
+    return _status_response(_status(found, now), tickets.issue(found, now))
+
+
+def _status_response(payload: dict[str, object], ticket: str | None) -> Response:
+    if ticket:
+        payload = payload | {"ticket": ticket}
+    response = jsonify(payload)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -1,0 +1,172 @@
+"""Status tickets: step 4's checks skip the database until a poll is due, safely."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import sandbox_settings
+from tests.conftest import sign_in
+from tests.test_authorize import approve_device
+from tests.test_authorize import code_flow_integration
+from tests.test_authorize import device_app
+from tests.test_authorize import make_due
+from tests.test_authorize import make_integration
+from tests.test_authorize import started
+from tests.test_queries import statements
+from wizard import authorization
+from wizard.authorize import tickets
+from wizard.authorize import views
+from wizard.models import utcnow
+from wizard.sandbox.testing import get_stats
+
+
+@pytest.fixture
+def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
+    return config | sandbox_settings(cc)
+
+
+def check(
+    client: FlaskClient, integration_id: int, attempt_id: int, ticket: str | None
+) -> Any:
+    headers = {tickets.HEADER: ticket} if ticket else {}
+    return client.get(
+        f"/integrations/{integration_id}/authorize/{attempt_id}/status",
+        headers=headers,
+    )
+
+
+def waiting(signed_in: FlaskClient, app: Flask, cc: str) -> tuple[int, int, str]:
+    """Start a device attempt, check once; return its ids and the ticket."""
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    first = check(signed_in, integration_id, attempt.id, None).get_json()
+    assert first["state"] == "waiting" and first["ticket"]
+    return integration_id, attempt.id, first["ticket"]
+
+
+def move_clock(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    later = utcnow() + timedelta(seconds=seconds)
+    for module in (views, authorization):
+        monkeypatch.setattr(module, "utcnow", lambda: later)
+
+
+def test_checks_with_a_ticket_read_no_rows_and_say_the_same(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id, attempt_id, ticket = waiting(signed_in, app, cc)
+    polls = get_stats(cc)["device_polls"]
+    with statements(app) as sent:
+        answers = [
+            check(signed_in, integration_id, attempt_id, ticket) for _ in range(5)
+        ]
+    assert sent == []
+    assert get_stats(cc)["device_polls"] == polls
+    for answer in answers:
+        assert answer.status_code == 200
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert answer.get_json()["ticket"] == ticket
+    # The rows say the same: still waiting, as many seconds left.
+    from_rows = check(signed_in, integration_id, attempt_id, None).get_json()
+    from_ticket = answers[-1].get_json()
+    assert from_ticket["state"] == from_rows["state"] == "waiting"
+    assert abs(from_ticket["seconds_left"] - from_rows["seconds_left"]) <= 1
+    assert from_ticket["note"] == from_rows["note"]
+
+
+def test_once_a_poll_is_due_the_ticket_is_ignored_and_approval_is_noticed(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    integration_id, attempt_id, ticket = waiting(signed_in, app, cc)
+    attempt_code = started_code(app, attempt_id)
+    approve_device(cc, attempt_code)
+    # Before the poll is due the ticket holds: Constant Contact is not asked.
+    assert check(signed_in, integration_id, attempt_id, ticket).json["state"] == (
+        "waiting"
+    )
+    # The ticket never outlives the interval: 5 s later the rows are read again.
+    make_due(app, attempt_id)
+    move_clock(monkeypatch, tickets.LONGEST_SECONDS + 0.5)
+    done = check(signed_in, integration_id, attempt_id, ticket).get_json()
+    assert done["state"] == "done" and "ticket" not in done
+
+
+def started_code(app: Flask, attempt_id: int) -> str:
+    from wizard.extensions import db
+    from wizard.models import AuthorizationAttempt
+
+    with app.app_context():
+        return db.session.get(AuthorizationAttempt, attempt_id).user_code
+
+
+def test_a_ticket_never_outlives_the_window(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    integration_id = make_integration(app, device_app(cc))
+    attempt = started(signed_in, app, integration_id)
+    make_due(app, attempt.id, seconds_left=2)
+    ticket = check(signed_in, integration_id, attempt.id, None).json["ticket"]
+    move_clock(monkeypatch, 2.5)
+    ended = check(signed_in, integration_id, attempt.id, ticket).get_json()
+    assert ended["state"] == "ended"
+
+
+def test_a_ticket_is_only_good_for_its_own_session_attempt_and_browser(
+    client: FlaskClient,
+    app: Flask,
+    cc: str,
+    customer: int,
+    other_customer: int,
+) -> None:
+    sign_in(client, "owner@bloom.test")
+    integration_id, attempt_id, ticket = waiting(client, app, cc)
+    # Another attempt of the same customer: the rows are read (and answer for it).
+    second_id = make_integration(app, device_app(cc))
+    second = started(client, app, second_id)
+    with statements(app) as sent:
+        other = check(client, second_id, second.id, ticket)
+    assert sent and other.status_code == 200
+    assert other.json["ticket"] != ticket
+    # Tampered or truncated: the rows are read.
+    for bad in (ticket[:-2] + "xx", ticket[:10], "x" * 1000, "[]"):
+        with statements(app) as sent:
+            assert check(client, integration_id, attempt_id, bad).status_code == 200
+        assert sent, bad
+    # Another browser with the copied cookie: strong session protection signs out.
+    copied = check(client, integration_id, attempt_id, ticket)
+    assert copied.status_code == 200
+    stranger = client.get(
+        f"/integrations/{integration_id}/authorize/{attempt_id}/status",
+        headers={tickets.HEADER: ticket, "User-Agent": "Another browser/1.0"},
+    )
+    assert stranger.status_code == 302 and "/sign-in" in stranger.location
+    # Signed out, then another organization's customer signs in: 404, not "waiting".
+    client.post("/sign-out")
+    assert check(client, integration_id, attempt_id, ticket).status_code == 302
+    sign_in(client, "owner@rival.test")
+    assert check(client, integration_id, attempt_id, ticket).status_code == 404
+
+
+def test_no_ticket_for_the_code_flow(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    # Its callback can land at any moment, so every check reads the rows.
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    answer = check(signed_in, integration_id, attempt.id, None).get_json()
+    assert answer["state"] == "waiting" and "ticket" not in answer
+
+
+def test_checks_answered_from_tickets_still_count_against_the_limit(
+    make_app: Any, config: dict[str, Any], cc: str, customer: int
+) -> None:
+    app = make_app(config | {"STATUS_POLL_RATE_LIMIT": "4 per minute"})
+    client = app.test_client()
+    sign_in(client, "owner@bloom.test")
+    integration_id, attempt_id, ticket = waiting(client, app, cc)
+    codes = [
+        check(client, integration_id, attempt_id, ticket).status_code for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
