@@ -154,15 +154,33 @@ def wrk(
     }
 
 
-def rss_mb(master: subprocess.Popen) -> list[float]:
-    """Return the resident memory of each of a gunicorn master's workers, in MB."""
+def memory_mb(master: subprocess.Popen) -> dict[str, list[float]]:
+    """Return each worker's resident, proportional and private memory, in MB.
+
+    Resident (RSS) counts pages shared with the master and the other workers in
+    full; proportional (PSS) splits them among their sharers; private (USS) is
+    what stopping that worker would free.
+    """
     output = subprocess.run(
-        ["ps", "-o", "rss=", "--ppid", str(master.pid)],
+        ["ps", "-o", "pid=", "--ppid", str(master.pid)],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    return [round(int(kb) / 1024, 1) for kb in output.split()]
+    sizes: dict[str, list[float]] = {"rss": [], "pss": [], "uss": []}
+    for pid in output.split():
+        fields = {}
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, value, *_ = line.split()
+            fields[name.rstrip(":")] = int(value)
+        private = fields["Private_Clean"] + fields["Private_Dirty"]
+        for key, kb in (
+            ("rss", fields["Rss"]),
+            ("pss", fields["Pss"]),
+            ("uss", private),
+        ):
+            sizes[key].append(round(kb / 1024, 1))
+    return sizes
 
 
 def session_cookie(session: requests.Session) -> str:
@@ -539,14 +557,14 @@ def main() -> None:
             results["waiting"] = waiting_crowd(
                 base, cc, database_url, options.people, 30 if options.quick else 60
             )
-        results["rss_mb"] = {
-            "wizard_workers": rss_mb(wizard_master),
-            "baseline_workers": rss_mb(baseline_master),
+        results["memory_mb"] = {
+            "wizard_workers": memory_mb(wizard_master),
+            "baseline_workers": memory_mb(baseline_master),
         }
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results["rss_mb"]))
+    print(json.dumps(results["memory_mb"]))
     print(f"Wrote {out / 'latest.json'}")
 
 
