@@ -14,11 +14,17 @@ function setup(thread)
 end
 
 function init(args)
-  for line in io.lines(args[1]) do paths[#paths + 1] = line end
-  -- Each wrk thread starts at its own share of the attempts.
+  -- Each wrk thread (a Lua state of its own, with its own tickets) takes its own
+  -- share of the attempts, as each person's page checks only its own attempt.
   local threads = tonumber(args[2]) or 1
+  local all = {}
+  for line in io.lines(args[1]) do all[#all + 1] = line end
+  for index, path in ipairs(all) do
+    if (index - 1) % threads == (offset or 0) % threads then paths[#paths + 1] = path end
+  end
+  -- Fewer attempts than threads (the flat-out run has one): share them.
+  if #paths == 0 then paths = all end
   pause = tonumber(args[3]) or 0
-  next_index = math.floor((offset or 0) * #paths / threads) + 1
 end
 
 function request()

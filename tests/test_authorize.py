@@ -1,6 +1,8 @@
 """Step 4 over real HTTP against the local Constant Contact: both flows, failures."""
 
 import re
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -753,3 +755,41 @@ def test_waiting_notes_are_words(code: str | None) -> None:
 
     note = waiting_note(code)
     assert note is None or isinstance(note, str)
+
+
+def poll_count(app: Flask, attempt_id: int) -> int:
+    with app.app_context():
+        return db.session.get(AuthorizationAttempt, attempt_id).poll_count
+
+
+def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
+    make_app: Any, config: dict[str, Any], cc: str, customer: int
+) -> None:
+    from tests.conftest import sign_in
+
+    app = make_app(config | {"CC_POLLS_IN_FLIGHT": 1})
+    tabs = [app.test_client(), app.test_client()]
+    for tab in tabs:
+        sign_in(tab, "owner@bloom.test")
+    ids = [make_integration(app, device_app(cc)) for _ in tabs]
+    attempts = [started(tab, app, i).id for tab, i in zip(tabs, ids, strict=True)]
+    for attempt_id in attempts:
+        make_due(app, attempt_id)
+    counts = [poll_count(app, attempt_id) for attempt_id in attempts]
+    set_faults(cc, {"token": "timeout"})  # each poll now waits out the 1 s timeout
+    slow = threading.Thread(target=status, args=(tabs[0], ids[0], attempts[0]))
+    slow.start()
+    deadline = time.monotonic() + 5
+    while poll_count(app, attempts[0]) == counts[0]:  # claimed: now in the call
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    # The only slot is taken: the other due attempt's check answers at once.
+    began = time.monotonic()
+    assert status(tabs[1], ids[1], attempts[1])["state"] == "waiting"
+    assert time.monotonic() - began < 0.5
+    assert poll_count(app, attempts[1]) == counts[1]
+    slow.join()
+    set_faults(cc, {})
+    # The slot is free again: the next check asks.
+    assert status(tabs[1], ids[1], attempts[1])["state"] == "waiting"
+    assert poll_count(app, attempts[1]) == counts[1] + 1

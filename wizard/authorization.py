@@ -6,9 +6,11 @@ database (conditional UPDATEs), never in process memory.
 """
 
 import hashlib
+import threading
 from datetime import datetime
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext
 
 from . import audit
@@ -40,6 +42,7 @@ SLOW_DOWN_SECONDS = 5
 # Requests arrive a little later or sooner than they leave: keep clear of the edge
 # of the interval so Constant Contact never sees two polls closer than it allows.
 POLL_MARGIN = timedelta(milliseconds=500)
+POLL_SLOTS = "wizard.poll_slots"
 
 
 def state_hash(state: str) -> str:
@@ -233,6 +236,35 @@ def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> bool:
         # Not due by the row just read, so the UPDATE below could not win: most
         # status requests end here, with no write, decryption or upstream call.
         return False
+    slots = _poll_slots()
+    if not slots.acquire(blocking=False):
+        # This process already waits on Constant Contact as often as it may: skip
+        # this turn (the poll stays due) rather than tie up another thread.
+        return False
+    try:
+        return _poll_now(attempt, provider, now)
+    finally:
+        slots.release()
+
+
+def _poll_slots() -> threading.BoundedSemaphore:
+    """Return this process's slots for device polls in flight (CC_POLLS_IN_FLIGHT).
+
+    A bulkhead: however slow Constant Contact gets, most of a worker's threads stay
+    free to serve pages and status checks.
+    """
+    extensions = current_app.extensions
+    slots = extensions.get(POLL_SLOTS)
+    if slots is None:
+        size = max(1, int(current_app.config["CC_POLLS_IN_FLIGHT"]))
+        slots = extensions.setdefault(POLL_SLOTS, threading.BoundedSemaphore(size))
+    return slots
+
+
+def _poll_now(
+    attempt: AuthorizationAttempt, provider: oauth.Provider, now: datetime
+) -> bool:
+    """Claim the due poll, ask Constant Contact, record the answer."""
     interval = attempt.interval or oauth.DEFAULT_INTERVAL
     held = timedelta(seconds=interval + provider.timeout) + POLL_MARGIN
     claim = db.session.execute(
