@@ -416,12 +416,12 @@ def test_basic_auth_is_sent_as_is_for_reserved_characters(
     assert formats.check_client_secret(secret).value == secret
     sent: list[requests.PreparedRequest] = []
 
-    def capture(method: str, url: str, **kwargs: Any) -> Any:
+    def capture(_session: Any, method: str, url: str, **kwargs: Any) -> Any:
         kwargs.pop("timeout"), kwargs.pop("allow_redirects"), kwargs.pop("stream")
         sent.append(requests.Request(method, url, **kwargs).prepare())
         raise requests.ConnectionError("not sent")
 
-    monkeypatch.setattr(http.requests, "request", capture)
+    monkeypatch.setattr(requests.Session, "request", capture)
     provider = oauth.Provider("a", "https://t.test/token", "d", "r", "api", "s", 1.0)
     with pytest.raises(http.ProviderError):
         oauth.exchange_code(provider, KEY, secret, "code", "https://r.test", "v")

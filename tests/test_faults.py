@@ -18,6 +18,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,7 @@ from tests.test_connections import expire
 from tests.test_scale_out import post
 from tests.test_scale_out import wait_until_done
 from wizard import config as wizard_config
+from wizard.constant_contact import http as cc_http
 from wizard.extensions import db
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
@@ -314,7 +317,9 @@ def test_every_call_gives_up_before_gunicorn_does() -> None:
             if not isinstance(node, ast.Call):
                 continue
             name = ast.unparse(node.func)
-            if name.startswith("requests.") and name[9:] in (
+            head, _, verb = name.rpartition(".")
+            # http.py sends through its per-thread session: `_session().request`.
+            if head in ("requests", "_session()") and verb in (
                 "request",
                 "get",
                 "post",
@@ -660,3 +665,36 @@ def test_an_activation_address_that_does_not_parse_is_garbage(
     integration_id = make_integration(app, create_application(cc)["api_key"])
     page = plain(signed_in.post(f"/integrations/{integration_id}/authorize"))
     assert heading(app, "garbage") in page
+
+
+def test_calls_reuse_their_connection_and_carry_no_cookies() -> None:
+    seen: list[tuple[int, str | None]] = []
+
+    class Answer(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            seen.append((self.client_address[1], self.headers.get("Cookie")))
+            body = b'{"ok": true}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Set-Cookie", "tracker=customer-1; Path=/")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/v3/account/summary"
+        for _ in range(3):
+            assert cc_http.call("GET", url, timeout=5) == {"ok": True}
+    finally:
+        server.shutdown()
+        server.server_close()
+    # One connection for all three calls, and the cookie set by the first never sent.
+    assert len({port for port, _ in seen}) == 1
+    assert [cookie for _, cookie in seen] == [None, None, None]

@@ -729,13 +729,15 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
     from wizard.sandbox.testing import approve_device
 
     sent: list[tuple[str, str, dict[str, Any]]] = []
-    real = requests.request
+    real = requests.Session.request
 
-    def record(method: str, url: str, **kwargs: Any) -> Any:
-        sent.append((method, url, kwargs))
-        return real(method, url, **kwargs)
+    def record(session: Any, method: str, url: str, **kwargs: Any) -> Any:
+        # Only the app's calls (its per-thread session), not the test's own.
+        if session is getattr(http._local, "session", None):
+            sent.append((method, url, kwargs))
+        return real(session, method, url, **kwargs)
 
-    monkeypatch.setattr(http.requests, "request", record)
+    monkeypatch.setattr(requests.Session, "request", record)
     # A device flow, a code flow, a refresh, API calls and a revocation.
     device_id = make_integration(app, device_app(cc))
     attempt = started(signed_in, app, device_id)
