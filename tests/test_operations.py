@@ -5,6 +5,7 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -245,3 +246,46 @@ def test_only_idle_connections_are_pinged_and_dead_ones_replaced(
     time.sleep(0.4)
     assert client.get("/readyz").status_code == 200
     assert len(pings) >= 2
+
+
+def test_the_in_memory_limit_counter_restarts_its_timer_one_thread_at_a_time(
+    app: Flask,
+) -> None:
+    """limits 5.8 could start its expiry timer twice at once: a 500 under load."""
+    from limits.storage import MemoryStorage
+
+    from wizard.extensions import guard_memory_storage
+    from wizard.extensions import limiter
+
+    assert "_MemoryStorage__schedule_expiry" in vars(limiter.storage)
+
+    def most_at_once(guarded: bool) -> int:
+        storage = MemoryStorage()
+        inside: list[int] = [0]
+        most: list[int] = [0]
+
+        def slow_restart() -> None:  # stands in for check-then-start
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            time.sleep(0.01)
+            inside[0] -= 1
+
+        storage._MemoryStorage__schedule_expiry = slow_restart  # type: ignore[attr-defined]
+        if guarded:
+            guard_memory_storage(storage)
+        ready = threading.Barrier(8)
+
+        def count() -> None:
+            ready.wait()
+            storage.incr("key", 60)
+
+        threads = [threading.Thread(target=count) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert storage.get("key") == 8
+        return most[0]
+
+    assert most_at_once(guarded=False) > 1  # the race the guard closes
+    assert most_at_once(guarded=True) == 1

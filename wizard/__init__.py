@@ -17,6 +17,7 @@ from .config import INSECURE_SECRET_KEYS
 from .config import MIN_SECRET_KEY_LENGTH
 from .extensions import csrf
 from .extensions import db
+from .extensions import guard_memory_storage
 from .extensions import limiter
 from .extensions import login_manager
 
@@ -51,6 +52,7 @@ def create_app(
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    guard_memory_storage(limiter.storage)
     crypto.init_app(app)
     i18n.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -1,11 +1,14 @@
 """Extensions, created here and bound to the app in create_app."""
 
+import threading
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from limits.storage import MemoryStorage
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -31,3 +34,23 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 # Storage comes from RATELIMIT_STORAGE_URI (memory:// by default; Redis with workers).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def guard_memory_storage(storage: object) -> None:
+    """Make limits' in-memory counter safe for gunicorn's threads.
+
+    limits 5.8's MemoryStorage checks and restarts its expiry timer without a lock,
+    so two threads counting at once can start the same timer twice: a RuntimeError,
+    and a 500 for the request. Fixed upstream (alisaifee/limits#352) after 5.8; until
+    then the restart runs under a lock.
+    """
+    if not isinstance(storage, MemoryStorage):
+        return
+    restart = storage._MemoryStorage__schedule_expiry  # type: ignore[attr-defined]
+    lock = threading.Lock()
+
+    def restart_once() -> None:
+        with lock:
+            restart()
+
+    storage._MemoryStorage__schedule_expiry = restart_once  # type: ignore[attr-defined]
