@@ -77,6 +77,9 @@ def test_the_live_view_of_a_device_attempt(
     assert attempt.user_code not in page
     assert api_key not in page and f"ends …{api_key[-4:]}" in page
     assert "Times restarted</dt><dd>1" in page
+    # The timeline says what happened in words, not the audit codes.
+    assert "Got an Activation Code (step 4)" in page
+    assert "authorization.started" not in page
     assert (
         f"/integrations/{integration_id}/setup" in page
     )  # the link back for the customer
@@ -84,7 +87,8 @@ def test_the_live_view_of_a_device_attempt(
 
     sign_in(client, "owner@bloom.test")
     activity = client.get("/activity").text
-    assert "support.viewed_integration" in activity and "PromoPulse support" in activity
+    assert "Looked at an integration" in activity and "PromoPulse support" in activity
+    assert "support.viewed_integration" not in activity  # words, not codes
 
 
 def test_support_runs_test_connection_and_nothing_else(
@@ -173,8 +177,8 @@ def test_every_route_for_every_kind_of_person(
             continue  # their own lists, which do not show Bloom's things
         assert client.open(url, method=method).status_code in (404, 405), (method, url)
     rival_activity = client.get("/activity").text
-    assert "user.signed_in" in rival_activity
-    assert "authorization.started" not in rival_activity
+    assert "Signed in" in rival_activity
+    assert "Got an Activation Code" not in rival_activity
     client.post("/sign-out")
 
     # Support: read-only console, no customer pages.

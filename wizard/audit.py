@@ -2,7 +2,10 @@
 
 from typing import Any
 
+from flask_babel import gettext
+
 from .extensions import db
+from .i18n import N_
 from .models import AuditEvent
 from .models import Integration
 from .models import User
@@ -31,3 +34,48 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+# What each action means, in the words of the pages; the Activity page and the
+# support timeline show these, never the codes.
+WORDS: dict[str, str] = {
+    "user.signed_in": N_("Signed in"),
+    "setup.started": N_("Started setting up an integration"),
+    "setup.api_key_saved": N_("Saved the API Key (step 1)"),
+    "setup.client_secret_saved": N_("Saved the Secret (step 1)"),
+    "setup.list_id_saved": N_("Saved the List ID (step 2)"),
+    "setup.error_shown": N_("Was shown a problem during setup"),
+    "integration.created": N_("Created the integration (step 3)"),
+    "integration.deleted": N_("Deleted an integration"),
+    "integration.list_changed": N_("Changed the List ID"),
+    "authorization.started": N_("Got an Activation Code (step 4)"),
+    "authorization.start_failed": N_("Could not get an Activation Code (step 4)"),
+    "authorization.opened": N_("Opened Constant Contact to allow access (step 4)"),
+    "authorization.approved": N_("Allowed access in Constant Contact (step 4)"),
+    "authorization.failed": N_("Step 4 did not go through"),
+    "authorization.expired": N_("The 5 minutes for step 4 ran out"),
+    "authorization.replaced": N_("Got a new Activation Code instead (step 4)"),
+    "authorization.callback_refused": N_(
+        "Turned away an answer from Constant Contact that did not match (step 4)"
+    ),
+    "connection.verified": N_("Access allowed and the list found: connected"),
+    "connection.tested": N_("Tested the connection"),
+    "connection.checked": N_("Checked the connection"),
+    "connection.check_failed": N_("A check found a problem with the connection"),
+    "connection.refreshed": N_("Renewed access to Constant Contact"),
+    "connection.needs_reauthorization": N_(
+        "Constant Contact stopped our access: authorize again"
+    ),
+    "connection.reauthorized": N_("Authorized again"),
+    "connection.disconnected": N_("Disconnected the integration"),
+    "contact.added": N_("Added a contact to the list"),
+    "support.viewed_organization": N_("Looked at your organization"),
+    "support.viewed_integration": N_("Looked at an integration"),
+    "support.tested_connection": N_("Tested the connection"),
+}
+
+
+def describe(action: str) -> str:
+    """Return what an action means, in the reader's language (the code if unknown)."""
+    words = WORDS.get(action)
+    return gettext(words) if words else action

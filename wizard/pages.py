@@ -15,6 +15,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from . import audit
+
 bp = Blueprint("pages", __name__)
 
 CSP = "; ".join(
@@ -127,3 +129,4 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
     app.url_defaults(_version_static_urls)
+    app.jinja_env.filters["activity"] = audit.describe
