@@ -146,3 +146,70 @@ def test_support_lists_ten_thousand_tenants_a_page_at_a_time(
         assert "Active" in first  # the statuses, without the tokens
         # The user, the page of organizations, their integrations: no N+1.
         assert first_queries == second_queries <= 3
+
+
+def isolation_of_each_statement(app: Flask) -> Any:
+    """Collect, per statement sent, whether it ran in autocommit."""
+
+    @contextmanager
+    def collect() -> Iterator[list[bool]]:
+        seen: list[bool] = []
+
+        def record(conn: Any, *_: Any) -> None:
+            # The driver's own state, not SQLAlchemy's idea of it.
+            driver = conn.connection.dbapi_connection
+            if hasattr(driver, "autocommit") and not hasattr(driver, "total_changes"):
+                seen.append(bool(driver.autocommit))  # psycopg
+            else:
+                seen.append(driver.isolation_level is None)  # sqlite3
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return collect()
+
+
+def test_pages_that_only_read_run_without_a_transaction(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    integration_id = make_integration(app, device_app(cc))
+    for path in ("/integrations", "/activity", f"/integrations/{integration_id}/setup"):
+        with isolation_of_each_statement(app) as seen:
+            assert signed_in.get(path).status_code in (200, 302)
+        assert seen and all(seen), path
+    # Pages that write keep their transaction, on the same pooled connection.
+    with isolation_of_each_statement(app) as seen:
+        assert start(signed_in, integration_id).status_code == 302
+    assert seen and not any(seen)
+
+
+def test_a_write_in_a_page_marked_read_only_is_refused_and_not_made(
+    make_app: Any, config: dict[str, Any], customer: int
+) -> None:
+    from wizard import audit
+    from wizard.models import AuditEvent
+    from wizard.reads import WriteInReadOnlyPage
+    from wizard.reads import reads_only
+
+    app = make_app(config)
+
+    @app.route("/writes-by-mistake")
+    @reads_only
+    def writes_by_mistake() -> str:
+        audit.record("user.signed_in", organization_id=None)
+        db.session.commit()
+        return "written"
+
+    def events() -> int:
+        with app.app_context():
+            return db.session.scalar(db.select(db.func.count(AuditEvent.id)))
+
+    before = events()
+    with pytest.raises(WriteInReadOnlyPage):  # a 500 outside testing
+        app.test_client().get("/writes-by-mistake")
+    assert events() == before

@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from . import crypto
 from . import i18n
 from . import pool
+from . import reads
 from .config import DEFAULTS
 from .config import INSECURE_SECRET_KEYS
 from .config import MIN_SECRET_KEY_LENGTH
@@ -49,6 +50,7 @@ def create_app(
 
     db.init_app(app)
     pool.init_app(app)
+    reads.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)

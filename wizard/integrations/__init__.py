@@ -25,6 +25,7 @@ from ..i18n import N_
 from ..models import AuditEvent
 from ..models import Integration
 from ..problems import problem_for
+from ..reads import reads_only
 from ..setup.forms import ListIdForm
 
 bp = Blueprint("integrations", __name__)
@@ -77,6 +78,7 @@ def current_step(integration: Integration) -> int:
 
 
 @bp.route("/integrations")
+@reads_only
 @customer_required
 def index() -> ResponseReturnValue:
     """List the organization's integrations with their Actions."""
@@ -211,6 +213,7 @@ UNCONFIRMED = N_(
 
 
 @bp.route("/activity")
+@reads_only
 @customer_required
 def activity() -> ResponseReturnValue:
     """Show the organization's activity, including every support view and action."""

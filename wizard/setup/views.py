@@ -21,6 +21,7 @@ from ..extensions import db
 from ..i18n import N_
 from ..models import FLOW_AUTHORIZATION_CODE
 from ..models import Integration
+from ..reads import reads_only
 from . import bp
 from .forms import CreateForm
 from .forms import CredentialsForm
@@ -103,6 +104,7 @@ def start() -> ResponseReturnValue:
 
 
 @bp.route("/<id:integration_id>/setup")
+@reads_only
 @customer_required
 def resume(integration_id: int) -> ResponseReturnValue:
     """Show the four steps as a task list, with Continue to the first one left."""
@@ -122,6 +124,7 @@ def resume(integration_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/<id:integration_id>/api-key", methods=["GET", "POST"])
+@reads_only
 @customer_required
 def credentials(integration_id: int) -> ResponseReturnValue:
     """Step 1: the app's OAuth2 flow, API Key and Client Secret."""
@@ -191,6 +194,7 @@ def credentials(integration_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/<id:integration_id>/list-id", methods=["GET", "POST"])
+@reads_only
 @customer_required
 def list_id(integration_id: int) -> ResponseReturnValue:
     """Step 2: the List ID, or the address of the list to take it from."""
@@ -232,6 +236,7 @@ def list_id(integration_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/<id:integration_id>/check", methods=["GET", "POST"])
+@reads_only
 @customer_required
 def check(integration_id: int) -> ResponseReturnValue:
     """Step 3: check the answers, then create the integration."""
@@ -260,6 +265,7 @@ def check(integration_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/<id:integration_id>/created")
+@reads_only
 @customer_required
 def created(integration_id: int) -> ResponseReturnValue:
     """Confirm the integration exists and say that authorizing comes next."""
