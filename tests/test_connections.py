@@ -27,6 +27,7 @@ from wizard.constant_contact import oauth
 from wizard.extensions import db
 from wizard.models import Integration
 from wizard.models import utcnow
+from wizard.problems import connection_problem
 from wizard.problems import problem_for
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device
@@ -111,6 +112,14 @@ def test_a_refresh_that_never_reached_the_database(
     assert load(app, rotating).status == "needs_reauthorization"
     listing = signed_in.get("/integrations").text
     assert "Needs re-authorization" in listing and "Re-authorize now" in listing
+    # In the words of a saved connection, not step 4's "That code can no longer be
+    # used": the person used no code here.
+    assert "ran out after 180 days unused" in listing
+    assert "can no longer be used" not in listing
+    expire(app, rotating)  # so that testing it needs the refused refresh
+    tested = signed_in.post(f"/integrations/{rotating}/test").text
+    assert "Constant Contact no longer accepts this connection" in tested
+    assert "can no longer be used" not in tested
 
 
 def test_a_caller_that_lost_the_race_adopts_the_winners_token(
@@ -267,6 +276,12 @@ def test_the_translator_table(code: str, heading: str) -> None:
     problem = problem_for(code)
     assert problem.heading == heading
     assert code not in problem.text
+    # A saved connection says the same, except where step 4's words would mislead.
+    saved = connection_problem(code)
+    if code == "invalid_grant":
+        assert saved.heading == "Constant Contact no longer accepts this connection"
+    else:
+        assert saved == problem
 
 
 def test_the_daily_quota_is_not_asked_again_until_tomorrow(

@@ -38,7 +38,7 @@ from .models import STATUS_DISCONNECTED
 from .models import STATUS_NEEDS_REAUTHORIZATION
 from .models import Integration
 from .models import utcnow
-from .problems import problem_for
+from .problems import connection_problem
 
 T = TypeVar("T")
 M = TypeVar("M", bound=db.Model)
@@ -64,7 +64,7 @@ class ConnectionProblem(Exception):
     def __init__(self, code: str, flow: str = "device") -> None:
         super().__init__(code)
         self.code = code
-        self.message = problem_for(code, flow).text
+        self.message = connection_problem(code, flow).text
         self.transient = code in ProviderError.TRANSIENT
 
 
@@ -206,7 +206,7 @@ def _mark_broken(integration: Integration, code: str) -> None:
     """Record that Constant Contact refused the connection: re-authorizing helps."""
     integration.status = STATUS_NEEDS_REAUTHORIZATION
     integration.last_error_code = code
-    integration.last_error_message = problem_for(code, integration.flow).text_en
+    integration.last_error_message = connection_problem(code, integration.flow).text_en
     audit.record(
         "connection.needs_reauthorization", integration=integration, error=code
     )

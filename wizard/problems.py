@@ -38,6 +38,23 @@ class Problem:
         return gettext(self.text_en)
 
 
+def connection_problem(code: str, flow: str = "device") -> Problem:
+    """Return the problem for a saved connection, in its own words where step 4's
+    would mislead (a refused refresh is not "that code", the person used none)."""
+    if code == "invalid_grant":
+        return Problem(
+            code,
+            N_("Constant Contact no longer accepts this connection"),
+            N_(
+                "Access was removed in Constant Contact, or it ran out after 180 days "
+                "unused. Authorize again to reconnect: your API Key and List ID are "
+                "kept."
+            ),
+            NEW_CODE,
+        )
+    return problem_for(code, flow)
+
+
 def _device_or_code(flow: str, device: str, code: str) -> str:
     return device if flow == "device" else code
 

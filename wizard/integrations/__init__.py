@@ -24,7 +24,7 @@ from ..extensions import db
 from ..i18n import N_
 from ..models import AuditEvent
 from ..models import Integration
-from ..problems import problem_for
+from ..problems import connection_problem
 from ..reads import reads_only
 from ..setup.forms import ListIdForm
 
@@ -67,7 +67,7 @@ def outcome_words(outcome: str) -> str:
 def error_words(integration: Integration) -> str:
     """Say the integration's last problem in the reader's language, from its code."""
     if integration.last_error_code:
-        return problem_for(integration.last_error_code, integration.flow).text
+        return connection_problem(integration.last_error_code, integration.flow).text
     return integration.last_error_message or ""
 
 
@@ -140,7 +140,7 @@ def test_connection(integration_id: int) -> ResponseReturnValue:
         try:
             result = connections.check(integration)
         except connections.ConnectionProblem as error:
-            problem = problem_for(error.code, integration.flow)
+            problem = connection_problem(error.code, integration.flow)
         audit.record(
             "connection.tested",
             actor=current_user,
