@@ -116,6 +116,11 @@ def test_a_refresh_that_never_reached_the_database(
     # used": the person used no code here.
     assert "ran out after 180 days unused" in listing
     assert "can no longer be used" not in listing
+    # The access token in hand still works, but the connection stays marked.
+    works_for_now = signed_in.post(f"/integrations/{rotating}/test").text
+    assert "It works for now: authorize again" in works_for_now
+    assert "The connection works" not in works_for_now
+    assert load(app, rotating).status == "needs_reauthorization"
     expire(app, rotating)  # so that testing it needs the refused refresh
     tested = signed_in.post(f"/integrations/{rotating}/test").text
     assert "Constant Contact no longer accepts this connection" in tested

@@ -108,6 +108,19 @@ def test_support_runs_test_connection_and_nothing_else(
         f"/support/integrations/{integration_id}/test", follow_redirects=True
     )
     assert "Test connection worked: Newsletter" in response.text
+    assert "needs to authorize again" not in response.text
+    # Marked for re-authorization (a refused refresh): working now is not enough.
+    with app.app_context():
+        db.session.get(Integration, integration_id).status = "needs_reauthorization"
+        db.session.commit()
+    response = client.post(
+        f"/support/integrations/{integration_id}/test", follow_redirects=True
+    )
+    assert "Test connection worked: Newsletter" in response.text
+    assert "The customer needs to authorize again." in response.text
+    with app.app_context():
+        saved = db.session.get(Integration, integration_id)
+        assert saved.status == "needs_reauthorization"
     for path in (
         f"/integrations/{integration_id}/authorize",
         f"/integrations/{integration_id}/disconnect",

@@ -300,7 +300,13 @@ def check(integration: Integration) -> api.ContactList:
 
 
 def _working(integration: Integration) -> None:
-    """A call just worked: the connection is active again."""
+    """A call just worked: the connection is active again.
+
+    Unless Constant Contact refused to renew it: the access token in hand still
+    works, but only until it runs out, and only authorizing again mends that.
+    """
+    if integration.status == STATUS_NEEDS_REAUTHORIZATION:
+        return
     integration.status = STATUS_ACTIVE
     integration.last_error_code = None
     integration.last_error_message = None

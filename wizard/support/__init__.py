@@ -29,6 +29,7 @@ from .. import connections
 from .. import drafts
 from ..extensions import db
 from ..integrations import error_words
+from ..models import STATUS_NEEDS_REAUTHORIZATION
 from ..models import AuditEvent
 from ..models import Integration
 from ..models import Organization
@@ -225,6 +226,15 @@ def test_connection(integration_id: int) -> ResponseReturnValue:
                 )
             )
             flash(worked)
+            if found.status == STATUS_NEEDS_REAUTHORIZATION:
+                flash(
+                    gettext(
+                        "It works only until the access token runs out (within a "
+                        "day): Constant Contact will not renew it. The customer "
+                        "needs to authorize again."
+                    ),
+                    "error",
+                )
         audit.record("support.tested_connection", actor=current_user, integration=found)
         db.session.commit()
     return redirect(url_for(".integration", integration_id=found.id))
