@@ -208,6 +208,27 @@ class Tour:
                     f"{where}: {violation['id']} ({violation['impact']}): "
                     f"{violation['help']} [{targets}]"
                 )
+            # Table cells stack on phones, away from their column headings: each
+            # must then show what it holds, and only then.
+            unlabelled, shown = page.evaluate(
+                """() => {
+                  const cells = [...document.querySelectorAll(
+                    'table.table td:not([colspan])')]
+                    .filter(td => !td.querySelector('details.actions'));
+                  const visible = el => el && el.offsetParent !== null
+                    && el.textContent.trim() !== '';
+                  return [
+                    cells.filter(td => !visible(td.querySelector('.cell-label')))
+                      .length,
+                    cells.filter(td => visible(td.querySelector('.cell-label')))
+                      .length,
+                  ];
+                }"""
+            )
+            if width_name == "phone" and unlabelled:
+                self.failures.append(f"{where}: {unlabelled} table cells unlabelled")
+            if width_name == "desktop" and shown:
+                self.failures.append(f"{where}: cell labels shown beside headings")
             scroll, inner = page.evaluate(
                 "[document.documentElement.scrollWidth, window.innerWidth]"
             )
