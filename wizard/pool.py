@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
 
 
 def _ping_when_idle(engine: Engine, idle: float) -> None:
+    """Note when each connection comes back; ping it on checkout if idle too long."""
+
     @event.listens_for(engine, "checkin")
     def _returned(_dbapi_connection: Any, record: Any) -> None:
         if record is not None:

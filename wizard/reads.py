@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
 
 
 def _autocommit_if_reading() -> None:
+    """Put a marked GET's session in autocommit before its first query."""
     if request.method not in ("GET", "HEAD") or request.endpoint is None:
         return
     view = current_app.view_functions.get(request.endpoint)
@@ -54,6 +55,7 @@ def _autocommit_if_reading() -> None:
 def _refuse_writes(
     _conn: Any, _cursor: Any, statement: str, _parameters: Any, *_: Any
 ) -> None:
+    """Raise on anything but a SELECT while a marked GET runs."""
     if has_app_context() and g.get(READING):
         if statement.lstrip()[:6].upper() != "SELECT":
             raise WriteInReadOnlyPage(statement.split(None, 1)[0])

@@ -28,6 +28,7 @@ MAX_LENGTH = 200
 
 
 def _signer() -> Signer:
+    """Return the signer for tickets, keyed by the app's secret key."""
     return Signer(current_app.secret_key, salt="wizard.status-ticket")
 
 
@@ -65,7 +66,9 @@ def issue(attempt: AuthorizationAttempt, now: datetime) -> str | None:
     return f"{fields}.{signature}"
 
 
-def answer(ticket: str | None, attempt_id: int, now: datetime) -> dict | None:
+def answer(
+    ticket: str | None, attempt_id: int, now: datetime
+) -> dict[str, object] | None:
     """Return the status a valid, current ticket vouches for, or None."""
     if not ticket or len(ticket) > MAX_LENGTH or "_user_id" not in session:
         return None

@@ -226,7 +226,7 @@ def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
     }
 
 
-def _ticket_answer() -> dict | None:
+def _ticket_answer() -> dict[str, object] | None:
     """Return what the request's status ticket vouches for (once per request)."""
     if "ticket_answer" not in g:
         g.ticket_answer = tickets.answer(
@@ -262,6 +262,7 @@ def _status_from_rows(integration_id: int, attempt_id: int) -> ResponseReturnVal
 
 
 def _status_response(payload: dict[str, object], ticket: str | None) -> Response:
+    """Answer a status check as JSON, never cached, with its ticket if any."""
     if ticket:
         payload = payload | {"ticket": ticket}
     response = jsonify(payload)
