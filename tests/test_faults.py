@@ -55,6 +55,7 @@ from wizard.extensions import db
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import utcnow
+from wizard.problems import connection_problem
 from wizard.problems import problem_for
 from wizard.problems import waiting_note
 from wizard.sandbox.testing import approve_device
@@ -627,7 +628,10 @@ def test_a_401_whose_refresh_fails_stops_at_needs_reauthorization(
     after = get_stats(cc)
     assert after["token_requests"]["total"] - before["token_requests"]["total"] == 1
     assert load(app, integration_id).status == "needs_reauthorization"
-    assert heading(app, "invalid_grant") in page and "Get a new code" in page
+    # A saved connection's words, not step 4's "That code can no longer be used".
+    with app.test_request_context():
+        refused = connection_problem("invalid_grant").heading
+    assert refused in page and "Get a new code" in page
 
 
 def test_a_callback_with_both_error_and_code_is_an_error(
