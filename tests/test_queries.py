@@ -2,6 +2,7 @@
 
 import re
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,13 +32,28 @@ def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
     return config | sandbox_settings(cc)
 
 
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """Collect the SQL statements the app sends while the block runs."""
-    sent: list[str] = []
+def verb(_conn: Any, statement: str) -> str:
+    """A statement's first word: SELECT, UPDATE..."""
+    return statement.split(None, 1)[0].upper()
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement.split(None, 1)[0].upper())
+
+def in_autocommit(conn: Any, _statement: str) -> bool:
+    """Whether the driver itself (not SQLAlchemy's idea of it) is in autocommit."""
+    driver = conn.connection.dbapi_connection
+    if hasattr(driver, "autocommit") and not hasattr(driver, "total_changes"):
+        return bool(driver.autocommit)  # psycopg
+    return driver.isolation_level is None  # sqlite3
+
+
+@contextmanager
+def statements(
+    app: Flask, note: Callable[[Any, str], Any] = verb
+) -> Iterator[list[Any]]:
+    """Collect, per SQL statement the app sends while the block runs, a note on it."""
+    sent: list[Any] = []
+
+    def record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(note(conn, statement))
 
     with app.app_context():
         engine = db.engine
@@ -148,42 +164,16 @@ def test_support_lists_ten_thousand_tenants_a_page_at_a_time(
         assert first_queries == second_queries <= 3
 
 
-def isolation_of_each_statement(app: Flask) -> Any:
-    """Collect, per statement sent, whether it ran in autocommit."""
-
-    @contextmanager
-    def collect() -> Iterator[list[bool]]:
-        seen: list[bool] = []
-
-        def record(conn: Any, *_: Any) -> None:
-            # The driver's own state, not SQLAlchemy's idea of it.
-            driver = conn.connection.dbapi_connection
-            if hasattr(driver, "autocommit") and not hasattr(driver, "total_changes"):
-                seen.append(bool(driver.autocommit))  # psycopg
-            else:
-                seen.append(driver.isolation_level is None)  # sqlite3
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            yield seen
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-
-    return collect()
-
-
 def test_pages_that_only_read_run_without_a_transaction(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
     integration_id = make_integration(app, device_app(cc))
     for path in ("/integrations", "/activity", f"/integrations/{integration_id}/setup"):
-        with isolation_of_each_statement(app) as seen:
+        with statements(app, in_autocommit) as seen:
             assert signed_in.get(path).status_code in (200, 302)
         assert seen and all(seen), path
     # Pages that write keep their transaction, on the same pooled connection.
-    with isolation_of_each_statement(app) as seen:
+    with statements(app, in_autocommit) as seen:
         assert start(signed_in, integration_id).status_code == 302
     assert seen and not any(seen)
 
