@@ -22,10 +22,14 @@ def init_app(app: Flask) -> None:
     is replaced before a request sees the error.
     """
     idle = float(app.config["DATABASE_PING_AFTER_SECONDS"])
-    with app.app_context():
-        engines = list(db.engines.values())
-    for engine in engines:
+    for engine in engines(app):
         _ping_when_idle(engine, idle)
+
+
+def engines(app: Flask) -> list[Engine]:
+    """Return the app's database engines (Flask-SQLAlchemy makes them at init)."""
+    with app.app_context():
+        return list(db.engines.values())
 
 
 def _ping_when_idle(engine: Engine, idle: float) -> None:

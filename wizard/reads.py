@@ -17,6 +17,7 @@ from flask import has_app_context
 from flask import request
 from sqlalchemy import event
 
+from . import pool
 from .extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,9 +37,7 @@ def reads_only(view: F) -> F:
 def init_app(app: Flask) -> None:
     """Run marked GETs in autocommit, and refuse writes made while one runs."""
     app.before_request(_autocommit_if_reading)
-    with app.app_context():
-        engines = list(db.engines.values())
-    for engine in engines:
+    for engine in pool.engines(app):
         event.listen(engine, "before_cursor_execute", _refuse_writes)
 
 

@@ -87,8 +87,13 @@ def answer(
             return None
     except BadSignature:
         return None
+    return waiting(max(0, int(expires_at - now.timestamp())), parts[3] or None)
+
+
+def waiting(seconds_left: int, code: str | None) -> dict[str, object]:
+    """Return the status of an open attempt: the same from its row or its ticket."""
     return {
         "state": "waiting",
-        "seconds_left": max(0, int(expires_at - now.timestamp())),
-        "note": waiting_note(parts[3] or None),
+        "seconds_left": seconds_left,
+        "note": waiting_note(code),
     }

@@ -219,11 +219,7 @@ def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
         return {"state": "waiting", "seconds_left": 0, "note": gettext(CHECKING_NOTE)}
     if not found.is_open:
         return {"state": "ended", "next": page}
-    return {
-        "state": "waiting",
-        "seconds_left": found.seconds_left(now),
-        "note": waiting_note(found.error_code),
-    }
+    return tickets.waiting(found.seconds_left(now), found.error_code)
 
 
 def _ticket_answer() -> dict[str, object] | None:
