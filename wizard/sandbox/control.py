@@ -95,6 +95,28 @@ def faults() -> ResponseReturnValue:
     return jsonify(faults=new_faults)
 
 
+@bp.post("/hold")
+def hold() -> ResponseReturnValue:
+    """Keep requests to an endpoint waiting ({"endpoint", "count", "grant_type"})."""
+    data = body()
+    endpoint = data.get("endpoint")
+    count = data.get("count")
+    if endpoint not in FAULT_ENDPOINTS:
+        return problem(f"unknown endpoint {endpoint!r}")
+    if count is not None and (not isinstance(count, int) or count < 1):
+        return problem("count is a whole number from 1, or absent for every request")
+    grant_type = data.get("grant_type")
+    current_state().hold(endpoint, count, str(grant_type) if grant_type else None)
+    return jsonify(current_state().snapshot()["held"])
+
+
+@bp.post("/release")
+def release() -> ResponseReturnValue:
+    """Let held requests go on ({"endpoint"}; without it, every endpoint's)."""
+    current_state().release(body().get("endpoint"))
+    return jsonify(current_state().snapshot()["held"])
+
+
 @bp.post("/clock")
 def clock() -> ResponseReturnValue:
     """Set ({"offset": s}) or move ({"advance": s}) the sandbox clock."""

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response
 from flask import current_app
 from flask import jsonify
+from flask import request
 
 FAULTS = (
     "timeout",
@@ -111,12 +112,16 @@ def _drip(seconds: float) -> Iterator[bytes]:
 
 
 def fault_point(endpoint: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate a view so a fault configured for ``endpoint`` replaces or delays it."""
+    """Decorate a view so a hold keeps it waiting and a fault replaces or delays it."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            fault = current_app.extensions["cc_sandbox"].faults.get(endpoint)
+            state = current_app.extensions["cc_sandbox"]
+            if state.holds:
+                grant_type = request.form.get("grant_type") if request.form else None
+                state.wait_if_held(endpoint, grant_type)
+            fault = state.faults.get(endpoint)
             if fault:
                 response = fault_response(endpoint, fault)
                 if response is not None:

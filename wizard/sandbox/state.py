@@ -3,11 +3,31 @@
 import threading
 from collections import Counter
 from collections import defaultdict
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
+
+# A hold nobody releases lets go after this long, so a failed test cannot hang.
+LONGEST_HOLD_SECONDS = 60.0
+
+
+@dataclass
+class Hold:
+    """Requests to one endpoint kept waiting until the test releases them.
+
+    ``count`` is how many arrivals to keep (None: every one); ``grant_type`` limits
+    a token endpoint hold to one grant (e.g. only refreshes).
+    """
+
+    count: int | None = None
+    grant_type: str | None = None
+    taken: int = 0
+    waiting: int = 0
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 class SandboxState:
@@ -16,10 +36,48 @@ class SandboxState:
     def __init__(self, faults: dict[str, str] | None = None) -> None:
         self.lock = threading.Lock()
         self.configured_faults = dict(faults or {})
+        self.holds: dict[str, Hold] = {}
         self.reset()
 
+    def hold(
+        self, endpoint: str, count: int | None = None, grant_type: str | None = None
+    ) -> None:
+        """Keep the next ``count`` requests to the endpoint waiting until released."""
+        with self.lock:
+            previous = self.holds.get(endpoint)
+            self.holds[endpoint] = Hold(count=count, grant_type=grant_type)
+        if previous is not None:
+            previous.released.set()
+
+    def release(self, endpoint: str | None = None) -> None:
+        """Let the held requests of one endpoint (or of all) go on."""
+        with self.lock:
+            names = [endpoint] if endpoint else list(self.holds)
+            released = [self.holds.pop(name) for name in names if name in self.holds]
+        for hold in released:
+            hold.released.set()
+
+    def wait_if_held(self, endpoint: str, grant_type: str | None) -> None:
+        """Block this request while a hold on its endpoint takes it."""
+        with self.lock:
+            hold = self.holds.get(endpoint)
+            if (
+                hold is None
+                or (hold.grant_type is not None and hold.grant_type != grant_type)
+                or (hold.count is not None and hold.taken >= hold.count)
+            ):
+                return
+            hold.taken += 1
+            hold.waiting += 1
+        try:
+            hold.released.wait(LONGEST_HOLD_SECONDS)
+        finally:
+            with self.lock:
+                hold.waiting -= 1
+
     def reset(self) -> None:
-        """Clear stats and the clock offset; restore the configured faults."""
+        """Clear stats, holds and the clock offset; restore the configured faults."""
+        self.release()
         with self.lock:
             self.clock_offset = 0.0
             self.faults = dict(self.configured_faults)
@@ -80,6 +138,11 @@ class SandboxState:
                 },
                 "clock_offset": self.clock_offset,
                 "faults": dict(self.faults),
+                # Per held endpoint: how many it took, and how many wait right now.
+                "held": {
+                    name: {"taken": hold.taken, "waiting": hold.waiting}
+                    for name, hold in self.holds.items()
+                },
             }
 
 

@@ -1,6 +1,7 @@
 """Run the sandbox on a free loopback port for tests, and drive its control API."""
 
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
@@ -120,3 +121,47 @@ def get_stats(base_url: str) -> dict[str, Any]:
 def reset(base_url: str) -> dict[str, Any]:
     """Clear stats, clock offset and runtime faults."""
     return _control(base_url, "reset")
+
+
+def hold(
+    base_url: str,
+    endpoint: str,
+    count: int | None = None,
+    grant_type: str | None = None,
+) -> dict[str, Any]:
+    """Keep the next ``count`` requests to an endpoint (all, without) waiting.
+
+    For proving races: hold the first caller at Constant Contact, then show what
+    everyone else does while it is provably in flight. ``release`` lets them go.
+    """
+    payload: dict[str, Any] = {"endpoint": endpoint, "count": count}
+    if grant_type:
+        payload["grant_type"] = grant_type
+    return _control(base_url, "hold", payload)
+
+
+def release(base_url: str, endpoint: str | None = None) -> dict[str, Any]:
+    """Let the held requests of an endpoint (or of every endpoint) go on."""
+    return _control(base_url, "release", {"endpoint": endpoint} if endpoint else {})
+
+
+def held(base_url: str, endpoint: str) -> dict[str, int]:
+    """Return how many requests a hold took and how many wait at it right now."""
+    return get_stats(base_url)["held"].get(endpoint, {"taken": 0, "waiting": 0})
+
+
+def wait_until_held(
+    base_url: str, endpoint: str, waiting: int, within: float = 30.0
+) -> None:
+    """Wait until ``waiting`` requests wait at the endpoint's hold; fail if never.
+
+    ``within`` only bounds a test that is already broken; nothing is timed by it.
+    """
+    deadline = time.monotonic() + within
+    while held(base_url, endpoint)["waiting"] < waiting:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{waiting} requests never reached the hold on {endpoint}: "
+                f"{held(base_url, endpoint)}"
+            )
+        time.sleep(0.02)
