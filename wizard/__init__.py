@@ -135,11 +135,10 @@ def _finish_config(app: Flask) -> None:
     if config["SESSION_COOKIE_NAME"].startswith("__Host-"):
         config["SESSION_COOKIE_PATH"] = "/"
         config["SESSION_COOKIE_DOMAIN"] = None
-    relaxed = app.debug or config.get("TESTING")
+    # Debug and TESTING change nothing here: they are one environment variable
+    # away in production, and the test suite brings real keys of its own.
     secret_key = str(config.get("SECRET_KEY") or "")
-    if not relaxed and (
-        secret_key in INSECURE_SECRET_KEYS or len(secret_key) < MIN_SECRET_KEY_LENGTH
-    ):
+    if secret_key in INSECURE_SECRET_KEYS or len(secret_key) < MIN_SECRET_KEY_LENGTH:
         raise RuntimeError(
             "WIZARD_SECRET_KEY is missing, too short or left at its default. Run "
             "`make run` once (it writes instance/config.py) or set WIZARD_SECRET_KEY "

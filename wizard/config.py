@@ -52,6 +52,6 @@ DEFAULTS: dict[str, object] = {
     "PROXY_COUNT": 0,
 }
 
-# Values that mean "nobody configured this"; refused outside debug and tests.
+# Values that mean "nobody configured this"; always refused, in debug too.
 INSECURE_SECRET_KEYS = {"", "dev", "change-me", "secret"}
 MIN_SECRET_KEY_LENGTH = 32

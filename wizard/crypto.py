@@ -13,7 +13,6 @@ decrypt with any configured key until ``flask keys rotate`` rewrites them.
 
 import base64
 import binascii
-import hashlib
 import os
 from dataclasses import dataclass
 
@@ -91,20 +90,16 @@ def build_ring(keys: list[str]) -> Ring:
 
 
 def init_app(app: Flask) -> None:
-    """Build the key ring from ENCRYPTION_KEYS, or derive one in debug and tests."""
+    """Build the key ring from ENCRYPTION_KEYS; refuse to start without one."""
     keys = parse_keys(app.config.get("ENCRYPTION_KEYS") or "")
     if not keys:
-        if not (app.debug or app.config.get("TESTING")):
-            raise RuntimeError(
-                "WIZARD_ENCRYPTION_KEYS is not set. Run `make run` once (it writes "
-                "instance/config.py) or set it to the output of "
-                "`python -m wizard.bootstrap --print-key`."
-            )
-        # Only for development: tie the key to the secret key so data survives restarts.
-        digest = hashlib.sha256(
-            b"wizard-dev-key:" + str(app.config["SECRET_KEY"]).encode()
+        # Never derived from anything else, in debug or tests either: a key made
+        # from the secret key would fall with it.
+        raise RuntimeError(
+            "WIZARD_ENCRYPTION_KEYS is not set. Run `make run` once (it writes "
+            "instance/config.py) or set it to the output of "
+            "`python -m wizard.bootstrap --print-key`."
         )
-        keys = [base64.urlsafe_b64encode(digest.digest()).decode()]
     try:
         ring = build_ring(keys)
     except (ValueError, binascii.Error) as exc:
