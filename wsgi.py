@@ -3,6 +3,7 @@
 import os
 
 from wizard import create_app
+from wizard import keys
 from wizard import logs
 
 # Before the app exists, so Flask's own logger writes through the redacting handler.
@@ -15,3 +16,5 @@ if app.debug or app.testing:
         "unset FLASK_DEBUG, WIZARD_DEBUG and WIZARD_TESTING. For development, use "
         "`make run` or `flask --app wizard run --debug`."
     )
+if problem := keys.check_unbound_at_start(app):
+    raise SystemExit(problem)

@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+from flask import Config
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -144,6 +145,21 @@ def _finish_config(app: Flask) -> None:
             "`make run` once (it writes instance/config.py) or set WIZARD_SECRET_KEY "
             f"to at least {MIN_SECRET_KEY_LENGTH} random characters."
         )
+    config["ACCEPT_UNBOUND_CIPHERTEXT"] = _switch(config, "ACCEPT_UNBOUND_CIPHERTEXT")
+
+
+def _switch(config: Config, name: str) -> bool:
+    """Read an on/off setting; refuse words that could mean either."""
+    value = config.get(name)
+    if isinstance(value, bool):
+        return value
+    # WIZARD_X=yes arrives as the string "yes", =1 as the number 1.
+    word = str("" if value is None else value).strip().lower()
+    if word in ("true", "1", "yes", "on"):
+        return True
+    if word in ("false", "0", "no", "off", ""):
+        return False
+    raise RuntimeError(f"WIZARD_{name} must be true or false, not {value!r}.")
 
 
 def _tune_sqlite() -> None:
