@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import crypto
+from . import deployment
 from . import i18n
 from . import pool
 from . import reads
@@ -83,7 +84,8 @@ def create_app(
     if commands:
         _init_commands(app)
     pages.init_app(app)
-    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    deployment.init_app(app)
+    proxies = app.config["PROXY_COUNT"]
     if proxies:
         # Trust X-Forwarded-* from exactly this many proxies in front of gunicorn.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -146,6 +148,7 @@ def _finish_config(app: Flask) -> None:
             f"to at least {MIN_SECRET_KEY_LENGTH} random characters."
         )
     config["ACCEPT_UNBOUND_CIPHERTEXT"] = _switch(config, "ACCEPT_UNBOUND_CIPHERTEXT")
+    config["PROXY_COUNT"] = int(config.get("PROXY_COUNT") or 0)
 
 
 def _switch(config: Config, name: str) -> bool:
