@@ -53,6 +53,19 @@ def _limit_malloc_arenas(arenas: int = 2) -> None:
 _limit_malloc_arenas()
 
 
+def when_ready(server: Any) -> None:
+    """Warn in the log when these settings make the rate limits weaker than set.
+
+    Only here are both known: the app's settings and how gunicorn serves it (how many
+    workers, and whether it speaks HTTPS itself).
+    """
+    from wizard import deployment
+
+    app = server.app.wsgi()
+    if hasattr(app, "config"):
+        deployment.warn_at_start(app, server.cfg.workers, bool(server.cfg.is_ssl))
+
+
 def pre_fork(server: Any, worker: Any) -> None:
     """Freeze the preloaded app's objects out of the garbage collector's sight.
 

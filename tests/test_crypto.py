@@ -1,13 +1,16 @@
 """Encryption at rest: round trip, tampering, binding to a place, key rotation."""
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from flask import Config
 
 from tests.conftest import ENCRYPTION_KEY
 from wizard import crypto
+from wizard.bootstrap import write_instance_config
 
 HERE = "integration.refresh_token_encrypted:7/organization:1"
 
@@ -62,17 +65,89 @@ def test_a_binding_is_required(app: Any) -> None:
             crypto.decrypt(crypto.encrypt("secret", HERE), "")
 
 
-def test_old_fernet_values_still_decrypt_and_rotate_to_v2(app: Any) -> None:
-    legacy = Fernet(ENCRYPTION_KEY.encode()).encrypt(b"from-before-v2").decode()
+def legacy(plaintext: str, key: str = ENCRYPTION_KEY) -> str:
+    """Return a value as releases before v2 stored it: plain Fernet, unbound."""
+    return Fernet(key.encode()).encrypt(plaintext.encode()).decode()
+
+
+def test_old_fernet_values_are_refused_by_default(app: Any) -> None:
+    stored = legacy("from-before-v2")
     with app.app_context():
-        assert crypto.key_id(legacy) == crypto.LEGACY
-        assert not crypto.is_current(legacy)
-        assert crypto.decrypt(legacy, HERE) == "from-before-v2"
-        rotated = crypto.rotate(legacy, HERE)
+        assert crypto.key_id(stored) == crypto.LEGACY
+        assert not crypto.is_current(stored)
+        with pytest.raises(crypto.DecryptionError, match="before v2") as caught:
+            crypto.decrypt(stored, HERE)
+        assert "from-before-v2" not in str(caught.value)
+
+
+def test_old_fernet_values_decrypt_only_while_accepted(
+    make_app: Any, config: dict[str, Any]
+) -> None:
+    stored = legacy("from-before-v2")
+    with make_app({**config, "ACCEPT_UNBOUND_CIPHERTEXT": True}).app_context():
+        assert crypto.decrypt(stored, HERE) == "from-before-v2"
+        # Bound to nothing: any place reads it, which is why acceptance must end.
+        assert crypto.decrypt(stored, "integration.refresh_token_encrypted:8/x")
+        with pytest.raises(crypto.DecryptionError, match="no configured key"):
+            crypto.decrypt(legacy("x", Fernet.generate_key().decode()), HERE)
+
+
+@pytest.mark.parametrize("accepted", [False, True])
+def test_rotation_rewrites_old_values_whatever_the_setting(
+    make_app: Any, config: dict[str, Any], accepted: bool
+) -> None:
+    app = make_app({**config, "ACCEPT_UNBOUND_CIPHERTEXT": accepted})
+    with app.app_context():
+        rotated = crypto.rotate(legacy("from-before-v2"), HERE)
         assert crypto.is_current(rotated)
         assert crypto.decrypt(rotated, HERE) == "from-before-v2"
         with pytest.raises(crypto.DecryptionError):
             crypto.decrypt(rotated, "integration.refresh_token_encrypted:8/x")
+        with pytest.raises(crypto.DecryptionError, match="no configured key"):
+            crypto.rotate(legacy("x", Fernet.generate_key().decode()), HERE)
+
+
+@pytest.mark.parametrize(
+    ("given", "accepted"),
+    [
+        ("true", True),
+        ("1", True),
+        ("yes", True),
+        ("on", True),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("off", False),
+        ('""', False),
+    ],
+)
+def test_the_acceptance_setting_reads_plain_words(
+    make_app: Any,
+    config: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    given: str,
+    accepted: bool,
+) -> None:
+    monkeypatch.setenv("WIZARD_ACCEPT_UNBOUND_CIPHERTEXT", given)
+    app = make_app(config)
+    assert app.config["ACCEPT_UNBOUND_CIPHERTEXT"] is accepted
+    with app.app_context():
+        if accepted:
+            assert crypto.decrypt(legacy("old"), HERE) == "old"
+        else:
+            with pytest.raises(crypto.DecryptionError):
+                crypto.decrypt(legacy("old"), HERE)
+
+
+def test_an_unclear_acceptance_setting_is_refused(
+    make_app: Any, config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WIZARD_ACCEPT_UNBOUND_CIPHERTEXT", "maybe")
+    with pytest.raises(RuntimeError) as caught:
+        make_app(config)
+    assert str(caught.value) == (
+        "WIZARD_ACCEPT_UNBOUND_CIPHERTEXT must be true or false, not 'maybe'."
+    )
 
 
 def test_key_ids_name_keys_without_revealing_them(
@@ -113,3 +188,23 @@ def test_rotation_keeps_old_values_readable(
 def test_bad_key_is_refused(make_app: Any, config: dict[str, Any]) -> None:
     with pytest.raises(RuntimeError, match="not a valid key"):
         make_app({**config, "ENCRYPTION_KEYS": "not-a-key"})
+
+
+def test_a_new_install_refuses_old_values(
+    make_app: Any, config: dict[str, Any], tmp_path: Path
+) -> None:
+    """What `make run` writes: its own keys, and old unbound values refused."""
+    assert write_instance_config(tmp_path)
+    assert not write_instance_config(tmp_path)  # written once, never replaced
+    assert (tmp_path / "config.py").stat().st_mode & 0o777 == 0o600
+    written = Config(str(tmp_path))
+    written.from_pyfile("config.py")
+    settings = {
+        k: written[k]
+        for k in ("SECRET_KEY", "ENCRYPTION_KEYS", "ACCEPT_UNBOUND_CIPHERTEXT")
+    }
+    assert settings["ACCEPT_UNBOUND_CIPHERTEXT"] is False
+    with make_app({**config, **settings, "TESTING": False}).app_context():
+        with pytest.raises(crypto.DecryptionError, match="before v2"):
+            crypto.decrypt(legacy("old", written["ENCRYPTION_KEYS"]), HERE)
+        assert crypto.decrypt(crypto.encrypt("new", HERE), HERE) == "new"

@@ -1,9 +1,24 @@
 """The app factory: settings order, safety checks, database URLs."""
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 from flask import request
+
+from tests.conftest import base_config
+from tests.live import ROOT
+from tests.live import wizard_environment
+
+# Every way an operator (or a stray environment variable) can ask for debug or tests.
+RELAXED = [
+    ("env", "FLASK_DEBUG", "1"),
+    ("env", "WIZARD_DEBUG", "true"),
+    ("env", "WIZARD_TESTING", "true"),
+    ("config", "DEBUG", True),
+    ("config", "TESTING", True),
+]
 
 
 def test_defaults_point_at_the_real_constant_contact(app: Any) -> None:
@@ -32,14 +47,14 @@ def test_environment_overrides_defaults(
 
 
 @pytest.mark.parametrize("secret", ["dev", "", "change-me"])
-def test_refuses_default_secret_key_outside_debug_and_tests(
+def test_refuses_default_secret_key(
     make_app: Any, config: dict[str, Any], secret: str
 ) -> None:
     with pytest.raises(RuntimeError, match="WIZARD_SECRET_KEY"):
         make_app({**config, "TESTING": False, "SECRET_KEY": secret})
 
 
-def test_refuses_missing_encryption_keys_outside_debug_and_tests(
+def test_refuses_missing_encryption_keys(
     make_app: Any,
     config: dict[str, Any],
 ) -> None:
@@ -52,6 +67,91 @@ def test_starts_in_production_with_real_keys(
 ) -> None:
     app = make_app({**config, "TESTING": False})
     assert app.config["SECRET_KEY"].startswith("test-secret-key")
+
+
+def relaxed_settings(
+    config: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    name: str,
+    value: Any,
+) -> dict[str, Any]:
+    """Return settings without TESTING, with debug or testing asked for one way."""
+    settings = {k: v for k, v in config.items() if k != "TESTING"}
+    if where == "env":
+        monkeypatch.setenv(name, value)
+        return settings
+    return settings | {name: value}
+
+
+@pytest.mark.parametrize(("where", "name", "value"), RELAXED)
+@pytest.mark.parametrize("secret", ["dev", "", "short-but-not-empty"])
+def test_debug_and_testing_never_allow_a_weak_secret_key(
+    make_app: Any,
+    config: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    name: str,
+    value: Any,
+    secret: str,
+) -> None:
+    settings = relaxed_settings(config, monkeypatch, where, name, value)
+    with pytest.raises(RuntimeError) as caught:
+        make_app(settings | {"SECRET_KEY": secret})
+    assert str(caught.value).startswith("WIZARD_SECRET_KEY is missing, too short")
+
+
+@pytest.mark.parametrize(("where", "name", "value"), RELAXED)
+def test_debug_and_testing_never_derive_an_encryption_key(
+    make_app: Any,
+    config: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    name: str,
+    value: Any,
+) -> None:
+    """A real secret key, no encryption keys: refused, never derived from the secret."""
+    settings = relaxed_settings(config, monkeypatch, where, name, value)
+    with pytest.raises(RuntimeError) as caught:
+        make_app(settings | {"ENCRYPTION_KEYS": ""})
+    assert str(caught.value).startswith("WIZARD_ENCRYPTION_KEYS is not set.")
+    assert settings["SECRET_KEY"] not in str(caught.value)
+
+
+def import_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Import the production entry point the way gunicorn does, in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "switch",
+    [
+        {"WIZARD_DEBUG": "1"},
+        {"WIZARD_DEBUG": "true"},
+        {"FLASK_DEBUG": "1"},
+        {"WIZARD_TESTING": "true"},
+    ],
+)
+def test_the_production_entry_point_refuses_debug_and_testing(
+    database_url: str, switch: dict[str, str]
+) -> None:
+    env = wizard_environment(base_config(database_url))
+    assert import_wsgi(env).returncode == 0  # the same keys start without the switch
+    refused = import_wsgi(env | switch)
+    assert refused.returncode != 0
+    assert "Traceback" not in refused.stderr
+    assert refused.stderr.strip() == (
+        "wsgi.py serves the wizard in production and refuses debug and test "
+        "modes: unset FLASK_DEBUG, WIZARD_DEBUG and WIZARD_TESTING. For "
+        "development, use `make run` or `flask --app wizard run --debug`."
+    )
 
 
 @pytest.mark.parametrize(

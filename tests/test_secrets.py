@@ -30,8 +30,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import ENCRYPTION_KEY
+from tests.conftest import base_config
 from tests.conftest import sandbox_settings
 from tests.conftest import sign_in
+from tests.live import wizard_environment
 from tests.test_authorize import approve_in_sandbox
 from tests.test_authorize import attempt_of
 from tests.test_authorize import callback
@@ -44,6 +46,7 @@ from tests.test_authorize import start
 from tests.test_authorize import status
 from tests.test_connections import connect
 from tests.test_connections import expire
+from tests.test_factory import import_wsgi
 from wizard import connections
 from wizard import crypto
 from wizard import logs
@@ -59,6 +62,19 @@ from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import set_faults
 
 NEW_KEY = Fernet.generate_key().decode()
+# What `keys status` and `keys rotate` say about values in the old unbound format.
+REFUSED_UNTIL_ROTATED = (
+    "{n} values in the old format (before v2) are refused by the app until "
+    "`flask keys rotate` rewrites them."
+)
+ACCEPTED_UNTIL_ROTATED = (
+    "{n} values in the old format (before v2) are read only because "
+    "WIZARD_ACCEPT_UNBOUND_CIPHERTEXT is on: run `flask keys rotate`, then turn it off."
+)
+SAFE_TO_REFUSE = (
+    "No values in the old format (before v2) are left: turn "
+    "WIZARD_ACCEPT_UNBOUND_CIPHERTEXT off (the default) and restart."
+)
 SEALED = {
     Integration: Integration.sealed_columns,
     AuthorizationAttempt: AuthorizationAttempt.sealed_columns,
@@ -84,18 +100,34 @@ def stored_values(app: Flask) -> dict[str, str]:
     return found
 
 
-def plaintexts(app: Flask) -> dict[str, str]:
-    """Return every encrypted value decrypted, by table, row and column."""
+def plaintexts(app: Flask, skip: set[str] | None = None) -> dict[str, str]:
+    """Return every encrypted value decrypted (but those skipped), by table, row and
+    column."""
     found = {}
     with app.app_context():
         for model, columns in SEALED.items():
             for row in db.session.scalars(db.select(model)):
                 for column in columns:
-                    if getattr(row, column) is not None:
-                        found[f"{model.__name__} {row.id} {column}"] = row.unseal(
-                            column
-                        )
+                    where = f"{model.__name__} {row.id} {column}"
+                    if getattr(row, column) is not None and where not in (skip or ()):
+                        found[where] = row.unseal(column)
     return found
+
+
+def without(values: dict[str, str], where: str) -> dict[str, str]:
+    """Return the values except one."""
+    return {k: v for k, v in values.items() if k != where}
+
+
+def make_legacy(app: Flask, model: type, row_id: int, column: str) -> str:
+    """Store one value as releases before v2 did (plain Fernet, unbound); return it."""
+    with app.app_context():
+        row = db.session.get(model, row_id)
+        plain = row.unseal(column)
+        old = Fernet(ENCRYPTION_KEY.encode()).encrypt(plain.encode()).decode()
+        setattr(row, column, old)
+        db.session.commit()
+    return plain
 
 
 def code_flow_connection(client: FlaskClient, app: Flask, cc: str) -> int:
@@ -250,17 +282,12 @@ def test_rotation_end_to_end(
     code_flow = code_flow_connection(signed_in, app, cc)
     waiting = make_integration(app, create_application(cc)["api_key"])
     start(signed_in, waiting)
-    # A database from before v2 holds plain Fernet values: make one such secret.
-    with app.app_context():
-        row = db.session.get(Integration, code_flow)
-        secret = row.client_secret
-        row.client_secret_encrypted = (
-            Fernet(ENCRYPTION_KEY.encode()).encrypt(secret.encode()).decode()
-        )
-        db.session.commit()
-    before = plaintexts(app)
     # Client secret, two pairs of tokens, a verifier and two device codes.
+    before = plaintexts(app)
     assert len(before) == 8
+    # A database from before v2 holds plain Fernet values: make one such secret.
+    old_secret = f"Integration {code_flow} client_secret_encrypted"
+    make_legacy(app, Integration, code_flow, "client_secret_encrypted")
 
     # The new key goes first; the old one still decrypts, requests keep working.
     both = make_app(config | {"ENCRYPTION_KEYS": f"{NEW_KEY},{ENCRYPTION_KEY}"})
@@ -269,13 +296,23 @@ def test_rotation_end_to_end(
     assert "key 1" in status_before.output and ": 0 values" in status_before.output
     assert "old format (before v2): 1 values" in status_before.output
     assert "keep every key" in status_before.output
+    assert REFUSED_UNTIL_ROTATED.format(n=1) in status_before.output
     with both.app_context():
         assert connections.check(db.session.get(Integration, device))
-        assert plaintexts(both) == before
+        # The app refuses the old value (the setting's default); the rest decrypt.
+        with pytest.raises(crypto.DecryptionError):
+            db.session.get(Integration, code_flow).unseal("client_secret_encrypted")
+    assert without(plaintexts(both, skip={old_secret}), old_secret) == without(
+        before, old_secret
+    )
 
+    # `keys rotate` reads the old value although the app refuses it: that is the way
+    # out of the old format.
     rotated = invoke(both, "keys", "rotate", "--batch-size", "1")
     assert rotated.exit_code == 0, rotated.output
     assert "8 values re-encrypted under key 1." in rotated.output
+    assert "old format" not in rotated.output
+    assert plaintexts(both) == before
     assert "key 1" in rotated.output and "key 2" in rotated.output
     assert "the other keys may be removed" in rotated.output
     again = invoke(both, "keys", "rotate")
@@ -324,6 +361,96 @@ def test_rotation_leaves_unreadable_values_alone_and_says_so(
     assert "1 values still need an older key" in result.output
     assert moved not in result.output
     assert stored_values(both)[f"Integration {second} refresh_token_encrypted"] == moved
+
+
+def test_an_old_unbound_token_is_refused_like_any_unreadable_value(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    make_app: Callable[[dict[str, Any]], Flask],
+    config: dict[str, Any],
+) -> None:
+    """Pre-v2 tokens: read while accepted; refused by default, plainly, never a 500."""
+    integration_id = connect(signed_in, app, cc)
+    for column in ("access_token_encrypted", "refresh_token_encrypted"):
+        make_legacy(app, Integration, integration_id, column)
+    accepting = make_app(config | {"ACCEPT_UNBOUND_CIPHERTEXT": True})
+    browser = accepting.test_client()
+    sign_in(browser, "owner@bloom.test")
+    assert (
+        "The connection works"
+        in browser.post(f"/integrations/{integration_id}/test").text
+    )
+    assert load(accepting, integration_id).status == "active"
+
+    refreshes = get_stats(cc)["refreshes"]
+    expire(app, integration_id)
+    for _ in range(2):  # and again: a plain page each time, never a 500
+        tested = signed_in.post(f"/integrations/{integration_id}/test")
+        assert tested.status_code == 200
+        assert "We could not read what we saved" in tested.text
+    assert get_stats(cc)["refreshes"] == refreshes  # the old token never went out
+    assert load(app, integration_id).status == "needs_reauthorization"
+    listing = signed_in.get("/integrations")
+    assert listing.status_code == 200 and "Needs re-authorization" in listing.text
+
+
+def test_keys_commands_say_when_old_values_may_be_refused(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    make_app: Callable[[dict[str, Any]], Flask],
+    config: dict[str, Any],
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    before = plaintexts(app)
+    make_legacy(app, Integration, integration_id, "refresh_token_encrypted")
+    accepting = make_app(config | {"ACCEPT_UNBOUND_CIPHERTEXT": True})
+    status_accepting = invoke(accepting, "keys", "status")
+    assert status_accepting.exit_code == 1
+    assert ACCEPTED_UNTIL_ROTATED.format(n=1) in status_accepting.output
+    assert SAFE_TO_REFUSE not in status_accepting.output
+    assert REFUSED_UNTIL_ROTATED.format(n=1) in invoke(app, "keys", "status").output
+
+    rotated = invoke(accepting, "keys", "rotate")
+    assert rotated.exit_code == 0, rotated.output
+    assert "1 values re-encrypted under key 1." in rotated.output
+    assert SAFE_TO_REFUSE in rotated.output
+    assert SAFE_TO_REFUSE in invoke(accepting, "keys", "status").output
+    # With the default setting nothing is said: there is nothing left to turn off.
+    refusing = invoke(app, "keys", "status")
+    assert refusing.exit_code == 0 and "old format" not in refusing.output
+    assert plaintexts(app) == before
+
+
+def test_the_web_server_will_not_start_on_old_values_it_would_refuse(
+    signed_in: FlaskClient, app: Flask, cc: str, database_url: str
+) -> None:
+    """An upgrade that skipped `keys rotate` stops at start-up, before any request
+    marks a working connection as needing re-authorization."""
+    integration_id = connect(signed_in, app, cc)
+    make_legacy(app, Integration, integration_id, "refresh_token_encrypted")
+    env = wizard_environment(base_config(database_url))
+    refused = import_wsgi(env)
+    assert refused.returncode != 0
+    assert "Traceback" not in refused.stderr
+    assert refused.stderr.strip().endswith(
+        "The database holds 1 values saved before v2, which this release refuses "
+        "(WIZARD_ACCEPT_UNBOUND_CIPHERTEXT is off). Run `flask --app wizard keys "
+        "rotate` once to rewrite them, then start again; or set "
+        "WIZARD_ACCEPT_UNBOUND_CIPHERTEXT=true until it has run."
+    )
+    accept = {"WIZARD_ACCEPT_UNBOUND_CIPHERTEXT": "true"}
+    accepting = import_wsgi(env | accept)
+    assert accepting.returncode == 0, accepting.stderr
+    assert SAFE_TO_REFUSE not in accepting.stderr
+    assert invoke(app, "keys", "rotate").exit_code == 0
+    started = import_wsgi(env)
+    assert started.returncode == 0, started.stderr
+    assert "before v2" not in started.stderr
+    # Still accepting after the rotation: the log says it may now be turned off.
+    assert SAFE_TO_REFUSE in import_wsgi(env | accept).stderr
+    assert load(app, integration_id).status == "active"
 
 
 def test_rotation_during_a_token_refresh_loses_nothing(

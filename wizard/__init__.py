@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+from flask import Config
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -10,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import crypto
+from . import deployment
 from . import i18n
 from . import pool
 from . import reads
@@ -82,7 +84,8 @@ def create_app(
     if commands:
         _init_commands(app)
     pages.init_app(app)
-    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    deployment.init_app(app)
+    proxies = app.config["PROXY_COUNT"]
     if proxies:
         # Trust X-Forwarded-* from exactly this many proxies in front of gunicorn.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -135,16 +138,31 @@ def _finish_config(app: Flask) -> None:
     if config["SESSION_COOKIE_NAME"].startswith("__Host-"):
         config["SESSION_COOKIE_PATH"] = "/"
         config["SESSION_COOKIE_DOMAIN"] = None
-    relaxed = app.debug or config.get("TESTING")
+    # Debug and TESTING change nothing here: they are one environment variable
+    # away in production, and the test suite brings real keys of its own.
     secret_key = str(config.get("SECRET_KEY") or "")
-    if not relaxed and (
-        secret_key in INSECURE_SECRET_KEYS or len(secret_key) < MIN_SECRET_KEY_LENGTH
-    ):
+    if secret_key in INSECURE_SECRET_KEYS or len(secret_key) < MIN_SECRET_KEY_LENGTH:
         raise RuntimeError(
             "WIZARD_SECRET_KEY is missing, too short or left at its default. Run "
             "`make run` once (it writes instance/config.py) or set WIZARD_SECRET_KEY "
             f"to at least {MIN_SECRET_KEY_LENGTH} random characters."
         )
+    config["ACCEPT_UNBOUND_CIPHERTEXT"] = _switch(config, "ACCEPT_UNBOUND_CIPHERTEXT")
+    config["PROXY_COUNT"] = int(config.get("PROXY_COUNT") or 0)
+
+
+def _switch(config: Config, name: str) -> bool:
+    """Read an on/off setting; refuse words that could mean either."""
+    value = config.get(name)
+    if isinstance(value, bool):
+        return value
+    # WIZARD_X=yes arrives as the string "yes", =1 as the number 1.
+    word = str("" if value is None else value).strip().lower()
+    if word in ("true", "1", "yes", "on"):
+        return True
+    if word in ("false", "0", "no", "off", ""):
+        return False
+    raise RuntimeError(f"WIZARD_{name} must be true or false, not {value!r}.")
 
 
 def _tune_sqlite() -> None:

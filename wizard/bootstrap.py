@@ -11,6 +11,8 @@ TEMPLATE = '''"""Local settings written by `make run`. Keep this file private.""
 
 SECRET_KEY = "{secret_key}"
 ENCRYPTION_KEYS = "{encryption_key}"
+# A new install has no values from before v2 (bound to no row): never read one.
+ACCEPT_UNBOUND_CIPHERTEXT = False
 '''
 
 

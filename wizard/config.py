@@ -7,6 +7,9 @@ DEFAULTS: dict[str, object] = {
     "BRAND_NAME": "PromoPulse",
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "ENCRYPTION_KEYS": "",
+    # Values saved before v2 (plain Fernet, bound to no row) are refused unless this
+    # is on; an install upgrading from before v2 turns it on until `keys rotate` ran.
+    "ACCEPT_UNBOUND_CIPHERTEXT": False,
     "CC_AUTHORIZATION_URL": f"{CC_AUTHZ_BASE}/authorize",
     "CC_TOKEN_URL": f"{CC_AUTHZ_BASE}/token",
     "CC_DEVICE_AUTHORIZATION_URL": f"{CC_AUTHZ_BASE}/device/authorize",
@@ -52,6 +55,6 @@ DEFAULTS: dict[str, object] = {
     "PROXY_COUNT": 0,
 }
 
-# Values that mean "nobody configured this"; refused outside debug and tests.
+# Values that mean "nobody configured this"; always refused, in debug too.
 INSECURE_SECRET_KEYS = {"", "dev", "change-me", "secret"}
 MIN_SECRET_KEY_LENGTH = 32

@@ -7,13 +7,13 @@ see :meth:`wizard.models.Sealed.binding`) is the associated data, so a ciphertex
 copied into another row or column does not decrypt. The key id names the key without
 revealing it, so rotation knows which values still need the old key.
 
-Values written before v2 are plain Fernet tokens (no prefix, no binding); they still
-decrypt with any configured key until ``flask keys rotate`` rewrites them.
+Values written before v2 are plain Fernet tokens (no prefix, no binding). The app
+refuses them unless ACCEPT_UNBOUND_CIPHERTEXT is on (an install upgrading from before
+v2, until ``flask keys rotate`` has rewritten them); rotation reads them either way.
 """
 
 import base64
 import binascii
-import hashlib
 import os
 from dataclasses import dataclass
 
@@ -91,20 +91,16 @@ def build_ring(keys: list[str]) -> Ring:
 
 
 def init_app(app: Flask) -> None:
-    """Build the key ring from ENCRYPTION_KEYS, or derive one in debug and tests."""
+    """Build the key ring from ENCRYPTION_KEYS; refuse to start without one."""
     keys = parse_keys(app.config.get("ENCRYPTION_KEYS") or "")
     if not keys:
-        if not (app.debug or app.config.get("TESTING")):
-            raise RuntimeError(
-                "WIZARD_ENCRYPTION_KEYS is not set. Run `make run` once (it writes "
-                "instance/config.py) or set it to the output of "
-                "`python -m wizard.bootstrap --print-key`."
-            )
-        # Only for development: tie the key to the secret key so data survives restarts.
-        digest = hashlib.sha256(
-            b"wizard-dev-key:" + str(app.config["SECRET_KEY"]).encode()
+        # Never derived from anything else, in debug or tests either: a key made
+        # from the secret key would fall with it.
+        raise RuntimeError(
+            "WIZARD_ENCRYPTION_KEYS is not set. Run `make run` once (it writes "
+            "instance/config.py) or set it to the output of "
+            "`python -m wizard.bootstrap --print-key`."
         )
-        keys = [base64.urlsafe_b64encode(digest.digest()).decode()]
     try:
         ring = build_ring(keys)
     except (ValueError, binascii.Error) as exc:
@@ -133,10 +129,24 @@ def encrypt(plaintext: str, binding: str) -> str:
     return f"{VERSION}:{key.id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
+def accepts_unbound() -> bool:
+    """Return whether values in the old unbound format (before v2) are read."""
+    return bool(current_app.config["ACCEPT_UNBOUND_CIPHERTEXT"])
+
+
 def decrypt(ciphertext: str, binding: str) -> str:
     """Decrypt a value stored at ``binding`` with whichever configured key wrote it."""
+    return _open(ciphertext, binding, unbound=accepts_unbound())
+
+
+def _open(ciphertext: str, binding: str, unbound: bool) -> str:
     aad = _aad(binding)
     if not ciphertext.startswith(f"{VERSION}:"):
+        if not unbound:
+            # Bound to no row: a copy from anywhere would read as if it belonged here.
+            raise DecryptionError(
+                "values saved before v2 are refused (ACCEPT_UNBOUND_CIPHERTEXT is off)"
+            )
         try:
             return _ring().legacy.decrypt(ciphertext.encode()).decode()
         except InvalidToken as exc:
@@ -177,8 +187,12 @@ def is_current(ciphertext: str) -> bool:
 
 
 def rotate(ciphertext: str, binding: str) -> str:
-    """Re-encrypt a value under the current key, in the current format."""
-    return encrypt(decrypt(ciphertext, binding), binding)
+    """Re-encrypt a value under the current key, in the current format.
+
+    Values from before v2 are read whatever ACCEPT_UNBOUND_CIPHERTEXT says: rewriting
+    them is how an upgraded install gets to refuse them.
+    """
+    return encrypt(_open(ciphertext, binding, unbound=True), binding)
 
 
 def fingerprint(secret: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import field
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import crypto
 from .connections import locked_rows
@@ -123,7 +124,70 @@ def _describe(counts: Counter[str]) -> list[str]:
     )
     if unknown:
         lines.append(f"written by a key that is not configured: {unknown} values")
-    return lines
+    advice = _unbound_advice(counts[crypto.LEGACY])
+    return lines + ([advice] if advice else [])
+
+
+def _unbound_advice(left: int) -> str:
+    """Say what the app does with values from before v2, and when to stop reading."""
+    if left and crypto.accepts_unbound():
+        return (
+            f"{left} values in the old format (before v2) are read only because "
+            "WIZARD_ACCEPT_UNBOUND_CIPHERTEXT is on: run `flask keys rotate`, then "
+            "turn it off."
+        )
+    if left:
+        return (
+            f"{left} values in the old format (before v2) are refused by the app "
+            "until `flask keys rotate` rewrites them."
+        )
+    if crypto.accepts_unbound():
+        return (
+            "No values in the old format (before v2) are left: turn "
+            "WIZARD_ACCEPT_UNBOUND_CIPHERTEXT off (the default) and restart."
+        )
+    return ""
+
+
+def count_unbound() -> int:
+    """Count the stored values in the old unbound format (before v2), in SQL."""
+    total = 0
+    for model in SEALED_MODELS:
+        for column in model.sealed_columns:
+            field = getattr(model, column)
+            total += db.session.scalar(
+                db.select(db.func.count()).where(
+                    field.is_not(None), field.not_like(f"{crypto.VERSION}:%")
+                )
+            )
+    return total
+
+
+def check_unbound_at_start(app: Flask) -> str:
+    """Return why the web server must not start (old values it would refuse), or "".
+
+    Refused at request time, each would mark a working connection as needing
+    re-authorization; refusing to start loses nothing and names the fix.
+    """
+    with app.app_context():
+        try:
+            left = count_unbound()
+        except SQLAlchemyError:
+            # Not migrated yet, or unreachable: /readyz says so, and nothing is read.
+            return ""
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # the gunicorn master keeps no connection
+        if left and not crypto.accepts_unbound():
+            return (
+                f"The database holds {left} values saved before v2, which this "
+                "release refuses (WIZARD_ACCEPT_UNBOUND_CIPHERTEXT is off). Run "
+                "`flask --app wizard keys rotate` once to rewrite them, then start "
+                "again; or set WIZARD_ACCEPT_UNBOUND_CIPHERTEXT=true until it has run."
+            )
+        if advice := _unbound_advice(left):
+            app.logger.warning(advice)
+    return ""
 
 
 def _verdict(counts: Counter[str]) -> tuple[bool, str]:
