@@ -7,9 +7,13 @@ PORT ?= 5000
 SANDBOX_PORT ?= 5001
 WORKERS ?= 2
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# Processes per test run (pytest-xdist). Many tests wait on servers and browsers, so
+# more processes than cores pays; `make test` runs both databases at once.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
-.PHONY: run test lint test-sqlite test-postgres browsers screenshots clean \
-	translations translations-update
+.PHONY: run test lint test-sqlite test-postgres test-ready suite-sqlite suite-postgres \
+	browsers screenshots clean translations translations-update
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,13 +51,24 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test-sqlite: $(VENV)/.installed-test translations browsers
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+test-ready: $(VENV)/.installed-test translations browsers
 
-test-postgres: $(VENV)/.installed-test translations browsers
-	WIZARD_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
+test-sqlite: test-ready
+	$(MAKE) --no-print-directory suite-sqlite
 
-test: lint test-sqlite test-postgres
+test-postgres: test-ready
+	$(MAKE) --no-print-directory suite-postgres
+
+# The whole suite on SQLite and on PostgreSQL side by side; each run's output is
+# printed when it ends.
+test: lint test-ready
+	$(MAKE) --no-print-directory -j2 --output-sync=target suite-sqlite suite-postgres
+
+suite-sqlite:
+	$(PYTEST)
+
+suite-postgres:
+	WIZARD_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PYTEST)
 
 # Pictures of every page state at 1280 and 320 px, for the README (docs/screenshots).
 screenshots: $(VENV)/.installed-test translations browsers
