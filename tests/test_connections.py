@@ -467,3 +467,69 @@ def test_a_401_refreshes_once_and_tries_again(
         found = connections.check(integration)
     assert found.name == "Newsletter"
     assert get_stats(cc)["refreshes"] == 1
+
+
+def refresh_requests(cc: str) -> tuple[int, int]:
+    """Return the sandbox's refreshes, counted two ways: grants and token requests."""
+    stats = get_stats(cc)
+    by_grant = stats["token_requests"]["by_grant_type"]
+    return stats["refreshes"], by_grant.get("refresh_token", 0)
+
+
+@pytest.mark.parametrize(("minutes_left", "refreshes"), [(4, 1), (6, 0)])
+def test_a_token_is_refreshed_five_minutes_before_it_expires(
+    signed_in: FlaskClient, app: Flask, cc: str, minutes_left: int, refreshes: int
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    expires = utcnow() + timedelta(minutes=minutes_left)
+    with app.app_context():
+        integration = db.session.get(Integration, integration_id)
+        stored = integration.unseal("access_token_encrypted")
+        integration.token_expires_at = expires
+        db.session.commit()
+        assert refresh_requests(cc) == (0, 0)
+        token = connections.access_token(db.session.get(Integration, integration_id))
+    assert refresh_requests(cc) == (refreshes, refreshes)
+    saved = load(app, integration_id)
+    if refreshes:
+        assert token != stored and saved.token_expires_at > utcnow() + timedelta(
+            hours=1
+        )
+    else:
+        assert token == stored and saved.token_expires_at == expires
+
+
+def test_keep_alive_edges_two_hours_ahead_and_thirty_days_idle(
+    signed_in: FlaskClient, app: Flask, cc: str, runner: FlaskCliRunner
+) -> None:
+    """Due: expiring within 2 hours, or refreshed more than 30 days ago; no sooner."""
+    ids = [connect(signed_in, app, cc) for _ in range(4)]
+    now = utcnow()
+    ages = {  # integration: (expires in, last refreshed ago)
+        ids[0]: (timedelta(hours=1, minutes=59), timedelta(days=1)),  # due
+        ids[1]: (timedelta(hours=2, minutes=1), timedelta(days=1)),
+        ids[2]: (timedelta(hours=20), timedelta(days=30, minutes=1)),  # due
+        ids[3]: (timedelta(hours=20), timedelta(days=29, hours=23)),
+    }
+    with app.app_context():
+        for integration_id, (expires_in, refreshed_ago) in ages.items():
+            integration = db.session.get(Integration, integration_id)
+            integration.token_expires_at = now + expires_in
+            integration.last_refreshed_at = now - refreshed_ago
+        db.session.commit()
+        assert [i.id for i in connections.due_for_keepalive()] == [ids[0], ids[2]]
+    assert refresh_requests(cc) == (0, 0)
+    result = runner.invoke(args=["integrations", "refresh", "--due"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"{ids[0]}\trefreshed",
+        f"{ids[2]}\trefreshed",
+        "2 refreshed, 0 failed",
+    ]
+    assert refresh_requests(cc) == (2, 2)
+    for integration_id in (ids[0], ids[2]):
+        assert load(app, integration_id).last_refreshed_at > now
+    for integration_id in (ids[1], ids[3]):
+        untouched = load(app, integration_id)
+        assert untouched.last_refreshed_at == now - ages[integration_id][1]
+        assert untouched.token_expires_at == now + ages[integration_id][0]

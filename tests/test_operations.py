@@ -8,6 +8,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +20,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
+from tests.conftest import PASSWORD
 from tests.conftest import base_config
+from tests.conftest import make_user
+from tests.conftest import sandbox_settings
+from tests.conftest import sign_in
 from tests.live import ROOT
+from tests.live import csrf_token
 from tests.live import gunicorn
+from tests.live import signed_in_session
 from tests.live import wizard_environment
+from tests.test_connections import connect
 from wizard import logs
 from wizard.extensions import db
+from wizard.models import Integration
 
 SECRETS = {
     "access_token=AT-1234567890": "AT-1234567890",
@@ -63,27 +73,34 @@ def test_redact_leaves_ordinary_lines_alone(line: str) -> None:
     assert logs.redact(line) == line
 
 
-def capture(kind: str) -> tuple[logging.Logger, io.StringIO]:
-    """Return a logger writing through the wizard's handler set-up into a buffer."""
+@contextmanager
+def production_logging(kind: str) -> Iterator[io.StringIO]:
+    """Set logging up as wsgi.py does (`logs.configure`), writing into a buffer."""
     buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(logs.formatter(kind))
-    handler.addFilter(logs.RedactSecrets())
-    logger = logging.getLogger(f"tests.operations.{kind}")
-    logger.handlers = [handler]
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    return logger, buffer
+    root = logging.getLogger()
+    level = root.level
+    stderr, sys.stderr = sys.stderr, buffer
+    try:
+        logs.configure(kind)  # its handler keeps the stream it was given: the buffer
+    finally:
+        sys.stderr = stderr
+    try:
+        yield buffer
+    finally:
+        for handler in [h for h in root.handlers if getattr(h, "_wizard", False)]:
+            root.removeHandler(handler)
+        root.setLevel(level)
 
 
 @pytest.mark.parametrize("kind", ["text", "json"])
 def test_log_lines_and_tracebacks_are_redacted(kind: str) -> None:
-    logger, buffer = capture(kind)
-    logger.info("token answer %s", {"access_token": "AT-secret-value"})
-    try:
-        raise RuntimeError("refresh failed: refresh_token=RT-secret-value")
-    except RuntimeError:
-        logger.exception("refresh of integration %d failed", 7)
+    logger = logging.getLogger("wizard.connections")
+    with production_logging(kind) as buffer:
+        logger.info("token answer %s", {"access_token": "AT-secret-value"})
+        try:
+            raise RuntimeError("refresh failed: refresh_token=RT-secret-value")
+        except RuntimeError:
+            logger.exception("refresh of integration %d failed", 7)
     written = buffer.getvalue()
     assert "AT-secret-value" not in written and "RT-secret-value" not in written
     assert "refresh of integration 7 failed" in written
@@ -95,10 +112,12 @@ def test_log_lines_and_tracebacks_are_redacted(kind: str) -> None:
 
 
 def test_json_lines_carry_the_request_id(app: Flask) -> None:
-    logger, buffer = capture("json")
-    with app.test_request_context("/integrations", headers={"X-Request-ID": "r-77"}):
+    with (
+        production_logging("json") as buffer,
+        app.test_request_context("/integrations", headers={"X-Request-ID": "r-77"}),
+    ):
         app.preprocess_request()
-        logger.warning("something to look at")
+        logging.getLogger("wizard").warning("something to look at")
     entry = json.loads(buffer.getvalue())
     assert entry["request_id"] == "r-77" and entry["path"] == "/integrations"
     assert entry["message"] == "something to look at"
@@ -135,15 +154,80 @@ def test_readyz_checks_the_database(
     assert "127.0.0.1" not in response.text and "psycopg" not in response.text
 
 
+@contextmanager
+def integrations_refused(database_url: str, message: str) -> Iterator[None]:
+    """Make the database refuse every change to an integration, saying ``message``.
+
+    Drivers quote values in their errors; this one quotes tokens.
+    """
+    engine = sa.create_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        create = [
+            "CREATE TRIGGER refuse BEFORE UPDATE ON integration "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        ]
+        drop = ["DROP TRIGGER refuse"]
+    else:
+        create = [
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$",
+            "CREATE TRIGGER refuse BEFORE UPDATE ON integration "
+            "FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ]
+        drop = ["DROP TRIGGER refuse ON integration", "DROP FUNCTION refuse()"]
+    try:
+        with engine.begin() as connection:
+            for statement in create:
+                connection.exec_driver_sql(statement)
+        yield
+    finally:
+        with engine.begin() as connection:
+            for statement in drop:
+                connection.exec_driver_sql(statement)
+        engine.dispose()
+
+
 @pytest.mark.parametrize("kind", ["text", "json"])
-def test_gunicorn_access_log_has_no_query_strings_or_referrers(
-    database_url: str, tmp_path: Path, kind: str
+def test_production_logs_under_gunicorn_carry_no_secret(
+    make_app: Callable[[dict[str, Any]], Flask],
+    database_url: str,
+    cc: str,
+    tmp_path: Path,
+    kind: str,
 ) -> None:
+    """gunicorn.conf.py and wsgi.py as deployed: a failure quoting tokens, a callback.
+
+    The app's error line and its traceback are redacted by what `logs.configure()`
+    set up; access lines carry no query string or referrer.
+    """
+    settings = base_config(database_url) | sandbox_settings(cc)
+    settings["PUBLIC_BASE_URL"] = "http://127.0.0.1"  # plain-http cookies
+    app = make_app(settings)
+    make_user(app, "owner@bloom.test", org="Bloom")
+    client = app.test_client()
+    sign_in(client, "owner@bloom.test")
+    integration_id = connect(client, app, cc)
+    with app.app_context():
+        integration = db.session.get(Integration, integration_id)
+        refresh = integration.unseal("refresh_token_encrypted")
+        access = integration.unseal("access_token_encrypted")
+    refused = f"integration {integration_id} is read-only"
+    message = f"{refused}: refresh_token={refresh} Authorization: Bearer {access}"
     log_file = tmp_path / "gunicorn.log"
-    env = wizard_environment(base_config(database_url) | {"LOG_FORMAT": kind})
+    env = wizard_environment(settings | {"LOG_FORMAT": kind})
     env["GUNICORN_LOG"] = str(log_file)
-    with gunicorn(env, workers=1) as base_url:
-        response = requests.get(
+    with (
+        integrations_refused(database_url, message),
+        gunicorn(env, workers=1) as base_url,
+    ):
+        session = signed_in_session(base_url, "owner@bloom.test", PASSWORD)
+        test_url = f"{base_url}/integrations/{integration_id}/test"
+        form = session.get(test_url, timeout=10)
+        assert form.status_code == 200
+        failed = session.post(
+            test_url, data={"csrf_token": csrf_token(form.text)}, timeout=10
+        )
+        callback = requests.get(
             f"{base_url}/callback/constant-contact-auth",
             params={"code": "CODE-SECRET-1", "state": "STATE-SECRET-2"},
             headers={
@@ -153,21 +237,41 @@ def test_gunicorn_access_log_has_no_query_strings_or_referrers(
             allow_redirects=False,
             timeout=10,
         )
-        assert response.headers["X-Request-ID"] == "req-42"
-        assert requests.get(f"{base_url}/healthz", timeout=10).ok
+        assert callback.headers["X-Request-ID"] == "req-42"
+    assert failed.status_code == 500
+    assert "Sorry, there is a problem with the service" in failed.text
+    assert refused not in failed.text and access not in failed.text
     written = log_file.read_text()
-    for secret in ("CODE-SECRET-1", "STATE-SECRET-2", "USERCODE-SECRET-3"):
+    for secret in (refresh, access, "CODE-SECRET-1", "STATE-SECRET-2", "USERCODE"):
         assert secret not in written
-    lines = [line for line in written.splitlines() if "req-42" in line]
-    assert len(lines) == 1
+    failure_id = failed.headers["X-Request-ID"]
     if kind == "json":
-        entry = json.loads(lines[0])
-        assert entry["path"] == "/callback/constant-contact-auth"
-        assert entry["method"] == "GET" and entry["status"] == response.status_code
-        assert entry["duration_ms"] >= 0
+        entries = [json.loads(line) for line in written.splitlines()]
+        (error,) = [e for e in entries if e["level"] == "error"]
+        assert (error["logger"], error["message"]) == ("wizard", "unhandled error")
+        assert error["request_id"] == failure_id
+        assert error["error"].startswith("Traceback")
+        assert f"{refused}: refresh_token={logs.REDACTED}" in error["error"]
+        assert f"Authorization: Bearer {logs.REDACTED}" in error["error"]
+        access_lines = [e for e in entries if e["logger"] == "gunicorn.access"]
+        assert [
+            (e["method"], e["path"], e["status"])
+            for e in access_lines
+            if e["request_id"] in (failure_id, "req-42")
+        ] == [
+            ("POST", f"/integrations/{integration_id}/test", 500),
+            ("GET", "/callback/constant-contact-auth", callback.status_code),
+        ]
     else:
+        assert " ERROR wizard unhandled error\nTraceback" in written
+        assert f"{refused}: refresh_token={logs.REDACTED}" in written
+        assert f"Authorization: Bearer {logs.REDACTED}" in written
+        lines = [line for line in written.splitlines() if "req-42" in line]
+        assert len(lines) == 1
         assert '"GET /callback/constant-contact-auth"' in lines[0]
-        assert f" {response.status_code} " in lines[0]
+        assert f" {callback.status_code} " in lines[0]
+        (post,) = [line for line in written.splitlines() if failure_id in line]
+        assert f'"POST /integrations/{integration_id}/test" 500 ' in post
 
 
 def test_web_workers_leave_command_line_tools_unloaded(database_url: str) -> None:

@@ -1,8 +1,6 @@
 """Secrets at rest: bound to their row, rotated without loss, never shown anywhere."""
 
-import io
 import ipaddress
-import logging
 import re
 import sqlite3
 import ssl
@@ -47,6 +45,7 @@ from tests.test_authorize import status
 from tests.test_connections import connect
 from tests.test_connections import expire
 from tests.test_factory import import_wsgi
+from tests.test_operations import production_logging
 from wizard import connections
 from wizard import crypto
 from wizard import logs
@@ -548,14 +547,8 @@ def test_an_error_page_and_its_log_show_no_secret(
         raise RuntimeError(f"refresh_token={token} then SELECT * FROM integration")
 
     monkeypatch.setattr(connections, "check", broken)
-    buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.addFilter(logs.RedactSecrets())
-    logging.getLogger().addHandler(handler)
-    try:
+    with production_logging("text") as buffer:
         page = client.post(f"/integrations/{integration_id}/test")
-    finally:
-        logging.getLogger().removeHandler(handler)
     assert page.status_code == 500
     assert "Sorry, there is a problem with the service" in page.text
     assert page.headers["X-Request-ID"]
@@ -563,6 +556,7 @@ def test_an_error_page_and_its_log_show_no_secret(
         assert leak not in page.text
     written = buffer.getvalue()
     assert "RuntimeError" in written and token not in written
+    assert f"refresh_token={logs.REDACTED} then SELECT" in written
 
 
 def test_audit_details_and_logs_hold_no_secret_values(
