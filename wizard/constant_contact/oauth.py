@@ -68,9 +68,25 @@ class TokenSet:
 
 def _text(body: Mapping[str, Any], name: str, longest: int = 4096) -> str:
     value = body.get(name)
-    if not isinstance(value, str) or not value or len(value) > longest:
+    if not _printable(value, longest):
         raise ProviderError("garbage", f"no usable {name}")
     return value
+
+
+def _printable(value: Any, longest: int) -> bool:
+    """Return whether a value is text a token or code can be: printable ASCII only.
+
+    RFC 6749 allows nothing else in tokens. JSON can still carry a lone surrogate
+    ("\\ud800"), which no encoder accepts: saved, it would fail after Constant
+    Contact had already answered.
+    """
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= longest
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+    )
 
 
 def _web_address(value: str, provider: Provider) -> str:
@@ -143,11 +159,13 @@ def _token_set(body: Any) -> TokenSet:
         raise ProviderError("garbage", "not an object")
     refresh = body.get("refresh_token")
     scope = body.get("scope")
+    if refresh is not None and refresh != "" and not _printable(refresh, 4096):
+        raise ProviderError("garbage", "no usable refresh_token")
     return TokenSet(
         access_token=_text(body, "access_token"),
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         expires_in=_seconds(body.get("expires_in"), None, 366 * 86400),
-        scope=scope if isinstance(scope, str) else None,
+        scope=scope if isinstance(scope, str) and scope.isascii() else None,
     )
 
 

@@ -23,6 +23,7 @@ FAULTS = (
     "missing",
     "slow_down",
     "drip",
+    "surrogate",
 )
 # How often a dripping answer sends its next byte: well inside any read timeout.
 DRIP_SECONDS = 0.1
@@ -93,6 +94,15 @@ def fault_response(endpoint: str, fault: str) -> Response | None:
         return Response('{"access_token": "eyJ', 200, mimetype="application/json")
     if fault == "html":
         return Response(HTML_ERROR_PAGE, 502, mimetype="text/html")
+    if fault == "surrogate":
+        # Valid JSON whose strings hold a lone UTF-16 surrogate: Python reads it as
+        # text that cannot be encoded, and no real token looks like that.
+        body = (
+            '{"access_token": "eyJ\\ud800x", "refresh_token": "\\udfffy", '
+            '"token_type": "Bearer", "expires_in": 86400, "device_code": "\\ud800", '
+            '"user_code": "ABCD\\ud800", "verification_uri": "https://x\\ud800"}'
+        )
+        return Response(body, 200, mimetype="application/json")
     return None
 
 
