@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import check_password_hash
 
 from tests.conftest import PASSWORD
 from tests.conftest import make_user
@@ -31,10 +32,14 @@ from tests.test_authorize import open_window
 from tests.test_authorize import start
 from tests.test_authorize import started
 from tests.test_authorize import tamper
+from wizard import auth
+from wizard import models
+from wizard.auth import SIGN_IN_FAILED
 from wizard.constant_contact import oauth
 from wizard.extensions import db
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
+from wizard.models import User
 from wizard.models import utcnow
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
@@ -162,24 +167,40 @@ def test_the_referrer_policy_keeps_https_csrf_working(
 
 
 def test_session_fixation_a_planted_cookie_is_replaced_at_sign_in(
-    app: Flask, client: FlaskClient, customer: int
+    make_app: Any, config: dict[str, Any], customer: int
 ) -> None:
-    """AC-05: pre-sign-in session data is dropped and the old cookie is useless."""
+    """AC-05: pre-sign-in session data is dropped, the planted CSRF secret with it."""
+    app = make_app(config | {"WTF_CSRF_ENABLED": True})
     name = app.config["SESSION_COOKIE_NAME"]
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    planted = serializer.dumps({"planted": "by an attacker", "attempt": 7})
-    client.set_cookie(name, planted)
-    response = sign_in(client, "owner@bloom.test")
+    planted = serializer.dumps(
+        {"planted": "by an attacker", "attempt": 7, "csrf_token": "f" * 40}
+    )
+    # The attacker opens a page with the cookie they plant, so knows its form token.
+    attacker = app.test_client()
+    attacker.set_cookie(name, planted)
+    attackers_token = csrf_token(attacker.get("/sign-in").text)
+    victim = app.test_client()
+    victim.set_cookie(name, planted)
+    response = victim.post(
+        "/sign-in",
+        data={
+            "email": "owner@bloom.test",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(victim.get("/sign-in").text),
+        },
+    )
     assert response.status_code == 302
-    after = client.get_cookie(name)
+    after = victim.get_cookie(name)
     assert after is not None and after.value != planted
     contents = serializer.loads(after.value)
     assert "planted" not in contents and "attempt" not in contents
-    assert client.get("/integrations").status_code == 200
-    # The attacker, who still holds the planted cookie, is not signed in.
-    attacker = app.test_client()
-    attacker.set_cookie(name, planted)
-    assert attacker.get("/integrations").headers["Location"].startswith("/sign-in")
+    assert contents.get("csrf_token") != "f" * 40
+    # The attacker's token does not work for the signed-in victim: a forged sign-out
+    # (any post) is refused, and the victim is still signed in.
+    forged = victim.post("/sign-out", data={"csrf_token": attackers_token})
+    assert forged.status_code == 400 and "This page timed out" in forged.text
+    assert victim.get("/integrations").status_code == 200
 
 
 def test_sign_out_kills_every_copy_even_after_signing_in_again(
@@ -286,23 +307,44 @@ def test_successful_sign_ins_do_not_use_up_the_account_limit(
         assert sign_in(client, "owner@bloom.test").status_code == 302
 
 
+def hashes_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every stored hash a password is checked against, known user or not."""
+    checked: list[str] = []
+
+    def counting(pwhash: str, password: str) -> bool:
+        checked.append(pwhash)
+        return check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(auth, "check_password_hash", counting)
+    monkeypatch.setattr(models, "check_password_hash", counting)
+    return checked
+
+
 def test_sign_in_is_limited_per_address_whatever_the_account(
-    make_app: Any, config: dict[str, Any], customer: int
+    make_app: Any, config: dict[str, Any], customer: int, monkeypatch: Any
 ) -> None:
     """AC-13, AC-14: one address trying many accounts is held; others are not."""
     app = make_app(config | {"SIGN_IN_RATE_LIMIT": "3 per hour"})
+    checked = hashes_checked(monkeypatch)
     client = app.test_client()
     for number in range(3):
         data = {"email": f"person{number}@x.test", "password": "guess"}
-        assert client.post("/sign-in", data=data).status_code == 200
+        answer = client.post("/sign-in", data=data)
+        assert answer.status_code == 200 and SIGN_IN_FAILED in answer.text
+    # Unknown emails still cost a real check, against the dummy hash: no shortcut.
+    assert checked == [auth._DUMMY_HASH] * 3
     held = client.post("/sign-in", data={"email": "owner@bloom.test", "password": "x"})
-    assert held.status_code == 429
+    assert held.status_code == 429 and "Too many attempts" in held.text
+    assert len(checked) == 3  # held before any password is checked
     elsewhere = client.post(
         "/sign-in",
         data={"email": "owner@bloom.test", "password": PASSWORD},
         **from_address("192.0.2.50"),
     )
-    assert elsewhere.status_code == 302
+    assert elsewhere.status_code == 302 and elsewhere.headers["Location"] == "/"
+    with app.app_context():
+        owner = db.session.scalar(db.select(User).filter_by(email="owner@bloom.test"))
+        assert checked[3:] == [owner.password_hash]
 
 
 def test_the_limited_page_says_when_to_retry_in_the_readers_language(
