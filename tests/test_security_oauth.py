@@ -5,12 +5,15 @@ Each test names the checklist cases it proves (docs/security/oauth-access.md).
 
 import re
 import string
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import check_password_hash
@@ -259,36 +262,100 @@ def from_address(address: str) -> dict[str, Any]:
     return {"environ_base": {"REMOTE_ADDR": address}}
 
 
-def test_sign_in_is_limited_per_account_from_any_address(
-    make_app: Any, config: dict[str, Any], customer: int, other_customer: int
+REDIS_URL = "redis://127.0.0.1:6379/0"
+OWNER = "owner@bloom.test"
+ATTACKER = "203.0.113.66"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limit_storage(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Where the limits count: in the worker's memory, or in Redis as in production."""
+    if request.param == "memory":
+        yield {"RATELIMIT_STORAGE_URI": "memory://"}
+        return
+    # Other tests may share this Redis: a prefix of our own, removed afterwards.
+    prefix = f"wizard-test-{uuid4().hex}"
+    yield {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix}
+    connection = redis.Redis.from_url(REDIS_URL)
+    for key in connection.scan_iter(match=f"*{prefix}*"):
+        connection.delete(key)
+    connection.close()
+
+
+def try_password(app: Flask, address: str, password: str, email: str = OWNER) -> Any:
+    """Sign in from this address, in a browser of its own (a success signs it in)."""
+    return app.test_client().post(
+        "/sign-in",
+        data={"email": email, "password": password},
+        **from_address(address),
+    )
+
+
+def test_someone_elses_failures_never_keep_the_owner_out(
+    make_app: Any, config: dict[str, Any], customer: int, limit_storage: dict[str, str]
 ) -> None:
-    """AC-13: guesses spread over addresses still hit the per-account limit."""
+    """AC-13: an address guessing one email is held; the owner elsewhere signs in."""
+    app = make_app(config | limit_storage | {"SIGN_IN_RATE_LIMIT": "100 per minute"})
+    assert app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"] == "10 per 10 minutes"
+    answers = [try_password(app, ATTACKER, "guess").status_code for _ in range(10)]
+    assert answers == [200] * 10
+    # The attacker's next try is held, even with the right password: it is not checked.
+    held = try_password(app, ATTACKER, PASSWORD)
+    assert held.status_code == 429 and "Too many attempts" in held.text
+    assert 60 < int(held.headers["Retry-After"]) <= 600
+    # The owner, at another address, is not held by someone else's failures.
+    owner = try_password(app, "198.51.100.7", PASSWORD)
+    assert owner.status_code == 302 and owner.headers["Location"] == "/"
+    # Nor is the owner's next sign-in, or their own typo then the right password.
+    assert try_password(app, "198.51.100.7", "typo").status_code == 200
+    assert try_password(app, "198.51.100.7", PASSWORD).status_code == 302
+
+
+def test_the_account_ceiling_brakes_guessing_from_many_addresses(
+    make_app: Any,
+    config: dict[str, Any],
+    customer: int,
+    other_customer: int,
+    limit_storage: dict[str, str],
+) -> None:
+    """AC-13: past the ceiling an address that failed waits; a fresh one gets a try."""
     app = make_app(
         config
+        | limit_storage
         | {
             "SIGN_IN_RATE_LIMIT": "100 per minute",
-            "SIGN_IN_ACCOUNT_RATE_LIMIT": "3/hour",
+            "SIGN_IN_ACCOUNT_RATE_LIMIT": "3 per hour",
+            "SIGN_IN_ACCOUNT_CEILING": "5 per hour",
         }
     )
-    client = app.test_client()
-    for number in range(3):
-        wrong = {"email": "owner@bloom.test", "password": "guess"}
-        answer = client.post("/sign-in", data=wrong, **from_address(f"10.0.0.{number}"))
-        assert answer.status_code == 200
-    # Typed differently, from a fresh address, with the right password: still held.
-    blocked = client.post(
-        "/sign-in",
-        data={"email": " OWNER@Bloom.test", "password": PASSWORD},
-        **from_address("10.9.9.9"),
+    # The first address is held by its own limit (3) ...
+    first = [try_password(app, "10.0.0.1", "guess").status_code for _ in range(4)]
+    assert first == [200, 200, 200, 429]
+    # ... and two failures from a second address reach the ceiling (5 in all).
+    second = [try_password(app, "10.0.0.2", "guess").status_code for _ in range(2)]
+    assert second == [200, 200]
+    # Past the ceiling, an address that has failed for this email waits, before its
+    # own limit and even with the right password (checking it would tell a guesser).
+    held = try_password(app, "10.0.0.2", PASSWORD)
+    assert held.status_code == 429 and "Too many attempts" in held.text
+    assert 0 < int(held.headers["Retry-After"]) <= 3600
+    # Typed differently it is the same email.
+    assert (
+        try_password(app, "10.0.0.2", PASSWORD, " OWNER@Bloom.test").status_code == 429
     )
-    assert blocked.status_code == 429 and "Too many attempts" in blocked.text
-    # Another account from the same addresses is not affected.
-    other = client.post(
-        "/sign-in",
-        data={"email": "owner@rival.test", "password": PASSWORD},
-        **from_address("10.0.0.1"),
-    )
-    assert other.status_code == 302
+    # A fresh address gets one try: a wrong one holds it too ...
+    third = [try_password(app, "10.0.0.3", "guess").status_code for _ in range(2)]
+    assert third == [200, 429]
+    # ... and the right one signs in: the owner is never held by others' failures.
+    owner = try_password(app, "192.0.2.50", PASSWORD)
+    assert owner.status_code == 302 and owner.headers["Location"] == "/"
+    # An IPv6 client counts by its /64: a neighbouring address is the same client.
+    assert try_password(app, "2001:db8:1:2::1", "guess").status_code == 200
+    assert try_password(app, "2001:db8:1:2::ff", PASSWORD).status_code == 429
+    assert try_password(app, "2001:db8:1:3::1", PASSWORD).status_code == 302
+    # Another account, from the held addresses, is not affected.
+    rival = try_password(app, "10.0.0.1", PASSWORD, "owner@rival.test")
+    assert rival.status_code == 302
 
 
 def test_successful_sign_ins_do_not_use_up_the_account_limit(
@@ -300,6 +367,7 @@ def test_successful_sign_ins_do_not_use_up_the_account_limit(
         | {
             "SIGN_IN_RATE_LIMIT": "100 per minute",
             "SIGN_IN_ACCOUNT_RATE_LIMIT": "2/hour",
+            "SIGN_IN_ACCOUNT_CEILING": "2/hour",
         }
     )
     for _ in range(4):
