@@ -1,5 +1,6 @@
 """Sign in and sign out."""
 
+import hashlib
 import math
 import time
 from ipaddress import IPv6Address
@@ -112,6 +113,25 @@ def authenticate(email: str, password: str) -> User | None:
         # Hashed with weaker settings (an older release): upgrade while we have it.
         user.set_password(password)
     return user
+
+
+def browser_identifier() -> str:
+    """Identify the browser, for strong session protection and status tickets.
+
+    Flask-Login's own identifier believes X-Forwarded-For as the client sent it;
+    request.remote_addr is the address ProxyFix settled on (WIZARD_PROXY_COUNT).
+    """
+    address, agent = request.remote_addr, request.headers.get("User-Agent")
+    # Hashed in Flask-Login's shape, so sessions from before this stay valid.
+    base = f"{_as_bytes(address)}|{_as_bytes(agent)}"
+    return hashlib.sha512(base.encode()).hexdigest()
+
+
+def _as_bytes(text: str | None) -> bytes | None:
+    return text.encode() if text is not None else None
+
+
+login_manager._session_identifier_generator = browser_identifier
 
 
 def client_address() -> str:
