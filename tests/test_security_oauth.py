@@ -277,8 +277,9 @@ def limit_storage(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     prefix = f"wizard-test-{uuid4().hex}"
     yield {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix}
     connection = redis.Redis.from_url(REDIS_URL)
-    for key in connection.scan_iter(match=f"*{prefix}*"):
-        connection.delete(key)
+    keys = list(connection.scan_iter(match=f"*{prefix}*"))
+    assert keys, "nothing was counted in Redis"
+    connection.delete(*keys)
     connection.close()
 
 
