@@ -103,6 +103,7 @@ def config(config: dict[str, Any]) -> dict[str, Any]:
         # Not RATELIMIT_ENABLED=False: the limiter is shared, and that would stick.
         "SIGN_IN_RATE_LIMIT": "1000000 per minute",
         "SIGN_IN_ACCOUNT_RATE_LIMIT": "1000000 per minute",
+        "SIGN_IN_ACCOUNT_CEILING": "1000000 per minute",
         "AUTHORIZE_START_RATE_LIMIT": "1000000 per minute",
         "STATUS_POLL_RATE_LIMIT": "1000000 per minute",
         "CC_API_BASE_URL": f"{unreachable}/v3",

@@ -1,10 +1,17 @@
 """The flask commands: users create, demo, integrations list, db upgrade."""
 
+from typing import Any
+
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from tests.conftest import make_user
+from tests.conftest import sandbox_settings
 from tests.conftest import sign_in
+from wizard.cli import DEMO_SUPPORT
+from wizard.config import DEFAULTS
 from wizard.extensions import db
+from wizard.models import ROLE_SUPPORT
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.models import User
@@ -73,10 +80,87 @@ def test_users_create_refuses_bad_input(runner: FlaskCliRunner) -> None:
     assert role.exit_code != 0
 
 
-def test_demo_is_repeatable(app: Flask, runner: FlaskCliRunner) -> None:
+def test_resetting_a_password_signs_the_user_out_everywhere(
+    app: Flask, runner: FlaskCliRunner, customer: int
+) -> None:
+    elsewhere = app.test_client()
+    assert sign_in(elsewhere, "owner@bloom.test").status_code == 302
+    assert elsewhere.get("/integrations").status_code == 200
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "owner@bloom.test",
+            "--role",
+            "customer",
+            "--org",
+            "Bloom",
+            "--password",
+            "a brand new password",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    # The session signed in with the old password has ended.
+    left = elsewhere.get("/integrations")
+    assert left.status_code == 302 and left.headers["Location"].startswith("/sign-in")
+    assert sign_in(app.test_client(), "owner@bloom.test").status_code == 200
+    fresh = app.test_client()
+    assert sign_in(fresh, "owner@bloom.test", "a brand new password").status_code == 302
+    assert fresh.get("/integrations").status_code == 200
+
+
+# What scripts/run-local.sh sets: the local Constant Contact.
+LOCAL = sandbox_settings("http://127.0.0.1:5001")
+
+
+def demo_support_hash(app: Flask) -> str | None:
+    with app.app_context():
+        return db.session.scalar(
+            db.select(User.password_hash).filter_by(email=DEMO_SUPPORT[0])
+        )
+
+
+def test_demo_refuses_an_instance_that_talks_to_the_real_constant_contact(
+    app: Flask, runner: FlaskCliRunner, make_app: Any, config: dict[str, Any]
+) -> None:
+    assert app.config["CC_TOKEN_URL"] == DEFAULTS["CC_TOKEN_URL"]
+    make_user(app, DEMO_SUPPORT[0], ROLE_SUPPORT)
+    before = demo_support_hash(app)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1
+    assert "Error: Not seeding the demo" in result.output
+    assert "the real Constant Contact" in result.output and "--force" in result.output
+    assert "Traceback" not in result.output and DEMO_SUPPORT[1] not in result.output
+    assert demo_support_hash(app) == before
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(User.id))) == 1
+    client = app.test_client()
+    assert sign_in(client, *DEMO_SUPPORT).status_code == 200
+    # One endpoint on Constant Contact's own hosts is enough to refuse.
+    for name, url in (
+        ("CC_API_BASE_URL", "https://api.cc.email/v3"),
+        ("CC_TOKEN_URL", "https://AUTHZ.constantcontact.com/oauth2/x/token"),
+    ):
+        mixed = make_app(config | LOCAL | {name: url})
+        refused = mixed.test_cli_runner().invoke(args=["demo"])
+        assert refused.exit_code == 1 and f"WIZARD_{name}" in refused.output
+        assert demo_support_hash(app) == before
+
+
+def test_demo_with_force_seeds_even_the_real_constant_contact(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    result = runner.invoke(args=["demo", "--force"])
+    assert result.exit_code == 0, result.output
+    assert sign_in(app.test_client(), *DEMO_SUPPORT).status_code == 302
+
+
+def test_demo_is_repeatable(make_app: Any, config: dict[str, Any]) -> None:
+    app = make_app(config | LOCAL)
+    runner = app.test_cli_runner()
     first = runner.invoke(args=["demo"])
     second = runner.invoke(args=["demo"])
-    assert first.exit_code == second.exit_code == 0
+    assert first.exit_code == second.exit_code == 0, first.output
     assert "customer@bloom.example  password: demo-customer" in first.output
     assert "support@promopulse.example  password: demo-support" in first.output
     with app.app_context():

@@ -5,14 +5,18 @@ Each test names the checklist cases it proves (docs/security/oauth-access.md).
 
 import re
 import string
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import check_password_hash
 
 from tests.conftest import PASSWORD
 from tests.conftest import make_user
@@ -31,10 +35,14 @@ from tests.test_authorize import open_window
 from tests.test_authorize import start
 from tests.test_authorize import started
 from tests.test_authorize import tamper
+from wizard import auth
+from wizard import models
+from wizard.auth import SIGN_IN_FAILED
 from wizard.constant_contact import oauth
 from wizard.extensions import db
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
+from wizard.models import User
 from wizard.models import utcnow
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
@@ -162,24 +170,40 @@ def test_the_referrer_policy_keeps_https_csrf_working(
 
 
 def test_session_fixation_a_planted_cookie_is_replaced_at_sign_in(
-    app: Flask, client: FlaskClient, customer: int
+    make_app: Any, config: dict[str, Any], customer: int
 ) -> None:
-    """AC-05: pre-sign-in session data is dropped and the old cookie is useless."""
+    """AC-05: pre-sign-in session data is dropped, the planted CSRF secret with it."""
+    app = make_app(config | {"WTF_CSRF_ENABLED": True})
     name = app.config["SESSION_COOKIE_NAME"]
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    planted = serializer.dumps({"planted": "by an attacker", "attempt": 7})
-    client.set_cookie(name, planted)
-    response = sign_in(client, "owner@bloom.test")
+    planted = serializer.dumps(
+        {"planted": "by an attacker", "attempt": 7, "csrf_token": "f" * 40}
+    )
+    # The attacker opens a page with the cookie they plant, so knows its form token.
+    attacker = app.test_client()
+    attacker.set_cookie(name, planted)
+    attackers_token = csrf_token(attacker.get("/sign-in").text)
+    victim = app.test_client()
+    victim.set_cookie(name, planted)
+    response = victim.post(
+        "/sign-in",
+        data={
+            "email": "owner@bloom.test",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(victim.get("/sign-in").text),
+        },
+    )
     assert response.status_code == 302
-    after = client.get_cookie(name)
+    after = victim.get_cookie(name)
     assert after is not None and after.value != planted
     contents = serializer.loads(after.value)
     assert "planted" not in contents and "attempt" not in contents
-    assert client.get("/integrations").status_code == 200
-    # The attacker, who still holds the planted cookie, is not signed in.
-    attacker = app.test_client()
-    attacker.set_cookie(name, planted)
-    assert attacker.get("/integrations").headers["Location"].startswith("/sign-in")
+    assert contents.get("csrf_token") != "f" * 40
+    # The attacker's token does not work for the signed-in victim: a forged sign-out
+    # (any post) is refused, and the victim is still signed in.
+    forged = victim.post("/sign-out", data={"csrf_token": attackers_token})
+    assert forged.status_code == 400 and "This page timed out" in forged.text
+    assert victim.get("/integrations").status_code == 200
 
 
 def test_sign_out_kills_every_copy_even_after_signing_in_again(
@@ -238,36 +262,101 @@ def from_address(address: str) -> dict[str, Any]:
     return {"environ_base": {"REMOTE_ADDR": address}}
 
 
-def test_sign_in_is_limited_per_account_from_any_address(
-    make_app: Any, config: dict[str, Any], customer: int, other_customer: int
+REDIS_URL = "redis://127.0.0.1:6379/0"
+OWNER = "owner@bloom.test"
+ATTACKER = "203.0.113.66"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limit_storage(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Where the limits count: in the worker's memory, or in Redis as in production."""
+    if request.param == "memory":
+        yield {"RATELIMIT_STORAGE_URI": "memory://"}
+        return
+    # Other tests may share this Redis: a prefix of our own, removed afterwards.
+    prefix = f"wizard-test-{uuid4().hex}"
+    yield {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix}
+    connection = redis.Redis.from_url(REDIS_URL)
+    keys = list(connection.scan_iter(match=f"*{prefix}*"))
+    assert keys, "nothing was counted in Redis"
+    connection.delete(*keys)
+    connection.close()
+
+
+def try_password(app: Flask, address: str, password: str, email: str = OWNER) -> Any:
+    """Sign in from this address, in a browser of its own (a success signs it in)."""
+    return app.test_client().post(
+        "/sign-in",
+        data={"email": email, "password": password},
+        **from_address(address),
+    )
+
+
+def test_someone_elses_failures_never_keep_the_owner_out(
+    make_app: Any, config: dict[str, Any], customer: int, limit_storage: dict[str, str]
 ) -> None:
-    """AC-13: guesses spread over addresses still hit the per-account limit."""
+    """AC-13: an address guessing one email is held; the owner elsewhere signs in."""
+    app = make_app(config | limit_storage | {"SIGN_IN_RATE_LIMIT": "100 per minute"})
+    assert app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"] == "10 per 10 minutes"
+    answers = [try_password(app, ATTACKER, "guess").status_code for _ in range(10)]
+    assert answers == [200] * 10
+    # The attacker's next try is held, even with the right password: it is not checked.
+    held = try_password(app, ATTACKER, PASSWORD)
+    assert held.status_code == 429 and "Too many attempts" in held.text
+    assert 60 < int(held.headers["Retry-After"]) <= 600
+    # The owner, at another address, is not held by someone else's failures.
+    owner = try_password(app, "198.51.100.7", PASSWORD)
+    assert owner.status_code == 302 and owner.headers["Location"] == "/"
+    # Nor is the owner's next sign-in, or their own typo then the right password.
+    assert try_password(app, "198.51.100.7", "typo").status_code == 200
+    assert try_password(app, "198.51.100.7", PASSWORD).status_code == 302
+
+
+def test_the_account_ceiling_brakes_guessing_from_many_addresses(
+    make_app: Any,
+    config: dict[str, Any],
+    customer: int,
+    other_customer: int,
+    limit_storage: dict[str, str],
+) -> None:
+    """AC-13: past the ceiling an address that failed waits; a fresh one gets a try."""
     app = make_app(
         config
+        | limit_storage
         | {
             "SIGN_IN_RATE_LIMIT": "100 per minute",
-            "SIGN_IN_ACCOUNT_RATE_LIMIT": "3/hour",
+            "SIGN_IN_ACCOUNT_RATE_LIMIT": "3 per hour",
+            "SIGN_IN_ACCOUNT_CEILING": "5 per hour",
         }
     )
-    client = app.test_client()
-    for number in range(3):
-        wrong = {"email": "owner@bloom.test", "password": "guess"}
-        answer = client.post("/sign-in", data=wrong, **from_address(f"10.0.0.{number}"))
-        assert answer.status_code == 200
-    # Typed differently, from a fresh address, with the right password: still held.
-    blocked = client.post(
-        "/sign-in",
-        data={"email": " OWNER@Bloom.test", "password": PASSWORD},
-        **from_address("10.9.9.9"),
+    # The first address is held by its own limit (3) ...
+    first = [try_password(app, "10.0.0.1", "guess").status_code for _ in range(4)]
+    assert first == [200, 200, 200, 429]
+    # ... and two failures from a second address reach the ceiling (5 in all).
+    second = [try_password(app, "10.0.0.2", "guess").status_code for _ in range(2)]
+    assert second == [200, 200]
+    # Past the ceiling, an address that has failed for this email waits, before its
+    # own limit and even with the right password (checking it would tell a guesser).
+    held = try_password(app, "10.0.0.2", PASSWORD)
+    assert held.status_code == 429 and "Too many attempts" in held.text
+    assert 0 < int(held.headers["Retry-After"]) <= 3600
+    # Typed differently it is the same email.
+    assert (
+        try_password(app, "10.0.0.2", PASSWORD, " OWNER@Bloom.test").status_code == 429
     )
-    assert blocked.status_code == 429 and "Too many attempts" in blocked.text
-    # Another account from the same addresses is not affected.
-    other = client.post(
-        "/sign-in",
-        data={"email": "owner@rival.test", "password": PASSWORD},
-        **from_address("10.0.0.1"),
-    )
-    assert other.status_code == 302
+    # A fresh address gets one try: a wrong one holds it too ...
+    third = [try_password(app, "10.0.0.3", "guess").status_code for _ in range(2)]
+    assert third == [200, 429]
+    # ... and the right one signs in: the owner is never held by others' failures.
+    owner = try_password(app, "192.0.2.50", PASSWORD)
+    assert owner.status_code == 302 and owner.headers["Location"] == "/"
+    # An IPv6 client counts by its /64: a neighbouring address is the same client.
+    assert try_password(app, "2001:db8:1:2::1", "guess").status_code == 200
+    assert try_password(app, "2001:db8:1:2::ff", PASSWORD).status_code == 429
+    assert try_password(app, "2001:db8:1:3::1", PASSWORD).status_code == 302
+    # Another account, from the held addresses, is not affected.
+    rival = try_password(app, "10.0.0.1", PASSWORD, "owner@rival.test")
+    assert rival.status_code == 302
 
 
 def test_successful_sign_ins_do_not_use_up_the_account_limit(
@@ -279,6 +368,7 @@ def test_successful_sign_ins_do_not_use_up_the_account_limit(
         | {
             "SIGN_IN_RATE_LIMIT": "100 per minute",
             "SIGN_IN_ACCOUNT_RATE_LIMIT": "2/hour",
+            "SIGN_IN_ACCOUNT_CEILING": "2/hour",
         }
     )
     for _ in range(4):
@@ -286,23 +376,44 @@ def test_successful_sign_ins_do_not_use_up_the_account_limit(
         assert sign_in(client, "owner@bloom.test").status_code == 302
 
 
+def hashes_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every stored hash a password is checked against, known user or not."""
+    checked: list[str] = []
+
+    def counting(pwhash: str, password: str) -> bool:
+        checked.append(pwhash)
+        return check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(auth, "check_password_hash", counting)
+    monkeypatch.setattr(models, "check_password_hash", counting)
+    return checked
+
+
 def test_sign_in_is_limited_per_address_whatever_the_account(
-    make_app: Any, config: dict[str, Any], customer: int
+    make_app: Any, config: dict[str, Any], customer: int, monkeypatch: Any
 ) -> None:
     """AC-13, AC-14: one address trying many accounts is held; others are not."""
     app = make_app(config | {"SIGN_IN_RATE_LIMIT": "3 per hour"})
+    checked = hashes_checked(monkeypatch)
     client = app.test_client()
     for number in range(3):
         data = {"email": f"person{number}@x.test", "password": "guess"}
-        assert client.post("/sign-in", data=data).status_code == 200
+        answer = client.post("/sign-in", data=data)
+        assert answer.status_code == 200 and SIGN_IN_FAILED in answer.text
+    # Unknown emails still cost a real check, against the dummy hash: no shortcut.
+    assert checked == [auth._DUMMY_HASH] * 3
     held = client.post("/sign-in", data={"email": "owner@bloom.test", "password": "x"})
-    assert held.status_code == 429
+    assert held.status_code == 429 and "Too many attempts" in held.text
+    assert len(checked) == 3  # held before any password is checked
     elsewhere = client.post(
         "/sign-in",
         data={"email": "owner@bloom.test", "password": PASSWORD},
         **from_address("192.0.2.50"),
     )
-    assert elsewhere.status_code == 302
+    assert elsewhere.status_code == 302 and elsewhere.headers["Location"] == "/"
+    with app.app_context():
+        owner = db.session.scalar(db.select(User).filter_by(email="owner@bloom.test"))
+        assert checked[3:] == [owner.password_hash]
 
 
 def test_the_limited_page_says_when_to_retry_in_the_readers_language(

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_login.utils import _create_identifier
 
 from tests.conftest import sandbox_settings
 from tests.conftest import sign_in
@@ -17,6 +18,7 @@ from tests.test_authorize import make_integration
 from tests.test_authorize import started
 from tests.test_queries import statements
 from wizard import authorization
+from wizard.auth import browser_identifier
 from wizard.authorize import tickets
 from wizard.authorize import views
 from wizard.models import utcnow
@@ -176,3 +178,66 @@ def test_only_checks_that_read_rows_count_against_the_limit(
     forged = ticket[:-3] + "abc"
     assert check(client, integration_id, attempt_id, forged).status_code == 429
     assert check(client, integration_id, attempt_id, ticket).status_code == 200
+
+
+def status_path(integration_id: int, attempt_id: int) -> str:
+    return f"/integrations/{integration_id}/authorize/{attempt_id}/status"
+
+
+def test_a_forged_forwarded_for_is_not_another_browser(
+    client: FlaskClient, app: Flask, cc: str, customer: int
+) -> None:
+    """Without a proxy, X-Forwarded-For is the client's word: it changes nothing."""
+    assert app.login_manager.session_protection == "strong"  # type: ignore[attr-defined]
+    client.environ_base |= {"REMOTE_ADDR": "192.0.2.10", "HTTP_USER_AGENT": "B/1.0"}
+    sign_in(client, "owner@bloom.test")
+    integration_id, attempt_id, ticket = waiting(client, app, cc)
+    forged = {"X-Forwarded-For": "203.0.113.99"}
+    with statements(app) as sent:
+        answer = client.get(
+            status_path(integration_id, attempt_id),
+            headers={tickets.HEADER: ticket} | forged,
+        )
+    # Still signed in, and the ticket still answers (no row read).
+    assert answer.status_code == 200 and answer.json["ticket"] == ticket
+    assert sent == []
+    assert client.get("/integrations", headers=forged).status_code == 200
+    # A real change of address is another browser: the session ends.
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.11"
+    moved = check(client, integration_id, attempt_id, ticket)
+    assert moved.status_code == 302 and "/sign-in" in moved.location
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.10"
+    assert client.get("/integrations").status_code == 302
+    # Without the header, the same identity as Flask-Login's: sessions from before
+    # the change stay valid.
+    headers = {"User-Agent": "B/1.0"}
+    with app.test_request_context(
+        environ_base={"REMOTE_ADDR": "192.0.2.10"}, headers=headers
+    ):
+        assert browser_identifier() == _create_identifier()
+
+
+def test_behind_a_proxy_the_address_it_saw_is_the_browser(
+    make_app: Any, config: dict[str, Any], cc: str, customer: int
+) -> None:
+    """With PROXY_COUNT=1, the entry the proxy added counts, not the client's own."""
+    app = make_app(config | {"PROXY_COUNT": 1})
+    client = app.test_client()
+    # The client made up the first value; the proxy (10.0.0.2) appended the real one.
+    client.environ_base |= {
+        "REMOTE_ADDR": "10.0.0.2",
+        "HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.7",
+    }
+    sign_in(client, "owner@bloom.test")
+    integration_id, attempt_id, ticket = waiting(client, app, cc)
+    # The client changes its own part: the same browser, the ticket still answers.
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "6.6.6.6, 203.0.113.7"
+    with statements(app) as sent:
+        answer = check(client, integration_id, attempt_id, ticket)
+    assert answer.status_code == 200 and answer.json["ticket"] == ticket
+    assert sent == []
+    assert client.get("/integrations").status_code == 200
+    # The proxy saw another address: another browser, signed out.
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.1, 203.0.113.8"
+    moved = check(client, integration_id, attempt_id, ticket)
+    assert moved.status_code == 302 and "/sign-in" in moved.location

@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import make_user
 from tests.conftest import sandbox_settings
 from tests.conftest import sign_in
 from tests.test_authorize import REDIRECT_URI
@@ -18,6 +19,7 @@ from tests.test_authorize import open_window
 from tests.test_authorize import start
 from tests.test_authorize import status
 from wizard.extensions import db
+from wizard.models import ROLE_CUSTOMER
 from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.models import Organization
@@ -89,6 +91,35 @@ def test_the_live_view_of_a_device_attempt(
     activity = client.get("/activity").text
     assert "Looked at an integration" in activity and "PromoPulse support" in activity
     assert "support.viewed_integration" not in activity  # words, not codes
+
+
+def test_customers_see_support_as_the_brand_never_an_email(
+    client: FlaskClient, app: Flask, cc: str, customer: int, support_user: int
+) -> None:
+    """Activity names support staff "PromoPulse support"; colleagues by their email."""
+    make_user(app, "colleague@bloom.test", ROLE_CUSTOMER, "Bloom")
+    sign_in(client, "colleague@bloom.test")
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    start(client, integration_id)
+    client.post("/sign-out")
+
+    sign_in(client, "helper@promopulse.test")
+    with app.app_context():
+        organization_id = db.session.get(Integration, integration_id).organization_id
+    assert client.get(f"/support/organizations/{organization_id}").status_code == 200
+    client.get(f"/support/integrations/{integration_id}")
+    # Support's own console may name the person (this shows the first view).
+    page = client.get(f"/support/integrations/{integration_id}").text
+    assert "Looked at an integration by helper@promopulse.test" in page
+    client.post("/sign-out")
+
+    sign_in(client, "owner@bloom.test")
+    activity = client.get("/activity").text
+    assert "Looked at your organization" in activity
+    assert "Looked at an integration" in activity
+    assert "PromoPulse support" in activity
+    assert "helper@promopulse.test" not in activity
+    assert "colleague@bloom.test" in activity
 
 
 def test_support_runs_test_connection_and_nothing_else(

@@ -1,7 +1,10 @@
 """Flask commands: users, demo, integrations, keys, sandbox."""
 
+from urllib.parse import urlsplit
+
 import click
 from flask import Flask
+from flask import current_app
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
@@ -45,6 +48,9 @@ def upsert_user(email: str, password: str, role: str, org: str | None) -> User:
     user = db.session.scalar(db.select(User).filter_by(email=email))
     if user is None:
         user = User(email=email)
+    else:
+        # A reset password ends every session signed in with the old one.
+        user.session_version += 1
     user.role = role
     user.organization = organization
     user.set_password(password)
@@ -71,10 +77,47 @@ def create_user(email: str, role: str, org: str | None, password: str) -> None:
     click.echo(f"{user.email} can now sign in as {role}{where}.")
 
 
+# Constant Contact's own domains: an instance that talks to one of them is not a demo.
+CONSTANT_CONTACT_DOMAINS = ("constantcontact.com", "cc.email")
+CONSTANT_CONTACT_SETTINGS = (
+    "CC_AUTHORIZATION_URL",
+    "CC_TOKEN_URL",
+    "CC_DEVICE_AUTHORIZATION_URL",
+    "CC_REVOCATION_URL",
+    "CC_API_BASE_URL",
+)
+
+
+def real_constant_contact_setting() -> str | None:
+    """Return the first setting that points at the real Constant Contact, if any."""
+    for name in CONSTANT_CONTACT_SETTINGS:
+        host = (urlsplit(str(current_app.config[name])).hostname or "").lower()
+        if any(
+            host == domain or host.endswith("." + domain)
+            for domain in CONSTANT_CONTACT_DOMAINS
+        ):
+            return name
+    return None
+
+
 @click.command("demo")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Seed even though this instance talks to the real Constant Contact.",
+)
 @with_appcontext
-def demo_command() -> None:
+def demo_command(force: bool) -> None:
     """Seed a demo organization, customer and support user."""
+    real = real_constant_contact_setting()
+    if real and not force:
+        # The demo support account can see every customer, and its password is public.
+        raise click.ClickException(
+            "Not seeding the demo: it gives a support account a published password, "
+            f"and this instance talks to the real Constant Contact (WIZARD_{real} is "
+            f"{current_app.config[real]}). `make run` seeds the demo with the local "
+            "Constant Contact; add --force to seed it here anyway."
+        )
     customer = upsert_user(*DEMO_CUSTOMER, ROLE_CUSTOMER, DEMO_ORGANIZATION)
     upsert_user(*DEMO_SUPPORT, ROLE_SUPPORT, None)
     db.session.commit()

@@ -41,10 +41,13 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
-    # Per address (as the proxy reports it), and per email address whatever the
-    # address: failed tries only, so the real person is never locked out for long.
+    # Per client address (as the proxy reports it), every try. Per email address
+    # from one client, failed tries only: someone else's failures never hold the
+    # owner. Failed tries for an email from all clients together: past this ceiling
+    # a client that failed for it waits, any other gets one try (wizard/auth).
     "SIGN_IN_RATE_LIMIT": "10 per minute;50 per hour",
     "SIGN_IN_ACCOUNT_RATE_LIMIT": "10 per 10 minutes",
+    "SIGN_IN_ACCOUNT_CEILING": "100 per hour",
     # Each start asks Constant Contact for a new code: a few restarts are normal.
     "AUTHORIZE_START_RATE_LIMIT": "5 per minute;20 per hour",
     # Per signed-in person: a step 4 page checks every 2 seconds; allow four tabs.

@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import SecurityError
+from werkzeug.wrappers import Response
 
 from .extensions import db
 from .extensions import limiter
@@ -88,8 +89,11 @@ def _retry_after_seconds() -> int:
 
 
 def _too_many(error: RateLimitExceeded) -> ResponseReturnValue:
+    return too_many(_retry_after_seconds())
+
+
+def too_many(seconds: int) -> Response:
     """Say when to try again: a page, or JSON for the step 4 status checks."""
-    seconds = _retry_after_seconds()
     minutes = math.ceil(seconds / 60)
     if minutes <= 1:
         advice = gettext(MESSAGES[429][1])

@@ -1,6 +1,11 @@
 """Sign in and sign out."""
 
+import hashlib
+import math
 import time
+from ipaddress import IPv6Address
+from ipaddress import IPv6Network
+from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -19,14 +24,16 @@ from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
 from flask_wtf import FlaskForm
+from limits import RateLimitItem
+from limits import parse_many
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
-from werkzeug.wrappers import Response
 from wtforms import EmailField
 from wtforms import PasswordField
 
 from .. import audit
+from ..errors import too_many
 from ..extensions import db
 from ..extensions import limiter
 from ..extensions import login_manager
@@ -108,29 +115,108 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def browser_identifier() -> str:
+    """Identify the browser, for strong session protection and status tickets.
+
+    Flask-Login's own identifier believes X-Forwarded-For as the client sent it;
+    request.remote_addr is the address ProxyFix settled on (WIZARD_PROXY_COUNT).
+    """
+    address, agent = request.remote_addr, request.headers.get("User-Agent")
+    # Hashed in Flask-Login's shape, so sessions from before this stay valid.
+    base = f"{_as_bytes(address)}|{_as_bytes(agent)}"
+    return hashlib.sha512(base.encode()).hexdigest()
+
+
+def _as_bytes(text: str | None) -> bytes | None:
+    return text.encode() if text is not None else None
+
+
+login_manager._session_identifier_generator = browser_identifier
+
+
+def client_address() -> str:
+    """Return the client's address as the sign-in limits count it.
+
+    An IPv6 client counts by its /64, the block one subscriber is given: otherwise
+    each of its addresses would be a fresh client.
+    """
+    address = request.remote_addr or ""
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, IPv6Address) and parsed.ipv4_mapped is None:
+        return str(IPv6Network((parsed, 64), strict=False))
+    return address
+
+
+class FailedSignIns:
+    """Failed sign-ins for one email address: from this client, and from anywhere.
+
+    Only this client's own failures hold it (SIGN_IN_ACCOUNT_RATE_LIMIT), so
+    nobody can keep the owner out by guessing. Past the ceiling, all clients'
+    failures together (SIGN_IN_ACCOUNT_CEILING), a client that has failed for this
+    email waits too, and any other gets one try: guessing from many addresses is
+    braked, while the right password from an address with no failures still works.
+    """
+
+    def __init__(self, email: str) -> None:
+        config = current_app.config
+        # Like the limiter's own keys, so that several apps can share one Redis.
+        prefix = str(config.get("RATELIMIT_KEY_PREFIX") or "")
+        email = email.strip().lower()[:320]
+        here = (prefix, "sign-in-failed", email, client_address())
+        anywhere = (prefix, "sign-in-failed-anywhere", email)
+        self.here = [
+            (limit, here) for limit in parse_many(config["SIGN_IN_ACCOUNT_RATE_LIMIT"])
+        ]
+        self.anywhere = [
+            (limit, anywhere) for limit in parse_many(config["SIGN_IN_ACCOUNT_CEILING"])
+        ]
+
+    def wait(self) -> int | None:
+        """Return the seconds this client must wait to try this email, or None."""
+        if not limiter.enabled:
+            return None
+        own = _windows(self.here)
+        spent = [reset for reset, left, _ in own if left <= 0]
+        if spent:
+            return _seconds_until(max(spent))
+        failed = [reset for reset, left, amount in own if left < amount]
+        full = [reset for reset, left, _ in _windows(self.anywhere) if left <= 0]
+        if not failed or not full:
+            return None
+        # Free once its own failures are forgotten, or when the ceiling's window ends.
+        return _seconds_until(min(max(failed), max(full)))
+
+    def count(self) -> None:
+        """Count one more failure, here and in the total for the email."""
+        if limiter.enabled:
+            for limit, key in self.here + self.anywhere:
+                limiter.limiter.hit(limit, *key)
+
+
+def _windows(
+    counters: list[tuple[RateLimitItem, tuple[str, ...]]],
+) -> list[tuple[float, int, int]]:
+    """Return when each counter's window ends, the tries left in it, and its amount."""
+    windows = []
+    for limit, key in counters:
+        reset, left = limiter.limiter.get_window_stats(limit, *key)
+        windows.append((reset, left, limit.amount))
+    return windows
+
+
+def _seconds_until(moment: float) -> int:
+    return max(1, math.ceil(moment - time.time()))
+
+
 def _sign_in_limit() -> str:
     return current_app.config["SIGN_IN_RATE_LIMIT"]
 
 
-def _account_limit() -> str:
-    return current_app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"]
-
-
-def _account_key() -> str:
-    """Count tries per email address, however it is typed and from wherever."""
-    return "account:" + (request.form.get("email") or "").strip().lower()[:320]
-
-
-def _failed(response: Response) -> bool:
-    """Return whether a sign-in post failed (a success redirects)."""
-    return response.status_code != 302
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
-@limiter.limit(
-    _account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed
-)
+@limiter.limit(_sign_in_limit, key_func=client_address, methods=["POST"])
 def sign_in() -> ResponseReturnValue:
     """Show the sign-in form and sign the person in."""
     if current_user.is_authenticated:
@@ -138,6 +224,11 @@ def sign_in() -> ResponseReturnValue:
     form = SignInForm()
     error = None
     if form.validate_on_submit():
+        failures = FailedSignIns(form.email.data or "")
+        wait = failures.wait()
+        if wait is not None:
+            # Before the password is checked: the answer must not tell a guesser.
+            return too_many(wait)
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             # A fresh session on sign-in: nothing planted before it survives.
@@ -150,6 +241,7 @@ def sign_in() -> ResponseReturnValue:
             return redirect(
                 _safe_next(request.args.get("next")) or url_for("pages.home")
             )
+        failures.count()
         error = gettext(SIGN_IN_FAILED)
     return render_template("auth/sign_in.html", form=form, error=error)
 

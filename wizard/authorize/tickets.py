@@ -4,8 +4,9 @@ A device attempt can only change when Constant Contact is next asked (next_poll_
 or when its window closes, so until then its status is known. Each status answer
 carries a signed ticket saying so; the page sends it back with the next check, and
 a valid ticket is answered from itself: no user row, no attempt row, no write.
-A ticket is bound to the attempt, the signed-in session and its browser (Flask-Login's
-strong protection identifier), and lasts at most LONGEST_SECONDS.
+A ticket is bound to the attempt, the signed-in session and its browser (the strong
+session protection identifier, auth.browser_identifier), and lasts at most
+LONGEST_SECONDS.
 """
 
 from datetime import datetime

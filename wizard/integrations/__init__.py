@@ -24,6 +24,7 @@ from ..extensions import db
 from ..i18n import N_
 from ..models import AuditEvent
 from ..models import Integration
+from ..models import User
 from ..problems import connection_problem
 from ..reads import reads_only
 from ..setup.forms import ListIdForm
@@ -223,4 +224,13 @@ def activity() -> ResponseReturnValue:
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(200)
     ).all()
-    return render_template("integrations/activity.html", events=events)
+    # Customers see their colleagues by email; anyone else acting here is support,
+    # shown as the brand's support team (their staff's emails stay private).
+    colleagues = set(
+        db.session.scalars(
+            db.select(User.id).filter_by(organization_id=current_user.organization_id)
+        )
+    )
+    return render_template(
+        "integrations/activity.html", events=events, colleagues=colleagues
+    )
