@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from flask import request
 from flask_babel import gettext
 
 from .extensions import db
@@ -34,6 +35,27 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def navigated_here() -> bool:
+    """Return whether the person opened this page themselves (Fetch Metadata).
+
+    A link, button or reload on our own pages says ``same-origin``; the address bar
+    or a bookmark says ``none``. What another page made the browser ask for (its
+    link, <img>, script or fetch) says ``cross-site``, or ``same-site`` from another
+    port or subdomain, or is no page navigation at all: never the person's act.
+    Without the headers (browsers from before 2019-2023, plain-http addresses,
+    scripts) it counts as theirs: losing those real views would hide more than a
+    forged one could add.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is None:
+        return True
+    return (
+        site in ("same-origin", "none")
+        and request.headers.get("Sec-Fetch-Mode") == "navigate"
+        and request.headers.get("Sec-Fetch-Dest") == "document"
+    )
 
 
 # What each action means, in the words of the pages; the Activity page and the

@@ -320,10 +320,13 @@ def open_constant_contact(integration_id: int, attempt_id: int) -> ResponseRetur
         return redirect(
             url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
         )
-    audit.record(
-        "authorization.opened", actor=current_user, integration=found.integration
-    )
-    db.session.commit()
+    # Another site's link or <img> still gets the redirect, but only the person's
+    # own click on step 4 shows on Activity as "Opened Constant Contact".
+    if audit.navigated_here():
+        audit.record(
+            "authorization.opened", actor=current_user, integration=found.integration
+        )
+        db.session.commit()
     return redirect(target)
 
 

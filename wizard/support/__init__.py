@@ -1,7 +1,9 @@
 """Blueprint for support staff: find a customer and see where they are stuck.
 
-Read-only but for Test connection, and every view is an audit event the customer's
-organization sees on its Activity page. Secrets appear only as fingerprints.
+Read-only but for Test connection. The customer's organization sees each agent's
+look at a page (once per half hour) and every action on its Activity page; a page
+another site made the browser ask for shows no details until the agent opens it.
+Secrets appear only as fingerprints.
 """
 
 from datetime import timedelta
@@ -46,6 +48,9 @@ _HEARD = str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"})
 PAGE_SIZE = 50
 # Far past any real list; keeps the OFFSET a database is asked for small.
 MAX_PAGE = 10_000
+# An agent's look at a page is on record this long: the live page reloads every 5 s,
+# and a row per reload would bury the customer's own events on Activity.
+VIEW_RECORDED_FOR = timedelta(minutes=30)
 
 
 def support_required(view: Any) -> Any:
@@ -99,6 +104,50 @@ def find_organizations(query: str, page: int = 1) -> tuple[list[Organization], b
     return found[:PAGE_SIZE], len(found) > PAGE_SIZE
 
 
+def on_record(
+    action: str,
+    *,
+    organization_id: int | None = None,
+    integration: Integration | None = None,
+) -> bool:
+    """Record the agent's look at a page once per VIEW_RECORDED_FOR; say if on record.
+
+    Counted in the database, so every worker and host agrees. Only a page the agent
+    opened (:func:`audit.navigated_here`) is recorded; anything another site made
+    the browser ask for records nothing, and is on record only if a recent view is.
+    """
+    page = (
+        AuditEvent.integration_id == integration.id
+        if integration is not None
+        else AuditEvent.organization_id == organization_id
+    )
+    recent = (
+        db.select(AuditEvent.id)
+        .where(
+            AuditEvent.actor_id == current_user.id,
+            AuditEvent.action == action,
+            page,
+            AuditEvent.at > utcnow() - VIEW_RECORDED_FOR,
+        )
+        .limit(1)
+    )
+    if db.session.scalar(recent) is not None:
+        return True
+    if not audit.navigated_here():
+        return False
+    # Two tabs or workers may both have found nothing: holding the agent's row, the
+    # second one to get it sees the first one's view.
+    with connections.locked_rows(User, [current_user.id]):
+        if db.session.scalar(recent) is None:
+            audit.record(
+                action,
+                actor=current_user,
+                organization_id=organization_id,
+                integration=integration,
+            )
+    return True
+
+
 @bp.route("")
 @support_required
 def index() -> ResponseReturnValue:
@@ -130,10 +179,8 @@ def organization(organization_id: int) -> ResponseReturnValue:
     )
     if found is None:
         abort(404)
-    audit.record(
-        "support.viewed_organization", actor=current_user, organization_id=found.id
-    )
-    db.session.commit()
+    if not on_record("support.viewed_organization", organization_id=found.id):
+        return render_template("support/open.html", name=found.name)
     return render_template("support/organization.html", organization=found)
 
 
@@ -142,6 +189,8 @@ def organization(organization_id: int) -> ResponseReturnValue:
 def integration(integration_id: int) -> ResponseReturnValue:
     """Show where a customer's integration stands, in the customer's own words."""
     found = db.get_or_404(Integration, integration_id)
+    if not on_record("support.viewed_integration", integration=found):
+        return render_template("support/open.html", name=found.name)
     attempts = found.attempts
     latest = attempts[-1] if attempts else None
     events = db.session.scalars(
@@ -150,8 +199,6 @@ def integration(integration_id: int) -> ResponseReturnValue:
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(100)
     ).all()
-    audit.record("support.viewed_integration", actor=current_user, integration=found)
-    db.session.commit()
     now = utcnow()
     runway = (
         found.last_refreshed_at + REFRESH_TOKEN_LIFETIME - now
