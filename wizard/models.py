@@ -332,3 +332,8 @@ class AuditEvent(db.Model):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     integration: Mapped[Integration | None] = relationship()
+
+    # "Has this agent viewed this page in the last half hour?" on every support view.
+    __table_args__ = (
+        Index("ix_audit_event_actor_action_at", "actor_id", "action", "at"),
+    )
