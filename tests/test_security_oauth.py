@@ -634,19 +634,49 @@ def test_the_device_page_names_the_app_the_account_and_warns(
     assert "constantcontact.com" in spanish and "never read it out" not in spanish
 
 
-@pytest.mark.parametrize(
-    "address",
-    [
-        "https://evil.example/activate",
-        "http://authz.constantcontact.com/activate",
-        "https://constantcontact.com.evil.example/activate",
-        "https://evilconstantcontact.com/activate",
-        "https://someone@evil.example/activate",
-        "data:text/html,<b>hi</b>",
-        "SANDBOX:99999/activate",
-        "SANDBOX:notaport/activate",
-    ],
-)
+# Verification addresses a device answer may not carry. Each holds "evil" so the
+# page can be searched for it; browsers read several of them differently from
+# urlsplit (a backslash is a slash to them), so none may pass on its looks.
+OFF_CONSTANT_CONTACT = [
+    "https://evil.example/activate",
+    "http://authz.constantcontact.com/activate",
+    "https://constantcontact.com.evil.example/activate",
+    "https://evilconstantcontact.com/activate",
+    "https://someone@evil.example/activate",
+    "data:text/html,<b>hi</b>",
+    "SANDBOX:99999/activate",
+    "SANDBOX:notaport/activate",
+    # urlsplit's host ends in .constantcontact.com; a browser opens evil.example.
+    "https://evil.example\\.constantcontact.com/activate",
+    "https://evil.example\\@authz.constantcontact.com/activate",
+    "https://authz.constantcontact.com/evil\\activate",
+    # Whitespace and control characters: stripped, refused or split differently.
+    "https://evil.example\t.constantcontact.com/activate",
+    "https://evil.example\n.constantcontact.com/activate",
+    "https://evil.example .constantcontact.com/activate",
+    "https://authz.constantcontact.com/activate?evil= x",
+    "https://evil.example\x00.constantcontact.com/activate",
+    "https://evil.example\x7f.constantcontact.com/activate",
+    # Userinfo, even empty, and an encoded dot in the host.
+    "https://@evil.constantcontact.com/activate",
+    "https://evil:@authz.constantcontact.com/activate",
+    "https://evil.example%2e.constantcontact.com/activate",
+    # Look-alike dots, IDN, a trailing dot, capitals, a port on Constant Contact.
+    "https://evil.example\u3002constantcontact.com/activate",
+    "https://evil.example\uff0econstantcontact.com/activate",
+    "https://\u00e9vil.constantcontact.com/activate",
+    "https://evil.constantcontact.com./activate",
+    "https://EVIL.constantcontact.com/activate",
+    "https://evil.constantcontact.com:8443/activate",
+    "https://evil..constantcontact.com/activate",
+    "https://-evil.constantcontact.com/activate",
+    # The sandbox host, but another port or a host that only starts like it.
+    "SANDBOX:1/evil",
+    "SANDBOX.evil.example/activate",
+]
+
+
+@pytest.mark.parametrize("address", OFF_CONSTANT_CONTACT)
 def test_a_verification_address_off_constant_contact_is_refused(
     signed_in: FlaskClient,
     app: Flask,
@@ -691,6 +721,34 @@ def test_constant_contacts_own_verification_address_is_accepted(
     assert attempt.verification_uri == real
     page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
     assert f'href="{tamper_complete}"' in page
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://authz.constantcontact.com/activate",
+        "https://authz.constantcontact.com/activate?user_code=BCDF-GHJK",
+        "https://authz.constantcontact.com",
+        "https://constantcontact.com/activate",
+        "https://login.auth.constantcontact.com/activate#code",
+        "https://xn--80ak6aa92e.constantcontact.com/activate",
+        "https://authz.constantcontact.com/activate%20now?next=%2F",
+        "http://127.0.0.1:5001/activate?user_code=BCDFGHJK",
+        "https://127.0.0.1:5001/activate",
+    ],
+)
+def test_constant_contact_and_the_configured_host_pass_the_check(address: str) -> None:
+    """OA-18: the strict check still takes every address Constant Contact uses."""
+    provider = oauth.Provider(
+        authorization_url="http://127.0.0.1:5001/oauth2/default/v1/authorize",
+        token_url="http://127.0.0.1:5001/oauth2/default/v1/token",
+        device_authorization_url="http://127.0.0.1:5001/oauth2/default/v1/device/authorize",
+        revocation_url="http://127.0.0.1:5001/oauth2/default/v1/revoke",
+        api_base_url="http://127.0.0.1:5001/v3",
+        scopes="contact_data",
+        timeout=1,
+    )
+    assert oauth._web_address(address, provider) == address
 
 
 def test_a_support_person_gets_no_step_4_and_no_codes(
