@@ -3,6 +3,7 @@
 import re
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -13,6 +14,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import sandbox_server
 from tests.conftest import sandbox_settings
 from tests.sandbox.sandbox_helpers import sign_in as sandbox_sign_in
 from tests.sandbox.sandbox_helpers import submit
@@ -244,6 +246,80 @@ def test_window_is_the_shorter_of_expires_in_and_the_setting(
     attempt = started(client, app, integration_id)
     window = (attempt.expires_at - attempt.started_at).total_seconds()
     assert window == 120
+
+
+@pytest.fixture(scope="module")
+def short_codes_cc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local Constant Contact whose device codes live 120 s, under step 4's 300."""
+    with sandbox_server(tmp_path_factory, SANDBOX_DEVICE_CODE_EXPIRES_IN=120) as server:
+        yield server.base_url
+
+
+def age(app: Flask, attempt_id: int, seconds: int) -> AuthorizationAttempt:
+    """Make the attempt ``seconds`` old by moving its row back in time."""
+    with app.app_context():
+        attempt = db.session.get(AuthorizationAttempt, attempt_id)
+        shift = attempt.started_at - (utcnow() - timedelta(seconds=seconds))
+        attempt.started_at -= shift
+        attempt.expires_at -= shift
+        db.session.commit()
+        db.session.refresh(attempt)
+        db.session.expunge(attempt)
+        return attempt
+
+
+def seconds_left_between(attempt: AuthorizationAttempt, asked: Any) -> range:
+    """Return the seconds a page may say are left, asked between two instants."""
+    before = utcnow()
+    asked()
+    after = utcnow()
+    return range(
+        int((attempt.expires_at - after).total_seconds()),
+        int((attempt.expires_at - before).total_seconds()) + 1,
+    )
+
+
+def test_a_device_code_shorter_than_the_window_sets_the_countdown(
+    make_app: Any, config: dict[str, Any], customer: int, short_codes_cc: str
+) -> None:
+    """OA-17: Constant Contact's expires_in (120 s) beats the page's 300 s window."""
+    from tests.conftest import sign_in
+
+    app = make_app(config | sandbox_settings(short_codes_cc))
+    assert app.config["AUTHORIZATION_WINDOW_SECONDS"] == 300
+    client = app.test_client()
+    sign_in(client, "owner@bloom.test")
+    integration_id = make_integration(app, device_app(short_codes_cc))
+    attempt = started(client, app, integration_id)
+    assert attempt.expires_at - attempt.started_at == timedelta(seconds=120)
+    path = f"/integrations/{integration_id}/authorize/{attempt.id}"
+
+    pages: list[str] = []
+    allowed = seconds_left_between(attempt, lambda: pages.append(client.get(path).text))
+    shown = int(re.search(r'data-seconds-left="(\d+)"', pages[0]).group(1))
+    assert shown in allowed and max(allowed) <= 120
+    assert f"{shown // 60}:{shown % 60:02d}</span>" in pages[0]
+    answers: list[dict[str, Any]] = []
+    allowed = seconds_left_between(
+        attempt, lambda: answers.append(status(client, integration_id, attempt.id))
+    )
+    assert answers[0]["state"] == "waiting" and answers[0]["seconds_left"] in allowed
+
+    # 110 s in: still waiting, with 120 s's remainder; 121 s in: over, not at 300 s.
+    older = age(app, attempt.id, 110)
+    answers.clear()
+    allowed = seconds_left_between(
+        older, lambda: answers.append(status(client, integration_id, attempt.id))
+    )
+    assert answers[0]["state"] == "waiting" and answers[0]["seconds_left"] in allowed
+    assert max(allowed) <= 10
+    age(app, attempt.id, 121)
+    assert status(client, integration_id, attempt.id) == {
+        "state": "ended",
+        "next": path,
+    }
+    assert "Time ran out" in client.get(path).text
+    assert attempt_of(app, integration_id).outcome == "expired"
 
 
 def test_two_tabs_one_attempt(signed_in: FlaskClient, app: Flask, cc: str) -> None:
