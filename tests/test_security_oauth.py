@@ -8,6 +8,7 @@ import string
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
+from urllib.parse import quote
 from urllib.parse import urlsplit
 
 import pytest
@@ -481,7 +482,9 @@ def test_redirect_uri_comes_from_settings_never_from_headers(
     parts = urlsplit(redirect)
     # The sandbox refuses a token request whose redirect_uri differs from the
     # authorize request's, so a connection proves the token request used it too.
-    done = client.get(f"{parts.path}?{parts.query}", headers=headers)
+    done = client.get(
+        f"{parts.path}?{parts.query}", headers=headers, follow_redirects=True
+    )
     assert "Access allowed" in done.text
     assert load(app, integration_id).status == "active"
 
@@ -517,7 +520,7 @@ def test_the_callback_page_keeps_code_and_state_out_of_referers(
     ).headers["Location"]
     redirect = approve_in_sandbox(location)
     parts = urlsplit(redirect)
-    done = client.get(f"{parts.path}?{parts.query}", **HTTPS)
+    done = client.get(f"{parts.path}?{parts.query}", follow_redirects=True, **HTTPS)
     assert "Access allowed" in done.text
     assert done.headers["Referrer-Policy"] == "strict-origin"
     assert done.headers["Cache-Control"] == "no-store"
@@ -530,6 +533,142 @@ def test_the_callback_page_keeps_code_and_state_out_of_referers(
         **HTTPS,
     )
     assert out.status_code == 302 and out.headers["Location"] == "/sign-in"
+
+
+CALLBACK = "/callback/constant-contact-auth"
+SIGN_IN_THEN_CALLBACK = "/sign-in?next=%2Fcallback%2Fconstant-contact-auth"
+
+
+def walk(client: FlaskClient, path: str) -> list[Any]:
+    """GET a path and follow its redirects one at a time; return every response."""
+    responses = [client.get(path)]
+    while responses[-1].status_code in (301, 302, 303, 307, 308):
+        assert len(responses) < 5, [r.headers.get("Location") for r in responses]
+        responses.append(client.get(responses[-1].headers["Location"]))
+    return responses
+
+
+def assert_nowhere(responses: list[Any], *secrets: str) -> None:
+    """No page, redirect or cookie among the responses holds a secret, in any form."""
+    for response in responses:
+        said = " ".join(
+            [response.get_data(as_text=True), response.headers.get("Location", "")]
+            + response.headers.getlist("Set-Cookie")
+        )
+        for secret in secrets:
+            once = quote(secret, safe="")
+            for form in {secret, once, quote(once, safe="")}:
+                assert form not in said, (response.status_code, form)
+
+
+def code_and_state(redirect: str) -> tuple[str, str]:
+    """Return the code and state Constant Contact's redirect carries."""
+    query = parse_qs(urlsplit(redirect).query)
+    return query["code"][0], query["state"][0]
+
+
+def test_the_callback_moves_the_code_and_state_out_of_the_address(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """OA-09: used, then a 303 to the bare path; no page, link or redirect has them."""
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    redirect = approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    secrets = code_and_state(redirect)
+    arrived = walk(signed_in, f"{CALLBACK}?{urlsplit(redirect).query}")
+    assert [r.status_code for r in arrived] == [303, 200]
+    assert arrived[0].headers["Location"] == CALLBACK
+    assert "Access allowed" in arrived[1].text
+    # The language switch sends the person back to the bare path too.
+    assert f'name="next" value="{CALLBACK}"' in arrived[1].text
+    assert_nowhere(arrived, *secrets)
+    assert load(app, integration_id).status == "active"
+    # A reload shows the same result; the same callback again is refused.
+    assert "Access allowed" in signed_in.get(CALLBACK).text
+    replay = walk(signed_in, f"{CALLBACK}?{urlsplit(redirect).query}")
+    assert [r.status_code for r in replay] == [303, 200]
+    assert "That code can no longer be used" in replay[1].text
+    assert_nowhere(replay, *secrets)
+    stats = get_stats(cc)["token_requests"]
+    assert stats["by_grant_type"] == {"authorization_code": 1}
+
+
+def test_the_language_switch_never_carries_the_callbacks_query(app: Flask) -> None:
+    """OA-09: the switch's next is the bare callback path; other pages keep theirs."""
+    from wizard import i18n
+
+    with app.test_request_context(f"{CALLBACK}?code=CODE-1&state=STATE-2"):
+        assert i18n._template_globals()["language_next"] == CALLBACK
+    with app.test_request_context("/support/organizations?q=bloom&page=2"):
+        assert i18n._template_globals()["language_next"] == (
+            "/support/organizations?q=bloom&page=2"
+        )
+
+
+@pytest.mark.parametrize("how", ["signed out", "idle too long"])
+def test_a_signed_out_callback_finishes_after_sign_in_without_the_code_in_view(
+    client: FlaskClient,
+    app: Flask,
+    cc: str,
+    customer: int,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    """OA-09: sign-in's next is the bare path; the answer waits, sealed, till used."""
+    from wizard import auth
+
+    sign_in(client, "owner@bloom.test")
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(client, app, integration_id)
+    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    secrets = code_and_state(redirect)
+    if how == "signed out":
+        client.post("/sign-out")
+    else:
+        later = auth._now() + 61 * 60
+        monkeypatch.setattr(auth, "_now", lambda: later)
+    arrived = walk(client, f"{CALLBACK}?{urlsplit(redirect).query}")
+    assert [r.status_code for r in arrived] == [303, 200]
+    assert arrived[0].headers["Location"] == SIGN_IN_THEN_CALLBACK
+    assert "Sign in to continue." in arrived[1].text
+    assert_nowhere(arrived, *secrets)
+    assert get_stats(cc)["token_requests"]["total"] == 0  # nothing used signed out
+
+    signed = client.post(
+        SIGN_IN_THEN_CALLBACK, data={"email": "owner@bloom.test", "password": PASSWORD}
+    )
+    assert signed.headers["Location"] == CALLBACK
+    done = walk(client, CALLBACK)
+    assert [r.status_code for r in done] == [200]
+    assert "Access allowed" in done[0].text
+    assert_nowhere([signed, *done], *secrets)
+    assert load(app, integration_id).status == "active"
+    # The kept answer was used once and dropped: a reload shows the same result,
+    # and the same callback again is refused.
+    assert "Access allowed" in client.get(CALLBACK).text
+    replay = walk(client, f"{CALLBACK}?{urlsplit(redirect).query}")
+    assert "That code can no longer be used" in replay[-1].text
+    stats = get_stats(cc)["token_requests"]
+    assert stats["by_grant_type"] == {"authorization_code": 1}
+
+
+def test_a_kept_callback_is_still_bound_to_the_person_who_started(
+    client: FlaskClient, app: Flask, cc: str, customer: int
+) -> None:
+    """OA-01: a colleague who signs in next gets "started by someone else"."""
+    make_user(app, "colleague@bloom.test", "customer", "Bloom")
+    sign_in(client, "owner@bloom.test")
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(client, app, integration_id)
+    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    client.post("/sign-out")
+    arrived = walk(client, f"{CALLBACK}?{urlsplit(redirect).query}")
+    assert arrived[0].headers["Location"] == SIGN_IN_THEN_CALLBACK
+    sign_in(client, "colleague@bloom.test")
+    page = client.get(CALLBACK).text
+    assert "This approval was started by someone else" in page
+    assert get_stats(cc)["token_requests"]["total"] == 0
+    assert load(app, integration_id).status == "authorizing"
 
 
 def test_a_state_is_dead_once_the_window_has_passed(
@@ -589,6 +728,7 @@ def test_an_attackers_code_with_the_victims_state_connects_nothing(
     page = client.get(
         "/callback/constant-contact-auth",
         query_string={"state": state, "code": attackers_code},
+        follow_redirects=True,
     ).text
     assert "Access allowed" not in page
     stats = get_stats(cc)["token_requests"]
