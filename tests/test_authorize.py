@@ -1,5 +1,6 @@
 """Step 4 over real HTTP against the local Constant Contact: both flows, failures."""
 
+import queue
 import re
 import threading
 import time
@@ -823,6 +824,86 @@ def test_opening_twice_sends_the_same_single_use_state(
             db.select(AuditEvent).filter_by(action="authorization.callback_refused")
         ).all()
     assert [event.details["reason"] for event in refused] == ["state_used"]
+
+
+def test_two_callbacks_for_one_state_at_once_exchange_once(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OA-02: two tabs bring the same state at the same moment. Both find the attempt
+    before either uses the state; the conditional UPDATE lets one exchange the code
+    (held in flight) and the other answers "already used" meanwhile, not a 500."""
+    from wizard import authorization
+    from wizard.constant_contact import oauth
+
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    redirect = urlsplit(
+        approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    )
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = signed_in.get_cookie(name)
+    assert cookie is not None
+    other_tab = app.test_client()
+    other_tab.set_cookie(name, cookie.value)
+
+    both_found = threading.Barrier(2, timeout=20)
+    exchanging = threading.Event()
+    release = threading.Event()
+    find = authorization.attempt_for_state
+    exchange_code = oauth.exchange_code
+
+    def found_by_both(state: str) -> AuthorizationAttempt | None:
+        found = find(state)
+        both_found.wait()  # neither uses the state before both have found it
+        return found
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        exchanging.set()
+        release.wait(20)  # in flight until the other callback has its answer
+        return exchange_code(*args, **kwargs)
+
+    monkeypatch.setattr(authorization, "attempt_for_state", found_by_both)
+    monkeypatch.setattr(oauth, "exchange_code", held)
+    answers: queue.Queue[tuple[FlaskClient, Any]] = queue.Queue()
+
+    def arrive(tab: FlaskClient) -> None:
+        try:
+            answers.put((tab, tab.get(f"{redirect.path}?{redirect.query}")))
+        except Exception as error:  # a 500 in tests raises: report it, not hang
+            answers.put((tab, error))
+
+    threads = [
+        threading.Thread(target=arrive, args=(tab,)) for tab in (signed_in, other_tab)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        loser, refused = answers.get(timeout=20)
+        # Answered while the other callback's exchange was (and still is) held.
+        assert exchanging.wait(20) and not release.is_set()
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(20)
+    winner, used = answers.get(timeout=20)
+    assert refused.status_code == used.status_code == 303, (refused, used)
+    page = loser.get(redirect.path)
+    assert page.status_code == 200
+    assert "That code can no longer be used" in page.text
+    assert "Access allowed" in winner.get(redirect.path).text
+    stats = get_stats(cc)["token_requests"]
+    assert stats["by_grant_type"] == {"authorization_code": 1}
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.holds_tokens
+    with app.app_context():
+        actions = list(db.session.scalars(db.select(AuditEvent.action)))
+        reasons = [
+            event.details["reason"]
+            for event in db.session.scalars(
+                db.select(AuditEvent).filter_by(action="authorization.callback_refused")
+            )
+        ]
+    assert actions.count("authorization.approved") == 1 and reasons == ["state_used"]
 
 
 @pytest.mark.parametrize(
