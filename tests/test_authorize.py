@@ -1,8 +1,10 @@
 """Step 4 over real HTTP against the local Constant Contact: both flows, failures."""
 
+import queue
 import re
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -13,6 +15,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import sandbox_server
 from tests.conftest import sandbox_settings
 from tests.sandbox.sandbox_helpers import sign_in as sandbox_sign_in
 from tests.sandbox.sandbox_helpers import submit
@@ -246,6 +249,80 @@ def test_window_is_the_shorter_of_expires_in_and_the_setting(
     assert window == 120
 
 
+@pytest.fixture(scope="module")
+def short_codes_cc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local Constant Contact whose device codes live 120 s, under step 4's 300."""
+    with sandbox_server(tmp_path_factory, SANDBOX_DEVICE_CODE_EXPIRES_IN=120) as server:
+        yield server.base_url
+
+
+def age(app: Flask, attempt_id: int, seconds: int) -> AuthorizationAttempt:
+    """Make the attempt ``seconds`` old by moving its row back in time."""
+    with app.app_context():
+        attempt = db.session.get(AuthorizationAttempt, attempt_id)
+        shift = attempt.started_at - (utcnow() - timedelta(seconds=seconds))
+        attempt.started_at -= shift
+        attempt.expires_at -= shift
+        db.session.commit()
+        db.session.refresh(attempt)
+        db.session.expunge(attempt)
+        return attempt
+
+
+def seconds_left_between(attempt: AuthorizationAttempt, asked: Any) -> range:
+    """Return the seconds a page may say are left, asked between two instants."""
+    before = utcnow()
+    asked()
+    after = utcnow()
+    return range(
+        int((attempt.expires_at - after).total_seconds()),
+        int((attempt.expires_at - before).total_seconds()) + 1,
+    )
+
+
+def test_a_device_code_shorter_than_the_window_sets_the_countdown(
+    make_app: Any, config: dict[str, Any], customer: int, short_codes_cc: str
+) -> None:
+    """OA-17: Constant Contact's expires_in (120 s) beats the page's 300 s window."""
+    from tests.conftest import sign_in
+
+    app = make_app(config | sandbox_settings(short_codes_cc))
+    assert app.config["AUTHORIZATION_WINDOW_SECONDS"] == 300
+    client = app.test_client()
+    sign_in(client, "owner@bloom.test")
+    integration_id = make_integration(app, device_app(short_codes_cc))
+    attempt = started(client, app, integration_id)
+    assert attempt.expires_at - attempt.started_at == timedelta(seconds=120)
+    path = f"/integrations/{integration_id}/authorize/{attempt.id}"
+
+    pages: list[str] = []
+    allowed = seconds_left_between(attempt, lambda: pages.append(client.get(path).text))
+    shown = int(re.search(r'data-seconds-left="(\d+)"', pages[0]).group(1))
+    assert shown in allowed and max(allowed) <= 120
+    assert f"{shown // 60}:{shown % 60:02d}</span>" in pages[0]
+    answers: list[dict[str, Any]] = []
+    allowed = seconds_left_between(
+        attempt, lambda: answers.append(status(client, integration_id, attempt.id))
+    )
+    assert answers[0]["state"] == "waiting" and answers[0]["seconds_left"] in allowed
+
+    # 110 s in: still waiting, with 120 s's remainder; 121 s in: over, not at 300 s.
+    older = age(app, attempt.id, 110)
+    answers.clear()
+    allowed = seconds_left_between(
+        older, lambda: answers.append(status(client, integration_id, attempt.id))
+    )
+    assert answers[0]["state"] == "waiting" and answers[0]["seconds_left"] in allowed
+    assert max(allowed) <= 10
+    age(app, attempt.id, 121)
+    assert status(client, integration_id, attempt.id) == {
+        "state": "ended",
+        "next": path,
+    }
+    assert "Time ran out" in client.get(path).text
+    assert attempt_of(app, integration_id).outcome == "expired"
+
+
 def test_two_tabs_one_attempt(signed_in: FlaskClient, app: Flask, cc: str) -> None:
     integration_id = make_integration(app, device_app(cc))
     first = started(signed_in, app, integration_id)
@@ -410,9 +487,17 @@ def open_window(client: FlaskClient, integration_id: int, attempt_id: int) -> st
 
 
 def callback(client: FlaskClient, redirect: str) -> Any:
+    """Arrive as Constant Contact sends the browser back; return the page shown.
+
+    The callback answers with a 303 to its bare path, so the code and state leave
+    the address bar at once.
+    """
     parts = urlsplit(redirect)
     assert redirect.startswith(REDIRECT_URI)
-    return client.get(f"{parts.path}?{parts.query}")
+    landed = client.get(f"{parts.path}?{parts.query}")
+    assert landed.status_code == 303, landed.status_code
+    assert landed.headers["Location"] == parts.path
+    return client.get(parts.path)
 
 
 def test_authorization_code_flow_to_active(
@@ -489,12 +574,15 @@ def test_callback_after_signing_in_again(
     client.post("/sign-out")
     parts = urlsplit(redirect)
     response = client.get(f"{parts.path}?{parts.query}")
-    assert response.headers["Location"].startswith("/sign-in?next=")
+    # The code waits, sealed, while the person signs in: never in the next link.
+    assert response.headers["Location"] == (
+        "/sign-in?next=%2Fcallback%2Fconstant-contact-auth"
+    )
     back = client.post(
         response.headers["Location"],
         data={"email": "owner@bloom.test", "password": PASSWORD},
     )
-    assert back.headers["Location"].startswith("/callback/constant-contact-auth?")
+    assert back.headers["Location"] == "/callback/constant-contact-auth"
     assert "Access allowed" in client.get(back.headers["Location"]).text
     assert load(app, integration_id).status == "active"
 
@@ -695,6 +783,7 @@ def test_a_long_error_from_the_provider_is_cut_down(
     page = signed_in.get(
         "/callback/constant-contact-auth",
         query_string={"state": state, "error": "<b>" + "x" * 500},
+        follow_redirects=True,
     )
     assert page.status_code == 200 and "<b>" not in page.text
     assert len(attempt_of(app, integration_id).error_code) <= 80
@@ -735,6 +824,86 @@ def test_opening_twice_sends_the_same_single_use_state(
             db.select(AuditEvent).filter_by(action="authorization.callback_refused")
         ).all()
     assert [event.details["reason"] for event in refused] == ["state_used"]
+
+
+def test_two_callbacks_for_one_state_at_once_exchange_once(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OA-02: two tabs bring the same state at the same moment. Both find the attempt
+    before either uses the state; the conditional UPDATE lets one exchange the code
+    (held in flight) and the other answers "already used" meanwhile, not a 500."""
+    from wizard import authorization
+    from wizard.constant_contact import oauth
+
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    redirect = urlsplit(
+        approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    )
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = signed_in.get_cookie(name)
+    assert cookie is not None
+    other_tab = app.test_client()
+    other_tab.set_cookie(name, cookie.value)
+
+    both_found = threading.Barrier(2, timeout=20)
+    exchanging = threading.Event()
+    release = threading.Event()
+    find = authorization.attempt_for_state
+    exchange_code = oauth.exchange_code
+
+    def found_by_both(state: str) -> AuthorizationAttempt | None:
+        found = find(state)
+        both_found.wait()  # neither uses the state before both have found it
+        return found
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        exchanging.set()
+        release.wait(20)  # in flight until the other callback has its answer
+        return exchange_code(*args, **kwargs)
+
+    monkeypatch.setattr(authorization, "attempt_for_state", found_by_both)
+    monkeypatch.setattr(oauth, "exchange_code", held)
+    answers: queue.Queue[tuple[FlaskClient, Any]] = queue.Queue()
+
+    def arrive(tab: FlaskClient) -> None:
+        try:
+            answers.put((tab, tab.get(f"{redirect.path}?{redirect.query}")))
+        except Exception as error:  # a 500 in tests raises: report it, not hang
+            answers.put((tab, error))
+
+    threads = [
+        threading.Thread(target=arrive, args=(tab,)) for tab in (signed_in, other_tab)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        loser, refused = answers.get(timeout=20)
+        # Answered while the other callback's exchange was (and still is) held.
+        assert exchanging.wait(20) and not release.is_set()
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(20)
+    winner, used = answers.get(timeout=20)
+    assert refused.status_code == used.status_code == 303, (refused, used)
+    page = loser.get(redirect.path)
+    assert page.status_code == 200
+    assert "That code can no longer be used" in page.text
+    assert "Access allowed" in winner.get(redirect.path).text
+    stats = get_stats(cc)["token_requests"]
+    assert stats["by_grant_type"] == {"authorization_code": 1}
+    saved = load(app, integration_id)
+    assert saved.status == "active" and saved.holds_tokens
+    with app.app_context():
+        actions = list(db.session.scalars(db.select(AuditEvent.action)))
+        reasons = [
+            event.details["reason"]
+            for event in db.session.scalars(
+                db.select(AuditEvent).filter_by(action="authorization.callback_refused")
+            )
+        ]
+    assert actions.count("authorization.approved") == 1 and reasons == ["state_used"]
 
 
 @pytest.mark.parametrize(

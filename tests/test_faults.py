@@ -650,6 +650,7 @@ def test_a_callback_with_both_error_and_code_is_an_error(
         signed_in.get(
             "/callback/constant-contact-auth",
             query_string={"state": state, "code": "abc", "error": "access_denied"},
+            follow_redirects=True,
         )
     )
     assert "Access was not allowed" in page

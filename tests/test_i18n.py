@@ -298,7 +298,9 @@ def test_every_page_a_customer_reaches_is_in_spanish(
     visit("sign-in", "/sign-in")
     visit("sign-in error", "/sign-in", "POST", email="x@y.test", password="wrong")
     sign_in(client, "owner@bloom.test")
-    callback = visit("callback, refused", "/callback/constant-contact-auth?state=x")
+    landed = client.get("/callback/constant-contact-auth?state=x")
+    assert landed.headers["Location"] == "/callback/constant-contact-auth"
+    callback = visit("callback, refused", landed.headers["Location"])
     assert "Ese código ya no se puede usar" in callback
     visit("integrations, empty", "/integrations")
     visit("start", "/integrations/new")

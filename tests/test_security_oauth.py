@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
+from urllib.parse import quote
 from urllib.parse import urlsplit
 from uuid import uuid4
 
@@ -537,17 +538,19 @@ def test_the_default_poll_limit_allows_several_tabs(app: Flask) -> None:
 
 
 def test_state_verifier_and_codes_are_unguessable() -> None:
-    """OA-04: 10,000 states and verifiers: unique, long, unreserved characters."""
-    allowed = set(string.ascii_letters + string.digits + "-._~")
+    """OA-04: 10,000 states and verifiers: unique, of the documented length, in
+    characters that need no escaping in a URL (about 256 and 381 bits)."""
+    url_safe = set(string.ascii_letters + string.digits)
     states, verifiers = set(), set()
     for _ in range(10_000):
         state, verifier = oauth.new_pkce_pair()
         states.add(state)
         verifiers.add(verifier)
-        assert len(state) >= 22  # 128 bits of base-62/64 characters
-        assert 43 <= len(verifier) <= 128 and set(verifier) <= allowed
-        assert not re.fullmatch(r"[0-9a-f-]{36}", state)  # not a UUID
+        assert len(state) == 43 and set(state) <= url_safe, state
+        assert len(verifier) == 64 and set(verifier) <= url_safe, verifier
     assert len(states) == len(verifiers) == 10_000
+    # All 62 symbols turn up: not hex, not a UUID, not a narrower alphabet.
+    assert set().union(*states) == url_safe
 
 
 @pytest.mark.parametrize(
@@ -590,7 +593,9 @@ def test_redirect_uri_comes_from_settings_never_from_headers(
     parts = urlsplit(redirect)
     # The sandbox refuses a token request whose redirect_uri differs from the
     # authorize request's, so a connection proves the token request used it too.
-    done = client.get(f"{parts.path}?{parts.query}", headers=headers)
+    done = client.get(
+        f"{parts.path}?{parts.query}", headers=headers, follow_redirects=True
+    )
     assert "Access allowed" in done.text
     assert load(app, integration_id).status == "active"
 
@@ -626,7 +631,7 @@ def test_the_callback_page_keeps_code_and_state_out_of_referers(
     ).headers["Location"]
     redirect = approve_in_sandbox(location)
     parts = urlsplit(redirect)
-    done = client.get(f"{parts.path}?{parts.query}", **HTTPS)
+    done = client.get(f"{parts.path}?{parts.query}", follow_redirects=True, **HTTPS)
     assert "Access allowed" in done.text
     assert done.headers["Referrer-Policy"] == "strict-origin"
     assert done.headers["Cache-Control"] == "no-store"
@@ -639,6 +644,142 @@ def test_the_callback_page_keeps_code_and_state_out_of_referers(
         **HTTPS,
     )
     assert out.status_code == 302 and out.headers["Location"] == "/sign-in"
+
+
+CALLBACK = "/callback/constant-contact-auth"
+SIGN_IN_THEN_CALLBACK = "/sign-in?next=%2Fcallback%2Fconstant-contact-auth"
+
+
+def walk(client: FlaskClient, path: str) -> list[Any]:
+    """GET a path and follow its redirects one at a time; return every response."""
+    responses = [client.get(path)]
+    while responses[-1].status_code in (301, 302, 303, 307, 308):
+        assert len(responses) < 5, [r.headers.get("Location") for r in responses]
+        responses.append(client.get(responses[-1].headers["Location"]))
+    return responses
+
+
+def assert_nowhere(responses: list[Any], *secrets: str) -> None:
+    """No page, redirect or cookie among the responses holds a secret, in any form."""
+    for response in responses:
+        said = " ".join(
+            [response.get_data(as_text=True), response.headers.get("Location", "")]
+            + response.headers.getlist("Set-Cookie")
+        )
+        for secret in secrets:
+            once = quote(secret, safe="")
+            for form in {secret, once, quote(once, safe="")}:
+                assert form not in said, (response.status_code, form)
+
+
+def code_and_state(redirect: str) -> tuple[str, str]:
+    """Return the code and state Constant Contact's redirect carries."""
+    query = parse_qs(urlsplit(redirect).query)
+    return query["code"][0], query["state"][0]
+
+
+def test_the_callback_moves_the_code_and_state_out_of_the_address(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    """OA-09: used, then a 303 to the bare path; no page, link or redirect has them."""
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(signed_in, app, integration_id)
+    redirect = approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    secrets = code_and_state(redirect)
+    arrived = walk(signed_in, f"{CALLBACK}?{urlsplit(redirect).query}")
+    assert [r.status_code for r in arrived] == [303, 200]
+    assert arrived[0].headers["Location"] == CALLBACK
+    assert "Access allowed" in arrived[1].text
+    # The language switch sends the person back to the bare path too.
+    assert f'name="next" value="{CALLBACK}"' in arrived[1].text
+    assert_nowhere(arrived, *secrets)
+    assert load(app, integration_id).status == "active"
+    # A reload shows the same result; the same callback again is refused.
+    assert "Access allowed" in signed_in.get(CALLBACK).text
+    replay = walk(signed_in, f"{CALLBACK}?{urlsplit(redirect).query}")
+    assert [r.status_code for r in replay] == [303, 200]
+    assert "That code can no longer be used" in replay[1].text
+    assert_nowhere(replay, *secrets)
+    stats = get_stats(cc)["token_requests"]
+    assert stats["by_grant_type"] == {"authorization_code": 1}
+
+
+def test_the_language_switch_never_carries_the_callbacks_query(app: Flask) -> None:
+    """OA-09: the switch's next is the bare callback path; other pages keep theirs."""
+    from wizard import i18n
+
+    with app.test_request_context(f"{CALLBACK}?code=CODE-1&state=STATE-2"):
+        assert i18n._template_globals()["language_next"] == CALLBACK
+    with app.test_request_context("/support/organizations?q=bloom&page=2"):
+        assert i18n._template_globals()["language_next"] == (
+            "/support/organizations?q=bloom&page=2"
+        )
+
+
+@pytest.mark.parametrize("how", ["signed out", "idle too long"])
+def test_a_signed_out_callback_finishes_after_sign_in_without_the_code_in_view(
+    client: FlaskClient,
+    app: Flask,
+    cc: str,
+    customer: int,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    """OA-09: sign-in's next is the bare path; the answer waits, sealed, till used."""
+    from wizard import auth
+
+    sign_in(client, "owner@bloom.test")
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(client, app, integration_id)
+    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    secrets = code_and_state(redirect)
+    if how == "signed out":
+        client.post("/sign-out")
+    else:
+        later = auth._now() + 61 * 60
+        monkeypatch.setattr(auth, "_now", lambda: later)
+    arrived = walk(client, f"{CALLBACK}?{urlsplit(redirect).query}")
+    assert [r.status_code for r in arrived] == [303, 200]
+    assert arrived[0].headers["Location"] == SIGN_IN_THEN_CALLBACK
+    assert "Sign in to continue." in arrived[1].text
+    assert_nowhere(arrived, *secrets)
+    assert get_stats(cc)["token_requests"]["total"] == 0  # nothing used signed out
+
+    signed = client.post(
+        SIGN_IN_THEN_CALLBACK, data={"email": "owner@bloom.test", "password": PASSWORD}
+    )
+    assert signed.headers["Location"] == CALLBACK
+    done = walk(client, CALLBACK)
+    assert [r.status_code for r in done] == [200]
+    assert "Access allowed" in done[0].text
+    assert_nowhere([signed, *done], *secrets)
+    assert load(app, integration_id).status == "active"
+    # The kept answer was used once and dropped: a reload shows the same result,
+    # and the same callback again is refused.
+    assert "Access allowed" in client.get(CALLBACK).text
+    replay = walk(client, f"{CALLBACK}?{urlsplit(redirect).query}")
+    assert "That code can no longer be used" in replay[-1].text
+    stats = get_stats(cc)["token_requests"]
+    assert stats["by_grant_type"] == {"authorization_code": 1}
+
+
+def test_a_kept_callback_is_still_bound_to_the_person_who_started(
+    client: FlaskClient, app: Flask, cc: str, customer: int
+) -> None:
+    """OA-01: a colleague who signs in next gets "started by someone else"."""
+    make_user(app, "colleague@bloom.test", "customer", "Bloom")
+    sign_in(client, "owner@bloom.test")
+    integration_id = code_flow_integration(app, cc)
+    attempt = started(client, app, integration_id)
+    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    client.post("/sign-out")
+    arrived = walk(client, f"{CALLBACK}?{urlsplit(redirect).query}")
+    assert arrived[0].headers["Location"] == SIGN_IN_THEN_CALLBACK
+    sign_in(client, "colleague@bloom.test")
+    page = client.get(CALLBACK).text
+    assert "This approval was started by someone else" in page
+    assert get_stats(cc)["token_requests"]["total"] == 0
+    assert load(app, integration_id).status == "authorizing"
 
 
 def test_a_state_is_dead_once_the_window_has_passed(
@@ -698,6 +839,7 @@ def test_an_attackers_code_with_the_victims_state_connects_nothing(
     page = client.get(
         "/callback/constant-contact-auth",
         query_string={"state": state, "code": attackers_code},
+        follow_redirects=True,
     ).text
     assert "Access allowed" not in page
     stats = get_stats(cc)["token_requests"]
@@ -745,19 +887,49 @@ def test_the_device_page_names_the_app_the_account_and_warns(
     assert "constantcontact.com" in spanish and "never read it out" not in spanish
 
 
-@pytest.mark.parametrize(
-    "address",
-    [
-        "https://evil.example/activate",
-        "http://authz.constantcontact.com/activate",
-        "https://constantcontact.com.evil.example/activate",
-        "https://evilconstantcontact.com/activate",
-        "https://someone@evil.example/activate",
-        "data:text/html,<b>hi</b>",
-        "SANDBOX:99999/activate",
-        "SANDBOX:notaport/activate",
-    ],
-)
+# Verification addresses a device answer may not carry. Each holds "evil" so the
+# page can be searched for it; browsers read several of them differently from
+# urlsplit (a backslash is a slash to them), so none may pass on its looks.
+OFF_CONSTANT_CONTACT = [
+    "https://evil.example/activate",
+    "http://authz.constantcontact.com/activate",
+    "https://constantcontact.com.evil.example/activate",
+    "https://evilconstantcontact.com/activate",
+    "https://someone@evil.example/activate",
+    "data:text/html,<b>hi</b>",
+    "SANDBOX:99999/activate",
+    "SANDBOX:notaport/activate",
+    # urlsplit's host ends in .constantcontact.com; a browser opens evil.example.
+    "https://evil.example\\.constantcontact.com/activate",
+    "https://evil.example\\@authz.constantcontact.com/activate",
+    "https://authz.constantcontact.com/evil\\activate",
+    # Whitespace and control characters: stripped, refused or split differently.
+    "https://evil.example\t.constantcontact.com/activate",
+    "https://evil.example\n.constantcontact.com/activate",
+    "https://evil.example .constantcontact.com/activate",
+    "https://authz.constantcontact.com/activate?evil= x",
+    "https://evil.example\x00.constantcontact.com/activate",
+    "https://evil.example\x7f.constantcontact.com/activate",
+    # Userinfo, even empty, and an encoded dot in the host.
+    "https://@evil.constantcontact.com/activate",
+    "https://evil:@authz.constantcontact.com/activate",
+    "https://evil.example%2e.constantcontact.com/activate",
+    # Look-alike dots, IDN, a trailing dot, capitals, a port on Constant Contact.
+    "https://evil.example\u3002constantcontact.com/activate",
+    "https://evil.example\uff0econstantcontact.com/activate",
+    "https://\u00e9vil.constantcontact.com/activate",
+    "https://evil.constantcontact.com./activate",
+    "https://EVIL.constantcontact.com/activate",
+    "https://evil.constantcontact.com:8443/activate",
+    "https://evil..constantcontact.com/activate",
+    "https://-evil.constantcontact.com/activate",
+    # The sandbox host, but another port or a host that only starts like it.
+    "SANDBOX:1/evil",
+    "SANDBOX.evil.example/activate",
+]
+
+
+@pytest.mark.parametrize("address", OFF_CONSTANT_CONTACT)
 def test_a_verification_address_off_constant_contact_is_refused(
     signed_in: FlaskClient,
     app: Flask,
@@ -802,6 +974,34 @@ def test_constant_contacts_own_verification_address_is_accepted(
     assert attempt.verification_uri == real
     page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
     assert f'href="{tamper_complete}"' in page
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://authz.constantcontact.com/activate",
+        "https://authz.constantcontact.com/activate?user_code=BCDF-GHJK",
+        "https://authz.constantcontact.com",
+        "https://constantcontact.com/activate",
+        "https://login.auth.constantcontact.com/activate#code",
+        "https://xn--80ak6aa92e.constantcontact.com/activate",
+        "https://authz.constantcontact.com/activate%20now?next=%2F",
+        "http://127.0.0.1:5001/activate?user_code=BCDFGHJK",
+        "https://127.0.0.1:5001/activate",
+    ],
+)
+def test_constant_contact_and_the_configured_host_pass_the_check(address: str) -> None:
+    """OA-18: the strict check still takes every address Constant Contact uses."""
+    provider = oauth.Provider(
+        authorization_url="http://127.0.0.1:5001/oauth2/default/v1/authorize",
+        token_url="http://127.0.0.1:5001/oauth2/default/v1/token",
+        device_authorization_url="http://127.0.0.1:5001/oauth2/default/v1/device/authorize",
+        revocation_url="http://127.0.0.1:5001/oauth2/default/v1/revoke",
+        api_base_url="http://127.0.0.1:5001/v3",
+        scopes="contact_data",
+        timeout=1,
+    )
+    assert oauth._web_address(address, provider) == address
 
 
 def test_a_support_person_gets_no_step_4_and_no_codes(

@@ -326,11 +326,11 @@ def exchange(
     code: str,
     provider: oauth.Provider,
     redirect_uri: str,
-) -> None:
+) -> bool:
     """Finish an authorization-code attempt with the code from the callback.
 
     The state is used up by a conditional UPDATE first, so a replayed callback
-    (even at the same moment) exchanges nothing.
+    (even at the same moment) exchanges nothing: it gets False.
     """
     used = db.session.execute(
         db.update(AuthorizationAttempt)
@@ -344,7 +344,7 @@ def exchange(
     db.session.commit()
     db.session.refresh(attempt)
     if used.rowcount != 1:
-        return
+        return False
     integration = attempt.integration
     try:
         verifier = attempt.unseal("code_verifier_encrypted")
@@ -352,7 +352,7 @@ def exchange(
     except crypto.DecryptionError:
         _finish(attempt, OUTCOME_FAILED, "unreadable", utcnow())
         db.session.commit()
-        return
+        return True
     try:
         tokens = oauth.exchange_code(
             provider, integration.api_key or "", secret, code, redirect_uri, verifier
@@ -360,8 +360,9 @@ def exchange(
     except ProviderError as error:
         _finish(attempt, OUTCOME_FAILED, error.code, utcnow())
         db.session.commit()
-        return
+        return True
     finish_with_tokens(attempt, tokens, provider)
+    return True
 
 
 def finish_with_tokens(

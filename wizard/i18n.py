@@ -140,10 +140,16 @@ def switch() -> ResponseReturnValue:
     return response
 
 
+# Pages whose query may hold a secret (the OAuth callback's code and state): the
+# language switch sends people back to the bare path, never copying the query.
+PRIVATE_QUERY_ENDPOINTS = frozenset({"authorize.callback"})
+
+
 def _template_globals() -> dict[str, object]:
     """Give templates the page's language and the switch to the others."""
     current = str(get_locale() or DEFAULT_LANGUAGE)
-    here = request.full_path if request.query_string else request.path
+    private = request.endpoint in PRIVATE_QUERY_ENDPOINTS
+    here = request.full_path if request.query_string and not private else request.path
     return {
         "page_language": current,
         "other_languages": [

@@ -272,9 +272,9 @@ def end_stale_sessions() -> ResponseReturnValue | None:
     ):
         logout_user()
         session.clear()
-        if request.endpoint in (None, "static", "auth.sign_in") or (
-            request.blueprint == "health"
-        ):
+        # The OAuth callback asks for sign-in itself, keeping its code out of `next`.
+        own_answer = (None, "static", "auth.sign_in", "authorize.callback")
+        if request.endpoint in own_answer or request.blueprint == "health":
             return None
         return login_manager.unauthorized()
     if now - seen_at >= SEEN_ACCURACY_SECONDS:

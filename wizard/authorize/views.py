@@ -1,5 +1,7 @@
 """Step 4 pages: before, the live attempt, its status, the callback, success."""
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
 
 from flask import abort
@@ -15,7 +17,7 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
-from flask_login import login_required
+from flask_login import login_url
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
@@ -23,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from .. import audit
 from .. import authorization
+from .. import crypto
 from .. import drafts
 from ..access import customer_required
 from ..access import organization_integration_or_404
@@ -330,49 +333,136 @@ def open_constant_contact(integration_id: int, attempt_id: int) -> ResponseRetur
     return redirect(target)
 
 
+CALLBACK_RESULT = "callback_result"
+# Constant Contact's answer to a signed-out browser waits here, sealed, while the
+# person signs in: signing in starts a fresh session, so the session cannot hold it.
+KEPT_ANSWER_COOKIE = "wizard_callback"
+KEPT_ANSWER_BINDING = "cookie.wizard_callback"
+
+
 @bp.route(formats.REDIRECT_PATH)
-@login_required
 def callback() -> ResponseReturnValue:
-    """Take Constant Contact's answer, exchange the code, say to close the window."""
-    state = request.args.get("state", "")
-    found = authorization.attempt_for_state(state)
-    refused = None
-    if found is None:
-        refused = "state_used"
-    elif found.started_by_id != current_user.id:
-        refused = "state_other_user"
-    if found is None or refused:
-        audit.record(
-            "authorization.callback_refused",
-            actor=current_user,
-            integration=found.integration if found else None,
-            reason=refused,
+    """Take Constant Contact's answer, then show the result at the bare path.
+
+    The code and state never stay in the address bar, a page or a sign-in link: a
+    signed-in person's answer is used at once and the browser sent on (303); a
+    signed-out person's is kept sealed in a cookie for this path until they sign in.
+    """
+    if request.query_string:
+        answer = _answer(request.args)
+        if not current_user.is_authenticated:
+            return _sign_in_first(answer)
+        session[CALLBACK_RESULT] = _use(answer)
+        return _private(redirect(formats.REDIRECT_PATH, 303))
+    if not current_user.is_authenticated:
+        return _sign_in_first(None)
+    kept = request.cookies.get(KEPT_ANSWER_COOKIE)
+    if kept is not None:
+        answer = _kept_answer(kept)
+        if answer is not None:
+            session[CALLBACK_RESULT] = _use(answer)
+    response = _callback_page(session.get(CALLBACK_RESULT))
+    if kept is not None:
+        response.delete_cookie(KEPT_ANSWER_COOKIE, path=formats.REDIRECT_PATH)
+    return response
+
+
+def _answer(values: Mapping[str, str]) -> dict[str, str]:
+    """Read the state, code and error, each cut to what a real one could be."""
+    state = values.get("state", "")
+    return {
+        "state": state if len(state) <= 200 else "",
+        "code": values.get("code", "")[:2000],
+        "error": values.get("error", "")[:200],
+    }
+
+
+def _sign_in_first(answer: dict[str, str] | None) -> Response:
+    """Ask to sign in, then come back to the bare path; keep the answer meanwhile."""
+    manager = current_app.login_manager  # type: ignore[attr-defined]
+    flash(gettext(manager.login_message), manager.login_message_category)
+    response = redirect(login_url(manager.login_view, formats.REDIRECT_PATH), 303)
+    if answer is not None:
+        response.set_cookie(
+            KEPT_ANSWER_COOKIE,
+            crypto.encrypt(json.dumps(answer), KEPT_ANSWER_BINDING),
+            # The state dies with its attempt's window anyway.
+            max_age=int(current_app.config["AUTHORIZATION_WINDOW_SECONDS"]),
+            path=formats.REDIRECT_PATH,
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            httponly=True,
+            samesite="Lax",
         )
-        db.session.commit()
-        return _callback_page(None, problem_for(refused or "state_used"))
+    return _private(response)
+
+
+def _kept_answer(sealed: str) -> dict[str, str] | None:
+    """Open the answer kept over sign-in; None if it is not one we sealed."""
+    try:
+        kept = json.loads(crypto.decrypt(sealed, KEPT_ANSWER_BINDING))
+    except (DecryptionError, ValueError):
+        return None
+    return _answer(kept) if isinstance(kept, dict) else None
+
+
+def _use(answer: dict[str, str]) -> dict[str, str | None]:
+    """Use the answer once, for the signed-in person who started the attempt.
+
+    Returns what the page should say: a problem code (None for success) and the flow
+    its words are for. Codes only: nothing secret goes into the session.
+    """
+    state = answer["state"]
+    found = authorization.attempt_for_state(state)
+    if found is None:
+        return _refused("state_used", None)
+    if found.started_by_id != current_user.id:
+        return _refused("state_other_user", found)
     now = utcnow()
     authorization.expire_if_due(found, now)
-    if found.is_open and request.args.get("error"):
-        authorization.fail(found, request.args["error"], now)
-    elif found.is_open and request.args.get("code"):
-        code = request.args["code"][:2000]
-        authorization.exchange(found, state, code, provider(), redirect_uri())
+    if found.is_open and answer["error"]:
+        authorization.fail(found, answer["error"], now)
+    elif found.is_open and answer["code"]:
+        code = answer["code"]
+        if not authorization.exchange(found, state, code, provider(), redirect_uri()):
+            # Another callback with this state got there first and exchanges it.
+            return _refused("state_used", found)
     db.session.commit()
-    integration = found.integration
     if authorization.is_done(found):
-        return _callback_page(found, None)
+        return {"problem": None, "flow": None}
     if found.outcome == OUTCOME_APPROVED:
-        return _callback_page(found, problem_for(integration.last_error_code or ""))
-    return _callback_page(found, problem_for(found.error_code or "", found.flow))
+        return {"problem": found.integration.last_error_code or "", "flow": None}
+    return {"problem": found.error_code or "", "flow": found.flow}
 
 
-def _callback_page(found: AuthorizationAttempt | None, problem: object) -> Response:
-    response = current_app.make_response(
-        render_template("authorize/callback.html", attempt=found, problem=problem)
+def _refused(reason: str, found: AuthorizationAttempt | None) -> dict[str, str | None]:
+    """Record a callback that may not be used, and say why."""
+    audit.record(
+        "authorization.callback_refused",
+        actor=current_user,
+        integration=found.integration if found else None,
+        reason=reason,
     )
-    # This page's address holds the code and state: no request from it may carry
-    # them in a Referer, not even to us. The origin alone still satisfies
-    # Flask-WTF's HTTPS Referer check, so its sign-out button keeps working.
+    db.session.commit()
+    return {"problem": reason, "flow": None}
+
+
+def _callback_page(result: object) -> Response:
+    """Show what came of the callback; with nothing to show, that the code is spent."""
+    if not isinstance(result, dict):
+        result = {"problem": "state_used", "flow": None}
+    code, flow = result.get("problem"), result.get("flow") or FLOW_DEVICE
+    problem = None if code is None else problem_for(code, flow)
+    page = render_template("authorize/callback.html", problem=problem)
+    return _private(current_app.make_response(page))
+
+
+def _private(response: Response) -> Response:
+    """Send no more than our origin as the Referer from the callback's responses.
+
+    The address no longer holds the code or state once used; this keeps even the
+    path private. The origin alone still satisfies Flask-WTF's HTTPS Referer check,
+    so the page's sign-out button keeps working.
+    """
     response.headers["Referrer-Policy"] = "strict-origin"
     return response
 

@@ -2,6 +2,7 @@
 PKCE (RFC 7636), token parsing. Endpoints come from settings, so any
 standards-compliant server works."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -89,30 +90,41 @@ def _printable(value: Any, longest: int) -> bool:
     )
 
 
+# Constant Contact's own hosts: lowercase DNS labels ending in constantcontact.com.
+_CONSTANT_CONTACT_HOST = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*constantcontact\.com"
+)
+# A host and optional port with nothing a browser could read another way: no
+# userinfo, backslash, percent-encoding, brackets or non-ASCII letters.
+_NETLOC = re.compile(r"(?P<host>[a-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?")
+
+
 def _web_address(value: str, provider: Provider) -> str:
     """Accept only Constant Contact's own web addresses: they become links we tell
-    people to type their code into, so another site there would be phishing."""
+    people to type their code into, so another site there would be phishing.
+
+    Browsers parse more loosely than urlsplit (a backslash is a slash to them,
+    tabs vanish, look-alike dots become dots), so anything they might read
+    differently is refused before the host is compared at all.
+    """
+    printable = all(33 <= ord(ch) <= 126 for ch in value)
+    if len(value) > 2000 or not printable or "\\" in value:
+        raise ProviderError("garbage", "verification address has odd characters")
     try:
         parts = urlsplit(value)
     except ValueError as exc:  # e.g. "https://[" : a host that cannot be an address
         raise ProviderError("garbage", "verification address is unreadable") from exc
     ours = urlsplit(provider.device_authorization_url)
-    host = (parts.hostname or "").lower()
-    try:
-        same_host = host == (ours.hostname or "").lower() and parts.port == ours.port
-    except ValueError as exc:  # a port that is not a number
-        raise ProviderError("garbage", "verification address is unreadable") from exc
-    constant_contact = host == "constantcontact.com" or host.endswith(
-        ".constantcontact.com"
+    netloc = _NETLOC.fullmatch(parts.netloc)
+    same_host = netloc is not None and parts.netloc == ours.netloc.lower()
+    constant_contact = (
+        netloc is not None
+        and netloc["port"] is None
+        and _CONSTANT_CONTACT_HOST.fullmatch(netloc["host"]) is not None
     )
     # Plain http only where the provider itself is plain http (the local sandbox).
     allowed_schemes = {"https", ours.scheme} if same_host else {"https"}
-    if (
-        parts.scheme not in allowed_schemes
-        or not (same_host or constant_contact)
-        or parts.username is not None
-        or len(value) > 2000
-    ):
+    if parts.scheme not in allowed_schemes or not (same_host or constant_contact):
         raise ProviderError("garbage", "verification address is not Constant Contact's")
     return value
 
