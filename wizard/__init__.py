@@ -18,6 +18,7 @@ from . import reads
 from .config import DEFAULTS
 from .config import INSECURE_SECRET_KEYS
 from .config import MIN_SECRET_KEY_LENGTH
+from .constant_contact import http
 from .extensions import csrf
 from .extensions import db
 from .extensions import guard_memory_storage
@@ -51,6 +52,7 @@ def create_app(
     _finish_config(app)
 
     db.init_app(app)
+    http.init_app(app)
     pool.init_app(app)
     reads.init_app(app)
     csrf.init_app(app)
