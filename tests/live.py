@@ -181,12 +181,15 @@ def open_newsletter(lists: Page) -> str:
 
 
 def press_at_once(
-    session: requests.Session, urls: list[str], timeout: float = 60
+    session: requests.Session,
+    urls: list[str],
+    timeout: float = 60,
+    data: dict[str, str] | None = None,
 ) -> list[requests.Response]:
     """Post one form from many copies of a signed-in browser at the same moment.
 
-    Each URL gets its own request (with the page's CSRF token); a barrier releases
-    them together, as when many people press Test connection at once.
+    Each URL gets its own request (with the page's CSRF token and ``data``); a
+    barrier releases them together, as when many people press Test connection at once.
     """
     token = csrf_token(session.get(urls[0], timeout=timeout).text)
     barrier = threading.Barrier(len(urls))
@@ -197,7 +200,8 @@ def press_at_once(
             own.cookies.update(session.cookies)
             own.headers.update(session.headers)
             barrier.wait()
-            answers.append(own.post(url, data={"csrf_token": token}, timeout=timeout))
+            form = (data or {}) | {"csrf_token": token}
+            answers.append(own.post(url, data=form, timeout=timeout))
 
     threads = [threading.Thread(target=press, args=(url,)) for url in urls]
     for thread in threads:

@@ -106,6 +106,7 @@ def config(config: dict[str, Any]) -> dict[str, Any]:
         "SIGN_IN_ACCOUNT_CEILING": "1000000 per minute",
         "AUTHORIZE_START_RATE_LIMIT": "1000000 per minute",
         "STATUS_POLL_RATE_LIMIT": "1000000 per minute",
+        "CONNECTION_ACTION_RATE_LIMIT": "1000000 per minute",
         "CC_API_BASE_URL": f"{unreachable}/v3",
         "CC_TOKEN_URL": f"{unreachable}/token",
         "CC_DEVICE_AUTHORIZATION_URL": f"{unreachable}/device",

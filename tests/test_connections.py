@@ -1,7 +1,9 @@
 """Keeping connections working: refresh once for many, keep-alive, check, actions."""
 
+import threading
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 import requests
@@ -12,6 +14,7 @@ from flask.testing import FlaskCliRunner
 from tests.conftest import PASSWORD
 from tests.conftest import base_config
 from tests.conftest import sandbox_settings
+from tests.conftest import sign_in
 from tests.live import gunicorn
 from tests.live import press_at_once
 from tests.live import signed_in_session
@@ -23,7 +26,9 @@ from tests.test_authorize import make_integration
 from tests.test_authorize import start
 from tests.test_authorize import status
 from wizard import connections
+from wizard.constant_contact import api
 from wizard.constant_contact import oauth
+from wizard.constant_contact.http import ProviderError
 from wizard.extensions import db
 from wizard.models import Integration
 from wizard.models import utcnow
@@ -33,9 +38,16 @@ from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
+from wizard.sandbox.testing import held
+from wizard.sandbox.testing import hold
+from wizard.sandbox.testing import release
 from wizard.sandbox.testing import set_faults
+from wizard.sandbox.testing import wait_until_held
 
 USERS = 20
+# Test connection pressed at once on one integration, and how many the limit lets in.
+FLOOD = 100
+ADMITTED = 3
 
 
 @pytest.fixture
@@ -78,6 +90,8 @@ def test_twenty_users_of_an_expired_connection_cause_one_refresh(
     before = get_stats(cc)["refreshes"]
     settings = base_config(database_url) | sandbox_settings(cc)
     settings["PUBLIC_BASE_URL"] = "http://127.0.0.1"
+    # Many people on one connection at once is the point; the limit has its own test.
+    settings["CONNECTION_ACTION_RATE_LIMIT"] = "1000 per minute"
     with gunicorn(wizard_environment(settings), workers=4) as base_url:
         session = signed_in_session(base_url, "owner@bloom.test", PASSWORD)
         test_url = f"{base_url}/integrations/{integration_id}/test"
@@ -533,3 +547,167 @@ def test_keep_alive_edges_two_hours_ahead_and_thirty_days_idle(
         untouched = load(app, integration_id)
         assert untouched.last_refreshed_at == now - ages[integration_id][1]
         assert untouched.token_expires_at == now + ages[integration_id][0]
+
+
+def test_pace_past_the_request_budget_answers_throttled_at_once(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    budget = app.config["CC_REQUEST_BUDGET_SECONDS"]
+    with app.app_context():
+        integration = db.session.get(Integration, integration_id)
+        integration.api_next_call_at = utcnow() + timedelta(seconds=budget + 60)
+        db.session.commit()
+        booked = integration.api_next_call_at
+    sleeps: list[float] = []
+    monkeypatch.setattr(connections.time, "sleep", sleeps.append)
+    calls = get_stats(cc)["api_calls"]["total"]
+    with app.test_request_context(), pytest.raises(ProviderError) as caught:
+        connections.pace(db.session.get(Integration, integration_id))
+    assert caught.value.code == "throttled"
+    assert sleeps == []
+    # Nothing booked for a call that will not be made: the next slot is as it was.
+    assert load(app, integration_id).api_next_call_at == booked
+    # Through the page: the plain words, and Constant Contact never asked.
+    page = signed_in.post(f"/integrations/{integration_id}/test").text
+    assert "Constant Contact asked us to slow down" in page
+    assert sleeps == []
+    assert get_stats(cc)["api_calls"]["total"] == calls
+    assert load(app, integration_id).api_next_call_at == booked
+
+
+def test_the_connection_actions_share_one_limit_per_integration(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    other_customer: int,
+    support_user: int,
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    app.config["CONNECTION_ACTION_RATE_LIMIT"] = "3 per minute"
+    stranger = app.test_client()
+    sign_in(stranger, "owner@rival.test")
+    # Another organization's presses find nothing and are counted apart: they use
+    # up their own presses (the same for any number), never the owner's.
+    pressed = [stranger.post(f"/integrations/{integration_id}/test") for _ in range(5)]
+    assert [answer.status_code for answer in pressed] == [404, 404, 404, 429, 429]
+    assert signed_in.post(f"/integrations/{integration_id}/test").status_code == 200
+    assert signed_in.post(f"/integrations/{integration_id}/verify").status_code == 302
+    changed = signed_in.post(
+        f"/integrations/{integration_id}/list",
+        data={"list_id": seed.NEWSLETTER_LIST_ID},
+    )
+    assert changed.status_code == 302
+    calls = get_stats(cc)["api_calls"]["total"]
+    for path in ("test", "verify", "list"):
+        refused = signed_in.post(f"/integrations/{integration_id}/{path}")
+        assert refused.status_code == 429
+        assert "Too many attempts" in refused.text
+        assert "Wait a minute, then try again." in refused.text
+    assert get_stats(cc)["api_calls"]["total"] == calls
+    # Reading the pages is never limited.
+    assert signed_in.get(f"/integrations/{integration_id}/test").status_code == 200
+    # Support's Test connection has its own count for the integration.
+    helper = app.test_client()
+    sign_in(helper, "helper@promopulse.test")
+    tested = [
+        helper.post(f"/support/integrations/{integration_id}/test") for _ in range(4)
+    ]
+    assert [answer.status_code for answer in tested] == [302, 302, 302, 429]
+    assert "Too many attempts" in tested[-1].text
+    assert get_stats(cc)["api_calls"]["total"] == calls + 3
+
+
+def test_a_flood_of_test_connection_leaves_other_customers_served(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    database_url: str,
+    other_customer: int,
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    settings = base_config(database_url) | sandbox_settings(cc)
+    settings |= {
+        "PUBLIC_BASE_URL": "http://127.0.0.1",
+        # One count for both workers, so exactly the limit gets through.
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_KEY_PREFIX": f"wizard-test-{uuid4().hex}",
+        # Fewer than a worker's 4 threads: whatever the spread, each keeps one free.
+        "CONNECTION_ACTION_RATE_LIMIT": f"{ADMITTED} per minute",
+    }
+    env = wizard_environment(settings) | {"WIZARD_THREADS": "4"}
+    answers: list[requests.Response] = []
+    lists_read = get_stats(cc)["api_calls"]["by_endpoint"]["contact_list"]
+    hold(cc, "contact_list")
+    with gunicorn(env, workers=2) as base_url:
+        session = signed_in_session(base_url, "owner@bloom.test", PASSWORD)
+        rival = signed_in_session(base_url, "owner@rival.test", PASSWORD)
+        test_url = f"{base_url}/integrations/{integration_id}/test"
+        flood = threading.Thread(
+            target=lambda: answers.extend(press_at_once(session, [test_url] * FLOOD))
+        )
+        flood.start()
+        try:
+            wait_until_held(cc, "contact_list", ADMITTED)
+            in_flight = held(cc, "contact_list")
+            # Another organization's page answers while those calls are held...
+            page = rival.get(f"{base_url}/integrations", timeout=30)
+            assert page.status_code == 200 and "Integrations" in page.text
+            # ...and they are still held: it did not wait for them.
+            assert held(cc, "contact_list") == in_flight
+        finally:
+            release(cc, "contact_list")
+            flood.join()
+    assert in_flight == {"taken": ADMITTED, "waiting": ADMITTED}
+    by_endpoint = get_stats(cc)["api_calls"]["by_endpoint"]
+    assert by_endpoint["contact_list"] - lists_read == ADMITTED
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200] * ADMITTED + [429] * (FLOOD - ADMITTED)
+    worked = [a for a in answers if "The connection works" in a.text]
+    throttled = [a for a in answers if "asked us to slow down" in a.text]
+    refused = [
+        a
+        for a in answers
+        if a.status_code == 429
+        and "Too many attempts" in a.text
+        and "Wait a minute, then try again." in a.text
+    ]
+    # Each admitted call had its slot within the page's budget: none was throttled.
+    assert (len(worked), len(throttled), len(refused)) == (
+        ADMITTED,
+        0,
+        FLOOD - ADMITTED,
+    )
+
+
+def test_a_throttled_call_is_tried_again_only_within_the_budget(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    integration_id = connect(signed_in, app, cc)
+    set_faults(cc, {"contact_list": "429"})
+    sleeps: list[float] = []
+    monkeypatch.setattr(connections.time, "sleep", sleeps.append)
+    asked: list[str] = []  # the sandbox does not count answers a fault replaced
+
+    def get_list(*args: Any) -> Any:
+        asked.append(args[2])
+        return real_get_list(*args)
+
+    real_get_list = api.get_list
+    monkeypatch.setattr(api, "get_list", get_list)
+    with app.app_context():  # the CLI: no budget, so one pause and one more try
+        with pytest.raises(connections.ConnectionProblem) as caught:
+            connections.check(db.session.get(Integration, integration_id))
+    assert caught.value.code == "throttled"
+    assert connections.THROTTLED_PAUSE in sleeps
+    assert len(asked) == 2
+    # A page whose budget cannot wait out the pause says so after the first answer.
+    app.config["CC_REQUEST_BUDGET_SECONDS"] = connections.THROTTLED_PAUSE
+    with app.app_context():  # the unslept waits above booked slots ahead: free them
+        db.session.get(Integration, integration_id).api_next_call_at = None
+        db.session.commit()
+    sleeps.clear()
+    page = signed_in.post(f"/integrations/{integration_id}/test").text
+    assert "Constant Contact asked us to slow down" in page
+    assert connections.THROTTLED_PAUSE not in sleeps
+    assert len(asked) == 3

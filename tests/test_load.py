@@ -54,6 +54,8 @@ def served_settings(database_url: str, cc: str) -> dict[str, Any]:
         "PUBLIC_BASE_URL": "http://127.0.0.1",  # cookies over plain http
         # Everyone arrives from 127.0.0.1 here; the limit is tested on its own.
         "SIGN_IN_RATE_LIMIT": "1000 per minute",
+        # The stampede is 50 presses of Test connection on one integration at once.
+        "CONNECTION_ACTION_RATE_LIMIT": "1000 per minute",
     }
     return settings
 

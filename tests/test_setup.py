@@ -1,17 +1,31 @@
 """Steps 1-3 over HTTP: valid, invalid, resumed, and other organizations' drafts."""
 
 import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import PASSWORD
+from tests.conftest import base_config
 from tests.conftest import sign_in
+from tests.hold import ENVIRONMENT
+from tests.hold import StatementHold
+from tests.hold import hold_statements
+from tests.live import gunicorn
+from tests.live import press_at_once
+from tests.live import signed_in_session
+from tests.live import wizard_environment
 from wizard.extensions import db
 from wizard.models import AuditEvent
 from wizard.models import Integration
+from wizard.pool import engines
 
 KEY = "1d2c3b4a-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
 SECRET = "Xy3_kq9ZpL0mN2bV4cD6eQ"
@@ -78,6 +92,136 @@ def test_start_now_twice_starts_one_draft(signed_in: FlaskClient, app: Flask) ->
     page = signed_in.get("/integrations/new").get_data(as_text=True)
     assert "Continue where you left off" in page
     assert f'href="/integrations/{first}/setup"' in page
+
+
+# What creating a draft sends; holding it proves both presses looked first.
+DRAFT_INSERT = "INSERT INTO integration ("
+HOLDING_GUNICORN = Path(__file__).resolve().parent / "gunicorn_hold.py"
+
+
+def drafts_by_token(app: Flask) -> list[tuple[str, int, str | None]]:
+    """Return every integration as (organization, id, creation token)."""
+    with app.app_context():
+        rows = db.session.execute(
+            db.select(
+                Integration.organization_id, Integration.id, Integration.creation_token
+            ).order_by(Integration.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def press_in_threads(
+    clients: list[FlaskClient], token: str
+) -> tuple[list[Any], list[threading.Thread]]:
+    """Press Start now in each client, one thread each; return answers and threads.
+
+    The answers fill in as the threads end; a request that raises (the app
+    propagates errors while testing) gives its error.
+    """
+    answers: list[Any] = [None] * len(clients)
+
+    def press(number: int) -> None:
+        try:
+            answers[number] = clients[number].post(
+                "/integrations/new", data={"token": token}
+            )
+        except Exception as error:  # the 500 a person would have seen
+            answers[number] = error
+
+    threads = [threading.Thread(target=press, args=(n,)) for n in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    return answers, threads
+
+
+@pytest.fixture
+def draft_hold(app: Flask) -> Iterator[StatementHold]:
+    """Hold every draft's INSERT in this process until the test lets it go."""
+    with StatementHold(DRAFT_INSERT) as hold:
+        hold_statements(engines(app), hold.setting)
+        yield hold
+
+
+def test_start_now_pressed_twice_at_once_starts_one_draft(
+    signed_in: FlaskClient, app: Flask, draft_hold: StatementHold
+) -> None:
+    second = app.test_client()
+    sign_in(second, "owner@bloom.test")
+    answers, threads = press_in_threads([signed_in, second], "same-form")
+    # Both looked for the form's draft, found none, and are about to create it.
+    draft_hold.wait_for(2)
+    draft_hold.release()
+    for thread in threads:
+        thread.join()
+    assert [getattr(a, "status_code", a) for a in answers] == [302, 302]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    rows = drafts_by_token(app)
+    assert len(rows) == 1 and rows[0][2] == "same-form"
+    assert answers[0].headers["Location"] == f"/integrations/{rows[0][1]}/api-key"
+    assert audit_actions(app).count("setup.started") == 1
+
+
+def test_start_now_pressed_twice_at_once_in_two_gunicorn_workers(
+    app: Flask, database_url: str, customer: int
+) -> None:
+    answers: list[requests.Response] = []
+    with StatementHold(DRAFT_INSERT) as hold:
+        settings = base_config(database_url) | {"PUBLIC_BASE_URL": "http://127.0.0.1"}
+        env = wizard_environment(settings)
+        env[ENVIRONMENT] = hold.setting
+        env["GUNICORN_CMD_ARGS"] = f"--config {HOLDING_GUNICORN}"
+        with gunicorn(env, workers=2) as base_url:
+            session = signed_in_session(base_url, "owner@bloom.test", PASSWORD)
+            url = f"{base_url}/integrations/new"
+            form = {"token": form_token(session.get(url, timeout=10).text)}
+            pressing = threading.Thread(
+                target=lambda: answers.extend(
+                    press_at_once(session, [url, url], data=form)
+                )
+            )
+            pressing.start()
+            # Both looked for the form's draft and found none, each in its own
+            # process (a sync worker serves one request at a time).
+            arrived = hold.wait_for(2)
+            hold.release()
+            pressing.join()
+    assert len(set(arrived)) == 2
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert [answer.history[0].status_code for answer in answers] == [302, 302]
+    rows = drafts_by_token(app)
+    assert len(rows) == 1 and rows[0][2] == form["token"]
+    assert {answer.url for answer in answers} == {
+        f"{base_url}/integrations/{rows[0][1]}/api-key"
+    }
+
+
+def form_token(page: str) -> str:
+    """Return the Start now form's one-time token."""
+    match = re.search(r'name="token"[^>]*value="([^"]+)"', page)
+    assert match, "no form token on the page"
+    return match.group(1)
+
+
+def test_another_organizations_form_token_starts_a_fresh_draft(
+    client: FlaskClient, app: Flask, customer: int, other_customer: int
+) -> None:
+    sign_in(client, "owner@rival.test")
+    theirs = start(client, token="rival-form")
+    client.post("/sign-out")
+    sign_in(client, "owner@bloom.test")
+    # The hidden field is whatever the browser sends: here the other's token.
+    response = client.post("/integrations/new", data={"token": "rival-form"})
+    assert response.status_code == 302
+    ours = draft_id(response)
+    again = draft_id(client.post("/integrations/new", data={"token": "rival-form"}))
+    rows = {row[1]: row for row in drafts_by_token(app)}
+    assert ours != theirs and again != theirs
+    # Theirs is untouched; ours got a token of its own, never theirs.
+    assert rows[theirs][2] == "rival-form"
+    assert rows[theirs][0] != rows[ours][0]
+    assert rows[ours][2] not in (None, "rival-form")
+    assert len(rows[ours][2]) >= 32
+    assert client.get(f"/integrations/{theirs}/api-key").status_code == 404
 
 
 def test_step1_page_shows_the_redirect_uri_and_the_portal(

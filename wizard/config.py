@@ -52,6 +52,8 @@ DEFAULTS: dict[str, object] = {
     "AUTHORIZE_START_RATE_LIMIT": "5 per minute;20 per hour",
     # Per signed-in person: a step 4 page checks every 2 seconds; allow four tabs.
     "STATUS_POLL_RATE_LIMIT": "120 per minute",
+    # Per integration: Test connection, Check again and Change List ID posts together.
+    "CONNECTION_ACTION_RATE_LIMIT": "10 per minute",
     # Static URLs carry a hash of the file (pages.py), so browsers may keep them a year.
     "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
     # How many reverse proxies sit in front of the app (0: none, trust no headers).

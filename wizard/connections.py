@@ -31,7 +31,9 @@ from . import audit
 from . import crypto
 from .constant_contact import api
 from .constant_contact import oauth
+from .constant_contact.http import LEAST_SECONDS
 from .constant_contact.http import ProviderError
+from .constant_contact.http import _budget_left
 from .extensions import db
 from .models import STATUS_ACTIVE
 from .models import STATUS_DISCONNECTED
@@ -214,13 +216,21 @@ def _mark_broken(integration: Integration, code: str) -> None:
 
 def pace(integration: Integration) -> None:
     """Wait for this integration's next slot: at most 4 API calls a second, shared by
-    every worker and host (a compare-and-set on the row, no lock held while waiting)."""
+    every worker and host (a compare-and-set on the row, no lock held while waiting).
+
+    A slot past what is left of the web request's budget is not booked: the call is
+    refused as "throttled" at once, so a flood of callers can neither park every
+    thread nor push the next slot further for everyone. Outside a request (the CLI)
+    there is no budget, and the caller waits for the slot it books.
+    """
     for _ in range(100):
         taken = db.session.scalar(
             db.select(Integration.api_next_call_at).filter_by(id=integration.id)
         )
         now = utcnow()
         slot = max(taken or now, now)
+        if not _time_to_wait((slot - now).total_seconds()):
+            raise ProviderError("throttled", "the next free slot is past the budget")
         same = (
             Integration.api_next_call_at.is_(None)
             if taken is None
@@ -240,13 +250,19 @@ def pace(integration: Integration) -> None:
             return
 
 
+def _time_to_wait(seconds: float) -> bool:
+    """Return whether the request's budget can wait this long and still make a call."""
+    return seconds <= _budget_left() - LEAST_SECONDS
+
+
 def call_with_token(
     integration: Integration, request: Callable[[oauth.Provider, str], T]
 ) -> T:
     """Run an API call with a valid token, at the API's pace.
 
     After a 401 the token is refreshed once and the call tried again; after
-    "throttled" the call waits a second and tries again once.
+    "throttled" the call waits a second and tries again once, if the request's
+    budget leaves time for that.
     """
     checked = integration.last_checked_at
     if (
@@ -266,8 +282,10 @@ def call_with_token(
                 raise
             if error.code == "unauthorized":
                 token = access_token(integration, force=True)
-            else:
+            elif _time_to_wait(THROTTLED_PAUSE):
                 time.sleep(THROTTLED_PAUSE)
+            else:
+                raise
     raise AssertionError("unreachable")
 
 

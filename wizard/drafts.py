@@ -1,5 +1,6 @@
 """Steps 1-3 as domain operations on an integration, from draft to created."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,31 +44,46 @@ class Step:
     endpoint: str | None
 
 
+def new_creation_token() -> str:
+    """Return a fresh one-time token for the Start now form."""
+    return secrets.token_urlsafe(24)
+
+
 def start_draft(user: User, token: str) -> tuple[Integration, bool]:
-    """Return the draft started by this form token, creating it the first time."""
+    """Return the draft started by this form token, creating it the first time.
+
+    The token is a hidden form field, so it is whatever the browser sends. One that
+    another organization's draft holds gets a fresh draft with a token of our own:
+    theirs is neither shown nor touched.
+    """
     if user.organization_id is None:
         raise ValueError("only customers of an organization create integrations")
-    existing = db.session.scalar(
-        db.select(Integration).filter_by(
-            creation_token=token, organization_id=user.organization_id
+    # Three reads at most: the other press's row, or another organization's token
+    # once (then the fresh token's own try).
+    for _ in range(3):
+        holder = db.session.scalar(
+            db.select(Integration).filter_by(creation_token=token)
         )
-    )
-    if existing is not None:
-        return existing, False
-    draft = Integration(
-        organization_id=user.organization_id,
-        created_by_id=user.id,
-        status=STATUS_DRAFT,
-        creation_token=token,
-    )
-    db.session.add(draft)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        # The same form was sent twice at once; the other request made the row.
-        return start_draft(user, token)
-    return draft, True
+        if holder is not None and holder.organization_id == user.organization_id:
+            return holder, False
+        if holder is not None:
+            token = new_creation_token()
+        draft = Integration(
+            organization_id=user.organization_id,
+            created_by_id=user.id,
+            status=STATUS_DRAFT,
+            creation_token=token,
+        )
+        try:
+            # Added inside the savepoint, so a refused row leaves with it and the
+            # transaction goes on.
+            with db.session.begin_nested():
+                db.session.add(draft)
+        except IntegrityError:
+            # The same form was sent twice at once: the other press made the row.
+            continue
+        return draft, True
+    raise RuntimeError("the form token was refused three times")
 
 
 def unfinished_drafts(organization_id: int) -> list[Integration]:

@@ -36,6 +36,7 @@ from ..crypto import DecryptionError
 from ..extensions import db
 from ..extensions import limiter
 from ..i18n import N_
+from ..integrations import connection_action_limit
 from ..models import FLOW_DEVICE
 from ..models import OUTCOME_APPROVED
 from ..models import STATUS_ACTIVE
@@ -478,6 +479,7 @@ def active(integration_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/integrations/<id:integration_id>/verify", methods=["POST"])
+@connection_action_limit
 @customer_required
 def verify(integration_id: int) -> ResponseReturnValue:
     """Check the list again with the saved authorization."""

@@ -21,6 +21,7 @@ from ..access import organization_integration_or_404
 from ..constant_contact import formats
 from ..constant_contact.oauth import Provider
 from ..extensions import db
+from ..extensions import limiter
 from ..i18n import N_
 from ..models import AuditEvent
 from ..models import Integration
@@ -48,6 +49,35 @@ OUTCOME_WORDS = {
     "expired": N_("Time ran out"),
     "replaced": N_("Replaced by a newer code"),
 }
+
+
+def _connection_action_limit() -> str:
+    return current_app.config["CONNECTION_ACTION_RATE_LIMIT"]
+
+
+def _integration_and_presser() -> str:
+    """Count per integration and per organization pressing (support counts as one).
+
+    Another organization's presses end in a 404 and are counted apart, so they
+    never use up the owner's. Counted before the view, so presses at once cannot
+    all slip in before the first is counted.
+    """
+    integration_id = (request.view_args or {}).get("integration_id")
+    if getattr(current_user, "is_support", False):
+        presser = "support"
+    else:
+        presser = f"organization:{getattr(current_user, 'organization_id', None)}"
+    return f"integration:{integration_id}:{presser}"
+
+
+# Each of these calls Constant Contact in the integration's shared 4-a-second slots:
+# one count for all of them, so a flood is refused before it books any slot.
+connection_action_limit = limiter.shared_limit(
+    _connection_action_limit,
+    scope="connection-action",
+    key_func=_integration_and_presser,
+    methods=["POST"],
+)
 
 
 @bp.app_template_filter("status_words")
@@ -92,6 +122,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/integrations/<id:integration_id>/list", methods=["GET", "POST"])
+@connection_action_limit
 @customer_required
 def change_list(integration_id: int) -> ResponseReturnValue:
     """Change the List ID, checked against the connected account before it is saved."""
@@ -131,6 +162,7 @@ class ConfirmForm(FlaskForm):
 
 
 @bp.route("/integrations/<id:integration_id>/test", methods=["GET", "POST"])
+@connection_action_limit
 @customer_required
 def test_connection(integration_id: int) -> ResponseReturnValue:
     """Use the connection now and say what Constant Contact answered."""

@@ -1,7 +1,5 @@
 """Steps 1-3: read the form, check it, save to the draft, go to the next step."""
 
-import secrets
-
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -98,7 +96,7 @@ def start() -> ResponseReturnValue:
             audit.record("setup.started", actor=current_user, integration=integration)
         db.session.commit()
         return redirect(url_for("setup.credentials", integration_id=integration.id))
-    form.token.data = secrets.token_urlsafe(24)
+    form.token.data = drafts.new_creation_token()
     unfinished = drafts.unfinished_drafts(current_user.organization_id)
     return render_template("setup/start.html", form=form, unfinished=unfinished)
 

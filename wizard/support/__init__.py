@@ -30,6 +30,7 @@ from .. import audit
 from .. import connections
 from .. import drafts
 from ..extensions import db
+from ..integrations import connection_action_limit
 from ..integrations import error_words
 from ..models import STATUS_NEEDS_REAUTHORIZATION
 from ..models import AuditEvent
@@ -249,6 +250,7 @@ def _messages_shown(
 
 
 @bp.route("/integrations/<id:integration_id>/test", methods=["POST"])
+@connection_action_limit
 @support_required
 def test_connection(integration_id: int) -> ResponseReturnValue:
     """Run Test connection for the customer (it reads, it changes nothing)."""
