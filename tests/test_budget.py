@@ -45,7 +45,7 @@ def test_a_late_first_call_gets_only_what_is_left(
     with app.test_request_context("/integrations"):
         app.preprocess_request()
         clock[0] += BUDGET - 3
-        assert http._budget_left() == 3
+        assert http.budget_left() == 3
     # Outside a request (the CLI, cron) nothing limits the calls but their timeout.
     with app.app_context():
-        assert http._budget_left() == float("inf")
+        assert http.budget_left() == float("inf")

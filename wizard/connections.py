@@ -33,7 +33,7 @@ from .constant_contact import api
 from .constant_contact import oauth
 from .constant_contact.http import LEAST_SECONDS
 from .constant_contact.http import ProviderError
-from .constant_contact.http import _budget_left
+from .constant_contact.http import budget_left
 from .extensions import db
 from .models import STATUS_ACTIVE
 from .models import STATUS_DISCONNECTED
@@ -252,7 +252,7 @@ def pace(integration: Integration) -> None:
 
 def _time_to_wait(seconds: float) -> bool:
     """Return whether the request's budget can wait this long and still make a call."""
-    return seconds <= _budget_left() - LEAST_SECONDS
+    return seconds <= budget_left() - LEAST_SECONDS
 
 
 def call_with_token(

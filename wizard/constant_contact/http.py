@@ -78,7 +78,7 @@ def call(
     headers = {"Accept": "application/json"}
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
-    timeout = min(timeout, _budget_left())
+    timeout = min(timeout, budget_left())
     if timeout < LEAST_SECONDS:
         raise ProviderError("timeout", "the request's time for Constant Contact is up")
     deadline = time.monotonic() + timeout
@@ -133,7 +133,7 @@ def start_budget() -> None:
     g.cc_deadline = time.monotonic() + budget
 
 
-def _budget_left() -> float:
+def budget_left() -> float:
     """Return the seconds this web request may still spend on Constant Contact.
 
     Outside a request (the CLI, the keep-alive job) there is no gunicorn timeout
