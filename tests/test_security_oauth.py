@@ -482,10 +482,15 @@ def test_authorization_starts_are_limited_per_integration(
     client = app.test_client()
     api_key = device_app(cc)
     integration_id = make_integration(app, api_key)
-    # Another organization's posts are 404s and use up none of Bloom's starts.
+    # Another organization's posts are 404s, counted apart from Bloom's starts (a
+    # stranger is held like anyone, whether or not the integration exists).
     sign_in(client, "owner@rival.test")
-    for _ in range(3):
-        assert start(client, integration_id).status_code == 404
+    assert [start(client, integration_id).status_code for _ in range(3)] == [
+        404,
+        404,
+        429,
+    ]
+    assert [start(client, 99_999).status_code for _ in range(3)] == [404, 404, 429]
     client.post("/sign-out")
     sign_in(client, "owner@bloom.test")
     assert start(client, integration_id).status_code == 302

@@ -37,6 +37,7 @@ from ..extensions import db
 from ..extensions import limiter
 from ..i18n import N_
 from ..integrations import connection_action_limit
+from ..integrations import integration_and_presser
 from ..models import FLOW_DEVICE
 from ..models import OUTCOME_APPROVED
 from ..models import STATUS_ACTIVE
@@ -88,16 +89,6 @@ def _start_limit() -> str:
     return current_app.config["AUTHORIZE_START_RATE_LIMIT"]
 
 
-def _integration_key() -> str:
-    """Count starts per integration, whoever and wherever they come from."""
-    return f"integration:{(request.view_args or {}).get('integration_id')}"
-
-
-def _reached_the_integration(response: Response) -> bool:
-    """Count only starts by its own organization: a stranger's 404 uses up nothing."""
-    return response.status_code in (200, 302)
-
-
 def _poll_limit() -> str:
     return current_app.config["STATUS_POLL_RATE_LIMIT"]
 
@@ -115,12 +106,9 @@ def _person_key() -> str:
 
 
 @bp.route("/integrations/<id:integration_id>/authorize", methods=["GET", "POST"])
-@limiter.limit(
-    _start_limit,
-    key_func=_integration_key,
-    methods=["POST"],
-    deduct_when=_reached_the_integration,
-)
+# Counted before the view, per integration and organization pressing: presses at
+# the same moment cannot all slip in, and a stranger's 404s use up none of it.
+@limiter.limit(_start_limit, key_func=integration_and_presser, methods=["POST"])
 @customer_required
 def before(integration_id: int) -> ResponseReturnValue:
     """Say what step 4 asks, then start the 5-minute window."""

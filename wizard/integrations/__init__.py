@@ -55,7 +55,7 @@ def _connection_action_limit() -> str:
     return current_app.config["CONNECTION_ACTION_RATE_LIMIT"]
 
 
-def _integration_and_presser() -> str:
+def integration_and_presser() -> str:
     """Count per integration and per organization pressing (support counts as one).
 
     Another organization's presses end in a 404 and are counted apart, so they
@@ -75,7 +75,7 @@ def _integration_and_presser() -> str:
 connection_action_limit = limiter.shared_limit(
     _connection_action_limit,
     scope="connection-action",
-    key_func=_integration_and_presser,
+    key_func=integration_and_presser,
     methods=["POST"],
 )
 
