@@ -191,6 +191,20 @@ def press_at_once(
     Each URL gets its own request (with the page's CSRF token and ``data``); a
     barrier releases them together, as when many people press Test connection at once.
     """
+    with pressing_at_once(session, urls, timeout) as answers:
+        pass
+    return answers
+
+
+@contextmanager
+def pressing_at_once(
+    session: requests.Session, urls: list[str], timeout: float = 60
+) -> Iterator[list[requests.Response]]:
+    """Press as press_at_once does; the block runs while the requests are in flight.
+
+    For tests that hold one of them at the sandbox and look at the others before
+    letting it go; the answers are all in once the block has ended.
+    """
     token = csrf_token(session.get(urls[0], timeout=timeout).text)
     barrier = threading.Barrier(len(urls))
     answers: list[requests.Response] = []
@@ -206,6 +220,8 @@ def press_at_once(
     threads = [threading.Thread(target=press, args=(url,)) for url in urls]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
+    try:
+        yield answers
+    finally:
+        for thread in threads:
+            thread.join()

@@ -1,6 +1,10 @@
 """Keeping connections working: refresh once for many, keep-alive, check, actions."""
 
+import os
+import subprocess
 import threading
+from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -10,6 +14,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
+from sqlalchemy import event
 
 from tests.conftest import PASSWORD
 from tests.conftest import base_config
@@ -17,8 +22,12 @@ from tests.conftest import sandbox_settings
 from tests.conftest import sign_in
 from tests.live import gunicorn
 from tests.live import press_at_once
+from tests.live import pressing_at_once
 from tests.live import signed_in_session
 from tests.live import wizard_environment
+from tests.races import room_for
+from tests.races import wait_until_waiting_at_the_lock
+from tests.races import workers_of
 from tests.test_authorize import attempt_of
 from tests.test_authorize import load
 from tests.test_authorize import make_due
@@ -85,22 +94,106 @@ def expire(app: Flask, integration_id: int) -> None:
 def test_twenty_users_of_an_expired_connection_cause_one_refresh(
     signed_in: FlaskClient, app: Flask, cc: str, database_url: str, mode: str
 ) -> None:
+    """The first refresh is held at Constant Contact until the other 19 wait for it.
+
+    Every refresh is held (a second one would be counted there), and the other
+    requests are seen waiting at the row lock before the first is let go: each
+    arrived while the refresh was in flight, and none refreshed again after it.
+    """
     integration_id = connect(signed_in, app, cc, mode)
     expire(app, integration_id)
     before = get_stats(cc)["refreshes"]
-    settings = base_config(database_url) | sandbox_settings(cc)
+    settings = base_config(database_url) | sandbox_settings(cc) | room_for(USERS)
     settings["PUBLIC_BASE_URL"] = "http://127.0.0.1"
     # Many people on one connection at once is the point; the limit has its own test.
     settings["CONNECTION_ACTION_RATE_LIMIT"] = "1000 per minute"
-    with gunicorn(wizard_environment(settings), workers=4) as base_url:
-        session = signed_in_session(base_url, "owner@bloom.test", PASSWORD)
-        test_url = f"{base_url}/integrations/{integration_id}/test"
-        pages = [a.text for a in press_at_once(session, [test_url] * USERS)]
+    masters: list[subprocess.Popen[bytes]] = []
+    with gunicorn(wizard_environment(settings), workers=4, started=masters) as url:
+        session = signed_in_session(url, "owner@bloom.test", PASSWORD)
+        test_url = f"{url}/integrations/{integration_id}/test"
+        hold(cc, "token", grant_type="refresh_token")
+        with pressing_at_once(session, [test_url] * USERS) as answers:
+            try:
+                wait_until_held(cc, "token", 1)
+                workers = workers_of(masters[0])
+                wait_until_waiting_at_the_lock(app, USERS - 1, workers)
+                assert held(cc, "token") == {"taken": 1, "waiting": 1}
+            finally:
+                release(cc, "token")
+    pages = [answer.text for answer in answers]
     assert len(pages) == USERS
     assert all("The connection works" in page for page in pages)
     assert get_stats(cc)["refreshes"] - before == 1
     saved = load(app, integration_id)
     assert saved.status == "active" and saved.token_expires_at > utcnow()
+
+
+CALLERS = 5
+
+
+@pytest.mark.parametrize("mode", ["long_lived", "rotating"])
+def test_callers_that_arrive_during_a_refresh_wait_and_share_its_token(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    config: dict[str, Any],
+    make_app: Callable[[dict[str, Any]], Flask],
+    mode: str,
+) -> None:
+    """Threads of one process: one refresh is held while the others reach the lock."""
+    integration_id = connect(signed_in, app, cc, mode)
+    expire(app, integration_id)
+    before = get_stats(cc)["refreshes"]
+    # The held refresh waits for the test, never for its timeout.
+    patient = make_app(config | {"CC_HTTP_TIMEOUT_SECONDS": 60})
+    tokens: dict[str, str] = {}
+    asked: Counter[str] = Counter()
+
+    def count_lock_requests(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        caller = threading.current_thread()
+        if caller in callers and (
+            "FOR UPDATE" in statement or statement.startswith("BEGIN IMMEDIATE")
+        ):
+            asked[caller.name] += 1
+
+    def use() -> None:
+        name = threading.current_thread().name
+        with patient.app_context():
+            row = db.session.get(Integration, integration_id)
+            try:
+                tokens[name] = connections.access_token(row)
+            except connections.ConnectionProblem as problem:
+                tokens[name] = f"no token: {problem.code}"
+
+    callers = [threading.Thread(target=use, name=f"caller {n}") for n in range(CALLERS)]
+    with patient.app_context():
+        event.listen(db.engine, "before_cursor_execute", count_lock_requests)
+    hold(cc, "token", grant_type="refresh_token")
+    for caller in callers:
+        caller.start()
+    try:
+        wait_until_held(cc, "token", 1)
+        wait_until_waiting_at_the_lock(
+            patient,
+            CALLERS - 1,
+            [os.getpid()],
+            {caller.native_id for caller in callers if caller.native_id},
+        )
+        assert held(cc, "token") == {"taken": 1, "waiting": 1}
+        # Each asked for the lock once: one holds it (its refresh held), four wait.
+        assert sorted(asked.values()) == [1] * CALLERS
+    finally:
+        release(cc, "token")
+        for caller in callers:
+            caller.join()
+    # Counted, not shown: a failure message prints no token.
+    distinct = len(set(tokens.values()))
+    assert (len(tokens), distinct) == (CALLERS, 1)
+    assert get_stats(cc)["refreshes"] - before == 1
+    with app.app_context():
+        row = db.session.get(Integration, integration_id)
+        stored = row.unseal("access_token_encrypted") in tokens.values()
+    assert stored
 
 
 def test_a_refresh_that_never_reached_the_database(

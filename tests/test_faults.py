@@ -35,6 +35,10 @@ from tests.conftest import sign_in
 from tests.live import gunicorn
 from tests.live import signed_in_session
 from tests.live import wizard_environment
+from tests.races import lock_holder
+from tests.races import sender_of_held
+from tests.races import wait_for
+from tests.races import workers_of
 from tests.test_authorize import approve_in_sandbox
 from tests.test_authorize import attempt_of
 from tests.test_authorize import callback
@@ -50,6 +54,7 @@ from tests.test_connections import expire
 from tests.test_scale_out import post
 from tests.test_scale_out import wait_until_done
 from wizard import config as wizard_config
+from wizard.authorization import POLL_MARGIN
 from wizard.constant_contact import http as cc_http
 from wizard.extensions import db
 from wizard.models import AuthorizationAttempt
@@ -58,10 +63,16 @@ from wizard.models import utcnow
 from wizard.problems import connection_problem
 from wizard.problems import problem_for
 from wizard.problems import waiting_note
+from wizard.sandbox.testing import advance_clock
+from wizard.sandbox.testing import answered
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
+from wizard.sandbox.testing import held
+from wizard.sandbox.testing import hold
+from wizard.sandbox.testing import release
 from wizard.sandbox.testing import set_faults
+from wizard.sandbox.testing import wait_until_held
 
 ROOT = Path(__file__).resolve().parent.parent
 # Short, so a hung upstream costs each cell half a second, not ten.
@@ -102,8 +113,6 @@ OPERATIONS = {
     "api_read": ("contact_list", "CC_API_BASE_URL"),
 }
 SLOW_DOWN_STORM = 5
-# How long the shared sandbox holds a "timeout" answer (tests/conftest.py).
-SANDBOX_DELAY = 3
 
 
 @pytest.fixture
@@ -366,78 +375,164 @@ def test_one_page_stops_calling_at_its_budget(
     assert saved_tokens(app, integration_id) == (None, None)
 
 
-def workers_of(master: "subprocess.Popen[bytes]") -> list[int]:
-    """Return the pids of a gunicorn master's workers (its children), from /proc."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # gone meanwhile
-            if int(fields[1]) == master.pid:
-                children.append(int(entry.name))
-    return children
+# A device poll: the grant the kill tests hold at the sandbox.
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+# Longer than any hold below: a held worker that lives gets its answer, never a
+# timeout. The poll's claim lasts interval + this + margin.
+POLL_TIMEOUT = 20
 
 
-def talking_to(pid: int, port: int) -> bool:
-    """Return whether the process holds a TCP connection to 127.0.0.1:port."""
-    wanted = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if int(fields[2].rsplit(":", 1)[1], 16) == port:
-                wanted.add(f"socket:[{fields[9]}]")
-    try:
-        held = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
-    except OSError:
-        return False
-    return bool(wanted & held)
+def ask(session: requests.Session, url: str, method: str = "GET") -> Any:
+    """Send a request whose worker may be killed under it; return its answer.
+
+    The JSON of a status check or the text of a page; when there is none, the
+    error's name ("ConnectionError" when the worker died).
+    """
+    with requests.Session() as own:
+        own.cookies.update(session.cookies)
+        try:
+            if method == "GET":
+                return own.get(url, timeout=60).json()
+            return post(own, url).text
+        except requests.RequestException as error:
+            return type(error).__name__
 
 
-@pytest.mark.parametrize("allowed_first", [False, True])
+def in_background(call: Any, *args: Any) -> tuple[threading.Thread, list[Any]]:
+    """Start ``call(*args)`` in a thread; its result lands in the returned list."""
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(call(*args)))
+    thread.start()
+    return thread, result
+
+
+def kill(master: "subprocess.Popen[bytes]", pid: int) -> None:
+    """kill -9 one worker and wait until its master has seen it die."""
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: pid not in workers_of(master), f"worker {pid} gone")
+
+
+def poll_held_and_sent_by(
+    master: "subprocess.Popen[bytes]", cc: str, session: requests.Session, url: str
+) -> tuple[threading.Thread, list[Any], int]:
+    """Check the attempt's status while its next poll is held; return who polled."""
+    hold(cc, "token", count=1, grant_type=DEVICE_GRANT)
+    thread, answer = in_background(ask, session, url)
+    wait_until_held(cc, "token", 1)
+    return thread, answer, sender_of_held(cc, "token", workers_of(master))
+
+
+def let_go(cc: str, requests_held: int) -> None:
+    """Release the held token requests and wait until the sandbox has answered them.
+
+    An answer is committed by then: a code used up, tokens issued (to a dead
+    worker's closed socket too), and nothing left to land in the next test.
+    """
+    before = answered(cc, "token")
+    release(cc, "token")
+    wait_for(
+        lambda: answered(cc, "token") == before + requests_held,
+        f"{requests_held} held token requests answered",
+    )
+
+
+def let_the_claim_run_out(app: Flask, cc: str, attempt_id: int) -> None:
+    """Let the claim's time pass, for us and for Constant Contact, without waiting."""
+    # Ours: the next poll is due. Constant Contact's: it comes more than an
+    # interval after the last, so it is no slow_down.
+    make_due(app, attempt_id)
+    advance_clock(cc, POLL_TIMEOUT + 10)
+
+
+@pytest.mark.parametrize(
+    ("allowed_first", "killed"),
+    [(False, True), (True, True), (False, False), (True, False)],
+    ids=["pending-killed", "allowed-killed", "pending-lives", "allowed-lives"],
+)
 def test_a_worker_killed_while_step_4_waits(
-    app: Flask, database_url: str, cc: str, customer: int, allowed_first: bool
+    app: Flask,
+    database_url: str,
+    cc: str,
+    customer: int,
+    allowed_first: bool,
+    killed: bool,
 ) -> None:
-    """kill -9 the worker that is asking Constant Contact; another one carries on.
+    """kill -9 the worker whose poll Constant Contact is answering; another carries on.
 
-    If the person had not allowed access yet, nothing is lost and another worker
-    finishes the attempt. If they had, Constant Contact handed the tokens to the
-    dead worker and the device code is used up: the page says so plainly and a new
-    code connects.
+    The poll is held at the sandbox, its sender found by the held connection's port
+    and killed before the answer. If the person had not allowed access yet, nothing
+    is lost: the claim on the next poll runs out and a live worker finishes. If they
+    had, Constant Contact handed the tokens to the dead worker and the device code is
+    used up: the page says so plainly and a new code connects. The same run with the
+    held worker alive ends otherwise: it records the answer itself, in one poll.
     """
     integration_id = make_integration(app, create_application(cc)["api_key"])
     settings = base_config(database_url) | sandbox_settings(cc)
-    settings |= {"PUBLIC_BASE_URL": "http://127.0.0.1", "CC_HTTP_TIMEOUT_SECONDS": 2}
+    settings |= {
+        "PUBLIC_BASE_URL": "http://127.0.0.1",
+        "CC_HTTP_TIMEOUT_SECONDS": POLL_TIMEOUT,
+    }
     masters: list[subprocess.Popen[bytes]] = []
-    sandbox_port = int(cc.rsplit(":", 1)[1])
     with gunicorn(wizard_environment(settings), workers=2, started=masters) as url:
+        master = masters[0]
         session = signed_in_session(url, "owner@bloom.test", PASSWORD)
         started_at = post(session, f"{url}/integrations/{integration_id}/authorize")
-        attempt_url = url + started_at.headers["Location"]
+        status_url = url + started_at.headers["Location"] + "/status"
         attempt = attempt_of(app, integration_id)
         if allowed_first:
             approve_device(cc, attempt.user_code)
-        # The sandbox holds the poll for 3 s: long enough to kill whoever sent it.
-        set_faults(cc, {"token": "timeout"})
-        waiting = threading.Thread(
-            target=_quietly,
-            args=(session.get, f"{attempt_url}/status"),
-            kwargs={"timeout": 10},
+        claimed_after = utcnow()
+        asking, answer, poller = poll_held_and_sent_by(master, cc, session, status_url)
+        claimed_before = utcnow()
+        if killed:
+            kill(master, poller)
+        # Whatever happened to the poller, its claim stands: interval + timeout +
+        # margin from when it claimed, and no live worker asks meanwhile.
+        claimed = load_attempt(app, attempt.id)
+        assert claimed.poll_count == 1
+        assert claimed.error_code is None and claimed.outcome is None
+        claim = timedelta(seconds=claimed.interval + POLL_TIMEOUT) + POLL_MARGIN
+        assert claimed_after + claim <= claimed.next_poll_at <= claimed_before + claim
+        assert session.get(status_url, timeout=10).json()["state"] == "waiting"
+        assert held(cc, "token") == {"taken": 1, "waiting": 1}
+        let_go(cc, 1)
+        asking.join()
+        after = load_attempt(app, attempt.id)
+        if not killed:
+            # The poller lived and answered its own status check.
+            assert [a["state"] for a in answer] == [
+                "done" if allowed_first else "waiting"
+            ]
+            assert after.poll_count == 1
+            if allowed_first:
+                assert after.outcome == "approved"
+            else:
+                # The answer ("pending") cut the claim short: due an interval on.
+                assert after.next_poll_at < claimed.next_poll_at
+                approve_device(cc, attempt.user_code)
+                let_the_claim_run_out(app, cc, attempt.id)
+                result = wait_until_done(session, status_url)
+                assert result["state"] == "done"
+            assert get_stats(cc)["device_polls"] == 1 + (not allowed_first)
+            assert load(app, integration_id).status == "active"
+            return
+        # Killed: nobody recorded Constant Contact's answer; the claim is as it was.
+        assert answer == ["ConnectionError"]
+        assert (after.poll_count, after.error_code, after.next_poll_at) == (
+            1,
+            None,
+            claimed.next_poll_at,
         )
-        waiting.start()
-        asking = kill_the_asking_worker(masters[0], sandbox_port)
-        waiting.join()
-        set_faults(cc, {})
         if not allowed_first:
-            # Constant Contact answers the dead worker's poll ("pending") first...
-            time.sleep(SANDBOX_DELAY + 0.2)
-            # ...and only then does the person click Allow Access.
+            # The dead worker's poll was answered "pending"; only now does the
+            # person click Allow Access.
             approve_device(cc, attempt.user_code)
-        # The dead worker's claim on the next poll runs out (interval + timeout);
-        # then any worker asks again.
-        result = wait_until_done(session, f"{attempt_url}/status")
-        alive = workers_of(masters[0])
+        let_the_claim_run_out(app, cc, attempt.id)
+        asking, answer, second = poll_held_and_sent_by(master, cc, session, status_url)
+        assert second != poller and second in workers_of(master)
+        let_go(cc, 1)
+        asking.join()
+        result = answer[0]
         if allowed_first:
             assert result["state"] == "ended"
             page = session.get(url + result["next"], timeout=10)
@@ -446,11 +541,11 @@ def test_a_worker_killed_while_step_4_waits(
             assert "Get a new code" in page.text
             assert load(app, integration_id).status == "created"
             again = post(session, f"{url}/integrations/{integration_id}/authorize")
-            attempt_url = url + again.headers["Location"]
             approve_device(cc, attempt_of(app, integration_id).user_code)
-            result = wait_until_done(session, f"{attempt_url}/status")
-    assert result["state"] == "done"
-    assert asking not in alive and len(alive) == 2
+            status_url = url + again.headers["Location"] + "/status"
+            result = wait_until_done(session, status_url)
+        assert result["state"] == "done"
+        assert poller not in workers_of(master) and len(workers_of(master)) == 2
     saved = load(app, integration_id)
     assert saved.status == "active" and saved.holds_tokens
     with app.app_context():
@@ -460,60 +555,63 @@ def test_a_worker_killed_while_step_4_waits(
         outcomes = [a.outcome for a in attempts]
         assert outcomes == (["failed", "approved"] if allowed_first else ["approved"])
         # The killed worker's poll counted; a live worker asked after it.
-        assert attempts[0].poll_count >= 2
+        assert attempts[0].poll_count == 2
+    # Two polls of the first code: the dead worker's and the live one's.
+    assert get_stats(cc)["device_polls"] == 2 + allowed_first
 
 
-def kill_the_asking_worker(master: "subprocess.Popen[bytes]", port: int) -> int:
-    """kill -9 the worker waiting on the sandbox at ``port``; return its pid."""
-    deadline = time.monotonic() + 2
-    while time.monotonic() < deadline:
-        asking = [pid for pid in workers_of(master) if talking_to(pid, port)]
-        if asking:
-            os.kill(asking[0], signal.SIGKILL)
-            return asking[0]
-        time.sleep(0.02)
-    raise AssertionError("no worker was asking Constant Contact")
+def load_attempt(app: Flask, attempt_id: int) -> AuthorizationAttempt:
+    """Return an attempt as the database has it now."""
+    with app.app_context():
+        return db.session.get(AuthorizationAttempt, attempt_id)
 
 
 def test_a_worker_killed_holding_the_refresh_lock(
     signed_in: FlaskClient, app: Flask, database_url: str, cc: str
 ) -> None:
-    """CF-04: the lock dies with its holder; the next request refreshes at once."""
+    """CF-04: the lock dies with its holder; the next request refreshes at once.
+
+    The refresh is held at the sandbox while its worker holds the row lock (SQLite:
+    the write lock); exactly that worker is killed. The next Test connection
+    reaches Constant Contact while the dead worker's refresh is still held there,
+    and a holder's call may last its whole timeout, longer than the sandbox ever
+    holds a request (60 s): so it waited for no lease, only for a lock that died
+    with its holder.
+    """
     integration_id = connect(signed_in, app, cc)
     expire(app, integration_id)
     settings = base_config(database_url) | sandbox_settings(cc)
-    settings |= {"PUBLIC_BASE_URL": "http://127.0.0.1", "CC_HTTP_TIMEOUT_SECONDS": 5}
+    settings |= {
+        "PUBLIC_BASE_URL": "http://127.0.0.1",
+        "CC_HTTP_TIMEOUT_SECONDS": 90,
+        "CC_REQUEST_BUDGET_SECONDS": 90,
+    }
+    refreshes = get_stats(cc)["refreshes"]
     masters: list[subprocess.Popen[bytes]] = []
     with gunicorn(wizard_environment(settings), workers=2, started=masters) as url:
+        master = masters[0]
         session = signed_in_session(url, "owner@bloom.test", PASSWORD)
         test_url = f"{url}/integrations/{integration_id}/test"
-        # The refresh holds the row (SQLite: the write lock) while it waits 3 s.
-        set_faults(cc, {"token": "timeout"})
-        holder = threading.Thread(target=_quietly, args=(post, session, test_url))
-        holder.start()
-        killed = kill_the_asking_worker(masters[0], int(cc.rsplit(":", 1)[1]))
-        began = time.monotonic()
-        set_faults(cc, {})
-        page = post(session, test_url)
-        took = time.monotonic() - began
-        holder.join()
-        assert killed not in workers_of(masters[0])
-    assert "The connection works" in page.text
-    # Not stuck behind a dead holder until some lease runs out.
-    assert took < 5
+        hold(cc, "token", grant_type="refresh_token")
+        first, first_page = in_background(ask, session, test_url, "POST")
+        wait_until_held(cc, "token", 1)
+        workers = workers_of(master)
+        holder = lock_holder(app, workers)
+        assert sender_of_held(cc, "token", workers) == holder
+        kill(master, holder)
+        second, second_page = in_background(ask, session, test_url, "POST")
+        wait_until_held(cc, "token", 2)
+        # The dead worker's refresh is still held: the second did not wait it out.
+        assert held(cc, "token") == {"taken": 2, "waiting": 2}
+        let_go(cc, 2)
+        first.join()
+        second.join()
+        assert holder not in workers_of(master)
+    assert first_page == ["ConnectionError"]
+    assert "The connection works" in second_page[0]
+    assert get_stats(cc)["refreshes"] == refreshes + 2
     saved = load(app, integration_id)
     assert saved.status == "active" and saved.token_expires_at > utcnow()
-    # The dead worker's refresh is still held at the sandbox (its 3 s delay): let it
-    # land here, not in the next test's counts.
-    time.sleep(max(0.0, 3.5 - (time.monotonic() - began)))
-
-
-def _quietly(send: Any, *args: Any, **kwargs: Any) -> None:
-    """Send a request whose worker is about to die; its answer does not matter."""
-    try:
-        send(*args, **kwargs)
-    except requests.RequestException:
-        pass
 
 
 def test_setup_verifies_with_the_new_token_and_never_refreshes(

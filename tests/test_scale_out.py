@@ -1,9 +1,11 @@
 """Two app instances (separate gunicorn masters) sharing one database and one Redis."""
 
+import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from uuid import uuid4
 
@@ -16,9 +18,12 @@ from tests.conftest import base_config
 from tests.conftest import sandbox_settings
 from tests.live import csrf_token
 from tests.live import gunicorn
-from tests.live import press_at_once
+from tests.live import pressing_at_once
 from tests.live import signed_in_session
 from tests.live import wizard_environment
+from tests.races import room_for
+from tests.races import wait_until_waiting_at_the_lock
+from tests.races import workers_of
 from tests.test_authorize import approve_in_sandbox
 from tests.test_authorize import load
 from tests.test_authorize import make_integration
@@ -28,21 +33,31 @@ from wizard.models import utcnow
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
+from wizard.sandbox.testing import held
+from wizard.sandbox.testing import hold
+from wizard.sandbox.testing import release
+from wizard.sandbox.testing import wait_until_held
 
 # What the proxy in front of both instances is called; the Redirect URI is built on it.
 PUBLIC = "http://127.0.0.1"
 USERS = 16
 
 
+class Instances(NamedTuple):
+    """Two served instances, a session signed in on the first, and their masters."""
+
+    first: str
+    second: str
+    session: requests.Session
+    masters: list["subprocess.Popen[bytes]"]
+
+
 @pytest.fixture
-def instances(
-    database_url: str, cc: str, customer: int
-) -> Iterator[tuple[str, str, requests.Session]]:
+def instances(database_url: str, cc: str, customer: int) -> Iterator[Instances]:
     """Serve two instances like two hosts; yield their URLs and a signed-in session."""
-    settings = base_config(database_url) | sandbox_settings(cc)
+    settings = base_config(database_url) | sandbox_settings(cc) | room_for(USERS)
     settings |= {
         "PUBLIC_BASE_URL": PUBLIC,
-        "CC_HTTP_TIMEOUT_SECONDS": 5,
         # Shared limits: both hosts count against the same buckets.
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
         "RATELIMIT_KEY_PREFIX": f"wizard-test-{uuid4().hex}",
@@ -50,8 +65,13 @@ def instances(
         "CONNECTION_ACTION_RATE_LIMIT": "1000 per minute",
     }
     env = wizard_environment(settings)
-    with gunicorn(env, workers=2) as first, gunicorn(env, workers=2) as second:
-        yield first, second, signed_in_session(first, "owner@bloom.test", PASSWORD)
+    masters: list[subprocess.Popen[bytes]] = []
+    with (
+        gunicorn(env, workers=2, started=masters) as first,
+        gunicorn(env, workers=2, started=masters) as second,
+    ):
+        session = signed_in_session(first, "owner@bloom.test", PASSWORD)
+        yield Instances(first, second, session, masters)
 
 
 def post(session: requests.Session, url: str) -> requests.Response:
@@ -82,9 +102,9 @@ def start_device_attempt(
 
 
 def test_device_flow_started_on_one_host_finishes_on_the_other(
-    app: Flask, cc: str, instances: tuple[str, str, requests.Session]
+    app: Flask, cc: str, instances: Instances
 ) -> None:
-    first, second, session = instances
+    first, second, session, _ = instances
     integration_id, attempt_path = start_device_attempt(app, cc, session, first)
     page = session.get(f"{second}{attempt_path}", timeout=10).text
     assert "Allow access in Constant Contact" in page
@@ -104,9 +124,9 @@ def load_code(app: Flask, integration_id: int) -> str:
 
 
 def test_code_flow_callback_lands_on_the_other_host(
-    app: Flask, cc: str, instances: tuple[str, str, requests.Session]
+    app: Flask, cc: str, instances: Instances
 ) -> None:
-    first, second, session = instances
+    first, second, session, _ = instances
     created = create_application(
         cc,
         flow="authorization_code",
@@ -130,9 +150,15 @@ def test_code_flow_callback_lands_on_the_other_host(
 
 
 def test_a_refresh_stampede_across_both_hosts_refreshes_once(
-    app: Flask, cc: str, instances: tuple[str, str, requests.Session]
+    app: Flask, cc: str, instances: Instances
 ) -> None:
-    first, second, session = instances
+    """The first refresh is held at Constant Contact until everyone else waits for it.
+
+    Half the people reach one host, half the other; all but the first are seen at
+    the row lock while the held refresh is in flight, and a second refresh would
+    be held and counted too.
+    """
+    first, second, session, masters = instances
     integration_id, attempt_path = start_device_attempt(app, cc, session, first)
     approve_device(cc, load_code(app, integration_id))
     assert wait_until_done(session, f"{first}{attempt_path}/status")["state"] == "done"
@@ -143,9 +169,17 @@ def test_a_refresh_stampede_across_both_hosts_refreshes_once(
         db.session.commit()
     before = get_stats(cc)["refreshes"]
     path = f"/integrations/{integration_id}/test"
-    # Half the people reach one host, half the other.
     urls = [f"{first if n % 2 else second}{path}" for n in range(USERS)]
-    pages = [answer.text for answer in press_at_once(session, urls)]
+    workers = [pid for master in masters for pid in workers_of(master)]
+    hold(cc, "token", grant_type="refresh_token")
+    with pressing_at_once(session, urls) as answers:
+        try:
+            wait_until_held(cc, "token", 1)
+            wait_until_waiting_at_the_lock(app, USERS - 1, workers)
+            assert held(cc, "token") == {"taken": 1, "waiting": 1}
+        finally:
+            release(cc, "token")
+    pages = [answer.text for answer in answers]
     assert len(pages) == USERS
     assert all("The connection works" in page for page in pages)
     assert get_stats(cc)["refreshes"] - before == 1
@@ -153,9 +187,9 @@ def test_a_refresh_stampede_across_both_hosts_refreshes_once(
 
 
 def test_sign_in_limits_are_shared_between_hosts(
-    instances: tuple[str, str, requests.Session],
+    instances: Instances,
 ) -> None:
-    first, second, _ = instances
+    first, second, _, _ = instances
     answers = []
     for attempt in range(11):
         base_url = first if attempt % 2 else second

@@ -1,12 +1,12 @@
 """Secrets at rest: bound to their row, rotated without loss, never shown anywhere."""
 
 import ipaddress
+import os
 import re
 import sqlite3
 import ssl
 import subprocess
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
@@ -26,12 +26,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from tests.conftest import ENCRYPTION_KEY
 from tests.conftest import base_config
 from tests.conftest import sandbox_settings
 from tests.conftest import sign_in
 from tests.live import wizard_environment
+from tests.races import wait_until_waiting_at_the_lock
 from tests.test_authorize import approve_in_sandbox
 from tests.test_authorize import attempt_of
 from tests.test_authorize import callback
@@ -472,21 +474,46 @@ def test_rotation_during_a_token_refresh_loses_nothing(
             row = db.session.get(Integration, integration_id)
             handed_out.append(connections.access_token(row))
 
-    worker = threading.Thread(target=refresh_elsewhere)
-    real_rotate = crypto.rotate
-    waited: list[bool] = []
+    worker = threading.Thread(target=refresh_elsewhere, name="refresh")
+    rotation = threading.current_thread()
+    order: list[str] = []
 
-    def rotate_slowly(value: str, binding: str) -> str:
-        if not waited:
+    def lock_request(statement: str) -> bool:
+        return "FOR UPDATE" in statement or statement.startswith("BEGIN IMMEDIATE")
+
+    def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if threading.current_thread() is worker and lock_request(statement):
+            order.append("refresh asks for the lock")
+
+    def done(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if threading.current_thread() is worker and lock_request(statement):
+            order.append("refresh has the lock")
+
+    def committed(_conn: Any) -> None:
+        if threading.current_thread() is rotation and order:
+            order.append("rotation commits")
+
+    with both.app_context():
+        event.listen(db.engine, "before_cursor_execute", sent)
+        event.listen(db.engine, "after_cursor_execute", done)
+        event.listen(db.engine, "commit", committed)
+    real_rotate = crypto.rotate
+
+    def rotate_while_a_refresh_waits(value: str, binding: str) -> str:
+        if not order:
+            # Rotation holds the integration's row (its first batch) right now.
             worker.start()
-            time.sleep(1)  # long enough for the refresh to reach the row lock
-            waited.append(worker.is_alive())
+            assert worker.native_id is not None
+            wait_until_waiting_at_the_lock(both, 1, [os.getpid()], {worker.native_id})
         return real_rotate(value, binding)
 
-    monkeypatch.setattr(crypto, "rotate", rotate_slowly)
+    monkeypatch.setattr(crypto, "rotate", rotate_while_a_refresh_waits)
     result = invoke(both, "keys", "rotate")
     worker.join(timeout=30)
-    assert waited == [True]  # the refresh was held by rotation's lock
+    # The refresh asked while rotation held the row and got it only after rotation
+    # committed (on SQLite perhaps after a later batch too: its lock is not fair).
+    assert order[:2] == ["refresh asks for the lock", "rotation commits"]
+    assert order.count("refresh has the lock") == 1
     assert result.exit_code == 0, result.output
     assert get_stats(cc)["refreshes"] == refreshes + 1
     with both.app_context():

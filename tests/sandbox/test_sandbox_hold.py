@@ -1,12 +1,16 @@
 """The hold: requests to an endpoint wait at the sandbox until the test lets go."""
 
+import http.client
 import threading
+from urllib.parse import urlsplit
 
 import requests
 from sandbox_helpers import api_get
 
 from wizard.sandbox.seed import NEWSLETTER_LIST_ID
+from wizard.sandbox.testing import answered
 from wizard.sandbox.testing import held
+from wizard.sandbox.testing import held_ports
 from wizard.sandbox.testing import hold
 from wizard.sandbox.testing import release
 from wizard.sandbox.testing import reset
@@ -80,3 +84,37 @@ def test_an_api_endpoint_can_be_held(base_url: str) -> None:
     for reader in readers:
         reader.join()
     assert statuses == [401, 401, 401]
+
+
+def test_a_held_request_names_its_client_port_and_counts_once_answered(
+    base_url: str,
+) -> None:
+    """The port tells which process sent it; "answered" when it is done, not before."""
+    hold(base_url, "token", count=1)
+    address = urlsplit(base_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    connection.connect()
+    port = connection.sock.getsockname()[1]
+    before = answered(base_url, "token")
+    statuses: list[int] = []
+
+    def send() -> None:
+        connection.request(
+            "POST",
+            TOKEN,
+            body="grant_type=refresh_token&refresh_token=x",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        statuses.append(connection.getresponse().status)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    wait_until_held(base_url, "token", 1)
+    assert held_ports(base_url, "token") == [port]
+    assert answered(base_url, "token") == before
+    release(base_url, "token")
+    sender.join()
+    connection.close()
+    assert statuses == [401]
+    assert answered(base_url, "token") == before + 1
+    assert held_ports(base_url, "token") == []

@@ -130,13 +130,18 @@ def fault_point(endpoint: str) -> Callable[[Callable[..., Any]], Callable[..., A
             state = current_app.extensions["cc_sandbox"]
             if state.holds:
                 grant_type = request.form.get("grant_type") if request.form else None
-                state.wait_if_held(endpoint, grant_type)
-            fault = state.faults.get(endpoint)
-            if fault:
-                response = fault_response(endpoint, fault)
-                if response is not None:
-                    return response
-            return view(*args, **kwargs)
+                port = request.environ.get("REMOTE_PORT")
+                state.wait_if_held(endpoint, grant_type, int(port) if port else None)
+            try:
+                fault = state.faults.get(endpoint)
+                if fault:
+                    response = fault_response(endpoint, fault)
+                    if response is not None:
+                        return response
+                return view(*args, **kwargs)
+            finally:
+                # After the view's commit: what it did is in the database now.
+                state.count("answered", "answered", endpoint)
 
         return wrapper
 

@@ -27,6 +27,8 @@ class Hold:
     grant_type: str | None = None
     taken: int = 0
     waiting: int = 0
+    # The client port of each waiting request: tells which process sent it.
+    ports: list[int] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
 
 
@@ -57,8 +59,10 @@ class SandboxState:
         for hold in released:
             hold.released.set()
 
-    def wait_if_held(self, endpoint: str, grant_type: str | None) -> None:
-        """Block this request while a hold on its endpoint takes it."""
+    def wait_if_held(
+        self, endpoint: str, grant_type: str | None, port: int | None = None
+    ) -> None:
+        """Block this request (from client ``port``) while a hold takes it."""
         with self.lock:
             hold = self.holds.get(endpoint)
             if (
@@ -69,11 +73,15 @@ class SandboxState:
                 return
             hold.taken += 1
             hold.waiting += 1
+            if port is not None:
+                hold.ports.append(port)
         try:
             hold.released.wait(LONGEST_HOLD_SECONDS)
         finally:
             with self.lock:
                 hold.waiting -= 1
+                if port is not None:
+                    hold.ports.remove(port)
 
     def reset(self) -> None:
         """Clear stats, holds and the clock offset; restore the configured faults."""
@@ -140,9 +148,15 @@ class SandboxState:
                 "faults": dict(self.faults),
                 # Per held endpoint: how many it took, and how many wait right now.
                 "held": {
-                    name: {"taken": hold.taken, "waiting": hold.waiting}
+                    name: {
+                        "taken": hold.taken,
+                        "waiting": hold.waiting,
+                        "ports": list(hold.ports),
+                    }
                     for name, hold in self.holds.items()
                 },
+                # Per fault endpoint: requests answered (held ones once let go).
+                "answered": dict(self.by_key["answered"]),
             }
 
 

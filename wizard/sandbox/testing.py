@@ -147,7 +147,18 @@ def release(base_url: str, endpoint: str | None = None) -> dict[str, Any]:
 
 def held(base_url: str, endpoint: str) -> dict[str, int]:
     """Return how many requests a hold took and how many wait at it right now."""
-    return get_stats(base_url)["held"].get(endpoint, {"taken": 0, "waiting": 0})
+    counts = get_stats(base_url)["held"].get(endpoint, {})
+    return {"taken": counts.get("taken", 0), "waiting": counts.get("waiting", 0)}
+
+
+def held_ports(base_url: str, endpoint: str) -> list[int]:
+    """Return the client port of each request waiting at the hold: who sent it."""
+    return get_stats(base_url)["held"].get(endpoint, {}).get("ports", [])
+
+
+def answered(base_url: str, endpoint: str) -> int:
+    """Return how many requests to a fault endpoint have had their answer."""
+    return get_stats(base_url)["answered"].get(endpoint, 0)
 
 
 def wait_until_held(
