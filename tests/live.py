@@ -191,14 +191,17 @@ def press_at_once(
     Each URL gets its own request (with the page's CSRF token and ``data``); a
     barrier releases them together, as when many people press Test connection at once.
     """
-    with pressing_at_once(session, urls, timeout) as answers:
+    with pressing_at_once(session, urls, timeout, data) as answers:
         pass
     return answers
 
 
 @contextmanager
 def pressing_at_once(
-    session: requests.Session, urls: list[str], timeout: float = 60
+    session: requests.Session,
+    urls: list[str],
+    timeout: float = 60,
+    data: dict[str, str] | None = None,
 ) -> Iterator[list[requests.Response]]:
     """Press as press_at_once does; the block runs while the requests are in flight.
 
