@@ -5,6 +5,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -98,10 +99,15 @@ def gunicorn(
         "wsgi:app",
     ]
     log = open(env.get("GUNICORN_LOG", os.devnull), "w")  # noqa: SIM115
+    # gunicorn's control socket lives in XDG_RUNTIME_DIR (else ~/.gunicorn): give
+    # each instance its own, or instances run side by side take each other's.
+    runtime = tempfile.TemporaryDirectory(prefix="gunicorn-")
+    env = env | {"XDG_RUNTIME_DIR": runtime.name}
     try:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     except OSError:
         log.close()
+        runtime.cleanup()
         raise
     if started is not None:
         started.append(process)
@@ -125,6 +131,7 @@ def gunicorn(
             process.kill()
             process.wait()
         log.close()
+        runtime.cleanup()
 
 
 def allow_access(activation: Page, code: str) -> None:
