@@ -675,8 +675,8 @@ def test_odd_device_answers_never_break_the_page(
         with app.app_context():
             assert db.session.scalars(db.select(AuthorizationAttempt)).all() == []
         return
-    attempt = attempt_of(app, integration_id)
     assert response.status_code == 302
+    attempt = attempt_of(app, integration_id)
     assert response.headers["Location"] == (
         f"/integrations/{integration_id}/authorize/{attempt.id}"
     )
