@@ -750,19 +750,20 @@ def test_opening_twice_sends_the_same_single_use_state(
     assert [event.details["reason"] for event in refused] == ["state_used"]
 
 
-SLOW = "Constant Contact is slow to answer. We keep checking."
-SLOW_DOWN = "Constant Contact asked us to slow down. We keep checking."
+# What step 4 says while it keeps polling after a passing failure.
+KEEP_CHECKING = "Constant Contact is slow to answer. We keep checking."
+SLOWER = "Constant Contact asked us to slow down. We keep checking."
 
 
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("timeout", SLOW),
-        ("unreachable", SLOW),
-        ("unavailable", SLOW),
-        ("garbage", SLOW),
-        ("throttled", SLOW_DOWN),
-        ("slow_down", SLOW_DOWN),
+        ("timeout", KEEP_CHECKING),
+        ("unreachable", KEEP_CHECKING),
+        ("unavailable", KEEP_CHECKING),
+        ("garbage", KEEP_CHECKING),
+        ("throttled", SLOWER),
+        ("slow_down", SLOWER),
         # Not passing failures: the attempt ends or goes on without a note.
         ("quota_exceeded", None),
         ("authorization_pending", None),

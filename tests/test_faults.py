@@ -36,6 +36,8 @@ from tests.conftest import sign_in
 from tests.live import gunicorn
 from tests.live import signed_in_session
 from tests.live import wizard_environment
+from tests.test_authorize import KEEP_CHECKING
+from tests.test_authorize import SLOWER
 from tests.test_authorize import approve_in_sandbox
 from tests.test_authorize import attempt_of
 from tests.test_authorize import callback
@@ -110,8 +112,6 @@ HEADINGS = {
     "slow_down": SLOW_DOWN,
 }
 # The note step 4 shows while it keeps polling after the fault.
-KEEP_CHECKING = "Constant Contact is slow to answer. We keep checking."
-SLOWER = "Constant Contact asked us to slow down. We keep checking."
 WAITING_NOTES = {
     "timeout": KEEP_CHECKING,
     "refused": KEEP_CHECKING,
