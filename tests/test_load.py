@@ -7,7 +7,7 @@ customers writing at the same moment), on PostgreSQL the same journeys.
 import json
 import subprocess
 import threading
-import time
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -29,6 +29,11 @@ from tests.races import workers_of
 from tests.test_authorize import load
 from tests.test_connections import connect
 from tests.test_connections import expire
+from wizard.constant_contact.oauth import DEVICE_GRANT
+from wizard.extensions import db
+from wizard.models import AuditEvent
+from wizard.models import AuthorizationAttempt
+from wizard.models import Integration
 from wizard.models import utcnow
 from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import held
@@ -45,9 +50,6 @@ WORKERS = 4
 # polls while Constant Contact still says "pending", as with a real person.
 APPROVE_AFTER = 6.0
 STAMPEDE = 50
-# What a waiting request may take at most: SQLite's busy_timeout and gunicorn's
-# worker timeout are both 30 s; past that a worker is killed or the lock fails.
-LOCK_TIMEOUT = 30.0
 
 
 @pytest.fixture
@@ -83,19 +85,51 @@ def test_many_customers_set_up_at_once_and_nothing_is_lost(
     assert summary["failed"] == []
     assert summary["server_errors"] == 0
     assert summary["active"] == CUSTOMERS
-    # Every step was taken by every customer, the status poll at least twice.
+    # Every step once per customer; the status poll until "done" (after "waiting").
     assert set(summary["steps"]) == set(journeys.STEPS)
-    assert all(row["count"] >= CUSTOMERS for row in summary["steps"].values())
-    assert summary["steps"]["status poll"]["count"] >= 2 * CUSTOMERS
+    for step, row in summary["steps"].items():
+        if step != "status poll":
+            assert row["count"] == CUSTOMERS, step
     # Nothing lost or doubled: one active connection with tokens, one attempt each.
     assert journeys.check_saved(app, emails) == []
+    polls = polls_by_api_key(app)
     stats = get_stats(cc)
     assert stats["device_authorizations"] == CUSTOMERS
-    # Asked while pending, then once more for the tokens: at least twice each.
-    assert stats["device_polls"] >= 2 * CUSTOMERS
-    # Constant Contact was never asked sooner than its interval, by any worker.
+    # Every poll a worker claimed reached Constant Contact once, for its own
+    # customer, and nothing else asked for tokens: no refresh, no second poll.
+    assert stats["token_requests"]["by_client_id"] == polls
+    assert stats["token_requests"]["by_grant_type"] == {
+        DEVICE_GRANT: sum(polls.values())
+    }
+    assert stats["device_polls"] == sum(polls.values())
+    # Never sooner than the interval, by any worker: Constant Contact would have
+    # said slow_down, and the attempt's own record allows no more polls than that.
     assert stats["slow_downs"] == 0
-    assert len(stats["token_requests"]["by_client_id"]) == CUSTOMERS
+    for started_at, finished_at, interval, count in attempt_records(app):
+        assert 1 <= count <= (finished_at - started_at).total_seconds() // interval + 1
+    # Access is allowed only after a "waiting" answer, so each customer checked at
+    # least twice; how often more depends on the clock, not on the wizard.
+    assert all(len(journey.seconds["status poll"]) >= 2 for journey in done)
+
+
+def polls_by_api_key(app: Flask) -> dict[str, int]:
+    """Each customer's API key and the polls the wizard counted for its attempt."""
+    with app.app_context():
+        rows = db.session.execute(
+            db.select(Integration.api_key, AuthorizationAttempt.poll_count).join(
+                AuthorizationAttempt.integration
+            )
+        ).all()
+    return {api_key: count for api_key, count in rows}
+
+
+def attempt_records(app: Flask) -> list[tuple[Any, Any, int, int]]:
+    """Each attempt's start, finish, interval and the polls it made."""
+    with app.app_context():
+        return [
+            (a.started_at, a.finished_at, a.interval, a.poll_count)
+            for a in db.session.scalars(db.select(AuthorizationAttempt))
+        ]
 
 
 def test_fifty_users_at_the_moment_of_expiry_cause_one_refresh(
@@ -104,7 +138,8 @@ def test_fifty_users_at_the_moment_of_expiry_cause_one_refresh(
     """The first refresh is held at Constant Contact until the other 49 wait for it."""
     integration_id = connect(signed_in, app, cc)
     expire(app, integration_id)
-    before = get_stats(cc)["refreshes"]
+    before = get_stats(cc)
+    trail = actions(app, integration_id)
     env = wizard_environment(served_settings(database_url, cc) | room_for(STAMPEDE))
     masters: list[subprocess.Popen[bytes]] = []
     with gunicorn(env, workers=WORKERS, started=masters) as base_url:
@@ -112,15 +147,15 @@ def test_fifty_users_at_the_moment_of_expiry_cause_one_refresh(
         test_url = f"{base_url}/integrations/{integration_id}/test"
         token = csrf_token(session.get(test_url, timeout=10).text)
         barrier = threading.Barrier(STAMPEDE)
-        answers: list[tuple[str, float]] = []
+        answers: list[requests.Response] = []
 
         def use() -> None:
             with requests.Session() as own:
                 own.cookies.update(session.cookies)
                 barrier.wait()
-                began = time.perf_counter()
-                page = own.post(test_url, data={"csrf_token": token}, timeout=60)
-                answers.append((page.text, time.perf_counter() - began))
+                answers.append(
+                    own.post(test_url, data={"csrf_token": token}, timeout=60)
+                )
 
         threads = [threading.Thread(target=use) for _ in range(STAMPEDE)]
         hold(cc, "token", grant_type="refresh_token")
@@ -135,15 +170,29 @@ def test_fifty_users_at_the_moment_of_expiry_cause_one_refresh(
             release(cc, "token")
             for thread in threads:
                 thread.join()
-    waits = [seconds for _, seconds in answers]
-    # The figures include the hold: how long everyone waited for the one refresh.
-    print(
-        f"stampede waits: p50 {journeys.percentile(waits, 0.5)} ms, "
-        f"p99 {journeys.percentile(waits, 0.99)} ms"
-    )
     assert len(answers) == STAMPEDE
-    assert all("The connection works" in page for page, _ in answers)
-    assert get_stats(cc)["refreshes"] - before == 1
-    assert journeys.percentile(waits, 0.99) < LOCK_TIMEOUT * 1000
+    assert [page.status_code for page in answers] == [200] * STAMPEDE
+    assert all("The connection works" in page.text for page in answers)
+    # One refresh, and no other call for tokens: everyone else took its token.
+    stats = get_stats(cc)
+    assert stats["refreshes"] - before["refreshes"] == 1
+    assert stats["token_requests"]["total"] - before["token_requests"]["total"] == 1
+    added = Counter(actions(app, integration_id)) - Counter(trail)
+    # Each person's test, each one a check of the list, and one refresh among them.
+    assert added == {
+        "connection.tested": STAMPEDE,
+        "connection.checked": STAMPEDE,
+        "connection.refreshed": 1,
+    }
     saved = load(app, integration_id)
     assert saved.status == "active" and saved.token_expires_at > utcnow()
+
+
+def actions(app: Flask, integration_id: int) -> list[str]:
+    """The integration's audit trail, action by action."""
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                db.select(AuditEvent.action).filter_by(integration_id=integration_id)
+            )
+        )

@@ -32,6 +32,7 @@ from tests.live import signed_in_session
 from tests.live import wizard_environment
 from tests.test_connections import connect
 from wizard import logs
+from wizard import pool
 from wizard.extensions import db
 from wizard.models import Integration
 
@@ -316,12 +317,24 @@ def kill(dbapi_connection: Any, app: Flask) -> None:
     engine.dispose()
 
 
+class Clock:
+    """A monotonic clock the test moves by hand, instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
 def test_only_idle_connections_are_pinged_and_dead_ones_replaced(
     make_app: Callable[[dict[str, Any]], Flask],
     config: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = make_app(config | {"DATABASE_PING_AFTER_SECONDS": 0.3})
+    clock = Clock()
+    monkeypatch.setattr(pool, "time", clock)  # the clock pool.py reads
+    app = make_app(config | {"DATABASE_PING_AFTER_SECONDS": 30})
     client = app.test_client()
     with app.app_context():
         engine = db.engine
@@ -336,20 +349,23 @@ def test_only_idle_connections_are_pinged_and_dead_ones_replaced(
     pooled: list[Any] = []
     event.listen(engine, "checkin", lambda conn, _record: pooled.append(conn))
     assert client.get("/readyz").status_code == 200
-    # Back-to-back requests reuse a connection without a ping.
-    for _ in range(3):
+    # Back-to-back requests, or idle just under the setting: no ping.
+    for idle in (0, 0, 29.9):
+        clock.now += idle
         assert client.get("/readyz").status_code == 200
     assert pings == []
     # Idle past the setting: one ping, and the connection is kept.
-    time.sleep(0.4)
+    clock.now += 30
     assert client.get("/readyz").status_code == 200
-    assert len(pings) == 1
+    assert pings == [pooled[-2]] and pooled[-1] is pooled[-2]
     # Idle and dead underneath: the ping fails, a fresh connection serves the request.
-    for connection in set(pooled):
+    dead = set(pooled)
+    for connection in dead:
         kill(connection, app)
-    time.sleep(0.4)
+    clock.now += 30
     assert client.get("/readyz").status_code == 200
-    assert len(pings) >= 2
+    assert len(pings) == 2 and pings[1] in dead
+    assert pooled[-1] not in dead
 
 
 def test_the_in_memory_limit_counter_restarts_its_timer_one_thread_at_a_time(

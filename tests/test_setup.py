@@ -593,9 +593,16 @@ def test_actions_menu_has_no_dead_links(signed_in: FlaskClient) -> None:
     ):
         assert action in menu
     assert 'href="#"' not in page and 'href=""' not in page
-    for href in re.findall(r'href="(/[^"]*)"', page):
+    hrefs = re.findall(r'href="(/[^"]*)"', page)
+    assert f"/integrations/{integration_id}/authorize" in hrefs
+    for href in hrefs:
         with signed_in.get(href) as response:
-            assert response.status_code in (200, 302), href
+            if href == "/":
+                # The site's name leads home: the integrations page.
+                assert response.status_code == 302
+                assert response.headers["Location"] == "/integrations"
+            else:
+                assert response.status_code == 200, href
 
 
 def test_secrets_stay_out_of_pages_logs_and_urls(

@@ -11,6 +11,8 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 
+from .state import SandboxState
+
 FAULTS = (
     "timeout",
     "500",
@@ -41,9 +43,12 @@ response.</p></body></html>
 def fault_response(endpoint: str, fault: str) -> Response | None:
     """Build the response for a fault, or return None to carry on after a delay."""
     oauth = endpoint in OAUTH_ENDPOINTS
+    state = current_app.extensions["cc_sandbox"]
     if fault == "timeout":
         # Long enough that a client with a sane timeout gives up first.
-        time.sleep(float(current_app.config["SANDBOX_FAULT_DELAY_SECONDS"]))
+        with state.holding():
+            time.sleep(float(current_app.config["SANDBOX_FAULT_DELAY_SECONDS"]))
+            state.count("held_answered")
         return None
     if fault in ("500", "503"):
         status = int(fault)
@@ -85,7 +90,7 @@ def fault_response(endpoint: str, fault: str) -> Response | None:
         return jsonify({"token_type": "Bearer"} if oauth else {"status": "ok"})
     if fault == "drip":
         delay = float(current_app.config["SANDBOX_FAULT_DELAY_SECONDS"])
-        return Response(_drip(delay), 200, mimetype="application/json")
+        return Response(_drip(delay, state), 200, mimetype="application/json")
     if fault == "html_ok":
         # A captive portal or login page answering 200 where JSON was expected.
         return Response(HTML_ERROR_PAGE, 200, mimetype="text/html")
@@ -106,19 +111,21 @@ def fault_response(endpoint: str, fault: str) -> Response | None:
     return None
 
 
-def _drip(seconds: float) -> Iterator[bytes]:
+def _drip(seconds: float, state: SandboxState) -> Iterator[bytes]:
     """Send a valid-looking answer a byte at a time for ``seconds``.
 
     Each read on the client sees data well inside its timeout, so only a deadline
     on the whole answer stops waiting.
     """
     # Streamed after the view returns: no app context here, so no settings.
-    stop = time.monotonic() + seconds
-    yield b'{"padding": "'
-    while time.monotonic() < stop:
-        time.sleep(DRIP_SECONDS)
-        yield b"x"
-    yield b'"}'
+    with state.holding():
+        stop = time.monotonic() + seconds
+        yield b'{"padding": "'
+        while time.monotonic() < stop:
+            time.sleep(DRIP_SECONDS)
+            yield b"x"
+        state.count("held_answered")  # before its last byte leaves
+        yield b'"}'
 
 
 def fault_point(endpoint: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -5,6 +5,8 @@ from collections import Counter
 from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -39,6 +41,9 @@ class SandboxState:
         self.lock = threading.Lock()
         self.configured_faults = dict(faults or {})
         self.holds: dict[str, Hold] = {}
+        # Answers held by a `timeout` or `drip` fault right now. Not cleared by
+        # reset: a test waits for the holds an earlier one left behind.
+        self.held_now = 0
         self.reset()
 
     def hold(
@@ -103,6 +108,18 @@ class SandboxState:
             if key is not None and value is not None:
                 self.by_key[key][value] += 1
 
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Count an answer held back by a fault while it is held."""
+        self.count("held")
+        with self.lock:
+            self.held_now += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.held_now -= 1
+
     def take_rate_budget(
         self, api_key: str, now: float, per_second: int, per_day: int
     ) -> str | None:
@@ -143,6 +160,13 @@ class SandboxState:
                     "total": c["api"],
                     "by_client_id": dict(self.by_key["api_client_id"]),
                     "by_endpoint": dict(self.by_key["api_endpoint"]),
+                },
+                # Held: how many answers a fault held back since the reset, how
+                # many of those it then sent whole, and how many it holds now.
+                "holds": {
+                    "begun": c["held"],
+                    "answered": c["held_answered"],
+                    "now": self.held_now,
                 },
                 "clock_offset": self.clock_offset,
                 "faults": dict(self.faults),
