@@ -3,10 +3,10 @@
 import threading
 from collections import Counter
 from collections import defaultdict
-from dataclasses import dataclass
-from dataclasses import field
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from typing import Any
