@@ -976,16 +976,16 @@ def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
     set_faults(cc, {"token": "timeout"})  # the sandbox holds each poll 3 s
     slow = threading.Thread(target=status, args=(tabs[0], ids[0], attempts[0]))
     slow.start()
-    until(lambda: get_stats(cc)["holds"]["begun"] == 1)  # the poll is held
+    until(lambda: get_stats(cc)["delayed"]["begun"] == 1)  # the poll is held
     # The only slot is taken: the other due attempt's check does not ask...
     assert status(tabs[1], ids[1], attempts[1])["state"] == "waiting"
     assert poll_count(app, attempts[1]) == counts[1]
     # ...and did not wait for the slot: the first poll is still held.
-    held = get_stats(cc)["holds"]
+    held = get_stats(cc)["delayed"]
     assert held["begun"] == 1 and held["answered"] == 0
     slow.join()
     set_faults(cc, {})
-    assert get_stats(cc)["holds"]["answered"] == 1
+    assert get_stats(cc)["delayed"]["answered"] == 1
     # The slot is free again: the next check asks.
     assert status(tabs[1], ids[1], attempts[1])["state"] == "waiting"
     assert poll_count(app, attempts[1]) == counts[1] + 1
@@ -1001,5 +1001,5 @@ def until(done: Callable[[], bool], guard: float = 15) -> None:
 
 def settled(cc: str) -> None:
     """Wait out answers an earlier test left held at the shared sandbox; reset it."""
-    until(lambda: get_stats(cc)["holds"]["now"] == 0)
+    until(lambda: get_stats(cc)["delayed"]["now"] == 0)
     reset(cc)

@@ -395,7 +395,7 @@ def test_a_hung_or_dripping_upstream_gets_the_plain_message_in_time(
     app.config["CC_HTTP_TIMEOUT_SECONDS"] = TIMEOUT
     set_faults(cc, {"device_authorize": fault})
     page = plain(signed_in.post(f"/integrations/{integration_id}/authorize"))
-    held = get_stats(cc)["holds"]
+    held = get_stats(cc)["delayed"]
     set_faults(cc, {})
     # The request reached the sandbox, and the wizard stopped waiting before the
     # sandbox had sent its whole answer: the wizard gave up by itself.
@@ -424,7 +424,7 @@ def test_one_page_stops_calling_at_its_budget(
     # One revoke reached Constant Contact, still held when the page came back; the
     # other was never sent.
     assert stats["revocations"] == 1
-    assert stats["holds"]["begun"] == 1 and stats["holds"]["answered"] == 0
+    assert stats["delayed"]["begun"] == 1 and stats["delayed"]["answered"] == 0
     assert saved_tokens(app, integration_id) == (None, None)
     settled(cc)
 

@@ -163,7 +163,7 @@ class SandboxState:
                 },
                 # Held: how many answers a fault held back since the reset, how
                 # many of those it then sent whole, and how many it holds now.
-                "holds": {
+                "delayed": {
                     "begun": c["held"],
                     "answered": c["held_answered"],
                     "now": self.held_now,
