@@ -669,6 +669,47 @@ def test_pace_past_the_request_budget_answers_throttled_at_once(
     assert load(app, integration_id).api_next_call_at == booked
 
 
+def test_pace_that_never_wins_a_slot_refuses_rather_than_calls_unpaced(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other callers book the next slot between every read and every booking."""
+    integration_id = connect(signed_in, app, cc)
+    sleeps: list[float] = []
+    monkeypatch.setattr(connections.time, "sleep", sleeps.append)
+    lost: list[str] = []
+    booking: Any = None
+
+    def booking_on(connection: Any) -> None:
+        nonlocal booking
+        booking = connection
+
+    def someone_else_books_first(
+        conn: Any, cursor: Any, statement: str, *args: Any
+    ) -> None:
+        if statement.startswith("UPDATE integration SET api_next_call_at") and (
+            conn is not booking
+        ):
+            lost.append(statement)
+            with db.engine.connect() as other:  # another worker, its own connection
+                booking_on(other)
+                other.execute(
+                    db.update(Integration)
+                    .where(Integration.id == integration_id)
+                    .values(api_next_call_at=utcnow() + timedelta(milliseconds=300))
+                )
+                other.commit()
+
+    with app.test_request_context():
+        event.listen(db.engine, "before_cursor_execute", someone_else_books_first)
+        try:
+            with pytest.raises(ProviderError) as caught:
+                connections.pace(db.session.get(Integration, integration_id))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", someone_else_books_first)
+    assert caught.value.code == "throttled"
+    assert len(lost) == connections.BOOKING_TRIES and sleeps == []
+
+
 def test_the_connection_actions_share_one_limit_per_integration(
     signed_in: FlaskClient,
     app: Flask,

@@ -187,6 +187,24 @@ def test_security_headers(client: Any) -> None:
     assert "<script>" not in response.get_data(as_text=True)
 
 
+def test_pages_are_kept_out_of_caches_and_static_files_are_not(
+    signed_in: Any,
+) -> None:
+    """Pages show account details: no shared cache or history keeps them."""
+    for path, status in (
+        ("/sign-in", 302),  # signed in: sent on
+        ("/integrations", 200),
+        ("/activity", 200),
+        ("/integrations/new", 200),
+        ("/no-such-page", 404),
+    ):
+        response = signed_in.get(path)
+        assert response.status_code == status, path
+        assert response.headers["Cache-Control"] == "no-store", path
+    with signed_in.get("/static/style.css") as static:
+        assert "no-store" not in static.headers.get("Cache-Control", "")
+
+
 def test_proxy_headers_are_trusted_only_when_configured(
     make_app: Any, config: dict[str, Any]
 ) -> None:

@@ -49,6 +49,8 @@ M = TypeVar("M", bound=db.Model)
 # 0.3 s apart never puts 5 in one second, even with a little jitter.
 API_SPACING = timedelta(milliseconds=300)
 THROTTLED_PAUSE = 1.1
+# A slot lost to another caller this many times in a row: refuse, never call unpaced.
+BOOKING_TRIES = 100
 # A token answer without expires_in is trusted for an hour, not forever or never.
 ASSUMED_LIFETIME_SECONDS = 3600
 
@@ -223,7 +225,7 @@ def pace(integration: Integration) -> None:
     thread nor push the next slot further for everyone. Outside a request (the CLI)
     there is no budget, and the caller waits for the slot it books.
     """
-    for _ in range(100):
+    for _ in range(BOOKING_TRIES):
         taken = db.session.scalar(
             db.select(Integration.api_next_call_at).filter_by(id=integration.id)
         )
@@ -248,6 +250,8 @@ def pace(integration: Integration) -> None:
             if wait > 0:
                 time.sleep(wait)
             return
+    # Others booked every slot we reached for: calling anyway would break the pace.
+    raise ProviderError("throttled", "no slot could be booked")
 
 
 def _time_to_wait(seconds: float) -> bool:
