@@ -26,9 +26,10 @@ from playwright.sync_api import Browser
 from playwright.sync_api import sync_playwright
 from werkzeug.security import generate_password_hash
 
+from wizard import auth
 from wizard import create_app
+from wizard import models
 from wizard.extensions import db
-from wizard.models import PASSWORD_METHOD
 from wizard.models import ROLE_CUSTOMER
 from wizard.models import ROLE_SUPPORT
 from wizard.models import Organization
@@ -157,16 +158,37 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
+# One round of PBKDF2 in place of scrypt (0.26 s of CPU per sign-in, on purpose):
+# hundreds of sign-ins per run would spend a third of the suite's CPU hashing.
+# Tests of the hashing itself are marked real_password_hashing and keep scrypt, as
+# do the gunicorn-served apps (their first sign-in upgrades a quick hash).
+QUICK_PASSWORD_METHOD = "pbkdf2:sha256:1"
 _HASH: dict[str, str] = {}
+
+
+def password_hash(method: str) -> str:
+    """Return PASSWORD hashed with this method (once per session: scrypt is slow)."""
+    if method not in _HASH:
+        _HASH[method] = generate_password_hash(PASSWORD, method=method)
+    return _HASH[method]
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hash and check passwords with one round, unless the test is about hashing."""
+    if request.node.get_closest_marker("real_password_hashing"):
+        return
+    monkeypatch.setattr(models, "PASSWORD_METHOD", QUICK_PASSWORD_METHOD)
+    monkeypatch.setattr(auth, "PASSWORD_METHOD", QUICK_PASSWORD_METHOD)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", password_hash(QUICK_PASSWORD_METHOD))
 
 
 def make_user(
     app: Flask, email: str, role: str = ROLE_CUSTOMER, org: str | None = None
 ) -> int:
     """Create a user (and organization) directly; return the user's id."""
-    if PASSWORD not in _HASH:
-        # Hash once per session: scrypt is deliberately slow.
-        _HASH[PASSWORD] = generate_password_hash(PASSWORD, method=PASSWORD_METHOD)
     with app.app_context():
         organization = None
         if org:
@@ -178,7 +200,7 @@ def make_user(
             email=email,
             role=role,
             organization=organization,
-            password_hash=_HASH[PASSWORD],
+            password_hash=password_hash(models.PASSWORD_METHOD),
         )
         db.session.add(user)
         db.session.commit()

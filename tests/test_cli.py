@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -21,6 +22,7 @@ from wizard.models import User
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.real_password_hashing
 def test_users_create_customer_then_sign_in(app: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(
         args=[

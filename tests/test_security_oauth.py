@@ -1107,6 +1107,7 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
     assert any("/v3/" in url for _, url, _ in sent)
 
 
+@pytest.mark.real_password_hashing
 def test_passwords_are_stored_with_scrypt_at_owasp_strength(
     app: Flask, runner: Any
 ) -> None:
@@ -1207,6 +1208,7 @@ def test_posts_another_site_made_are_refused(
     assert signed_in.get("/integrations", headers=headers).status_code == 200
 
 
+@pytest.mark.real_password_hashing
 def test_a_weaker_old_hash_is_upgraded_at_sign_in(
     app: Flask, client: FlaskClient
 ) -> None:
