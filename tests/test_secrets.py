@@ -454,6 +454,37 @@ def test_the_web_server_will_not_start_on_old_values_it_would_refuse(
     assert load(app, integration_id).status == "active"
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["integrations", "refresh", "--due"],
+        ["integrations", "refresh"],
+        ["integrations", "check"],
+        ["integrations", "add-contact", "1", "ann@example.com", "--consent", "form"],
+    ],
+)
+def test_commands_that_use_connections_wait_for_the_rotation_too(
+    signed_in: FlaskClient, app: Flask, cc: str, command: list[str]
+) -> None:
+    """Cron's keep-alive run between an upgrade and `keys rotate` must not mark a
+    working connection as needing re-authorization: like the web server, it stops."""
+    integration_id = connect(signed_in, app, cc)
+    expire(app, integration_id)  # due for the keep-alive
+    make_legacy(app, Integration, integration_id, "refresh_token_encrypted")
+    calls = get_stats(cc)["token_requests"]["total"], get_stats(cc)["api_calls"]
+    result = invoke(app, *command)
+    assert result.exit_code == 1
+    assert "The database holds 1 values saved before v2" in result.output
+    assert "keys rotate" in result.output
+    assert load(app, integration_id).status == "active"
+    stats = get_stats(cc)
+    assert (stats["token_requests"]["total"], stats["api_calls"]) == calls
+    # Rotated, the same command uses the connection as usual.
+    assert invoke(app, "keys", "rotate").exit_code == 0
+    assert invoke(app, *command).exit_code == 0
+    assert load(app, integration_id).status == "active"
+
+
 def test_rotation_during_a_token_refresh_loses_nothing(
     signed_in: FlaskClient,
     app: Flask,

@@ -151,6 +151,12 @@ def list_integrations() -> None:
         )
 
 
+def _refuse_before_rotation() -> None:
+    """Stop before using any connection while old values wait for `keys rotate`."""
+    if problem := keys.refusal():
+        raise click.ClickException(problem)
+
+
 def _connected(integration_id: int | None) -> list[Integration]:
     query = db.select(Integration).where(
         Integration.refresh_token_encrypted.is_not(None)
@@ -164,6 +170,7 @@ def _connected(integration_id: int | None) -> list[Integration]:
 @click.argument("integration_id", type=int, required=False)
 def check_integrations(integration_id: int | None) -> None:
     """Use each connection (token, then read the list) and record the result."""
+    _refuse_before_rotation()
     integrations = _connected(integration_id)
     if not integrations:
         raise click.ClickException("No connected integration to check.")
@@ -186,6 +193,7 @@ def check_integrations(integration_id: int | None) -> None:
 @click.option("--due", is_flag=True, help="Only those expiring soon or idle for long.")
 def refresh_integrations(due: bool) -> None:
     """Refresh tokens before they expire and long before they die of idleness."""
+    _refuse_before_rotation()
     integrations = connections.due_for_keepalive() if due else _connected(None)
     failed = 0
     for integration in integrations:
@@ -211,6 +219,7 @@ def add_contact(
     integration_id: int, email: str, consent: str, first_name: str, last_name: str
 ) -> None:
     """Add a contact to the integration's list (with the person's consent)."""
+    _refuse_before_rotation()
     integration = db.session.get(Integration, integration_id)
     if integration is None or not integration.holds_tokens:
         raise click.ClickException(f"Integration {integration_id} is not connected.")

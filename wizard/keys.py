@@ -178,16 +178,32 @@ def check_unbound_at_start(app: Flask) -> str:
         finally:
             db.session.remove()
             db.engine.dispose()  # the gunicorn master keeps no connection
-        if left and not crypto.accepts_unbound():
-            return (
-                f"The database holds {left} values saved before v2, which this "
-                "release refuses (WIZARD_ACCEPT_UNBOUND_CIPHERTEXT is off). Run "
-                "`flask --app wizard keys rotate` once to rewrite them, then start "
-                "again; or set WIZARD_ACCEPT_UNBOUND_CIPHERTEXT=true until it has run."
-            )
+        if refused := _refusal(left):
+            return refused
         if advice := _unbound_advice(left):
             app.logger.warning(advice)
     return ""
+
+
+def refusal() -> str:
+    """Return why nothing may use the saved connections yet, or "" (in app context).
+
+    For the commands that use connections (cron's keep-alive among them): run
+    between an upgrade and `keys rotate`, they would mark working connections as
+    needing re-authorization, as requests would.
+    """
+    return _refusal(count_unbound())
+
+
+def _refusal(left: int) -> str:
+    if not left or crypto.accepts_unbound():
+        return ""
+    return (
+        f"The database holds {left} values saved before v2, which this release "
+        "refuses (WIZARD_ACCEPT_UNBOUND_CIPHERTEXT is off). Run `flask --app wizard "
+        "keys rotate` once to rewrite them, then start again; or set "
+        "WIZARD_ACCEPT_UNBOUND_CIPHERTEXT=true until it has run."
+    )
 
 
 def _verdict(counts: Counter[str]) -> tuple[bool, str]:
