@@ -16,6 +16,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import give_up_sooner
 from tests.conftest import sandbox_server
 from tests.conftest import sandbox_settings
 from tests.sandbox.sandbox_helpers import sign_in as sandbox_sign_in
@@ -39,7 +40,7 @@ REDIRECT_URI = "https://wizard.test/callback/constant-contact-auth"
 @pytest.fixture
 def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
     """The wizard pointed at the sandbox, with a short network timeout."""
-    return config | sandbox_settings(cc) | {"CC_HTTP_TIMEOUT_SECONDS": 1}
+    return config | sandbox_settings(cc)
 
 
 def make_integration(
@@ -374,6 +375,7 @@ def test_upstream_faults_at_start_never_break_the_page(
     signed_in: FlaskClient, app: Flask, cc: str, fault: str, heading: str
 ) -> None:
     integration_id = make_integration(app, device_app(cc))
+    give_up_sooner(app, fault)
     set_faults(cc, {"device_authorize": fault})
     response = start(signed_in, integration_id)
     assert response.status_code == 200
@@ -389,6 +391,7 @@ def test_upstream_faults_while_polling_keep_the_attempt(
     integration_id = make_integration(app, device_app(cc))
     attempt = started(signed_in, app, integration_id)
     approve_device(cc, attempt.user_code)
+    give_up_sooner(app, fault)
     set_faults(cc, {"token": fault})
     make_due(app, attempt.id)
     result = status(signed_in, integration_id, attempt.id)

@@ -18,6 +18,7 @@ from sqlalchemy import event
 
 from tests.conftest import PASSWORD
 from tests.conftest import base_config
+from tests.conftest import give_up_sooner
 from tests.conftest import sandbox_settings
 from tests.conftest import sign_in
 from tests.live import gunicorn
@@ -61,7 +62,7 @@ ADMITTED = 3
 
 @pytest.fixture
 def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc) | {"CC_HTTP_TIMEOUT_SECONDS": 2}
+    return config | sandbox_settings(cc)
 
 
 def connect(
@@ -551,6 +552,7 @@ def test_api_answers_become_codes(
     signed_in: FlaskClient, app: Flask, cc: str, fault: str, code: str
 ) -> None:
     integration_id = connect(signed_in, app, cc)
+    give_up_sooner(app, fault)
     set_faults(cc, {"contact_list": fault})
     with app.app_context():
         with pytest.raises(connections.ConnectionProblem) as caught:

@@ -84,7 +84,7 @@ SEALED = {
 
 @pytest.fixture
 def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc) | {"CC_HTTP_TIMEOUT_SECONDS": 2}
+    return config | sandbox_settings(cc)
 
 
 def stored_values(app: Flask) -> dict[str, str]:

@@ -55,7 +55,7 @@ SPANISH = {"Accept-Language": "es"}
 @pytest.fixture
 def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
     """The wizard pointed at the sandbox, with a short network timeout."""
-    return config | sandbox_settings(cc) | {"CC_HTTP_TIMEOUT_SECONDS": 1}
+    return config | sandbox_settings(cc)
 
 
 def session_cookie(response: Any) -> str:

@@ -29,7 +29,7 @@ GARBAGE = "Constant Contact did not answer properly"
 
 @pytest.fixture
 def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc) | {"CC_HTTP_TIMEOUT_SECONDS": 5}
+    return config | sandbox_settings(cc)
 
 
 @pytest.mark.parametrize(
