@@ -26,7 +26,7 @@ max_requests = 5000
 max_requests_jitter = 500
 # Access lines without query strings or referrers (they can carry OAuth codes).
 accesslog = "-"
-logger_class = "wizard.serving.AccessLogger"
+logger_class = "wizard.platform.serving.AccessLogger"
 # Build the app once in the master: workers share its pages (copy-on-write) instead
 # of each importing and compiling it again. Code changes need a restart, not a HUP.
 preload_app = True
@@ -59,7 +59,7 @@ def when_ready(server: Any) -> None:
     Only here are both known: the app's settings and how gunicorn serves it (how many
     workers, and whether it speaks HTTPS itself).
     """
-    from wizard import deployment
+    from wizard.platform import deployment
 
     app = server.app.wsgi()
     if hasattr(app, "config"):

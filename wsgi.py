@@ -3,8 +3,8 @@
 import os
 
 from wizard import create_app
-from wizard import keys
-from wizard import logs
+from wizard.platform import keys
+from wizard.platform import logs
 
 # Before the app exists, so Flask's own logger writes through the redacting handler.
 logs.configure(os.environ.get("WIZARD_LOG_FORMAT", "text"))

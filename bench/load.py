@@ -43,7 +43,7 @@ from tests.live import gunicorn  # noqa: E402
 from tests.live import migrate  # noqa: E402
 from tests.live import wizard_environment  # noqa: E402
 from wizard import create_app  # noqa: E402
-from wizard.extensions import db  # noqa: E402
+from wizard.platform.extensions import db  # noqa: E402
 from wizard.sandbox.testing import get_stats  # noqa: E402
 
 # An access line: 127.0.0.1 "GET /path" 200 2747 159.6ms <request id>

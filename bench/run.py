@@ -339,9 +339,9 @@ def seed_crowd(
 ) -> tuple[requests.Session, list[str]]:
     """Put `people` integrations of the Crowd organization on step 4, waiting."""
     from wizard import create_app
-    from wizard.extensions import db
     from wizard.models import Integration
     from wizard.models import Organization
+    from wizard.platform.extensions import db
     from wizard.sandbox import seed
 
     def one_app(_: int) -> str:

@@ -19,7 +19,7 @@ export WIZARD_CC_API_BASE_URL="${SANDBOX}/v3"
 export WIZARD_CC_PORTAL_URL="${SANDBOX}/pages/dma/portal/"
 export WIZARD_CC_LISTS_URL="${SANDBOX}/pages/contacts/ui"
 
-$BIN/python -m wizard.bootstrap instance
+$BIN/python -m wizard.platform.bootstrap instance
 $BIN/flask --app wizard db upgrade 2>&1 | grep -v '^INFO' || true
 DEMO=$($BIN/flask --app wizard demo)
 

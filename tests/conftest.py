@@ -26,17 +26,17 @@ from playwright.sync_api import Browser
 from playwright.sync_api import sync_playwright
 from werkzeug.security import generate_password_hash
 
-from wizard import auth
 from wizard import create_app
 from wizard import models
-from wizard.extensions import db
 from wizard.models import ROLE_CUSTOMER
 from wizard.models import ROLE_SUPPORT
 from wizard.models import Organization
 from wizard.models import User
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import SandboxServer
 from wizard.sandbox.testing import reset
 from wizard.sandbox.testing import start_server
+from wizard.web import auth
 
 PASSWORD = "correct horse battery staple"
 # Fixed, so that every copy of this module (pytest's and `tests.conftest`) agrees.

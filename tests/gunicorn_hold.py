@@ -20,6 +20,6 @@ threads = 1  # more would make gunicorn switch to gthread
 def post_worker_init(worker: Any) -> None:
     """Hold this worker's statements as the test asked."""
     from tests.hold import hold_from_environment
-    from wizard.pool import engines
+    from wizard.platform.pool import engines
 
     hold_from_environment(engines(worker.wsgi))

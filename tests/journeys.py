@@ -21,8 +21,6 @@ from flask import Flask
 from tests.conftest import PASSWORD
 from tests.conftest import make_user
 from tests.live import csrf_token
-from wizard import crypto
-from wizard.extensions import db
 from wizard.models import OUTCOME_APPROVED
 from wizard.models import ROLE_CUSTOMER
 from wizard.models import STATUS_ACTIVE
@@ -30,6 +28,8 @@ from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.models import User
+from wizard.platform import crypto
+from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application

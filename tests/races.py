@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Flask
 
-from wizard.extensions import db
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import held_ports
 
 # SQLite's WAL write lock is this byte of the -shm file (WALINDEX_LOCK_OFFSET).

@@ -43,8 +43,8 @@ from tests.live import wizard_environment
 from tests.test_authorize import attempt_of
 from tests.test_authorize import make_due
 from wizard import create_app
-from wizard.extensions import db
 from wizard.models import ROLE_SUPPORT
+from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox import testing as cc_control
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from wizard import audit
 from wizard import models
+from wizard.domain import audit
 
 OUTCOMES = {
     value for name, value in vars(models).items() if name.startswith("OUTCOME_")

@@ -7,8 +7,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import sign_in
-from wizard.extensions import db
 from wizard.models import AuditEvent
+from wizard.platform.extensions import db
 
 
 def test_sign_in_page(client: FlaskClient) -> None:

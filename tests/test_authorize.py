@@ -21,11 +21,11 @@ from tests.conftest import sandbox_server
 from tests.conftest import sandbox_settings
 from tests.sandbox.sandbox_helpers import sign_in as sandbox_sign_in
 from tests.sandbox.sandbox_helpers import submit
-from wizard.extensions import db
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import utcnow
+from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
@@ -709,8 +709,8 @@ def test_a_finished_attempt_gives_the_integration_its_status_back(
 def test_tokens_that_arrive_after_expiry_still_connect(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
-    from wizard import authorization
     from wizard.constant_contact import oauth
+    from wizard.domain import authorization
 
     integration_id = make_integration(app, device_app(cc))
     attempt = started(signed_in, app, integration_id)
@@ -848,8 +848,8 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
     """OA-02: two tabs bring the same state at the same moment. Both find the attempt
     before either uses the state; the conditional UPDATE lets one exchange the code
     (held in flight) and the other answers "already used" meanwhile, not a 500."""
-    from wizard import authorization
     from wizard.constant_contact import oauth
+    from wizard.domain import authorization
 
     integration_id = code_flow_integration(app, cc)
     attempt = started(signed_in, app, integration_id)
@@ -946,7 +946,7 @@ SLOWER = "Constant Contact asked us to slow down. We keep checking."
 def test_waiting_notes_are_words(
     app: Flask, code: str | None, expected: str | None
 ) -> None:
-    from wizard.problems import waiting_note
+    from wizard.domain.problems import waiting_note
 
     with app.test_request_context():
         assert waiting_note(code) == expected

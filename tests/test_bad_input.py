@@ -30,14 +30,14 @@ from tests.test_setup import LIST_ID
 from tests.test_setup import SECRET
 from tests.test_setup import start
 from tests.test_setup import step1
-from wizard import auth
 from wizard.constant_contact import formats
 from wizard.constant_contact import http
 from wizard.constant_contact import oauth
-from wizard.extensions import db
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.models import User
+from wizard.platform.extensions import db
+from wizard.web import auth
 
 # Function-scoped fixtures are shared by a test's examples on purpose: one signed-in
 # client and one draft take every input in turn. Pages take a few ms each, so the

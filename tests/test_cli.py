@@ -12,12 +12,12 @@ from tests.conftest import make_user
 from tests.conftest import sandbox_settings
 from tests.conftest import sign_in
 from wizard.cli import DEMO_SUPPORT
-from wizard.config import DEFAULTS
-from wizard.extensions import db
 from wizard.models import ROLE_SUPPORT
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.models import User
+from wizard.platform.config import DEFAULTS
+from wizard.platform.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,8 +9,8 @@ from cryptography.fernet import Fernet
 from flask import Config
 
 from tests.conftest import ENCRYPTION_KEY
-from wizard import crypto
-from wizard.bootstrap import write_instance_config
+from wizard.platform import crypto
+from wizard.platform.bootstrap import write_instance_config
 
 HERE = "integration.refresh_token_encrypted:7/organization:1"
 

@@ -56,15 +56,15 @@ from tests.test_connections import connect
 from tests.test_connections import expire
 from tests.test_scale_out import post
 from tests.test_scale_out import wait_until_done
-from wizard import config as wizard_config
-from wizard.authorization import POLL_MARGIN
 from wizard.constant_contact import http as cc_http
-from wizard.extensions import db
+from wizard.domain.authorization import POLL_MARGIN
+from wizard.domain.problems import connection_problem
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import utcnow
-from wizard.problems import connection_problem
+from wizard.platform import config as wizard_config
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import advance_clock
 from wizard.sandbox.testing import answered
 from wizard.sandbox.testing import approve_device

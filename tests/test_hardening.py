@@ -9,10 +9,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tests.conftest import PASSWORD
 from tests.conftest import sign_in
-from wizard import drafts
-from wizard.extensions import db
+from wizard.domain import drafts
 from wizard.models import AuditEvent
 from wizard.models import Integration
+from wizard.platform.extensions import db
 
 HTTPS = {"base_url": "https://wizard.test"}
 LIST_ID = "7c5b38ee-81d3-11f0-a43c-fa163ea34668"

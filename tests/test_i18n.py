@@ -37,10 +37,10 @@ from tests.test_journey import create_application_in_portal
 from tests.test_journey import fast_cc  # noqa: F401 (a fixture)
 from tests.test_journey import open_newsletter
 from tests.test_journey import wizard_url  # noqa: F401 (a fixture)
-from wizard.extensions import db
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import utcnow
+from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device
 

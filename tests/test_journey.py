@@ -29,8 +29,8 @@ from tests.live import wizard_environment
 from tests.test_authorize import attempt_of
 from tests.test_authorize import make_due
 from tests.test_authorize import make_integration
-from wizard.extensions import db
 from wizard.models import Integration
+from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox import testing as cc_control
 from wizard.sandbox.testing import SandboxServer

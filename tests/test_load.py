@@ -30,11 +30,11 @@ from tests.test_authorize import load
 from tests.test_connections import connect
 from tests.test_connections import expire
 from wizard.constant_contact.oauth import DEVICE_GRANT
-from wizard.extensions import db
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import utcnow
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import held
 from wizard.sandbox.testing import hold

@@ -30,10 +30,10 @@ from tests.live import gunicorn
 from tests.live import signed_in_session
 from tests.live import wizard_environment
 from tests.test_connections import connect
-from wizard import logs
-from wizard import pool
-from wizard.extensions import db
 from wizard.models import Integration
+from wizard.platform import logs
+from wizard.platform import pool
+from wizard.platform.extensions import db
 
 SECRETS = {
     "access_token=AT-1234567890": "AT-1234567890",
@@ -94,7 +94,7 @@ def production_logging(kind: str) -> Iterator[io.StringIO]:
 
 @pytest.mark.parametrize("kind", ["text", "json"])
 def test_log_lines_and_tracebacks_are_redacted(kind: str) -> None:
-    logger = logging.getLogger("wizard.connections")
+    logger = logging.getLogger("wizard.domain.connections")
     with production_logging(kind) as buffer:
         logger.info("token answer %s", {"access_token": "AT-secret-value"})
         try:
@@ -373,8 +373,8 @@ def test_the_in_memory_limit_counter_restarts_its_timer_one_thread_at_a_time(
     """limits 5.8 could start its expiry timer twice at once: a 500 under load."""
     from limits.storage import MemoryStorage
 
-    from wizard.extensions import guard_memory_storage
-    from wizard.extensions import limiter
+    from wizard.platform.extensions import guard_memory_storage
+    from wizard.platform.extensions import limiter
 
     assert "_MemoryStorage__schedule_expiry" in vars(limiter.storage)
 

@@ -20,8 +20,8 @@ from tests.test_authorize import load
 from tests.test_authorize import make_due
 from tests.test_authorize import make_integration
 from tests.test_authorize import poll_count
-from wizard.extensions import db
 from wizard.models import AuthorizationAttempt
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import SandboxServer
 from wizard.sandbox.testing import advance_clock
 from wizard.sandbox.testing import approve_device

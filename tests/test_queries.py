@@ -19,10 +19,10 @@ from tests.test_authorize import device_app
 from tests.test_authorize import make_due
 from tests.test_authorize import make_integration
 from tests.test_authorize import start
-from wizard import crypto
-from wizard.extensions import db
 from wizard.models import Integration
 from wizard.models import Organization
+from wizard.platform import crypto
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import get_stats
 
 
@@ -189,10 +189,10 @@ def test_pages_that_only_read_run_without_a_transaction(
 def test_a_write_in_a_page_marked_read_only_is_refused_and_not_made(
     make_app: Any, config: dict[str, Any], customer: int
 ) -> None:
-    from wizard import audit
+    from wizard.domain import audit
     from wizard.models import AuditEvent
-    from wizard.reads import WriteInReadOnlyPage
-    from wizard.reads import reads_only
+    from wizard.platform.reads import WriteInReadOnlyPage
+    from wizard.platform.reads import reads_only
 
     app = make_app(config)
 

@@ -36,17 +36,17 @@ from tests.test_authorize import open_window
 from tests.test_authorize import start
 from tests.test_authorize import started
 from tests.test_authorize import tamper
-from wizard import auth
 from wizard import models
-from wizard.auth import SIGN_IN_FAILED
 from wizard.constant_contact import oauth
-from wizard.extensions import db
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import User
 from wizard.models import utcnow
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
+from wizard.web import auth
+from wizard.web.auth import SIGN_IN_FAILED
 
 HTTPS = {"base_url": "https://wizard.test"}
 SPANISH = {"Accept-Language": "es"}
@@ -227,7 +227,7 @@ def test_idle_and_old_sessions_end_and_the_draft_survives(
     app: Flask, signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """AC-07: 60 idle minutes or 12 hours after sign-in end the session."""
-    from wizard import auth
+    from wizard.web import auth
 
     assert app.config["SESSION_IDLE_MINUTES"] == 60
     assert app.config["SESSION_MAX_HOURS"] == 12
@@ -711,7 +711,7 @@ def test_the_callback_moves_the_code_and_state_out_of_the_address(
 
 def test_the_language_switch_never_carries_the_callbacks_query(app: Flask) -> None:
     """OA-09: the switch's next is the bare callback path; other pages keep theirs."""
-    from wizard import i18n
+    from wizard.platform import i18n
 
     with app.test_request_context(f"{CALLBACK}?code=CODE-1&state=STATE-2"):
         assert i18n._template_globals()["language_next"] == CALLBACK
@@ -731,7 +731,7 @@ def test_a_signed_out_callback_finishes_after_sign_in_without_the_code_in_view(
     how: str,
 ) -> None:
     """OA-09: sign-in's next is the bare path; the answer waits, sealed, till used."""
-    from wizard import auth
+    from wizard.web import auth
 
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
@@ -1040,8 +1040,8 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
 
     from tests.test_authorize import make_due
     from tests.test_authorize import status
-    from wizard import connections
     from wizard.constant_contact import http
+    from wizard.domain import connections
     from wizard.sandbox.testing import approve_device
 
     sent: list[tuple[str, str, dict[str, Any]]] = []
@@ -1139,7 +1139,7 @@ def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
     """OA-23: after invalid_grant the connection waits for re-authorization."""
     from tests.test_connections import connect
     from tests.test_connections import expire
-    from wizard import connections
+    from wizard.domain import connections
 
     def refresh_requests() -> int:
         by_grant = get_stats(cc)["token_requests"]["by_grant_type"]

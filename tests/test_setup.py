@@ -22,10 +22,10 @@ from tests.live import gunicorn
 from tests.live import press_at_once
 from tests.live import signed_in_session
 from tests.live import wizard_environment
-from wizard.extensions import db
 from wizard.models import AuditEvent
 from wizard.models import Integration
-from wizard.pool import engines
+from wizard.platform.extensions import db
+from wizard.platform.pool import engines
 
 KEY = "1d2c3b4a-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
 SECRET = "Xy3_kq9ZpL0mN2bV4cD6eQ"

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests.conftest import base_config
-from wizard.extensions import db
+from wizard.platform.extensions import db
 
 WAIT = 30  # seconds; only a hang ever waits this long
 

@@ -17,12 +17,12 @@ from tests.test_authorize import make_due
 from tests.test_authorize import make_integration
 from tests.test_authorize import started
 from tests.test_queries import statements
-from wizard import authorization
-from wizard.auth import browser_identifier
-from wizard.authorize import tickets
-from wizard.authorize import views
+from wizard.domain import authorization
 from wizard.models import utcnow
 from wizard.sandbox.testing import get_stats
+from wizard.web.auth import browser_identifier
+from wizard.web.authorize import tickets
+from wizard.web.authorize import views
 
 
 @pytest.fixture
@@ -96,8 +96,8 @@ def test_once_a_poll_is_due_the_ticket_is_ignored_and_approval_is_noticed(
 
 
 def started_code(app: Flask, attempt_id: int) -> str:
-    from wizard.extensions import db
     from wizard.models import AuthorizationAttempt
+    from wizard.platform.extensions import db
 
     with app.app_context():
         return db.session.get(AuthorizationAttempt, attempt_id).user_code

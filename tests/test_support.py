@@ -18,11 +18,11 @@ from tests.test_authorize import make_integration
 from tests.test_authorize import open_window
 from tests.test_authorize import start
 from tests.test_authorize import status
-from wizard.extensions import db
 from wizard.models import ROLE_CUSTOMER
 from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.models import Organization
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 

@@ -37,10 +37,10 @@ from tests.test_authorize import code_flow_integration
 from tests.test_authorize import make_integration
 from tests.test_authorize import started
 from tests.test_i18n import english_left
-from wizard.extensions import db
 from wizard.models import ROLE_SUPPORT
 from wizard.models import AuditEvent
 from wizard.models import Organization
+from wizard.platform.extensions import db
 
 HELPER = "helper@promopulse.test"
 # The rule, written here rather than read from the code under test.

@@ -74,7 +74,7 @@ def test_a_device_code_with_a_lone_surrogate_is_refused_at_start(
     assert page.status_code == 200
     assert GARBAGE in page.text
     with app.app_context():
-        from wizard.extensions import db
+        from wizard.platform.extensions import db
 
         assert db.session.get(Integration, integration_id).attempts == []
     # Constant Contact answering properly again: a code, and step 4 goes on.

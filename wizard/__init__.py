@@ -10,20 +10,20 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import crypto
-from . import deployment
-from . import i18n
-from . import pool
-from . import reads
-from .config import DEFAULTS
-from .config import INSECURE_SECRET_KEYS
-from .config import MIN_SECRET_KEY_LENGTH
-from .constant_contact import http
-from .extensions import csrf
-from .extensions import db
-from .extensions import guard_memory_storage
-from .extensions import limiter
-from .extensions import login_manager
+from wizard.constant_contact import http
+from wizard.platform import crypto
+from wizard.platform import deployment
+from wizard.platform import i18n
+from wizard.platform import pool
+from wizard.platform import reads
+from wizard.platform.config import DEFAULTS
+from wizard.platform.config import INSECURE_SECRET_KEYS
+from wizard.platform.config import MIN_SECRET_KEY_LENGTH
+from wizard.platform.extensions import csrf
+from wizard.platform.extensions import db
+from wizard.platform.extensions import guard_memory_storage
+from wizard.platform.extensions import limiter
+from wizard.platform.extensions import login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,15 +64,15 @@ def create_app(
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite()
 
-    from . import auth
-    from . import authorize
-    from . import errors
-    from . import health
-    from . import integrations
-    from . import logs
-    from . import pages
-    from . import setup
-    from . import support
+    from wizard.platform import logs
+    from wizard.web import auth
+    from wizard.web import authorize
+    from wizard.web import errors
+    from wizard.web import health
+    from wizard.web import integrations
+    from wizard.web import pages
+    from wizard.web import setup
+    from wizard.web import support
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(authorize.bp)
@@ -100,7 +100,7 @@ def _init_commands(app: Flask) -> None:
     """Add the `flask` commands, `flask db` (Flask-Migrate) among them."""
     from flask_migrate import Migrate
 
-    from . import cli
+    from wizard import cli
 
     Migrate(app, db, directory=str(ROOT / "migrations"))
     cli.init_app(app)

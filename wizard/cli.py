@@ -8,16 +8,16 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
-from . import connections
-from . import keys
-from .extensions import db
-from .models import ROLE_CUSTOMER
-from .models import ROLE_SUPPORT
-from .models import ROLES
-from .models import Integration
-from .models import Organization
-from .models import User
-from .sandbox.cli import sandbox_command
+from wizard.domain import connections
+from wizard.models import ROLE_CUSTOMER
+from wizard.models import ROLE_SUPPORT
+from wizard.models import ROLES
+from wizard.models import Integration
+from wizard.models import Organization
+from wizard.models import User
+from wizard.platform import keys
+from wizard.platform.extensions import db
+from wizard.sandbox.cli import sandbox_command
 
 users_cli = AppGroup("users", help="Manage people who can sign in.")
 integrations_cli = AppGroup("integrations", help="Look after integrations.")

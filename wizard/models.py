@@ -20,8 +20,8 @@ from sqlalchemy.orm import relationship
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
-from . import crypto
-from .extensions import db
+from wizard.platform import crypto
+from wizard.platform.extensions import db
 
 # Crockford's base32 without I, L, O, U: nothing to mishear over the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from .http import ProviderError
-from .http import call
-from .oauth import Provider
+from wizard.constant_contact.http import ProviderError
+from wizard.constant_contact.http import call
+from wizard.constant_contact.oauth import Provider
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from authlib.common.security import generate_token
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from .http import ProviderError
-from .http import call
+from wizard.constant_contact.http import ProviderError
+from wizard.constant_contact.http import call
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_INTERVAL = 5

@@ -1,0 +1,1 @@
+"""Plumbing under everything: extensions, settings, crypto and keys, pool, logs."""

@@ -1,0 +1,132 @@
+"""The home redirect, what every page needs, and the security headers."""
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint
+from flask import Flask
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from wizard.domain import audit
+
+bp = Blueprint("pages", __name__)
+
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    )
+)
+
+
+@bp.route("/")
+def home() -> ResponseReturnValue:
+    """Send people to where they work: Integrations, or the support console."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in"))
+    if current_user.is_support:
+        return redirect(url_for("support.index"))
+    return redirect(url_for("integrations.index"))
+
+
+def _template_globals() -> dict[str, object]:
+    """Give every template the brand name and the support reference."""
+    reference = None
+    if current_user.is_authenticated and current_user.organization is not None:
+        reference = current_user.organization.reference_code
+    return {
+        "brand_name": current_app.config["BRAND_NAME"],
+        "support_reference": reference,
+    }
+
+
+def _security_headers(response: Response) -> Response:
+    """Forbid framing, inline scripts, other origins and leaky referrers."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    # Flask-WTF checks the Referer on HTTPS posts, so this site must get a full one;
+    # other sites get the origin at most, never a path or query (no-referrer would
+    # fail every HTTPS form post).
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if current_app.config["PUBLIC_BASE_URL"].startswith("https://"):
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
+    if response.mimetype == "text/html":
+        # Pages show account details; keep them out of shared caches and history.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+_VERSIONS: dict[tuple[str, float], str] = {}
+_RELEASED: dict[str, str] = {}
+
+
+def _version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
+    """Add ?v=<content hash> to static URLs, so a changed file gets a new URL."""
+    if endpoint != "static" or "v" in values or "filename" not in values:
+        return
+    filename = str(values["filename"])
+    if filename in _RELEASED:
+        # Static files change only with a release (a restart): hash each once.
+        values["v"] = _RELEASED[filename]
+        return
+    path = Path(current_app.static_folder or "") / filename
+    try:
+        key = (str(path), path.stat().st_mtime)
+    except OSError:
+        return
+    if key not in _VERSIONS:
+        _VERSIONS[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    values["v"] = _VERSIONS[key]
+    if not (current_app.debug or current_app.testing):
+        _RELEASED[filename] = values["v"]
+
+
+def _refuse_nul_bytes() -> None:
+    """Turn away query and form values with NUL bytes, which no person types.
+
+    PostgreSQL refuses NUL in text, so one reaching a query would be a 500.
+    """
+    sources = [request.args] + ([request.form] if request.method == "POST" else [])
+    # Every value of every key: a repeated key must not carry one past the check.
+    for values in sources:
+        if any("\x00" in value for _, value in values.items(multi=True)):
+            abort(400)
+
+
+def _refuse_cross_site_posts() -> None:
+    """Refuse form posts another site's page made the browser send (Fetch Metadata).
+
+    A second lock beside the CSRF token: no wizard form is ever posted from elsewhere.
+    """
+    if (
+        request.method not in ("GET", "HEAD", "OPTIONS")
+        and request.headers.get("Sec-Fetch-Site") == "cross-site"
+    ):
+        abort(403)
+
+
+def init_app(app: Flask) -> None:
+    """Register the template globals, the input guards, the headers, static URLs."""
+    app.context_processor(_template_globals)
+    app.before_request(_refuse_cross_site_posts)
+    app.before_request(_refuse_nul_bytes)
+    app.after_request(_security_headers)
+    app.url_defaults(_version_static_urls)
+    app.jinja_env.filters["activity"] = audit.describe
