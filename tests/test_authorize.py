@@ -21,6 +21,8 @@ from tests.conftest import sandbox_server
 from tests.conftest import sandbox_settings
 from tests.sandbox.sandbox_helpers import sign_in as sandbox_sign_in
 from tests.sandbox.sandbox_helpers import submit
+from wizard.domain import approval
+from wizard.domain import attempts
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
@@ -710,7 +712,6 @@ def test_tokens_that_arrive_after_expiry_still_connect(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
     from wizard.constant_contact import oauth
-    from wizard.domain import authorization
 
     integration_id = make_integration(app, device_app(cc))
     attempt = started(signed_in, app, integration_id)
@@ -727,9 +728,9 @@ def test_tokens_that_arrive_after_expiry_still_connect(
         # ...while another tab saw the window close.
         live.expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
-        authorization.expire_if_due(live, utcnow())
+        attempts.expire_if_due(live, utcnow())
         assert live.outcome == "expired"
-        authorization.finish_with_tokens(live, tokens, provider)
+        approval.finish_with_tokens(live, tokens, provider)
         assert live.outcome == "approved"
     assert load(app, integration_id).status == "active"
     assert status(signed_in, integration_id, attempt.id)["state"] == "done"
@@ -849,7 +850,6 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
     before either uses the state; the conditional UPDATE lets one exchange the code
     (held in flight) and the other answers "already used" meanwhile, not a 500."""
     from wizard.constant_contact import oauth
-    from wizard.domain import authorization
 
     integration_id = code_flow_integration(app, cc)
     attempt = started(signed_in, app, integration_id)
@@ -865,7 +865,7 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
     both_found = threading.Barrier(2, timeout=20)
     exchanging = threading.Event()
     release = threading.Event()
-    find = authorization.attempt_for_state
+    find = attempts.attempt_for_state
     exchange_code = oauth.exchange_code
 
     def found_by_both(state: str) -> AuthorizationAttempt | None:
@@ -878,7 +878,7 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
         release.wait(20)  # in flight until the other callback has its answer
         return exchange_code(*args, **kwargs)
 
-    monkeypatch.setattr(authorization, "attempt_for_state", found_by_both)
+    monkeypatch.setattr(attempts, "attempt_for_state", found_by_both)
     monkeypatch.setattr(oauth, "exchange_code", held)
     answers: queue.Queue[tuple[FlaskClient, Any]] = queue.Queue()
 
@@ -971,18 +971,18 @@ def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
     for tab in tabs:
         sign_in(tab, "owner@bloom.test")
     ids = [make_integration(app, device_app(cc)) for _ in tabs]
-    attempts = [started(tab, app, i).id for tab, i in zip(tabs, ids, strict=True)]
-    for attempt_id in attempts:
+    attempt_ids = [started(tab, app, i).id for tab, i in zip(tabs, ids, strict=True)]
+    for attempt_id in attempt_ids:
         make_due(app, attempt_id)
-    counts = [poll_count(app, attempt_id) for attempt_id in attempts]
+    counts = [poll_count(app, attempt_id) for attempt_id in attempt_ids]
     settled(cc)
     set_faults(cc, {"token": "timeout"})  # the sandbox holds each poll 3 s
-    slow = threading.Thread(target=status, args=(tabs[0], ids[0], attempts[0]))
+    slow = threading.Thread(target=status, args=(tabs[0], ids[0], attempt_ids[0]))
     slow.start()
     until(lambda: get_stats(cc)["delayed"]["begun"] == 1)  # the poll is held
     # The only slot is taken: the other due attempt's check does not ask...
-    assert status(tabs[1], ids[1], attempts[1])["state"] == "waiting"
-    assert poll_count(app, attempts[1]) == counts[1]
+    assert status(tabs[1], ids[1], attempt_ids[1])["state"] == "waiting"
+    assert poll_count(app, attempt_ids[1]) == counts[1]
     # ...and did not wait for the slot: the first poll is still held.
     held = get_stats(cc)["delayed"]
     assert held["begun"] == 1 and held["answered"] == 0

@@ -38,7 +38,9 @@ from tests.test_authorize import status
 from wizard.constant_contact import api
 from wizard.constant_contact import oauth
 from wizard.constant_contact.http import ProviderError
-from wizard.domain import connections
+from wizard.domain import pacing
+from wizard.domain import tokens
+from wizard.domain import verification
 from wizard.domain.problems import connection_problem
 from wizard.domain.problems import problem_for
 from wizard.models import Integration
@@ -147,7 +149,7 @@ def test_callers_that_arrive_during_a_refresh_wait_and_share_its_token(
     before = get_stats(cc)["refreshes"]
     # The held refresh waits for the test, never for its timeout.
     patient = make_app(config | {"CC_HTTP_TIMEOUT_SECONDS": 60})
-    tokens: dict[str, str] = {}
+    got: dict[str, str] = {}
     asked: Counter[str] = Counter()
 
     def count_lock_requests(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -162,9 +164,9 @@ def test_callers_that_arrive_during_a_refresh_wait_and_share_its_token(
         with patient.app_context():
             row = db.session.get(Integration, integration_id)
             try:
-                tokens[name] = connections.access_token(row)
-            except connections.ConnectionProblem as problem:
-                tokens[name] = f"no token: {problem.code}"
+                got[name] = tokens.access_token(row)
+            except tokens.ConnectionProblem as problem:
+                got[name] = f"no token: {problem.code}"
 
     callers = [threading.Thread(target=use, name=f"caller {n}") for n in range(CALLERS)]
     with patient.app_context():
@@ -188,12 +190,12 @@ def test_callers_that_arrive_during_a_refresh_wait_and_share_its_token(
         for caller in callers:
             caller.join()
     # Counted, not shown: a failure message prints no token.
-    distinct = len(set(tokens.values()))
-    assert (len(tokens), distinct) == (CALLERS, 1)
+    distinct = len(set(got.values()))
+    assert (len(got), distinct) == (CALLERS, 1)
     assert get_stats(cc)["refreshes"] - before == 1
     with app.app_context():
         row = db.session.get(Integration, integration_id)
-        stored = row.unseal("access_token_encrypted") in tokens.values()
+        stored = row.unseal("access_token_encrypted") in got.values()
     assert stored
 
 
@@ -211,10 +213,10 @@ def test_a_refresh_that_never_reached_the_database(
                 provider, row.api_key, None, row.unseal("refresh_token_encrypted")
             )
         # Long-lived tokens survive it.
-        connections.access_token(db.session.get(Integration, long_lived), force=True)
+        tokens.access_token(db.session.get(Integration, long_lived), force=True)
         # A rotated-away token is refused: the status says so, never "Active".
-        with pytest.raises(connections.ConnectionProblem) as caught:
-            connections.access_token(db.session.get(Integration, rotating), force=True)
+        with pytest.raises(tokens.ConnectionProblem) as caught:
+            tokens.access_token(db.session.get(Integration, rotating), force=True)
     assert caught.value.code == "invalid_grant"
     assert load(app, long_lived).status == "active"
     assert load(app, rotating).status == "needs_reauthorization"
@@ -243,8 +245,8 @@ def test_a_caller_that_lost_the_race_adopts_the_winners_token(
     with app.app_context():
         stale = db.session.get(Integration, integration_id)
         db.session.expunge(stale)  # what a slower caller read before the refresh
-        winner = connections.access_token(db.session.get(Integration, integration_id))
-        assert connections.access_token(stale) == winner
+        winner = tokens.access_token(db.session.get(Integration, integration_id))
+        assert tokens.access_token(stale) == winner
     assert get_stats(cc)["refreshes"] == 1
 
 
@@ -260,7 +262,7 @@ def test_keep_alive_picks_by_age(
             days=45
         )
         db.session.commit()
-        chosen = [i.id for i in connections.due_for_keepalive()]
+        chosen = [i.id for i in tokens.due_for_keepalive()]
     assert chosen == [expiring, idle]
     result = runner.invoke(args=["integrations", "refresh", "--due"])
     assert result.exit_code == 0, result.output
@@ -269,7 +271,7 @@ def test_keep_alive_picks_by_age(
     assert load(app, idle).last_refreshed_at > utcnow() - timedelta(minutes=1)
     assert load(app, fresh).token_expires_at > utcnow() + timedelta(hours=20)
     with app.app_context():
-        assert connections.due_for_keepalive() == []
+        assert tokens.due_for_keepalive() == []
 
 
 def test_check_command_and_test_connection(
@@ -479,7 +481,7 @@ def test_the_quota_block_lifts_the_next_day(
         integration.last_checked_at = utcnow() - timedelta(days=1)
         db.session.commit()
         calls = get_stats(cc)["api_calls"]["total"]
-        connections.check(integration)
+        verification.check(integration)
         assert get_stats(cc)["api_calls"]["total"] == calls + 1
     assert load(app, integration_id).status == "active"
 
@@ -523,17 +525,17 @@ def test_disconnected_or_deleted_underneath_a_caller(
     with app.app_context():
         stale = db.session.get(Integration, first)
         db.session.expunge(stale)
-        connections.disconnect(db.session.get(Integration, first))
+        tokens.disconnect(db.session.get(Integration, first))
         db.session.commit()
-        with pytest.raises(connections.ConnectionProblem) as caught:
-            connections.access_token(stale)
+        with pytest.raises(tokens.ConnectionProblem) as caught:
+            tokens.access_token(stale)
         assert caught.value.code == "not_connected"
         gone = db.session.get(Integration, second)
         db.session.expunge(gone)  # what a slower request had loaded
         db.session.delete(db.session.get(Integration, second))
         db.session.commit()
-        with pytest.raises(connections.ConnectionProblem):
-            connections.check(gone)
+        with pytest.raises(tokens.ConnectionProblem):
+            verification.check(gone)
     assert load(app, first).status == "disconnected"
 
 
@@ -555,8 +557,8 @@ def test_api_answers_become_codes(
     give_up_sooner(app, fault)
     set_faults(cc, {"contact_list": fault})
     with app.app_context():
-        with pytest.raises(connections.ConnectionProblem) as caught:
-            connections.check(db.session.get(Integration, integration_id))
+        with pytest.raises(tokens.ConnectionProblem) as caught:
+            verification.check(db.session.get(Integration, integration_id))
     assert caught.value.code == code
     assert load(app, integration_id).status == "failing"
 
@@ -573,7 +575,7 @@ def test_a_401_refreshes_once_and_tries_again(
             data={"token": access, "client_id": integration.api_key},
             timeout=10,
         ).raise_for_status()
-        found = connections.check(integration)
+        found = verification.check(integration)
     assert found.name == "Newsletter"
     assert get_stats(cc)["refreshes"] == 1
 
@@ -597,7 +599,7 @@ def test_a_token_is_refreshed_five_minutes_before_it_expires(
         integration.token_expires_at = expires
         db.session.commit()
         assert refresh_requests(cc) == (0, 0)
-        token = connections.access_token(db.session.get(Integration, integration_id))
+        token = tokens.access_token(db.session.get(Integration, integration_id))
     assert refresh_requests(cc) == (refreshes, refreshes)
     saved = load(app, integration_id)
     if refreshes:
@@ -626,7 +628,7 @@ def test_keep_alive_edges_two_hours_ahead_and_thirty_days_idle(
             integration.token_expires_at = now + expires_in
             integration.last_refreshed_at = now - refreshed_ago
         db.session.commit()
-        assert [i.id for i in connections.due_for_keepalive()] == [ids[0], ids[2]]
+        assert [i.id for i in tokens.due_for_keepalive()] == [ids[0], ids[2]]
     assert refresh_requests(cc) == (0, 0)
     result = runner.invoke(args=["integrations", "refresh", "--due"])
     assert result.exit_code == 0, result.output
@@ -655,10 +657,10 @@ def test_pace_past_the_request_budget_answers_throttled_at_once(
         db.session.commit()
         booked = integration.api_next_call_at
     sleeps: list[float] = []
-    monkeypatch.setattr(connections.time, "sleep", sleeps.append)
+    monkeypatch.setattr(pacing.time, "sleep", sleeps.append)
     calls = get_stats(cc)["api_calls"]["total"]
     with app.test_request_context(), pytest.raises(ProviderError) as caught:
-        connections.pace(db.session.get(Integration, integration_id))
+        pacing.pace(db.session.get(Integration, integration_id))
     assert caught.value.code == "throttled"
     assert sleeps == []
     # Nothing booked for a call that will not be made: the next slot is as it was.
@@ -677,7 +679,7 @@ def test_pace_that_never_wins_a_slot_refuses_rather_than_calls_unpaced(
     """Other callers book the next slot between every read and every booking."""
     integration_id = connect(signed_in, app, cc)
     sleeps: list[float] = []
-    monkeypatch.setattr(connections.time, "sleep", sleeps.append)
+    monkeypatch.setattr(pacing.time, "sleep", sleeps.append)
     lost: list[str] = []
     booking: Any = None
 
@@ -705,11 +707,11 @@ def test_pace_that_never_wins_a_slot_refuses_rather_than_calls_unpaced(
         event.listen(db.engine, "before_cursor_execute", someone_else_books_first)
         try:
             with pytest.raises(ProviderError) as caught:
-                connections.pace(db.session.get(Integration, integration_id))
+                pacing.pace(db.session.get(Integration, integration_id))
         finally:
             event.remove(db.engine, "before_cursor_execute", someone_else_books_first)
     assert caught.value.code == "throttled"
-    assert len(lost) == connections.BOOKING_TRIES and sleeps == []
+    assert len(lost) == pacing.BOOKING_TRIES and sleeps == []
 
 
 def test_the_connection_actions_share_one_limit_per_integration(
@@ -822,7 +824,7 @@ def test_a_throttled_call_is_tried_again_only_within_the_budget(
     integration_id = connect(signed_in, app, cc)
     set_faults(cc, {"contact_list": "429"})
     sleeps: list[float] = []
-    monkeypatch.setattr(connections.time, "sleep", sleeps.append)
+    monkeypatch.setattr(pacing.time, "sleep", sleeps.append)
     asked: list[str] = []  # the sandbox does not count answers a fault replaced
 
     def get_list(*args: Any) -> Any:
@@ -832,18 +834,18 @@ def test_a_throttled_call_is_tried_again_only_within_the_budget(
     real_get_list = api.get_list
     monkeypatch.setattr(api, "get_list", get_list)
     with app.app_context():  # the CLI: no budget, so one pause and one more try
-        with pytest.raises(connections.ConnectionProblem) as caught:
-            connections.check(db.session.get(Integration, integration_id))
+        with pytest.raises(tokens.ConnectionProblem) as caught:
+            verification.check(db.session.get(Integration, integration_id))
     assert caught.value.code == "throttled"
-    assert connections.THROTTLED_PAUSE in sleeps
+    assert pacing.THROTTLED_PAUSE in sleeps
     assert len(asked) == 2
     # A page whose budget cannot wait out the pause says so after the first answer.
-    app.config["CC_REQUEST_BUDGET_SECONDS"] = connections.THROTTLED_PAUSE
+    app.config["CC_REQUEST_BUDGET_SECONDS"] = pacing.THROTTLED_PAUSE
     with app.app_context():  # the unslept waits above booked slots ahead: free them
         db.session.get(Integration, integration_id).api_next_call_at = None
         db.session.commit()
     sleeps.clear()
     page = signed_in.post(f"/integrations/{integration_id}/test").text
     assert "Constant Contact asked us to slow down" in page
-    assert connections.THROTTLED_PAUSE not in sleeps
+    assert pacing.THROTTLED_PAUSE not in sleeps
     assert len(asked) == 3

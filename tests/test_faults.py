@@ -57,7 +57,7 @@ from tests.test_connections import expire
 from tests.test_scale_out import post
 from tests.test_scale_out import wait_until_done
 from wizard.constant_contact import http as cc_http
-from wizard.domain.authorization import POLL_MARGIN
+from wizard.domain.polling import POLL_MARGIN
 from wizard.domain.problems import connection_problem
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt

@@ -94,7 +94,7 @@ def production_logging(kind: str) -> Iterator[io.StringIO]:
 
 @pytest.mark.parametrize("kind", ["text", "json"])
 def test_log_lines_and_tracebacks_are_redacted(kind: str) -> None:
-    logger = logging.getLogger("wizard.domain.connections")
+    logger = logging.getLogger("wizard.domain.tokens")
     with production_logging(kind) as buffer:
         logger.info("token answer %s", {"access_token": "AT-secret-value"})
         try:

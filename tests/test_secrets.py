@@ -50,7 +50,8 @@ from tests.test_factory import import_wsgi
 from tests.test_operations import production_logging
 from wizard.constant_contact import http
 from wizard.constant_contact.http import ProviderError
-from wizard.domain import connections
+from wizard.domain import tokens
+from wizard.domain import verification
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
@@ -206,15 +207,15 @@ def test_a_token_copied_into_another_tenants_row_is_refused_not_used(
     sign_in(client, "owner@rival.test")
     ours = connect_for(client, app, cc, 2)
     with app.app_context():
-        assert connections.check(db.session.get(Integration, ours))  # works before
+        assert verification.check(db.session.get(Integration, ours))  # works before
         stolen = db.session.get(Integration, theirs).unseal("refresh_token_encrypted")
     copy_column(app, theirs, "refresh_token_encrypted", ours)
     copy_column(app, theirs, "access_token_encrypted", ours)
     expire(app, ours)
     refreshes = get_stats(cc)["refreshes"]
     with app.app_context():
-        with pytest.raises(connections.ConnectionProblem) as caught:
-            connections.access_token(db.session.get(Integration, ours))
+        with pytest.raises(tokens.ConnectionProblem) as caught:
+            tokens.access_token(db.session.get(Integration, ours))
     assert caught.value.code == "unreadable"
     assert stolen not in caught.value.message
     assert get_stats(cc)["refreshes"] == refreshes  # A's token never went out
@@ -228,7 +229,7 @@ def test_a_token_copied_into_another_tenants_row_is_refused_not_used(
     assert stolen not in tested.text
     # Tenant A's own connection is untouched.
     with app.app_context():
-        assert connections.check(db.session.get(Integration, theirs))
+        assert verification.check(db.session.get(Integration, theirs))
 
 
 def test_a_value_moved_to_another_column_or_attempt_is_refused(
@@ -244,8 +245,8 @@ def test_a_value_moved_to_another_column_or_attempt_is_refused(
         for column in ("access_token_encrypted", "refresh_token_encrypted"):
             with pytest.raises(crypto.DecryptionError):
                 row.unseal(column)
-        with pytest.raises(connections.ConnectionProblem) as caught:
-            connections.access_token(row, force=True)
+        with pytest.raises(tokens.ConnectionProblem) as caught:
+            tokens.access_token(row, force=True)
     assert caught.value.code == "unreadable"
     # One attempt's device code copied into another attempt's row.
     first = make_integration(signed_in.application, create_application(cc)["api_key"])
@@ -299,7 +300,7 @@ def test_rotation_end_to_end(
     assert "keep every key" in status_before.output
     assert REFUSED_UNTIL_ROTATED.format(n=1) in status_before.output
     with both.app_context():
-        assert connections.check(db.session.get(Integration, device))
+        assert verification.check(db.session.get(Integration, device))
         # The app refuses the old value (the setting's default); the rest decrypt.
         with pytest.raises(crypto.DecryptionError):
             db.session.get(Integration, code_flow).unseal("client_secret_encrypted")
@@ -332,10 +333,10 @@ def test_rotation_end_to_end(
             v.startswith(f"v2:{current}:") for v in stored_values(new_only).values()
         )
         # The code flow's refresh sends the rotated client secret; the sandbox checks.
-        connections.access_token(db.session.get(Integration, code_flow), force=True)
-        connections.access_token(db.session.get(Integration, device), force=True)
-        assert connections.check(db.session.get(Integration, device))
-        assert connections.check(db.session.get(Integration, code_flow))
+        tokens.access_token(db.session.get(Integration, code_flow), force=True)
+        tokens.access_token(db.session.get(Integration, device), force=True)
+        assert verification.check(db.session.get(Integration, device))
+        assert verification.check(db.session.get(Integration, code_flow))
     browser = new_only.test_client()
     sign_in(browser, "owner@bloom.test")
     assert "The connection works" in browser.post(f"/integrations/{device}/test").text
@@ -503,7 +504,7 @@ def test_rotation_during_a_token_refresh_loses_nothing(
     def refresh_elsewhere() -> None:
         with both.app_context():
             row = db.session.get(Integration, integration_id)
-            handed_out.append(connections.access_token(row))
+            handed_out.append(tokens.access_token(row))
 
     worker = threading.Thread(target=refresh_elsewhere, name="refresh")
     rotation = threading.current_thread()
@@ -556,7 +557,7 @@ def test_rotation_during_a_token_refresh_loses_nothing(
             crypto.is_current(getattr(row, column))
             for column in ("access_token_encrypted", "refresh_token_encrypted")
         )
-        connections.access_token(row, force=True)
+        tokens.access_token(row, force=True)
     assert load(both, integration_id).status == "active"
 
 
@@ -604,7 +605,7 @@ def test_an_error_page_and_its_log_show_no_secret(
     def broken(integration: Integration) -> None:
         raise RuntimeError(f"refresh_token={token} then SELECT * FROM integration")
 
-    monkeypatch.setattr(connections, "check", broken)
+    monkeypatch.setattr(verification, "check", broken)
     with production_logging("text") as buffer:
         page = client.post(f"/integrations/{integration_id}/test")
     assert page.status_code == 500
@@ -626,13 +627,13 @@ def test_audit_details_and_logs_hold_no_secret_values(
     connected = connect(signed_in, app, cc, "rotating")
     values = plaintexts(app)
     with app.app_context():
-        connections.access_token(db.session.get(Integration, connected), force=True)
+        tokens.access_token(db.session.get(Integration, connected), force=True)
         values |= plaintexts(app)
-        connections.disconnect(db.session.get(Integration, code_flow))
+        tokens.disconnect(db.session.get(Integration, code_flow))
         db.session.commit()
         set_faults(cc, {"token": "503"})
-        with pytest.raises(connections.ConnectionProblem):
-            connections.access_token(db.session.get(Integration, connected), force=True)
+        with pytest.raises(tokens.ConnectionProblem):
+            tokens.access_token(db.session.get(Integration, connected), force=True)
         set_faults(cc, {})
         events = list(db.session.scalars(db.select(AuditEvent)))
     actions = {event.action for event in events}

@@ -38,6 +38,7 @@ from tests.test_authorize import started
 from tests.test_authorize import tamper
 from wizard import models
 from wizard.constant_contact import oauth
+from wizard.domain import tokens
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import User
@@ -1041,7 +1042,6 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
     from tests.test_authorize import make_due
     from tests.test_authorize import status
     from wizard.constant_contact import http
-    from wizard.domain import connections
     from wizard.sandbox.testing import approve_device
 
     sent: list[tuple[str, str, dict[str, Any]]] = []
@@ -1069,7 +1069,7 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
         ).text
     )
     with app.app_context():
-        connections.access_token(db.session.get(Integration, code_id), force=True)
+        tokens.access_token(db.session.get(Integration, code_id), force=True)
     signed_in.post(f"/integrations/{device_id}/disconnect")
 
     secret_names = {
@@ -1139,7 +1139,6 @@ def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
     """OA-23: after invalid_grant the connection waits for re-authorization."""
     from tests.test_connections import connect
     from tests.test_connections import expire
-    from wizard.domain import connections
 
     def refresh_requests() -> int:
         by_grant = get_stats(cc)["token_requests"]["by_grant_type"]
@@ -1165,7 +1164,7 @@ def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
         later = runner.invoke(args=["integrations", "refresh", "--due"])
         assert later.exit_code == 0 and "0 failed" in later.output, later.output
     with app.app_context():
-        assert integration_id not in [i.id for i in connections.due_for_keepalive()]
+        assert integration_id not in [i.id for i in tokens.due_for_keepalive()]
     assert refresh_requests() == before + 1  # never sent again
     assert "Re-authorize now" in signed_in.get("/integrations").text
 

@@ -17,7 +17,8 @@ from tests.test_authorize import make_due
 from tests.test_authorize import make_integration
 from tests.test_authorize import started
 from tests.test_queries import statements
-from wizard.domain import authorization
+from wizard.domain import attempts
+from wizard.domain import polling
 from wizard.models import utcnow
 from wizard.sandbox.testing import get_stats
 from wizard.web.auth import browser_identifier
@@ -51,7 +52,7 @@ def waiting(signed_in: FlaskClient, app: Flask, cc: str) -> tuple[int, int, str]
 
 def move_clock(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     later = utcnow() + timedelta(seconds=seconds)
-    for module in (views, authorization):
+    for module in (views, attempts, polling):
         monkeypatch.setattr(module, "utcnow", lambda: later)
 
 

@@ -8,7 +8,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
-from wizard.domain import connections
+from wizard.domain import contacts
+from wizard.domain import tokens
+from wizard.domain import verification
 from wizard.models import ROLE_CUSTOMER
 from wizard.models import ROLE_SUPPORT
 from wizard.models import ROLES
@@ -177,8 +179,8 @@ def check_integrations(integration_id: int | None) -> None:
     failed = 0
     for integration in integrations:
         try:
-            found = connections.check(integration)
-        except connections.ConnectionProblem as problem:
+            found = verification.check(integration)
+        except tokens.ConnectionProblem as problem:
             failed += 1
             click.echo(f"{integration.id}\tproblem\t{problem.code}\t{problem.message}")
         else:
@@ -194,12 +196,12 @@ def check_integrations(integration_id: int | None) -> None:
 def refresh_integrations(due: bool) -> None:
     """Refresh tokens before they expire and long before they die of idleness."""
     _refuse_before_rotation()
-    integrations = connections.due_for_keepalive() if due else _connected(None)
+    integrations = tokens.due_for_keepalive() if due else _connected(None)
     failed = 0
     for integration in integrations:
         try:
-            connections.access_token(integration, force=True)
-        except connections.ConnectionProblem as problem:
+            tokens.access_token(integration, force=True)
+        except tokens.ConnectionProblem as problem:
             failed += 1
             click.echo(f"{integration.id}\tproblem\t{problem.code}\t{problem.message}")
         else:
@@ -224,14 +226,14 @@ def add_contact(
     if integration is None or not integration.holds_tokens:
         raise click.ClickException(f"Integration {integration_id} is not connected.")
     try:
-        action = connections.add_contact(
+        action = contacts.add_contact(
             integration,
             email,
             consent=consent,
             first_name=first_name,
             last_name=last_name,
         )
-    except connections.ConnectionProblem as problem:
+    except tokens.ConnectionProblem as problem:
         raise click.ClickException(problem.message) from problem
     click.echo(f"{email}: {action}")
 

@@ -16,12 +16,12 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from wizard.domain.connections import locked_rows
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import Sealed
 from wizard.platform import crypto
 from wizard.platform.extensions import db
+from wizard.platform.locks import locked_rows
 
 keys_cli = AppGroup("keys", help="Encryption keys: new key, status, rotation.")
 

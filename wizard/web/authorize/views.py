@@ -26,9 +26,12 @@ from werkzeug.wrappers import Response
 from wizard.constant_contact import formats
 from wizard.constant_contact.http import ProviderError
 from wizard.constant_contact.oauth import Provider
+from wizard.domain import approval
+from wizard.domain import attempts
 from wizard.domain import audit
-from wizard.domain import authorization
 from wizard.domain import drafts
+from wizard.domain import polling
+from wizard.domain import verification
 from wizard.domain.problems import problem_for
 from wizard.domain.problems import waiting_note
 from wizard.models import FLOW_DEVICE
@@ -119,7 +122,7 @@ def before(integration_id: int) -> ResponseReturnValue:
     problem = None
     if form.validate_on_submit():
         try:
-            attempt = authorization.start(
+            attempt = attempts.start(
                 integration,
                 current_user,
                 provider(),
@@ -168,11 +171,11 @@ def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     found = _attempt_or_404(integration_id, attempt_id)
     integration = found.integration
     now = utcnow()
-    authorization.expire_if_due(found, now)
-    if authorization.is_done(found):
+    attempts.expire_if_due(found, now)
+    if attempts.is_done(found):
         return redirect(url_for(".active", integration_id=integration.id))
     problem = None
-    if authorization.is_checking(found):
+    if attempts.is_checking(found):
         return render_template(
             "authorize/checking.html", integration=integration, attempt=found
         )
@@ -202,12 +205,12 @@ def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
     """Say where the attempt stands, for the page's script."""
     integration_id = found.integration_id
     page = url_for(".attempt", integration_id=integration_id, attempt_id=found.id)
-    if authorization.is_done(found):
+    if attempts.is_done(found):
         return {
             "state": "done",
             "next": url_for(".active", integration_id=integration_id),
         }
-    if authorization.is_checking(found):
+    if attempts.is_checking(found):
         return {"state": "waiting", "seconds_left": 0, "note": gettext(CHECKING_NOTE)}
     if not found.is_open:
         return {"state": "ended", "next": page}
@@ -244,7 +247,7 @@ def status(integration_id: int, attempt_id: int) -> ResponseReturnValue:
 def _status_from_rows(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Poll Constant Contact if due, then answer with a ticket until the next poll."""
     found = _attempt_or_404(integration_id, attempt_id)
-    authorization.poll(found, provider())
+    polling.poll(found, provider())
     now = utcnow()
     return _status_response(_status(found, now), tickets.issue(found, now))
 
@@ -267,7 +270,7 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Check now (the no-JavaScript way): poll if due, then show the attempt."""
     found = _attempt_or_404(integration_id, attempt_id)
     if ActionForm().validate_on_submit():
-        asked = authorization.poll(found, provider())
+        asked = polling.poll(found, provider())
         if found.is_open and found.flow != FLOW_DEVICE:
             flash(
                 gettext(
@@ -299,15 +302,15 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
 def open_constant_contact(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Send the new window to Constant Contact's authorize page (code flow)."""
     found = _attempt_or_404(integration_id, attempt_id)
-    authorization.expire_if_due(found, utcnow())
+    attempts.expire_if_due(found, utcnow())
     if found.flow == FLOW_DEVICE or not found.is_open:
         return redirect(
             url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
         )
     try:
-        target = authorization.redirect_target(found, provider(), redirect_uri())
+        target = attempts.redirect_target(found, provider(), redirect_uri())
     except DecryptionError:
-        authorization.fail(found, "unreadable", utcnow())
+        attempts.fail(found, "unreadable", utcnow())
         db.session.commit()
         return redirect(
             url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
@@ -401,22 +404,22 @@ def _use(answer: dict[str, str]) -> dict[str, str | None]:
     its words are for. Codes only: nothing secret goes into the session.
     """
     state = answer["state"]
-    found = authorization.attempt_for_state(state)
+    found = attempts.attempt_for_state(state)
     if found is None:
         return _refused("state_used", None)
     if found.started_by_id != current_user.id:
         return _refused("state_other_user", found)
     now = utcnow()
-    authorization.expire_if_due(found, now)
+    attempts.expire_if_due(found, now)
     if found.is_open and answer["error"]:
-        authorization.fail(found, answer["error"], now)
+        attempts.fail(found, answer["error"], now)
     elif found.is_open and answer["code"]:
         code = answer["code"]
-        if not authorization.exchange(found, state, code, provider(), redirect_uri()):
+        if not approval.exchange(found, state, code, provider(), redirect_uri()):
             # Another callback with this state got there first and exchanges it.
             return _refused("state_used", found)
     db.session.commit()
-    if authorization.is_done(found):
+    if attempts.is_done(found):
         return {"problem": None, "flow": None}
     if found.outcome == OUTCOME_APPROVED:
         return {"problem": found.integration.last_error_code or "", "flow": None}
@@ -473,10 +476,10 @@ def verify(integration_id: int) -> ResponseReturnValue:
     """Check the list again with the saved authorization."""
     integration = organization_integration_or_404(integration_id)
     if ActionForm().validate_on_submit() and integration.holds_tokens:
-        authorization.verify(integration, provider())
+        verification.verify(integration, provider())
     if integration.status == STATUS_ACTIVE:
         return redirect(url_for(".active", integration_id=integration.id))
-    latest = authorization.latest_attempt(integration)
+    latest = attempts.latest_attempt(integration)
     if latest is None:
         return redirect(url_for("integrations.index"))
     return redirect(

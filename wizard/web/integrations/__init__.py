@@ -15,9 +15,9 @@ from flask_wtf import FlaskForm
 from wizard.constant_contact import formats
 from wizard.constant_contact.oauth import Provider
 from wizard.domain import audit
-from wizard.domain import authorization
-from wizard.domain import connections
 from wizard.domain import drafts
+from wizard.domain import tokens
+from wizard.domain import verification
 from wizard.domain.problems import connection_problem
 from wizard.models import AuditEvent
 from wizard.models import Integration
@@ -139,7 +139,7 @@ def change_list(integration_id: int) -> ResponseReturnValue:
         # formats gives English message ids; the reader gets their language.
         error = gettext(checked.error) if checked.error else None
         if checked.ok:
-            error = authorization.change_list(
+            error = verification.change_list(
                 integration,
                 checked.value,
                 formats.came_from_address(form.list_id.data),
@@ -171,8 +171,8 @@ def test_connection(integration_id: int) -> ResponseReturnValue:
     result = problem = None
     if integration.holds_tokens and form.validate_on_submit():
         try:
-            result = connections.check(integration)
-        except connections.ConnectionProblem as error:
+            result = verification.check(integration)
+        except tokens.ConnectionProblem as error:
             problem = connection_problem(error.code, integration.flow)
         audit.record(
             "connection.tested",
@@ -198,7 +198,7 @@ def disconnect(integration_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
     confirmed = None
     if integration.holds_tokens and form.validate_on_submit():
-        confirmed = connections.disconnect(integration)
+        confirmed = tokens.disconnect(integration)
         db.session.commit()
     return render_template(
         "integrations/disconnect.html",
@@ -215,9 +215,7 @@ def delete(integration_id: int) -> ResponseReturnValue:
     integration = organization_integration_or_404(integration_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        confirmed = (
-            connections.disconnect(integration) if integration.holds_tokens else None
-        )
+        confirmed = tokens.disconnect(integration) if integration.holds_tokens else None
         audit.record(
             "integration.deleted",
             actor=current_user,

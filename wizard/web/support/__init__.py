@@ -27,8 +27,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
 from wizard.domain import audit
-from wizard.domain import connections
 from wizard.domain import drafts
+from wizard.domain import tokens
+from wizard.domain import verification
 from wizard.domain.problems import problem_for
 from wizard.models import STATUS_NEEDS_REAUTHORIZATION
 from wizard.models import AuditEvent
@@ -36,6 +37,7 @@ from wizard.models import Integration
 from wizard.models import Organization
 from wizard.models import User
 from wizard.models import utcnow
+from wizard.platform import locks
 from wizard.platform.extensions import db
 from wizard.web.integrations import connection_action_limit
 from wizard.web.integrations import error_words
@@ -138,7 +140,7 @@ def on_record(
         return False
     # Two tabs or workers may both have found nothing: holding the agent's row, the
     # second one to get it sees the first one's view.
-    with connections.locked_rows(User, [current_user.id]):
+    with locks.locked_rows(User, [current_user.id]):
         if db.session.scalar(recent) is None:
             audit.record(
                 action,
@@ -257,8 +259,8 @@ def test_connection(integration_id: int) -> ResponseReturnValue:
     found = db.get_or_404(Integration, integration_id)
     if FlaskForm().validate_on_submit() and found.holds_tokens:
         try:
-            result = connections.check(found)
-        except connections.ConnectionProblem as problem:
+            result = verification.check(found)
+        except tokens.ConnectionProblem as problem:
             flash(
                 gettext("Test connection: %(message)s", message=problem.message),
                 "error",

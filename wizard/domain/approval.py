@@ -1,0 +1,172 @@
+"""Access was allowed: save the tokens, or swap them in for a re-authorization."""
+
+from datetime import timedelta
+
+from wizard.constant_contact import api
+from wizard.constant_contact import oauth
+from wizard.constant_contact.http import ProviderError
+from wizard.domain import attempts
+from wizard.domain import audit
+from wizard.domain import pacing
+from wizard.domain import status
+from wizard.domain import verification
+from wizard.models import OUTCOME_APPROVED
+from wizard.models import OUTCOME_FAILED
+from wizard.models import OUTCOME_REPLACED
+from wizard.models import STATUS_UNVERIFIED
+from wizard.models import AuthorizationAttempt
+from wizard.models import Integration
+from wizard.models import utcnow
+from wizard.platform import crypto
+from wizard.platform.extensions import db
+
+
+def exchange(
+    attempt: AuthorizationAttempt,
+    state: str,
+    code: str,
+    provider: oauth.Provider,
+    redirect_uri: str,
+) -> bool:
+    """Finish an authorization-code attempt with the code from the callback.
+
+    The state is used up by a conditional UPDATE first, so a replayed callback
+    (even at the same moment) exchanges nothing: it gets False.
+    """
+    used = db.session.execute(
+        db.update(AuthorizationAttempt)
+        .where(
+            AuthorizationAttempt.id == attempt.id,
+            AuthorizationAttempt.state_hash == attempts.state_hash(state),
+        )
+        .values(state_hash=None, state_encrypted=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(attempt)
+    if used.rowcount != 1:
+        return False
+    integration = attempt.integration
+    try:
+        verifier = attempt.unseal("code_verifier_encrypted")
+        secret = integration.client_secret or ""
+    except crypto.DecryptionError:
+        attempts.finish(attempt, OUTCOME_FAILED, "unreadable", utcnow())
+        db.session.commit()
+        return True
+    try:
+        tokens = oauth.exchange_code(
+            provider, integration.api_key or "", secret, code, redirect_uri, verifier
+        )
+    except ProviderError as error:
+        attempts.finish(attempt, OUTCOME_FAILED, error.code, utcnow())
+        db.session.commit()
+        return True
+    finish_with_tokens(attempt, tokens, provider)
+    return True
+
+
+def finish_with_tokens(
+    attempt: AuthorizationAttempt, tokens: oauth.TokenSet, provider: oauth.Provider
+) -> None:
+    """Save the tokens (encrypted) and verify the connection; refuse short access.
+
+    Tokens that arrive after another tab closed the attempt (expired, replaced)
+    still connect: the person did allow access.
+    """
+    now = utcnow()
+    integration = attempt.integration
+    if tokens.refresh_token is None:
+        revoke_quietly(integration, provider, tokens.access_token)
+        attempts.finish(
+            attempt, OUTCOME_FAILED, "no_refresh_token", now, unless=(OUTCOME_APPROVED,)
+        )
+        db.session.commit()
+        return
+    if integration.holds_tokens:
+        _reauthorize(attempt, tokens, provider)
+        return
+    if not attempts.finish(
+        attempt, OUTCOME_APPROVED, None, now, unless=(OUTCOME_APPROVED,)
+    ):
+        revoke_quietly(integration, provider, tokens.refresh_token)
+        db.session.commit()
+        return
+    attempts.close_older(attempt, now)
+    for other in attempts.open_attempts(integration):
+        attempts.finish(other, OUTCOME_REPLACED, "replaced", now)
+    integration.seal("access_token_encrypted", tokens.access_token)
+    integration.seal("refresh_token_encrypted", tokens.refresh_token)
+    integration.token_expires_at = (
+        now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
+    )
+    integration.last_refreshed_at = now
+    integration.status = STATUS_UNVERIFIED
+    integration.last_error_code = None
+    integration.last_error_message = None
+    # The tokens are safe in the database before anything else can fail.
+    db.session.commit()
+    verification.verify(integration, provider)
+
+
+def _reauthorize(
+    attempt: AuthorizationAttempt, tokens: oauth.TokenSet, provider: oauth.Provider
+) -> None:
+    """Swap in new tokens once they are shown to work; the old ones serve till then."""
+    integration = attempt.integration
+    now = utcnow()
+    try:
+        pacing.pace(integration)
+        found = api.get_list(provider, tokens.access_token, integration.list_id or "")
+        if found.deleted:
+            raise ProviderError("list_deleted")
+        try:
+            pacing.pace(integration)
+            account = api.account_summary(provider, tokens.access_token).name
+        except ProviderError as error:
+            if error.code != "forbidden":
+                raise
+            account = integration.account_name
+    except ProviderError as error:
+        code = "list_not_found" if error.code == "not_found" else error.code
+        revoke_quietly(integration, provider, tokens.refresh_token or "")
+        attempts.finish(attempt, OUTCOME_FAILED, code, now, unless=(OUTCOME_APPROVED,))
+        db.session.commit()
+        return
+    if not attempts.finish(
+        attempt, OUTCOME_APPROVED, None, now, unless=(OUTCOME_APPROVED,)
+    ):
+        revoke_quietly(integration, provider, tokens.refresh_token or "")
+        db.session.commit()
+        return
+    try:
+        old_refresh = integration.unseal("refresh_token_encrypted")
+    except crypto.DecryptionError:
+        old_refresh = ""
+    attempts.close_older(attempt, now)
+    integration.seal("access_token_encrypted", tokens.access_token)
+    integration.seal("refresh_token_encrypted", tokens.refresh_token or "")
+    integration.token_expires_at = (
+        now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
+    )
+    integration.last_refreshed_at = now
+    integration.last_checked_at = now
+    integration.account_name = account
+    status.connected_to(integration, found, rename=False)
+    audit.record(
+        "connection.reauthorized", integration=integration, list_name=found.name
+    )
+    db.session.commit()
+    if old_refresh and old_refresh != tokens.refresh_token:
+        revoke_quietly(integration, provider, old_refresh)
+
+
+def revoke_quietly(
+    integration: Integration, provider: oauth.Provider, token: str
+) -> None:
+    """Give back tokens we will not use; a failure here changes nothing for anyone."""
+    try:
+        secret = integration.client_secret
+        oauth.revoke(provider, integration.api_key or "", secret, token)
+    except (ProviderError, crypto.DecryptionError):
+        pass

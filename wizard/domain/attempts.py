@@ -1,0 +1,217 @@
+"""Step 4's attempts: start one, close it once, expire it, find it by its state.
+
+Every worker on every host may serve any of these calls: coordination happens in the
+database (conditional UPDATEs), never in process memory.
+"""
+
+import hashlib
+from datetime import datetime
+from datetime import timedelta
+
+from wizard.constant_contact import oauth
+from wizard.constant_contact.http import ProviderError
+from wizard.domain import audit
+from wizard.domain.problems import problem_for
+from wizard.models import FLOW_DEVICE
+from wizard.models import OUTCOME_APPROVED
+from wizard.models import OUTCOME_EXPIRED
+from wizard.models import OUTCOME_FAILED
+from wizard.models import OUTCOME_REPLACED
+from wizard.models import STATUS_ACTIVE
+from wizard.models import STATUS_AUTHORIZING
+from wizard.models import STATUS_CREATED
+from wizard.models import STATUS_UNVERIFIED
+from wizard.models import AuthorizationAttempt
+from wizard.models import Integration
+from wizard.models import User
+from wizard.models import utcnow
+from wizard.platform.extensions import db
+
+
+def state_hash(state: str) -> str:
+    """Return the lookup form of an OAuth state."""
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def latest_attempt(integration: Integration) -> AuthorizationAttempt | None:
+    """Return the integration's newest attempt."""
+    return db.session.scalar(
+        db.select(AuthorizationAttempt)
+        .filter_by(integration_id=integration.id)
+        .order_by(AuthorizationAttempt.id.desc())
+        .limit(1)
+    )
+
+
+def open_attempts(integration: Integration) -> list[AuthorizationAttempt]:
+    """Return the integration's attempts that are still open, oldest first."""
+    return list(
+        db.session.scalars(
+            db.select(AuthorizationAttempt)
+            .filter_by(integration_id=integration.id, outcome=None)
+            .order_by(AuthorizationAttempt.id)
+        )
+    )
+
+
+def is_done(attempt: AuthorizationAttempt) -> bool:
+    """Return whether step 4 is over and the connection works (and this try did)."""
+    integration = attempt.integration
+    return (
+        attempt.outcome != OUTCOME_FAILED
+        and integration.status == STATUS_ACTIVE
+        and not open_attempts(integration)
+    )
+
+
+def is_checking(attempt: AuthorizationAttempt) -> bool:
+    """Return whether access was allowed and the list is being checked right now."""
+    integration = attempt.integration
+    return (
+        attempt.outcome == OUTCOME_APPROVED
+        and integration.status == STATUS_UNVERIFIED
+        and integration.last_error_code is None
+    )
+
+
+def finish(
+    attempt: AuthorizationAttempt,
+    outcome: str,
+    code: str | None,
+    now: datetime,
+    *,
+    unless: tuple[str, ...] = (),
+) -> bool:
+    """Close an attempt once; return False if something else closed it first.
+
+    With ``unless``, a closed attempt may be closed again unless its outcome is one
+    of those: tokens in hand beat a late "expired" or "replaced".
+    """
+    condition = (
+        AuthorizationAttempt.outcome.is_(None)
+        if not unless
+        else db.or_(
+            AuthorizationAttempt.outcome.is_(None),
+            AuthorizationAttempt.outcome.not_in(unless),
+        )
+    )
+    result = db.session.execute(
+        db.update(AuthorizationAttempt)
+        .where(AuthorizationAttempt.id == attempt.id, condition)
+        .values(
+            outcome=outcome,
+            error_code=code,
+            error_message=problem_for(code, attempt.flow).text_en if code else None,
+            finished_at=now,
+            state_hash=None,
+            state_encrypted=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(attempt)
+    if result.rowcount != 1:
+        return False
+    integration = attempt.integration
+    if outcome != OUTCOME_APPROVED and integration.status == STATUS_AUTHORIZING:
+        if not integration.holds_tokens and not open_attempts(integration):
+            integration.status = STATUS_CREATED
+    audit.record(
+        f"authorization.{outcome}",
+        integration=integration,
+        attempt_id=attempt.id,
+        flow=attempt.flow,
+        error=code,
+    )
+    return True
+
+
+def close_older(attempt: AuthorizationAttempt, now: datetime) -> None:
+    """Close the integration's other open attempts: one code at a time.
+
+    Only older ones close, so two tabs starting at once leave the newest open.
+    """
+    for other in open_attempts(attempt.integration):
+        if other.id < attempt.id:
+            finish(other, OUTCOME_REPLACED, "replaced", now)
+
+
+def start(
+    integration: Integration,
+    user: User,
+    provider: oauth.Provider,
+    window_seconds: int,
+) -> AuthorizationAttempt:
+    """Start step 4 for the integration's flow; ProviderError if that fails at once."""
+    now = utcnow()
+    attempt = AuthorizationAttempt(
+        integration=integration,
+        flow=integration.flow,
+        started_at=now,
+        expires_at=now + timedelta(seconds=window_seconds),
+        started_by_id=user.id,
+    )
+    if integration.flow == FLOW_DEVICE:
+        grant = oauth.request_device_authorization(provider, integration.api_key or "")
+        window = min(grant.expires_in or window_seconds, window_seconds)
+        attempt.expires_at = now + timedelta(seconds=window)
+        attempt.seal("device_code_encrypted", grant.device_code)
+        attempt.user_code = grant.user_code
+        attempt.verification_uri = grant.verification_uri
+        attempt.verification_uri_complete = grant.verification_uri_complete
+        attempt.interval = grant.interval
+        # The first poll may go at once; later ones keep to the interval.
+        attempt.next_poll_at = now
+    else:
+        state, verifier = oauth.new_pkce_pair()
+        attempt.state_hash = state_hash(state)
+        attempt.seal("state_encrypted", state)
+        attempt.seal("code_verifier_encrypted", verifier)
+    db.session.add(attempt)
+    db.session.flush()
+    close_older(attempt, now)
+    if not integration.holds_tokens:
+        # A connected integration keeps its own status until new tokens prove out.
+        integration.status = STATUS_AUTHORIZING
+    audit.record(
+        "authorization.started",
+        actor=user,
+        integration=integration,
+        attempt_id=attempt.id,
+        flow=attempt.flow,
+        seconds=attempt.seconds_left(now),
+    )
+    return attempt
+
+
+def redirect_target(
+    attempt: AuthorizationAttempt, provider: oauth.Provider, redirect_uri: str
+) -> str:
+    """Return the authorize URL of a code-flow attempt (the same each time)."""
+    return oauth.authorization_url(
+        provider,
+        attempt.integration.api_key or "",
+        redirect_uri,
+        attempt.unseal("state_encrypted"),
+        attempt.unseal("code_verifier_encrypted"),
+    )
+
+
+def expire_if_due(attempt: AuthorizationAttempt, now: datetime) -> None:
+    """Close the attempt as expired once its window has passed."""
+    if attempt.is_open and now >= attempt.expires_at:
+        finish(attempt, OUTCOME_EXPIRED, "expired", now)
+        db.session.commit()
+
+
+def fail(attempt: AuthorizationAttempt, code: str, now: datetime) -> None:
+    """Close an attempt with the error Constant Contact sent back."""
+    finish(attempt, OUTCOME_FAILED, ProviderError(code).code, now)
+
+
+def attempt_for_state(state: str) -> AuthorizationAttempt | None:
+    """Find the attempt a callback's state belongs to."""
+    if not state or len(state) > 200:
+        return None
+    return db.session.scalar(
+        db.select(AuthorizationAttempt).filter_by(state_hash=state_hash(state))
+    )

@@ -1,0 +1,52 @@
+"""Add a contact to a connected list."""
+
+from wizard.constant_contact import api
+from wizard.constant_contact.http import ProviderError
+from wizard.domain import audit
+from wizard.domain import pacing
+from wizard.domain import status
+from wizard.domain import tokens
+from wizard.domain import verification
+from wizard.models import STATUS_ACTIVE
+from wizard.models import Integration
+from wizard.platform.extensions import db
+
+
+def add_contact(
+    integration: Integration,
+    email: str,
+    *,
+    consent: str,
+    first_name: str = "",
+    last_name: str = "",
+) -> str:
+    """Add or update a contact on the integration's list: "created" or "updated".
+
+    Constant Contact applies the account's opt-in rules. ``consent`` records how the
+    person agreed (it goes to the audit trail, never to Constant Contact).
+    """
+    if not consent.strip():
+        raise ValueError("say how the contact agreed to be added")
+    list_id = integration.list_id or ""
+    try:
+        action = pacing.call_with_token(
+            integration,
+            lambda p, token: api.sign_up(
+                p, token, list_id, email, first_name=first_name, last_name=last_name
+            ),
+        )
+    except ProviderError as error:
+        code = "list_not_found" if error.code == "not_found" else error.code
+        verification.record_failure(integration, code)
+        raise tokens.ConnectionProblem(code, integration.flow) from error
+    if integration.status != STATUS_ACTIVE:
+        status.working(integration)
+    audit.record(
+        "contact.added",
+        integration=integration,
+        outcome=action,
+        email_domain=email.rpartition("@")[2],
+        consent=consent[:200],
+    )
+    db.session.commit()
+    return action

@@ -1,0 +1,123 @@
+"""Ask Constant Contact about a device-flow attempt at most once per interval."""
+
+import threading
+from datetime import datetime
+from datetime import timedelta
+
+from flask import current_app
+
+from wizard.constant_contact import oauth
+from wizard.constant_contact.http import ProviderError
+from wizard.domain import approval
+from wizard.domain import attempts
+from wizard.models import FLOW_DEVICE
+from wizard.models import OUTCOME_FAILED
+from wizard.models import AuthorizationAttempt
+from wizard.models import utcnow
+from wizard.platform import crypto
+from wizard.platform.extensions import db
+
+SLOW_DOWN_SECONDS = 5
+
+
+# Requests arrive a little later or sooner than they leave: keep clear of the edge
+# of the interval so Constant Contact never sees two polls closer than it allows.
+POLL_MARGIN = timedelta(milliseconds=500)
+
+
+POLL_SLOTS = "wizard.poll_slots"
+
+
+def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> bool:
+    """Ask Constant Contact about a device attempt, at most once per interval.
+
+    Whoever wins the conditional UPDATE of next_poll_at asks; everyone else only
+    reads the row. The claim lasts through the request's timeout and is committed
+    before the network call; the next poll is due an interval after the answer.
+    Returns whether this call asked.
+    """
+    now = utcnow()
+    attempts.expire_if_due(attempt, now)
+    if not attempt.is_open or attempt.flow != FLOW_DEVICE:
+        return False
+    if attempt.next_poll_at is not None and attempt.next_poll_at > now:
+        # Not due by the row just read, so the UPDATE below could not win: most
+        # status requests end here, with no write, decryption or upstream call.
+        return False
+    slots = _poll_slots()
+    if not slots.acquire(blocking=False):
+        # This process already waits on Constant Contact as often as it may: skip
+        # this turn (the poll stays due) rather than tie up another thread.
+        return False
+    try:
+        return _poll_now(attempt, provider, now)
+    finally:
+        slots.release()
+
+
+def _poll_slots() -> threading.BoundedSemaphore:
+    """Return this process's slots for device polls in flight (CC_POLLS_IN_FLIGHT).
+
+    A bulkhead: however slow Constant Contact gets, most of a worker's threads stay
+    free to serve pages and status checks.
+    """
+    extensions = current_app.extensions
+    slots = extensions.get(POLL_SLOTS)
+    if slots is None:
+        size = max(1, int(current_app.config["CC_POLLS_IN_FLIGHT"]))
+        slots = extensions.setdefault(POLL_SLOTS, threading.BoundedSemaphore(size))
+    return slots
+
+
+def _poll_now(
+    attempt: AuthorizationAttempt, provider: oauth.Provider, now: datetime
+) -> bool:
+    """Claim the due poll, ask Constant Contact, record the answer."""
+    interval = attempt.interval or oauth.DEFAULT_INTERVAL
+    held = timedelta(seconds=interval + provider.timeout) + POLL_MARGIN
+    claim = db.session.execute(
+        db.update(AuthorizationAttempt)
+        .where(
+            AuthorizationAttempt.id == attempt.id,
+            AuthorizationAttempt.outcome.is_(None),
+            AuthorizationAttempt.next_poll_at <= now,
+        )
+        .values(next_poll_at=now + held, poll_count=AuthorizationAttempt.poll_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if claim.rowcount != 1:
+        db.session.refresh(attempt)
+        return False
+    integration = attempt.integration
+    try:
+        device_code = attempt.unseal("device_code_encrypted")
+    except crypto.DecryptionError:
+        attempts.finish(attempt, OUTCOME_FAILED, "unreadable", now)
+        db.session.commit()
+        return True
+    try:
+        tokens = oauth.poll_device_token(
+            provider, integration.api_key or "", device_code
+        )
+    except ProviderError as error:
+        _after_poll_error(attempt, error)
+        return True
+    approval.finish_with_tokens(attempt, tokens, provider)
+    return True
+
+
+def _after_poll_error(attempt: AuthorizationAttempt, error: ProviderError) -> None:
+    answered = utcnow()
+    db.session.refresh(attempt)
+    interval = attempt.interval or oauth.DEFAULT_INTERVAL
+    if error.code == "slow_down":
+        # RFC 8628: add 5 seconds to the interval, for this and every later poll.
+        interval += SLOW_DOWN_SECONDS
+        attempt.interval = interval
+    if error.code in ("authorization_pending", "slow_down") or error.transient:
+        attempt.next_poll_at = answered + timedelta(seconds=interval) + POLL_MARGIN
+        attempt.error_code = error.code if error.transient else None
+    else:
+        attempts.finish(attempt, OUTCOME_FAILED, error.code, answered)
+    db.session.commit()

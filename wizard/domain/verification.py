@@ -1,0 +1,140 @@
+"""Prove the connection reaches its list: after authorizing, on a check, a new list."""
+
+from flask_babel import gettext
+
+from wizard.constant_contact import api
+from wizard.constant_contact import oauth
+from wizard.constant_contact.http import ProviderError
+from wizard.domain import audit
+from wizard.domain import pacing
+from wizard.domain import status
+from wizard.domain import tokens
+from wizard.domain.problems import problem_for
+from wizard.models import STATUS_NEEDS_REAUTHORIZATION
+from wizard.models import Integration
+from wizard.models import utcnow
+from wizard.platform import crypto
+from wizard.platform.extensions import db
+
+
+def verify(integration: Integration, provider: oauth.Provider) -> None:
+    """Read the account and the list with the saved token; set the status from that."""
+    integration.last_checked_at = utcnow()
+    try:
+        token = integration.unseal("access_token_encrypted")
+    except crypto.DecryptionError:
+        status.record_check_failure(integration, ProviderError("unreadable"))
+        db.session.commit()
+        return
+    try:
+        try:
+            pacing.pace(integration)
+            integration.account_name = api.account_summary(provider, token).name
+        except ProviderError as error:
+            if error.code != "forbidden":  # no account_read: the list still tells
+                raise
+        pacing.pace(integration)
+        found = api.get_list(provider, token, integration.list_id or "")
+        if found.deleted:
+            raise ProviderError("list_deleted")
+    except ProviderError as error:
+        status.record_check_failure(integration, error)
+        db.session.commit()
+        return
+    status.connected_to(
+        integration, found, rename=integration.name.startswith("Constant")
+    )
+    audit.record(
+        "connection.verified",
+        integration=integration,
+        account=integration.account_name,
+        list_name=found.name,
+        member_count=found.member_count,
+    )
+    db.session.commit()
+
+
+def change_list(
+    integration: Integration, list_id: str, from_url: bool, provider: oauth.Provider
+) -> str | None:
+    """Switch to another list once Constant Contact shows it exists; else a message.
+
+    The old list stays in use until the new one is verified.
+    """
+    try:
+        found = pacing.call_with_token(
+            integration, lambda p, token: api.get_list(p, token, list_id)
+        )
+        if found.deleted:
+            raise ProviderError("list_deleted")
+    except tokens.ConnectionProblem as problem:
+        return problem.message
+    except ProviderError as error:
+        if error.code in ("not_found", "list_deleted"):
+            account = integration.account_name or gettext("the account you connected")
+            if error.code == "list_deleted":
+                return gettext(
+                    "We could not find that list in %(account)s (it was deleted). "
+                    "Open the list in Constant Contact and copy its address again",
+                    account=account,
+                )
+            return gettext(
+                "We could not find that list in %(account)s. Open the list in "
+                "Constant Contact and copy its address again",
+                account=account,
+            )
+        return problem_for(error.code, integration.flow).text
+    previous = integration.list_id
+    integration.list_id = list_id
+    integration.list_id_from_url = from_url
+    integration.list_id_saved_at = utcnow()
+    integration.last_checked_at = utcnow()
+    status.connected_to(integration, found, rename=True)
+    audit.record(
+        "integration.list_changed",
+        integration=integration,
+        previous_list_id=previous,
+        list_id=list_id,
+        list_name=found.name,
+    )
+    return None
+
+
+def check(integration: Integration) -> api.ContactList:
+    """Use the connection (token, then read the list) and record what happened."""
+    list_id = integration.list_id or ""
+    try:
+        found = pacing.call_with_token(
+            integration, lambda p, token: api.get_list(p, token, list_id)
+        )
+    except ProviderError as error:
+        code = "list_not_found" if error.code == "not_found" else error.code
+        record_failure(integration, code)
+        raise tokens.ConnectionProblem(code, integration.flow) from error
+    except tokens.ConnectionProblem as problem:
+        record_failure(integration, problem.code)
+        raise
+    if found.deleted:
+        record_failure(integration, "list_deleted")
+        raise tokens.ConnectionProblem("list_deleted", integration.flow)
+    integration.list_name = found.name[:255]
+    integration.list_member_count = found.member_count
+    integration.last_checked_at = utcnow()
+    status.working(integration)
+    audit.record(
+        "connection.checked", integration=integration, member_count=found.member_count
+    )
+    db.session.commit()
+    return found
+
+
+def record_failure(integration: Integration, code: str) -> None:
+
+    gone = db.session.scalar(db.select(Integration.id).filter_by(id=integration.id))
+    if gone is None or code == "not_connected":
+        db.session.rollback()  # deleted or disconnected meanwhile: nothing to record
+        return
+    integration.last_checked_at = utcnow()
+    if integration.status != STATUS_NEEDS_REAUTHORIZATION:
+        status.record_check_failure(integration, ProviderError(code))
+    db.session.commit()
