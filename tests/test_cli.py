@@ -11,7 +11,7 @@ from flask.testing import FlaskCliRunner
 from tests.conftest import make_user
 from tests.conftest import sandbox_settings
 from tests.conftest import sign_in
-from wizard.cli import DEMO_SUPPORT
+from wizard.cli.demo import DEMO_SUPPORT
 from wizard.models import ROLE_SUPPORT
 from wizard.models import Integration
 from wizard.models import Organization

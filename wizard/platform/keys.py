@@ -11,9 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
 
-import click
 from flask import Flask
-from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from wizard.models import AuthorizationAttempt
@@ -22,8 +20,6 @@ from wizard.models import Sealed
 from wizard.platform import crypto
 from wizard.platform.extensions import db
 from wizard.platform.locks import locked_rows
-
-keys_cli = AppGroup("keys", help="Encryption keys: new key, status, rotation.")
 
 SEALED_MODELS: tuple[type[Sealed], ...] = (Integration, AuthorizationAttempt)
 BATCH_SIZE = 100
@@ -110,7 +106,7 @@ def census() -> Counter[str]:
     return counts
 
 
-def _describe(counts: Counter[str]) -> list[str]:
+def describe(counts: Counter[str]) -> list[str]:
     """Say, per key, how many stored values need it; no key material, only ids."""
     configured = crypto.key_ids()
     lines = []
@@ -206,7 +202,7 @@ def _refusal(left: int) -> str:
     )
 
 
-def _verdict(counts: Counter[str]) -> tuple[bool, str]:
+def verdict(counts: Counter[str]) -> tuple[bool, str]:
     """Return whether keys after the first may be removed, and a sentence saying so."""
     waiting = sum(counts.values()) - counts[crypto.current_key_id()]
     if waiting:
@@ -215,51 +211,3 @@ def _verdict(counts: Counter[str]) -> tuple[bool, str]:
             "keep every key until `flask keys rotate` has rewritten them."
         )
     return True, "Every value is under key 1: the other keys may be removed."
-
-
-@keys_cli.command("new")
-def new_key() -> None:
-    """Print a fresh random key (put it first in WIZARD_ENCRYPTION_KEYS)."""
-    click.echo(crypto.generate_key())
-
-
-@keys_cli.command("status")
-def key_status() -> None:
-    """Show how many stored values each key encrypted; exit 1 if old keys are needed."""
-    counts = census()
-    for line in _describe(counts):
-        click.echo(line)
-    safe, sentence = _verdict(counts)
-    click.echo(sentence)
-    if not safe:
-        raise SystemExit(1)
-
-
-@keys_cli.command("rotate")
-@click.option("--batch-size", default=BATCH_SIZE, show_default=True, type=int)
-def rotate_command(batch_size: int) -> None:
-    """Re-encrypt every stored secret and token under the first key."""
-    if batch_size < 1:
-        raise click.UsageError("--batch-size must be at least 1.")
-    result = rotate_all(batch_size)
-    click.echo(f"{result.rewritten} values re-encrypted under key 1.")
-    for where in result.unreadable:
-        click.echo(f"unreadable: {where}")
-    if result.unreadable:
-        click.echo(
-            f"{len(result.unreadable)} values could not be read with any configured "
-            "key; they were left as they are (those connections need authorizing "
-            "again)."
-        )
-    counts = census()
-    for line in _describe(counts):
-        click.echo(line)
-    safe, sentence = _verdict(counts)
-    click.echo(sentence)
-    if not safe:
-        raise SystemExit(1)
-
-
-def init_app(app: Flask) -> None:
-    """Register the keys commands on the app."""
-    app.cli.add_command(keys_cli)

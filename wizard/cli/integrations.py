@@ -1,0 +1,123 @@
+"""`flask integrations`: list, check, keep alive and use saved connections."""
+
+import click
+from flask.cli import AppGroup
+
+from wizard.domain import contacts
+from wizard.domain import tokens
+from wizard.domain import verification
+from wizard.models import Integration
+from wizard.models import Organization
+from wizard.platform import keys
+from wizard.platform.extensions import db
+
+integrations_cli = AppGroup("integrations", help="Look after integrations.")
+
+
+@integrations_cli.command("list")
+def list_integrations() -> None:
+    """Show id, organization, name, status, list and last check of every integration."""
+    rows = db.session.execute(
+        db.select(Integration, Organization.name)
+        .join(Organization)
+        .order_by(Integration.id)
+    ).all()
+    if not rows:
+        click.echo("No integrations yet.")
+        return
+    click.echo("id\torganization\tname\tstatus\tlist\tlast check")
+    for integration, organization in rows:
+        last_check = (
+            integration.last_checked_at.isoformat(timespec="seconds")
+            if integration.last_checked_at
+            else "never"
+        )
+        click.echo(
+            f"{integration.id}\t{organization}\t{integration.name}\t"
+            f"{integration.status}\t{integration.list_id or '-'}\t{last_check}"
+        )
+
+
+def _refuse_before_rotation() -> None:
+    """Stop before using any connection while old values wait for `keys rotate`."""
+    if problem := keys.refusal():
+        raise click.ClickException(problem)
+
+
+def _connected(integration_id: int | None) -> list[Integration]:
+    query = db.select(Integration).where(
+        Integration.refresh_token_encrypted.is_not(None)
+    )
+    if integration_id is not None:
+        query = query.filter_by(id=integration_id)
+    return list(db.session.scalars(query.order_by(Integration.id)))
+
+
+@integrations_cli.command("check")
+@click.argument("integration_id", type=int, required=False)
+def check_integrations(integration_id: int | None) -> None:
+    """Use each connection (token, then read the list) and record the result."""
+    _refuse_before_rotation()
+    integrations = _connected(integration_id)
+    if not integrations:
+        raise click.ClickException("No connected integration to check.")
+    failed = 0
+    for integration in integrations:
+        try:
+            found = verification.check(integration)
+        except tokens.ConnectionProblem as problem:
+            failed += 1
+            click.echo(f"{integration.id}\tproblem\t{problem.code}\t{problem.message}")
+        else:
+            click.echo(
+                f"{integration.id}\tok\t{found.name}\t{found.member_count} members"
+            )
+    if failed:
+        raise SystemExit(1)
+
+
+@integrations_cli.command("refresh")
+@click.option("--due", is_flag=True, help="Only those expiring soon or idle for long.")
+def refresh_integrations(due: bool) -> None:
+    """Refresh tokens before they expire and long before they die of idleness."""
+    _refuse_before_rotation()
+    integrations = tokens.due_for_keepalive() if due else _connected(None)
+    failed = 0
+    for integration in integrations:
+        try:
+            tokens.access_token(integration, force=True)
+        except tokens.ConnectionProblem as problem:
+            failed += 1
+            click.echo(f"{integration.id}\tproblem\t{problem.code}\t{problem.message}")
+        else:
+            click.echo(f"{integration.id}\trefreshed")
+    click.echo(f"{len(integrations) - failed} refreshed, {failed} failed")
+    if failed:
+        raise SystemExit(1)
+
+
+@integrations_cli.command("add-contact")
+@click.argument("integration_id", type=int)
+@click.argument("email")
+@click.option("--consent", required=True, help="How the person agreed to be added.")
+@click.option("--first-name", default="")
+@click.option("--last-name", default="")
+def add_contact(
+    integration_id: int, email: str, consent: str, first_name: str, last_name: str
+) -> None:
+    """Add a contact to the integration's list (with the person's consent)."""
+    _refuse_before_rotation()
+    integration = db.session.get(Integration, integration_id)
+    if integration is None or not integration.holds_tokens:
+        raise click.ClickException(f"Integration {integration_id} is not connected.")
+    try:
+        action = contacts.add_contact(
+            integration,
+            email,
+            consent=consent,
+            first_name=first_name,
+            last_name=last_name,
+        )
+    except tokens.ConnectionProblem as problem:
+        raise click.ClickException(problem.message) from problem
+    click.echo(f"{email}: {action}")
