@@ -33,6 +33,7 @@ from tests.test_setup import step1
 from wizard.constant_contact import formats
 from wizard.constant_contact import http
 from wizard.constant_contact import oauth
+from wizard.constant_contact import pasted
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.models import User
@@ -147,7 +148,7 @@ def assert_clean(app: Flask, integration_id: int) -> None:
     if row.client_secret_encrypted:
         with app.app_context():
             secret = row.unseal("client_secret_encrypted")
-        assert formats._SECRET_SHAPE.fullmatch(secret), secret
+        assert pasted.SECRET_SHAPE.fullmatch(secret), secret
         # BI-04: the header is built from Latin-1 text, so this must not raise.
         requests.auth._basic_auth_str(row.api_key or KEY, secret)
 
@@ -239,7 +240,7 @@ def test_step_1_form(
     # The secret is never shown again. (Typed into the API Key box as well, the same
     # text is shown back there as what was typed for the key, like any key.)
     secret = client_secret.strip()
-    if formats._SECRET_SHAPE.fullmatch(secret) and secret not in api_key:
+    if pasted.SECRET_SHAPE.fullmatch(secret) and secret not in api_key:
         assert secret not in page
 
 
