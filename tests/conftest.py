@@ -36,7 +36,7 @@ from wizard.platform.extensions import db
 from wizard.sandbox.testing import SandboxServer
 from wizard.sandbox.testing import reset
 from wizard.sandbox.testing import start_server
-from wizard.web import auth
+from wizard.web.auth import views as auth
 
 PASSWORD = "correct horse battery staple"
 # Fixed, so that every copy of this module (pytest's and `tests.conftest`) agrees.

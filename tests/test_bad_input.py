@@ -38,7 +38,7 @@ from wizard.models import Integration
 from wizard.models import Organization
 from wizard.models import User
 from wizard.platform.extensions import db
-from wizard.web import auth
+from wizard.web.auth import views as auth
 
 # Function-scoped fixtures are shared by a test's examples on purpose: one signed-in
 # client and one draft take every input in turn. Pages take a few ms each, so the

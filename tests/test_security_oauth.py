@@ -46,8 +46,8 @@ from wizard.models import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
-from wizard.web import auth
-from wizard.web.auth import SIGN_IN_FAILED
+from wizard.web.auth import views as auth
+from wizard.web.auth.views import SIGN_IN_FAILED
 
 HTTPS = {"base_url": "https://wizard.test"}
 SPANISH = {"Accept-Language": "es"}
@@ -228,7 +228,7 @@ def test_idle_and_old_sessions_end_and_the_draft_survives(
     app: Flask, signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """AC-07: 60 idle minutes or 12 hours after sign-in end the session."""
-    from wizard.web import auth
+    from wizard.web.auth import views as auth
 
     assert app.config["SESSION_IDLE_MINUTES"] == 60
     assert app.config["SESSION_MAX_HOURS"] == 12
@@ -732,7 +732,7 @@ def test_a_signed_out_callback_finishes_after_sign_in_without_the_code_in_view(
     how: str,
 ) -> None:
     """OA-09: sign-in's next is the bare path; the answer waits, sealed, till used."""
-    from wizard.web import auth
+    from wizard.web.auth import views as auth
 
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)

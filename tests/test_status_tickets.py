@@ -21,9 +21,9 @@ from wizard.domain import attempts
 from wizard.domain import polling
 from wizard.models import utcnow
 from wizard.sandbox.testing import get_stats
-from wizard.web.auth import browser_identifier
+from wizard.web.auth.sessions import browser_identifier
+from wizard.web.authorize import status_checks
 from wizard.web.authorize import tickets
-from wizard.web.authorize import views
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def waiting(signed_in: FlaskClient, app: Flask, cc: str) -> tuple[int, int, str]
 
 def move_clock(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     later = utcnow() + timedelta(seconds=seconds)
-    for module in (views, attempts, polling):
+    for module in (tickets, status_checks, attempts, polling):
         monkeypatch.setattr(module, "utcnow", lambda: later)
 
 

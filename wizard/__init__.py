@@ -73,6 +73,8 @@ def create_app(
     from wizard.web import pages
     from wizard.web import setup
     from wizard.web import support
+    from wizard.web import words
+    from wizard.web.pages import hooks
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(authorize.bp)
@@ -83,9 +85,10 @@ def create_app(
     app.register_blueprint(health.bp)
     logs.init_app(app)
     errors.init_app(app)
+    words.init_app(app)
     if commands:
         _init_commands(app)
-    pages.init_app(app)
+    hooks.init_app(app)
     deployment.init_app(app)
     proxies = app.config["PROXY_COUNT"]
     if proxies:

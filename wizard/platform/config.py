@@ -54,7 +54,7 @@ DEFAULTS: dict[str, object] = {
     "STATUS_POLL_RATE_LIMIT": "120 per minute",
     # Per integration: Test connection, Check again and Change List ID posts together.
     "CONNECTION_ACTION_RATE_LIMIT": "10 per minute",
-    # Static URLs carry a hash of the file (pages.py), so browsers may keep them a year.
+    # Static URLs carry a hash of the file (web/pages/hooks.py): kept a year.
     "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
     # How many reverse proxies sit in front of the app (0: none, trust no headers).
     "PROXY_COUNT": 0,

@@ -4,4 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("authorize", __name__)
 
-from wizard.web.authorize import views  # noqa: E402,F401  (views register routes on bp)
+# The views register routes on bp.
+from wizard.web.authorize import callback  # noqa: E402,F401
+from wizard.web.authorize import status_checks  # noqa: E402,F401
+from wizard.web.authorize import views  # noqa: E402,F401

@@ -5,13 +5,15 @@ or when its window closes, so until then its status is known. Each status answer
 carries a signed ticket saying so; the page sends it back with the next check, and
 a valid ticket is answered from itself: no user row, no attempt row, no write.
 A ticket is bound to the attempt, the signed-in session and its browser (the strong
-session protection identifier, auth.browser_identifier), and lasts at most
-LONGEST_SECONDS.
+session protection identifier, auth/sessions.py's browser_identifier), and lasts
+at most LONGEST_SECONDS.
 """
 
 from datetime import datetime
 
 from flask import current_app
+from flask import g
+from flask import request
 from flask import session
 from itsdangerous import BadSignature
 from itsdangerous import Signer
@@ -19,6 +21,7 @@ from itsdangerous import Signer
 from wizard.domain.problems import waiting_note
 from wizard.models import FLOW_DEVICE
 from wizard.models import AuthorizationAttempt
+from wizard.models import utcnow
 
 HEADER = "X-Status-Ticket"
 # Short, so that a cancelled attempt or a signed-out session shows within seconds
@@ -89,6 +92,17 @@ def answer(
     except BadSignature:
         return None
     return waiting(max(0, int(expires_at - now.timestamp())), parts[3] or None)
+
+
+def request_answer() -> dict[str, object] | None:
+    """Return what this request's ticket vouches for, or None (worked out once)."""
+    if "ticket_answer" not in g:
+        g.ticket_answer = answer(
+            request.headers.get(HEADER),
+            (request.view_args or {}).get("attempt_id", 0),
+            utcnow(),
+        )
+    return g.ticket_answer
 
 
 def waiting(seconds_left: int, code: str | None) -> dict[str, object]:

@@ -1,19 +1,30 @@
-"""Forms for steps 1-3; checking the values is formats.py's job."""
+"""Forms for steps 1-3: each checks its own fields with formats.py's rules."""
+
+from functools import cached_property
+from typing import Any
 
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
+from wtforms import Field
 from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import StringField
 from wtforms.fields import SelectChoice
 
+from wizard.constant_contact import formats
+from wizard.domain import drafts
 from wizard.models import FLOW_AUTHORIZATION_CODE
 from wizard.models import FLOW_DEVICE
+from wizard.models import FLOWS
+from wizard.models import Integration
+from wizard.platform.i18n import N_
+from wizard.web.forms import refused
 
 FLOW_CHOICES = [
     SelectChoice(FLOW_DEVICE, lazy_gettext("Device Flow (recommended)")),
     SelectChoice(FLOW_AUTHORIZATION_CODE, lazy_gettext("Authorization Code Flow")),
 ]
+FLOW_ERROR = N_("Choose the OAuth2 flow you picked for your app in Constant Contact")
 
 
 class CredentialsForm(FlaskForm):
@@ -23,19 +34,80 @@ class CredentialsForm(FlaskForm):
         lazy_gettext("Which OAuth2 flow did you choose for your app?"),
         choices=FLOW_CHOICES,
         default=FLOW_DEVICE,
+        # validate_flow says what to do instead of WTForms' "Not a valid choice".
+        validate_choice=False,
     )
     api_key = StringField(lazy_gettext("API Key"))
     client_secret = StringField(lazy_gettext("Client Secret"))
 
+    def __init__(self, *args: Any, integration: Integration, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.integration = integration
+
+    @cached_property
+    def checked(self) -> formats.Credentials:
+        """The API Key and Client Secret checked together, as they were typed."""
+        api_key = formats.check_api_key(self.api_key.data).value
+        needs_secret = drafts.needs_secret(self.integration, self.flow.data, api_key)
+        return formats.check_credentials(
+            self.api_key.data, self.client_secret.data, secret_needed=needs_secret
+        )
+
+    @property
+    def secret_to_keep(self) -> str:
+        """A good Client Secret sent beside a wrong API Key, or "".
+
+        Constant Contact shows a secret only once: keeping it spares making a new one.
+        """
+        if not self.is_submitted() or self.flow.data != FLOW_AUTHORIZATION_CODE:
+            return ""
+        return self.checked.secret.value
+
+    def validate_flow(self, field: Field) -> None:
+        """Refuse a flow that is neither of the two."""
+        if field.data not in FLOWS:
+            raise refused(FLOW_ERROR)
+
+    def validate_api_key(self, field: Field) -> None:
+        """Check the API Key with the secret; leave in the box only what may show."""
+        if self.flow.data not in FLOWS:
+            return  # the flow decides what the key needs: choose it first
+        checked = self.checked
+        field.data = checked.api_key_echo
+        if checked.api_key.error:
+            raise refused(checked.api_key.error)
+
+    def validate_client_secret(self, field: Field) -> None:
+        """Check the Client Secret, if the flow and API Key call for one."""
+        if self.flow.data in FLOWS and self.checked.secret.error:
+            raise refused(self.checked.secret.error)
+
 
 class ListIdForm(FlaskForm):
-    """Step 2: the List ID or the list's address."""
+    """Step 2 (and Change the List ID): the List ID or the list's address."""
 
     list_id = StringField(lazy_gettext("List ID"))
 
+    def __init__(self, *args: Any, integration: Integration, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.integration = integration
 
-class CreateForm(FlaskForm):
-    """Step 3: the button that creates the integration."""
+    @cached_property
+    def checked(self) -> formats.Checked:
+        """The List ID found in what was typed, unless it is the API Key."""
+        return formats.extract_list_id(
+            self.list_id.data, api_key=self.integration.api_key or ""
+        )
+
+    @property
+    def from_address(self) -> bool:
+        """Whether a list's address was pasted rather than a bare List ID."""
+        return formats.came_from_address(self.list_id.data)
+
+    def validate_list_id(self, field: Field) -> None:
+        """Refuse what holds no List ID, or holds the API Key instead."""
+        if self.checked.error:
+            raise refused(self.checked.error)
 
 
 class StartForm(FlaskForm):

@@ -1,7 +1,12 @@
-"""Steps 1-3: read the form, check it, save to the draft, go to the next step."""
+"""Steps 1-3: load the draft, check the form, save it, go to the next step."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec
 
 from flask import current_app
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -9,24 +14,26 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from wizard.constant_contact import formats
 from wizard.domain import audit
 from wizard.domain import drafts
-from wizard.models import FLOW_AUTHORIZATION_CODE
 from wizard.models import Integration
 from wizard.platform.extensions import db
-from wizard.platform.i18n import N_
 from wizard.platform.reads import reads_only
 from wizard.web.access import customer_required
-from wizard.web.access import organization_integration_or_404
+from wizard.web.access import pull_integration
+from wizard.web.forms import ButtonForm
+from wizard.web.forms import english_errors
 from wizard.web.setup import bp
-from wizard.web.setup.forms import CreateForm
 from wizard.web.setup.forms import CredentialsForm
 from wizard.web.setup.forms import ListIdForm
 from wizard.web.setup.forms import StartForm
 
-FLOW_ERROR = N_("Choose the OAuth2 flow you picked for your app in Constant Contact")
+P = ParamSpec("P")
+
+bp.before_request(pull_integration)
 
 
 def redirect_uri() -> str:
@@ -34,25 +41,29 @@ def redirect_uri() -> str:
     return current_app.config["PUBLIC_BASE_URL"] + formats.REDIRECT_PATH
 
 
-def _back_to_check() -> bool:
-    return request.args.get("from") == "check"
+def editable_only(
+    view: Callable[P, ResponseReturnValue],
+) -> Callable[P, ResponseReturnValue]:
+    """Send people to Integrations from steps 1-2 of a connected integration."""
 
+    @wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
+        if not drafts.editable(g.integration):
+            flash(
+                gettext(
+                    "This integration is connected: its details are kept as they are."
+                ),
+                "info",
+            )
+            return redirect(url_for("integrations.index"))
+        return view(*args, **kwargs)
 
-def _draft_or_redirect(integration_id: int) -> Integration | ResponseReturnValue:
-    """Return the integration if steps 1-2 may change it, else a redirect."""
-    integration = organization_integration_or_404(integration_id)
-    if not drafts.editable(integration):
-        flash(
-            gettext("This integration is connected: its details are kept as they are."),
-            "info",
-        )
-        return redirect(url_for("integrations.index"))
-    return integration
+    return wrapped
 
 
 def _next_after_save(integration: Integration, endpoint: str) -> ResponseReturnValue:
     """Go on with setup, or back to step 4 for an integration already created."""
-    if _back_to_check():
+    if request.args.get("from") == "check":
         endpoint = "setup.check"
     if not integration.is_draft:
         flash(
@@ -63,26 +74,22 @@ def _next_after_save(integration: Integration, endpoint: str) -> ResponseReturnV
     return redirect(url_for(endpoint, integration_id=integration.id))
 
 
-def _record_errors(integration: Integration, step: int, errors: dict[str, str]) -> None:
+def _record_errors(integration: Integration, step: int, form: FlaskForm) -> None:
     """Keep the messages a person was shown (never what they typed), for support.
 
     They are kept as English message ids, so support reads them in their language.
     """
-    if not errors:
+    messages = english_errors(form)
+    if not messages:
         return
     audit.record(
         "setup.error_shown",
         actor=current_user,
         integration=integration,
         step=step,
-        messages=list(errors.values()),
+        messages=messages,
     )
     db.session.commit()
-
-
-def _translated(errors: dict[str, str]) -> dict[str, str]:
-    """Return the messages in the reader's language, for the page."""
-    return {name: gettext(message) for name, message in errors.items()}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -104,88 +111,63 @@ def start() -> ResponseReturnValue:
 @bp.route("/<id:integration_id>/setup")
 @reads_only
 @customer_required
+@editable_only
 def resume(integration_id: int) -> ResponseReturnValue:
     """Show the four steps as a task list, with Continue to the first one left."""
-    found = _draft_or_redirect(integration_id)
-    if not isinstance(found, Integration):
-        return found
-    attempt = found.attempts[-1] if found.attempts else None
-    steps = drafts.steps(found, attempt_open=attempt is not None and attempt.is_open)
-    step = drafts.current_step(found)
+    integration = g.integration
+    attempt = integration.attempts[-1] if integration.attempts else None
+    steps = drafts.steps(
+        integration, attempt_open=attempt is not None and attempt.is_open
+    )
+    step = drafts.current_step(integration)
     return render_template(
         "setup/tasks.html",
-        integration=found,
+        integration=integration,
         steps=steps,
         completed=sum(s.state == "completed" for s in steps),
-        next_url=url_for(drafts.STEP_ENDPOINTS[step], integration_id=found.id),
+        next_url=url_for(drafts.STEP_ENDPOINTS[step], integration_id=integration.id),
     )
 
 
 @bp.route("/<id:integration_id>/api-key", methods=["GET", "POST"])
 @reads_only
 @customer_required
+@editable_only
 def credentials(integration_id: int) -> ResponseReturnValue:
     """Step 1: the app's OAuth2 flow, API Key and Client Secret."""
-    found = _draft_or_redirect(integration_id)
-    if not isinstance(found, Integration):
-        return found
-    integration = found
-    saved = None
-    if request.method == "GET":
-        saved = {"flow": integration.flow, "api_key": integration.api_key}
-    form = CredentialsForm(data=saved)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        if not form.validate():
-            errors["flow"] = FLOW_ERROR
-        else:
-            needs_secret = drafts.needs_secret(
-                integration,
-                form.flow.data,
-                formats.check_api_key(form.api_key.data).value,
-            )
-            checked = formats.check_credentials(
-                form.api_key.data, form.client_secret.data, secret_needed=needs_secret
-            )
-            form.api_key.data = checked.api_key_echo
-            if checked.ok:
-                drafts.save_credentials(
-                    integration,
-                    flow=form.flow.data,
-                    api_key=checked.api_key.value,
-                    client_secret=checked.secret.value or None,
-                )
-                audit.record(
-                    "setup.api_key_saved",
-                    actor=current_user,
-                    integration=integration,
-                    flow=integration.flow,
-                    api_key_ending=integration.api_key[-4:],
-                    secret_saved=bool(integration.client_secret_encrypted),
-                )
-                db.session.commit()
-                return _next_after_save(integration, "setup.list_id")
-            for name, outcome in (
-                ("api_key", checked.api_key),
-                ("client_secret", checked.secret),
-            ):
-                if outcome.error:
-                    errors.setdefault(name, outcome.error)
-            if form.flow.data == FLOW_AUTHORIZATION_CODE and checked.secret.value:
-                # Keep a good secret so nobody has to generate a new one.
-                drafts.keep_secret(integration, checked.secret.value)
-                audit.record(
-                    "setup.client_secret_saved",
-                    actor=current_user,
-                    integration=integration,
-                )
-                db.session.commit()
+    integration = g.integration
+    saved = {"flow": integration.flow, "api_key": integration.api_key}
+    form = CredentialsForm(
+        integration=integration, data=saved if request.method == "GET" else None
+    )
+    if form.validate_on_submit():
+        drafts.save_credentials(
+            integration,
+            flow=form.flow.data,
+            api_key=form.checked.api_key.value,
+            client_secret=form.checked.secret.value or None,
+        )
+        audit.record(
+            "setup.api_key_saved",
+            actor=current_user,
+            integration=integration,
+            flow=integration.flow,
+            api_key_ending=integration.api_key[-4:],
+            secret_saved=bool(integration.client_secret_encrypted),
+        )
+        db.session.commit()
+        return _next_after_save(integration, "setup.list_id")
+    if form.secret_to_keep:
+        drafts.keep_secret(integration, form.secret_to_keep)
+        audit.record(
+            "setup.client_secret_saved", actor=current_user, integration=integration
+        )
+        db.session.commit()
     form.client_secret.data = ""
-    _record_errors(integration, 1, errors)
+    _record_errors(integration, 1, form)
     return render_template(
         "setup/credentials.html",
         form=form,
-        errors=_translated(errors),
         integration=integration,
         redirect_uri=redirect_uri(),
     )
@@ -194,43 +176,28 @@ def credentials(integration_id: int) -> ResponseReturnValue:
 @bp.route("/<id:integration_id>/list-id", methods=["GET", "POST"])
 @reads_only
 @customer_required
+@editable_only
 def list_id(integration_id: int) -> ResponseReturnValue:
     """Step 2: the List ID, or the address of the list to take it from."""
-    found = _draft_or_redirect(integration_id)
-    if not isinstance(found, Integration):
-        return found
-    integration = found
+    integration = g.integration
     if drafts.current_step(integration) == 1:
         return redirect(url_for("setup.credentials", integration_id=integration.id))
-    form = ListIdForm(obj=integration if request.method == "GET" else None)
-    errors: dict[str, str] = {}
-    if form.validate_on_submit():
-        checked = formats.extract_list_id(
-            form.list_id.data, api_key=integration.api_key or ""
-        )
-        if checked.ok:
-            drafts.save_list_id(
-                integration,
-                checked.value,
-                from_url=formats.came_from_address(form.list_id.data),
-            )
-            audit.record(
-                "setup.list_id_saved",
-                actor=current_user,
-                integration=integration,
-                list_id=checked.value,
-                from_address=integration.list_id_from_url,
-            )
-            db.session.commit()
-            return _next_after_save(integration, "setup.check")
-        errors["list_id"] = checked.error or ""
-    _record_errors(integration, 2, errors)
-    return render_template(
-        "setup/list_id.html",
-        form=form,
-        errors=_translated(errors),
-        integration=integration,
+    form = ListIdForm(
+        integration=integration, obj=integration if request.method == "GET" else None
     )
+    if form.validate_on_submit():
+        drafts.save_list_id(integration, form.checked.value, from_url=form.from_address)
+        audit.record(
+            "setup.list_id_saved",
+            actor=current_user,
+            integration=integration,
+            list_id=form.checked.value,
+            from_address=integration.list_id_from_url,
+        )
+        db.session.commit()
+        return _next_after_save(integration, "setup.check")
+    _record_errors(integration, 2, form)
+    return render_template("setup/list_id.html", form=form, integration=integration)
 
 
 @bp.route("/<id:integration_id>/check", methods=["GET", "POST"])
@@ -238,8 +205,8 @@ def list_id(integration_id: int) -> ResponseReturnValue:
 @customer_required
 def check(integration_id: int) -> ResponseReturnValue:
     """Step 3: check the answers, then create the integration."""
-    integration = organization_integration_or_404(integration_id)
-    form = CreateForm()
+    integration = g.integration
+    form = ButtonForm()
     if not integration.is_draft:
         # A second click or Back after creating: show the result, create nothing.
         return redirect(url_for("setup.created", integration_id=integration.id))
@@ -267,7 +234,7 @@ def check(integration_id: int) -> ResponseReturnValue:
 @customer_required
 def created(integration_id: int) -> ResponseReturnValue:
     """Confirm the integration exists and say that authorizing comes next."""
-    integration = organization_integration_or_404(integration_id)
+    integration = g.integration
     if integration.is_draft:
         return redirect(url_for("setup.resume", integration_id=integration.id))
     return render_template("setup/created.html", integration=integration)

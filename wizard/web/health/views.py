@@ -1,6 +1,5 @@
 """Health checks for load balancers: the process is up; the database answers."""
 
-from flask import Blueprint
 from flask import current_app
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
@@ -8,8 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from wizard.platform.extensions import db
 from wizard.platform.extensions import limiter
-
-bp = Blueprint("health", __name__)
+from wizard.web.health import bp
 
 
 @bp.route("/healthz")

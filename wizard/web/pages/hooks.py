@@ -1,23 +1,15 @@
-"""The home redirect, what every page needs, and the security headers."""
+"""What every page gets: template globals, input guards, security headers."""
 
 import hashlib
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint
 from flask import Flask
 from flask import abort
 from flask import current_app
-from flask import redirect
 from flask import request
-from flask import url_for
-from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
-
-from wizard.domain import audit
-
-bp = Blueprint("pages", __name__)
 
 CSP = "; ".join(
     (
@@ -31,16 +23,6 @@ CSP = "; ".join(
         "form-action 'self'",
     )
 )
-
-
-@bp.route("/")
-def home() -> ResponseReturnValue:
-    """Send people to where they work: Integrations, or the support console."""
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.sign_in"))
-    if current_user.is_support:
-        return redirect(url_for("support.index"))
-    return redirect(url_for("integrations.index"))
 
 
 def _template_globals() -> dict[str, object]:
@@ -129,4 +111,3 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
     app.url_defaults(_version_static_urls)
-    app.jinja_env.filters["activity"] = audit.describe

@@ -1,0 +1,40 @@
+"""What step 4's views share: Constant Contact's settings, and loading the attempt."""
+
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+
+from wizard.constant_contact import formats
+from wizard.constant_contact.oauth import Provider
+from wizard.web.access import own_attempt
+from wizard.web.access import pull_integration
+
+
+def provider() -> Provider:
+    """Return the Constant Contact endpoints from the settings."""
+    return Provider.from_config(current_app.config)
+
+
+def redirect_uri() -> str:
+    """Return the Redirect URI registered in the customer's Constant Contact app."""
+    return current_app.config["PUBLIC_BASE_URL"] + formats.REDIRECT_PATH
+
+
+def load_attempt() -> None:
+    """Load the URL's attempt and integration into g: the customer's, or None."""
+    values = request.view_args or {}
+    if "attempt_id" not in values:
+        pull_integration()
+        return
+    g.attempt = own_attempt(values["integration_id"], values["attempt_id"])
+    g.integration = g.attempt.integration if g.attempt else None
+
+
+def attempt_page(integration_id: int, attempt_id: int) -> ResponseReturnValue:
+    """Go to the attempt's page."""
+    return redirect(
+        url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
+    )

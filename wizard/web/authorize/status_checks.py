@@ -1,0 +1,131 @@
+"""Step 4's status checks: the page's script asks (JSON), or Check now (a form)."""
+
+from datetime import datetime
+
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import jsonify
+from flask import request
+from flask import session
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from wizard.domain import attempts
+from wizard.domain import polling
+from wizard.models import FLOW_DEVICE
+from wizard.models import AuthorizationAttempt
+from wizard.models import utcnow
+from wizard.platform.extensions import limiter
+from wizard.platform.i18n import N_
+from wizard.web.access import customer_required
+from wizard.web.authorize import bp
+from wizard.web.authorize import tickets
+from wizard.web.authorize.shared import attempt_page
+from wizard.web.authorize.shared import load_attempt
+from wizard.web.authorize.shared import provider
+from wizard.web.forms import ButtonForm
+
+CHECKING_NOTE = N_("Access allowed. Checking your list in Constant Contact.")
+
+
+def _poll_limit() -> str:
+    return current_app.config["STATUS_POLL_RATE_LIMIT"]
+
+
+def _person_key() -> str:
+    """Count status checks per signed-in person (offices share one address).
+
+    Read from the session, not the user row: a check answered from its ticket
+    never loads the user.
+    """
+    person = str(session.get("_user_id") or "").partition(":")[0]
+    if person:
+        return f"user:{person}"
+    return f"address:{request.remote_addr}"
+
+
+def _answered_by_ticket() -> bool:
+    """The limit guards the database and Constant Contact; a ticket uses neither."""
+    return tickets.request_answer() is not None
+
+
+@bp.route("/integrations/<id:integration_id>/authorize/<id:attempt_id>/status")
+@limiter.limit(_poll_limit, key_func=_person_key, exempt_when=_answered_by_ticket)
+def status(integration_id: int, attempt_id: int) -> ResponseReturnValue:
+    """Say where the attempt stands (JSON): from the page's ticket while it holds."""
+    known = tickets.request_answer()
+    if known is None:
+        load_attempt()
+        return _status_from_rows()
+    return _status_response(known, request.headers[tickets.HEADER])
+
+
+@customer_required
+def _status_from_rows() -> ResponseReturnValue:
+    """Poll Constant Contact if due, then answer with a ticket until the next poll."""
+    found = g.attempt
+    polling.poll(found, provider())
+    now = utcnow()
+    return _status_response(_status(found, now), tickets.issue(found, now))
+
+
+def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
+    """Say where the attempt stands, for the page's script."""
+    integration_id = found.integration_id
+    page = url_for(".attempt", integration_id=integration_id, attempt_id=found.id)
+    if attempts.is_done(found):
+        return {
+            "state": "done",
+            "next": url_for(".active", integration_id=integration_id),
+        }
+    if attempts.is_checking(found):
+        return {"state": "waiting", "seconds_left": 0, "note": gettext(CHECKING_NOTE)}
+    if not found.is_open:
+        return {"state": "ended", "next": page}
+    return tickets.waiting(found.seconds_left(now), found.error_code)
+
+
+def _status_response(payload: dict[str, object], ticket: str | None) -> Response:
+    """Answer a status check as JSON, never cached, with its ticket if any."""
+    if ticket:
+        payload = payload | {"ticket": ticket}
+    response = jsonify(payload)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route(
+    "/integrations/<id:integration_id>/authorize/<id:attempt_id>/check",
+    methods=["POST"],
+)
+@customer_required
+def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
+    """Check now (the no-JavaScript way): poll if due, then show the attempt."""
+    found = g.attempt
+    if ButtonForm().validate_on_submit():
+        asked = polling.poll(found, provider())
+        if found.is_open and found.flow != FLOW_DEVICE:
+            flash(
+                gettext(
+                    "Not yet: finish in the Constant Contact window. When it sends "
+                    "you back, this page updates."
+                )
+            )
+        elif found.is_open and asked:
+            flash(
+                gettext(
+                    "Not yet: Constant Contact is still waiting for you to allow "
+                    "access."
+                )
+            )
+        elif found.is_open:
+            flash(
+                gettext(
+                    "We asked Constant Contact a moment ago. Wait a few seconds, then "
+                    "check again."
+                )
+            )
+    return attempt_page(integration_id, attempt_id)

@@ -1,0 +1,188 @@
+"""The support console's pages: search, an organization, an integration, its test."""
+
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_babel import ngettext
+from flask_login import current_user
+from flask_login import login_required
+from sqlalchemy.orm import selectinload
+
+from wizard.constant_contact.api import ContactList
+from wizard.domain import audit
+from wizard.domain import drafts
+from wizard.domain import tokens
+from wizard.domain import verification
+from wizard.models import STATUS_NEEDS_REAUTHORIZATION
+from wizard.models import AuditEvent
+from wizard.models import Integration
+from wizard.models import Organization
+from wizard.models import utcnow
+from wizard.platform.extensions import db
+from wizard.web.access import names_integration
+from wizard.web.forms import ButtonForm
+from wizard.web.limits import connection_action_limit
+from wizard.web.support import bp
+from wizard.web.support import records
+from wizard.web.support.records import on_record
+
+REFRESH_TOKEN_LIFETIME = timedelta(days=180)
+# Far past any real list; keeps the OFFSET a database is asked for small.
+MAX_PAGE = 10_000
+
+
+@bp.before_request
+def pull_integration() -> None:
+    """Load the integration the URL names into g, for support staff (else None).
+
+    None is answered by support_required, once the rate limits have counted.
+    """
+    if names_integration():
+        integration_id = request.view_args["integration_id"]
+        is_support = current_user.is_authenticated and current_user.is_support
+        g.integration = (
+            db.session.get(Integration, integration_id) if is_support else None
+        )
+
+
+def support_required(view: Any) -> Any:
+    """Let only support staff through, to integrations that exist; else 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_support:
+            abort(404)
+        if names_integration() and g.get("integration") is None:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.route("")
+@support_required
+def index() -> ResponseReturnValue:
+    """Search for a customer's organization; with no search, list them all by page."""
+    query = request.args.get("q", "")
+    page = request.args.get("page", 1, type=int)
+    if page < 1 or page > MAX_PAGE:
+        page = 1
+    organizations, more = records.find_organizations(query, page)
+    return render_template(
+        "support/index.html",
+        query=query,
+        organizations=organizations,
+        page=page,
+        more=more,
+    )
+
+
+@bp.route("/organizations/<id:organization_id>")
+@support_required
+def organization(organization_id: int) -> ResponseReturnValue:
+    """Show an organization, its people and its integrations."""
+    found = db.session.scalar(
+        db.select(Organization)
+        .options(
+            selectinload(Organization.integrations), selectinload(Organization.users)
+        )
+        .filter_by(id=organization_id)
+    )
+    if found is None:
+        abort(404)
+    if not on_record("support.viewed_organization", organization_id=found.id):
+        return render_template("support/open.html", name=found.name)
+    return render_template("support/organization.html", organization=found)
+
+
+@bp.route("/integrations/<id:integration_id>")
+@support_required
+def integration(integration_id: int) -> ResponseReturnValue:
+    """Show where a customer's integration stands, in the customer's own words."""
+    found = g.integration
+    if not on_record("support.viewed_integration", integration=found):
+        return render_template("support/open.html", name=found.name)
+    attempts = found.attempts
+    latest = attempts[-1] if attempts else None
+    events = db.session.scalars(
+        db.select(AuditEvent)
+        .filter_by(integration_id=found.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(100)
+    ).all()
+    now = utcnow()
+    runway = (
+        found.last_refreshed_at + REFRESH_TOKEN_LIFETIME - now
+        if found.holds_tokens and found.last_refreshed_at
+        else None
+    )
+    return render_template(
+        "support/integration.html",
+        integration=found,
+        attempt=latest,
+        restarts=max(0, len(attempts) - 1),
+        seconds_left=latest.seconds_left(now) if latest and latest.is_open else None,
+        steps=drafts.steps(found, attempt_open=latest is not None and latest.is_open),
+        events=events,
+        runway_days=runway.days if runway is not None else None,
+        resume_link=current_app.config["PUBLIC_BASE_URL"]
+        + url_for("setup.resume", integration_id=found.id),
+        messages=records.messages_shown(found, events),
+        form=ButtonForm(),
+    )
+
+
+@bp.route("/integrations/<id:integration_id>/test", methods=["POST"])
+@connection_action_limit
+@support_required
+def test_connection(integration_id: int) -> ResponseReturnValue:
+    """Run Test connection for the customer (it reads, it changes nothing)."""
+    found = g.integration
+    if ButtonForm().validate_on_submit() and found.holds_tokens:
+        try:
+            result = verification.check(found)
+        except tokens.ConnectionProblem as problem:
+            flash(
+                gettext("Test connection: %(message)s", message=problem.message),
+                "error",
+            )
+        else:
+            _say_it_worked(found, result)
+        audit.record("support.tested_connection", actor=current_user, integration=found)
+        db.session.commit()
+    return redirect(url_for(".integration", integration_id=found.id))
+
+
+def _say_it_worked(found: Integration, result: ContactList) -> None:
+    """Flash what Test connection found, and whether it will keep working."""
+    flash(
+        gettext("Test connection worked: %(list)s.", list=result.name)
+        if result.member_count is None
+        else ngettext(
+            "Test connection worked: %(list)s, %(num)s member.",
+            "Test connection worked: %(list)s, %(num)s members.",
+            result.member_count,
+            list=result.name,
+        )
+    )
+    if found.status == STATUS_NEEDS_REAUTHORIZATION:
+        flash(
+            gettext(
+                "It works only until the access token runs out (within a "
+                "day): Constant Contact will not renew it. The customer "
+                "needs to authorize again."
+            ),
+            "error",
+        )
