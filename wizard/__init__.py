@@ -50,7 +50,16 @@ def create_app(
     if test_config is not None:
         app.config.update(test_config)
     _finish_config(app)
+    _init_extensions(app)
+    _register_web(app)
+    if commands:
+        _init_commands(app)
+    _after_registration(app)
+    return app
 
+
+def _init_extensions(app: Flask) -> None:
+    """Bind the database, CSRF, sign-in, rate limits, crypto and languages."""
     db.init_app(app)
     http.init_app(app)
     pool.init_app(app)
@@ -64,6 +73,9 @@ def create_app(
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite()
 
+
+def _register_web(app: Flask) -> None:
+    """Register the blueprints, logs, error pages and template words."""
     from wizard.platform import logs
     from wizard.web import auth
     from wizard.web import authorize
@@ -74,20 +86,18 @@ def create_app(
     from wizard.web import setup
     from wizard.web import support
     from wizard.web import words
-    from wizard.web.pages import hooks
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(authorize.bp)
-    app.register_blueprint(integrations.bp)
-    app.register_blueprint(setup.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(support.bp)
-    app.register_blueprint(health.bp)
+    for blueprint in (auth, authorize, integrations, setup, pages, support, health):
+        app.register_blueprint(blueprint.bp)
     logs.init_app(app)
     errors.init_app(app)
     words.init_app(app)
-    if commands:
-        _init_commands(app)
+
+
+def _after_registration(app: Flask) -> None:
+    """Add what must wrap everything registered: page hooks, warnings, proxies."""
+    from wizard.web.pages import hooks
+
     hooks.init_app(app)
     deployment.init_app(app)
     proxies = app.config["PROXY_COUNT"]
@@ -96,7 +106,6 @@ def create_app(
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
-    return app
 
 
 def _init_commands(app: Flask) -> None:
