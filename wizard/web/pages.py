@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from wizard.domain import audit
+from wizard.web import next_steps
 
 bp = Blueprint("pages", __name__)
 
@@ -125,6 +126,11 @@ def _refuse_cross_site_posts() -> None:
 def init_app(app: Flask) -> None:
     """Register the template globals, the input guards, the headers, static URLs."""
     app.context_processor(_template_globals)
+    # Globals, not the context processor: macros imported from _macros.html see them.
+    app.jinja_env.globals.update(
+        next_step=next_steps.next_step,
+        start_shown=next_steps.start_shown,
+    )
     app.before_request(_refuse_cross_site_posts)
     app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
