@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from wizard.domain import audit
+from wizard.domain import drafts
 from wizard.web import next_steps
 
 bp = Blueprint("pages", __name__)
@@ -128,6 +129,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     # Globals, not the context processor: macros imported from _macros.html see them.
     app.jinja_env.globals.update(
+        step_count=drafts.STEP_COUNT,
         next_step=next_steps.next_step,
         start_shown=next_steps.start_shown,
     )
