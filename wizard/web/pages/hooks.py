@@ -11,6 +11,9 @@ from flask import request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from wizard.domain import drafts
+from wizard.web import next_steps
+
 CSP = "; ".join(
     (
         "default-src 'self'",
@@ -107,6 +110,12 @@ def _refuse_cross_site_posts() -> None:
 def init_app(app: Flask) -> None:
     """Register the template globals, the input guards, the headers, static URLs."""
     app.context_processor(_template_globals)
+    # Globals, not the context processor: macros imported from _macros.html see them.
+    app.jinja_env.globals.update(
+        step_count=drafts.STEP_COUNT,
+        next_step=next_steps.next_step,
+        start_shown=next_steps.start_shown,
+    )
     app.before_request(_refuse_cross_site_posts)
     app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
