@@ -24,8 +24,8 @@ from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
 
 from wizard.constant_contact import formats
+from wizard.constant_contact.client import redirect_uri
 from wizard.constant_contact.http import ProviderError
-from wizard.constant_contact.oauth import Provider
 from wizard.domain import approval
 from wizard.domain import attempts
 from wizard.domain import audit
@@ -55,16 +55,6 @@ from wizard.web.integrations import integration_and_presser
 
 class ActionForm(FlaskForm):
     """A button that only needs CSRF protection."""
-
-
-def provider() -> Provider:
-    """Return the Constant Contact endpoints from the settings."""
-    return Provider.from_config(current_app.config)
-
-
-def redirect_uri() -> str:
-    """Return the Redirect URI registered in the customer's Constant Contact app."""
-    return current_app.config["PUBLIC_BASE_URL"] + formats.REDIRECT_PATH
 
 
 def _attempt_or_404(integration_id: int, attempt_id: int) -> AuthorizationAttempt:
@@ -125,7 +115,6 @@ def before(integration_id: int) -> ResponseReturnValue:
             attempt = attempts.start(
                 integration,
                 current_user,
-                provider(),
                 int(current_app.config["AUTHORIZATION_WINDOW_SECONDS"]),
             )
         except ProviderError as error:
@@ -247,7 +236,7 @@ def status(integration_id: int, attempt_id: int) -> ResponseReturnValue:
 def _status_from_rows(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Poll Constant Contact if due, then answer with a ticket until the next poll."""
     found = _attempt_or_404(integration_id, attempt_id)
-    polling.poll(found, provider())
+    polling.poll(found)
     now = utcnow()
     return _status_response(_status(found, now), tickets.issue(found, now))
 
@@ -270,7 +259,7 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Check now (the no-JavaScript way): poll if due, then show the attempt."""
     found = _attempt_or_404(integration_id, attempt_id)
     if ActionForm().validate_on_submit():
-        asked = polling.poll(found, provider())
+        asked = polling.poll(found)
         if found.is_open and found.flow != FLOW_DEVICE:
             flash(
                 gettext(
@@ -308,7 +297,7 @@ def open_constant_contact(integration_id: int, attempt_id: int) -> ResponseRetur
             url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
         )
     try:
-        target = attempts.redirect_target(found, provider(), redirect_uri())
+        target = attempts.redirect_target(found)
     except DecryptionError:
         attempts.fail(found, "unreadable", utcnow())
         db.session.commit()
@@ -415,7 +404,7 @@ def _use(answer: dict[str, str]) -> dict[str, str | None]:
         attempts.fail(found, answer["error"], now)
     elif found.is_open and answer["code"]:
         code = answer["code"]
-        if not approval.exchange(found, state, code, provider(), redirect_uri()):
+        if not approval.exchange(found, state, code):
             # Another callback with this state got there first and exchanges it.
             return _refused("state_used", found)
     db.session.commit()
@@ -476,7 +465,7 @@ def verify(integration_id: int) -> ResponseReturnValue:
     """Check the list again with the saved authorization."""
     integration = organization_integration_or_404(integration_id)
     if ActionForm().validate_on_submit() and integration.holds_tokens:
-        verification.verify(integration, provider())
+        verification.verify(integration)
     if integration.status == STATUS_ACTIVE:
         return redirect(url_for(".active", integration_id=integration.id))
     latest = attempts.latest_attempt(integration)

@@ -13,7 +13,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from wizard.constant_contact import formats
-from wizard.constant_contact.oauth import Provider
 from wizard.domain import audit
 from wizard.domain import drafts
 from wizard.domain import tokens
@@ -143,7 +142,6 @@ def change_list(integration_id: int) -> ResponseReturnValue:
                 integration,
                 checked.value,
                 formats.came_from_address(form.list_id.data),
-                Provider.from_config(current_app.config),
             )
         if error is None:
             db.session.commit()

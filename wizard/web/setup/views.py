@@ -1,6 +1,5 @@
 """Steps 1-3: read the form, check it, save to the draft, go to the next step."""
 
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -11,6 +10,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from wizard.constant_contact import formats
+from wizard.constant_contact.client import redirect_uri
 from wizard.domain import audit
 from wizard.domain import drafts
 from wizard.models import FLOW_AUTHORIZATION_CODE
@@ -27,11 +27,6 @@ from wizard.web.setup.forms import ListIdForm
 from wizard.web.setup.forms import StartForm
 
 FLOW_ERROR = N_("Choose the OAuth2 flow you picked for your app in Constant Contact")
-
-
-def redirect_uri() -> str:
-    """Return the Redirect URI people paste into their Constant Contact app."""
-    return current_app.config["PUBLIC_BASE_URL"] + formats.REDIRECT_PATH
 
 
 def _back_to_check() -> bool:
