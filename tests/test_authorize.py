@@ -986,8 +986,8 @@ def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
     set_faults(cc, {})
     assert get_stats(cc)["delayed"]["answered"] == 1
     # The slot is free again: the next check asks.
-    assert status(tabs[1], ids[1], attempts[1])["state"] == "waiting"
-    assert poll_count(app, attempts[1]) == counts[1] + 1
+    assert status(tabs[1], ids[1], attempt_ids[1])["state"] == "waiting"
+    assert poll_count(app, attempt_ids[1]) == counts[1] + 1
 
 
 def until(done: Callable[[], bool], guard: float = 15) -> None:
