@@ -54,25 +54,21 @@ class Client:
 
     def request_device_authorization(self) -> DeviceAuthorization:
         """Ask for a device code and an activation code for this API key."""
-        body = call(
-            "POST",
+        body = self._post(
             self.provider.device_authorization_url,
-            data={"client_id": self.api_key, "scope": self.provider.scopes},
-            timeout=self.provider.timeout,
+            {"client_id": self.api_key, "scope": self.provider.scopes},
         )
         return answers.device_authorization(body, self.provider)
 
     def poll_device_token(self, device_code: str) -> TokenSet:
         """Ask once whether the person approved; ProviderError says what instead."""
-        body = call(
-            "POST",
+        body = self._post(
             self.provider.token_url,
-            data={
+            {
                 "grant_type": DEVICE_GRANT,
                 "device_code": device_code,
                 "client_id": self.api_key,
             },
-            timeout=self.provider.timeout,
         )
         return answers.token_set(body)
 
@@ -94,17 +90,15 @@ class Client:
     def exchange_code(self, code: str, verifier: str) -> TokenSet:
         """Trade an authorization code for tokens, authenticating with HTTP Basic."""
         secret = self.read_secret() or ""
-        body = call(
-            "POST",
+        body = self._post(
             self.provider.token_url,
-            data={
+            {
                 "grant_type": "authorization_code",
                 "code": code,
                 "redirect_uri": self.redirect_uri,
                 "code_verifier": verifier,
             },
             auth=(self.api_key, secret),
-            timeout=self.provider.timeout,
         )
         return answers.token_set(body)
 
@@ -134,13 +128,13 @@ class Client:
         secret = self.read_secret()
         if not secret:
             data = data | {"client_id": self.api_key}
-        return call(
-            "POST",
-            url,
-            data=data,
-            auth=(self.api_key, secret) if secret else None,
-            timeout=self.provider.timeout,
-        )
+        return self._post(url, data, auth=(self.api_key, secret) if secret else None)
+
+    def _post(
+        self, url: str, data: dict[str, str], auth: tuple[str, str] | None = None
+    ) -> Any:
+        """POST a form to an OAuth endpoint and return the JSON answer."""
+        return call("POST", url, data=data, auth=auth, timeout=self.provider.timeout)
 
     def account_summary(self, access_token: str) -> api.Account:
         """Read the account's name (organization, else the owner's name)."""
