@@ -600,9 +600,9 @@ def tamper(
 ) -> None:
     """Let the sandbox answer, then set ``field`` in answers that carry ``carrying``:
     a provider that answers oddly, over the same real HTTP."""
-    from wizard.constant_contact import oauth
+    from wizard.constant_contact import client as cc_client
 
-    real = oauth.call
+    real = cc_client.call
 
     def odd(*args: Any, **kwargs: Any) -> Any:
         body = real(*args, **kwargs)
@@ -610,7 +610,7 @@ def tamper(
             body[field] = value
         return body
 
-    monkeypatch.setattr(oauth, "call", odd)
+    monkeypatch.setattr(cc_client, "call", odd)
 
 
 def test_a_provider_cannot_make_us_link_to_a_script(
@@ -711,26 +711,22 @@ def test_a_finished_attempt_gives_the_integration_its_status_back(
 def test_tokens_that_arrive_after_expiry_still_connect(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
-    from wizard.constant_contact import oauth
+    from wizard.constant_contact.client import client_for
 
     integration_id = make_integration(app, device_app(cc))
     attempt = started(signed_in, app, integration_id)
     approve_device(cc, attempt.user_code)
     with app.app_context():
-        provider = oauth.Provider.from_config(app.config)
         live = db.session.get(AuthorizationAttempt, attempt.id)
+        client = client_for(live.integration)
         # This worker asked just in time...
-        tokens = oauth.poll_device_token(
-            provider,
-            live.integration.api_key,
-            live.unseal("device_code_encrypted"),
-        )
+        tokens = client.poll_device_token(live.unseal("device_code_encrypted"))
         # ...while another tab saw the window close.
         live.expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
         attempts.expire_if_due(live, utcnow())
         assert live.outcome == "expired"
-        approval.finish_with_tokens(live, tokens, provider)
+        approval.finish_with_tokens(live, tokens, client)
         assert live.outcome == "approved"
     assert load(app, integration_id).status == "active"
     assert status(signed_in, integration_id, attempt.id)["state"] == "done"
@@ -849,7 +845,7 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
     """OA-02: two tabs bring the same state at the same moment. Both find the attempt
     before either uses the state; the conditional UPDATE lets one exchange the code
     (held in flight) and the other answers "already used" meanwhile, not a 500."""
-    from wizard.constant_contact import oauth
+    from wizard.constant_contact.client import Client
 
     integration_id = code_flow_integration(app, cc)
     attempt = started(signed_in, app, integration_id)
@@ -866,7 +862,7 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
     exchanging = threading.Event()
     release = threading.Event()
     find = attempts.attempt_for_state
-    exchange_code = oauth.exchange_code
+    exchange_code = Client.exchange_code
 
     def found_by_both(state: str) -> AuthorizationAttempt | None:
         found = find(state)
@@ -879,7 +875,7 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
         return exchange_code(*args, **kwargs)
 
     monkeypatch.setattr(attempts, "attempt_for_state", found_by_both)
-    monkeypatch.setattr(oauth, "exchange_code", held)
+    monkeypatch.setattr(Client, "exchange_code", held)
     answers: queue.Queue[tuple[FlaskClient, Any]] = queue.Queue()
 
     def arrive(tab: FlaskClient) -> None:
@@ -990,8 +986,8 @@ def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
     set_faults(cc, {})
     assert get_stats(cc)["delayed"]["answered"] == 1
     # The slot is free again: the next check asks.
-    assert status(tabs[1], ids[1], attempts[1])["state"] == "waiting"
-    assert poll_count(app, attempts[1]) == counts[1] + 1
+    assert status(tabs[1], ids[1], attempt_ids[1])["state"] == "waiting"
+    assert poll_count(app, attempt_ids[1]) == counts[1] + 1
 
 
 def until(done: Callable[[], bool], guard: float = 15) -> None:

@@ -32,8 +32,9 @@ from tests.test_setup import start
 from tests.test_setup import step1
 from wizard.constant_contact import formats
 from wizard.constant_contact import http
-from wizard.constant_contact import oauth
 from wizard.constant_contact import pasted
+from wizard.constant_contact.client import Client
+from wizard.constant_contact.provider import Provider
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.models import User
@@ -444,9 +445,11 @@ def test_basic_auth_is_sent_as_is_for_reserved_characters(
         raise requests.ConnectionError("not sent")
 
     monkeypatch.setattr(requests.Session, "request", capture)
-    provider = oauth.Provider("a", "https://t.test/token", "d", "r", "api", "s", 1.0)
+    provider = Provider("a", "https://t.test/token", "d", "r", "api", "s", 1.0)
     with pytest.raises(http.ProviderError):
-        oauth.exchange_code(provider, KEY, secret, "code", "https://r.test", "v")
+        Client(provider, KEY, "https://r.test", lambda: secret).exchange_code(
+            "code", "v"
+        )
     assert sent[0].headers["Authorization"] == requests.auth._basic_auth_str(
         KEY, secret
     )

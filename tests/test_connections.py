@@ -36,7 +36,7 @@ from tests.test_authorize import make_integration
 from tests.test_authorize import start
 from tests.test_authorize import status
 from wizard.constant_contact import api
-from wizard.constant_contact import oauth
+from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import pacing
 from wizard.domain import tokens
@@ -206,12 +206,9 @@ def test_a_refresh_that_never_reached_the_database(
     long_lived = connect(signed_in, app, cc, "long_lived")
     rotating = connect(signed_in, app, cc, "rotating")
     with app.app_context():
-        provider = oauth.Provider.from_config(app.config)
         for integration_id in (long_lived, rotating):
             row = db.session.get(Integration, integration_id)
-            oauth.refresh_tokens(
-                provider, row.api_key, None, row.unseal("refresh_token_encrypted")
-            )
+            client_for(row).refresh_tokens(row.unseal("refresh_token_encrypted"))
         # Long-lived tokens survive it.
         tokens.access_token(db.session.get(Integration, long_lived), force=True)
         # A rotated-away token is refused: the status says so, never "Active".

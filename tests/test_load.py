@@ -29,7 +29,7 @@ from tests.races import workers_of
 from tests.test_authorize import load
 from tests.test_connections import connect
 from tests.test_connections import expire
-from wizard.constant_contact.oauth import DEVICE_GRANT
+from wizard.constant_contact.client import DEVICE_GRANT
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration

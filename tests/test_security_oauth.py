@@ -37,7 +37,10 @@ from tests.test_authorize import start
 from tests.test_authorize import started
 from tests.test_authorize import tamper
 from wizard import models
-from wizard.constant_contact import oauth
+from wizard.constant_contact import answers as cc_answers
+from wizard.constant_contact.client import client_for
+from wizard.constant_contact.client import new_pkce_pair
+from wizard.constant_contact.provider import Provider
 from wizard.domain import tokens
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
@@ -549,7 +552,7 @@ def test_state_verifier_and_codes_are_unguessable() -> None:
     url_safe = set(string.ascii_letters + string.digits)
     states, verifiers = set(), set()
     for _ in range(10_000):
-        state, verifier = oauth.new_pkce_pair()
+        state, verifier = new_pkce_pair()
         states.add(state)
         verifiers.add(verifier)
         assert len(state) == 43 and set(state) <= url_safe, state
@@ -964,7 +967,7 @@ def test_constant_contacts_own_verification_address_is_accepted(
     real = "https://authz.constantcontact.com/activate"
     tamper(monkeypatch, "device_code", "verification_uri", real)
     tamper_complete = f"{real}?user_code=ABCDEFGH"
-    from wizard.constant_contact import oauth as module
+    from wizard.constant_contact import client as module
 
     inner = module.call
 
@@ -998,7 +1001,7 @@ def test_constant_contacts_own_verification_address_is_accepted(
 )
 def test_constant_contact_and_the_configured_host_pass_the_check(address: str) -> None:
     """OA-18: the strict check still takes every address Constant Contact uses."""
-    provider = oauth.Provider(
+    provider = Provider(
         authorization_url="http://127.0.0.1:5001/oauth2/default/v1/authorize",
         token_url="http://127.0.0.1:5001/oauth2/default/v1/token",
         device_authorization_url="http://127.0.0.1:5001/oauth2/default/v1/device/authorize",
@@ -1007,7 +1010,7 @@ def test_constant_contact_and_the_configured_host_pass_the_check(address: str) -
         scopes="contact_data",
         timeout=1,
     )
-    assert oauth._web_address(address, provider) == address
+    assert cc_answers._web_address(address, provider) == address
 
 
 def test_a_support_person_gets_no_step_4_and_no_codes(
@@ -1148,12 +1151,7 @@ def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
     with app.app_context():
         row = db.session.get(Integration, integration_id)
         # Rotate behind the wizard's back: its refresh token is now dead.
-        oauth.refresh_tokens(
-            oauth.Provider.from_config(app.config),
-            row.api_key,
-            None,
-            row.unseal("refresh_token_encrypted"),
-        )
+        client_for(row).refresh_tokens(row.unseal("refresh_token_encrypted"))
     expire(app, integration_id)
     before = refresh_requests()
     first = runner.invoke(args=["integrations", "refresh", "--due"])

@@ -18,7 +18,7 @@ from tests.test_authorize import started
 from tests.test_connections import connect
 from tests.test_connections import expire
 from tests.test_faults import saved_tokens
-from wizard.constant_contact import oauth
+from wizard.constant_contact import answers
 from wizard.constant_contact.http import ProviderError
 from wizard.models import Integration
 from wizard.sandbox.testing import create_application
@@ -43,7 +43,7 @@ def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
 )
 def test_a_token_that_is_not_printable_ascii_is_garbage(body: dict[str, str]) -> None:
     with pytest.raises(ProviderError) as raised:
-        oauth._token_set(body | {"expires_in": 60})
+        answers.token_set(body | {"expires_in": 60})
     assert raised.value.code == "garbage"
 
 

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from wizard.constant_contact.http import ProviderError
 from wizard.constant_contact.http import call
-from wizard.constant_contact.oauth import Provider
+from wizard.constant_contact.provider import Provider
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 
-from wizard.constant_contact import api
-from wizard.constant_contact import oauth
+from wizard.constant_contact.answers import TokenSet
+from wizard.constant_contact.client import Client
+from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import attempts
 from wizard.domain import audit
@@ -15,19 +16,12 @@ from wizard.models import OUTCOME_FAILED
 from wizard.models import OUTCOME_REPLACED
 from wizard.models import STATUS_UNVERIFIED
 from wizard.models import AuthorizationAttempt
-from wizard.models import Integration
 from wizard.models import utcnow
 from wizard.platform import crypto
 from wizard.platform.extensions import db
 
 
-def exchange(
-    attempt: AuthorizationAttempt,
-    state: str,
-    code: str,
-    provider: oauth.Provider,
-    redirect_uri: str,
-) -> bool:
+def exchange(attempt: AuthorizationAttempt, state: str, code: str) -> bool:
     """Finish an authorization-code attempt with the code from the callback.
 
     The state is used up by a conditional UPDATE first, so a replayed callback
@@ -46,28 +40,25 @@ def exchange(
     db.session.refresh(attempt)
     if used.rowcount != 1:
         return False
-    integration = attempt.integration
+    client = client_for(attempt.integration)
     try:
         verifier = attempt.unseal("code_verifier_encrypted")
-        secret = integration.client_secret or ""
+        # The client secret is read before anything is sent: unreadable, it says so.
+        tokens = client.exchange_code(code, verifier)
     except crypto.DecryptionError:
-        attempts.finish(attempt, OUTCOME_FAILED, "unreadable", utcnow())
-        db.session.commit()
-        return True
-    try:
-        tokens = oauth.exchange_code(
-            provider, integration.api_key or "", secret, code, redirect_uri, verifier
-        )
+        failed = "unreadable"
     except ProviderError as error:
-        attempts.finish(attempt, OUTCOME_FAILED, error.code, utcnow())
-        db.session.commit()
+        failed = error.code
+    else:
+        finish_with_tokens(attempt, tokens, client)
         return True
-    finish_with_tokens(attempt, tokens, provider)
+    attempts.finish(attempt, OUTCOME_FAILED, failed, utcnow())
+    db.session.commit()
     return True
 
 
 def finish_with_tokens(
-    attempt: AuthorizationAttempt, tokens: oauth.TokenSet, provider: oauth.Provider
+    attempt: AuthorizationAttempt, tokens: TokenSet, client: Client
 ) -> None:
     """Save the tokens (encrypted) and verify the connection; refuse short access.
 
@@ -77,19 +68,19 @@ def finish_with_tokens(
     now = utcnow()
     integration = attempt.integration
     if tokens.refresh_token is None:
-        revoke_quietly(integration, provider, tokens.access_token)
+        revoke_quietly(client, tokens.access_token)
         attempts.finish(
             attempt, OUTCOME_FAILED, "no_refresh_token", now, unless=(OUTCOME_APPROVED,)
         )
         db.session.commit()
         return
     if integration.holds_tokens:
-        _reauthorize(attempt, tokens, provider)
+        _reauthorize(attempt, tokens, client)
         return
     if not attempts.finish(
         attempt, OUTCOME_APPROVED, None, now, unless=(OUTCOME_APPROVED,)
     ):
-        revoke_quietly(integration, provider, tokens.refresh_token)
+        revoke_quietly(client, tokens.refresh_token)
         db.session.commit()
         return
     attempts.close_older(attempt, now)
@@ -106,37 +97,37 @@ def finish_with_tokens(
     integration.last_error_message = None
     # The tokens are safe in the database before anything else can fail.
     db.session.commit()
-    verification.verify(integration, provider)
+    verification.verify(integration)
 
 
 def _reauthorize(
-    attempt: AuthorizationAttempt, tokens: oauth.TokenSet, provider: oauth.Provider
+    attempt: AuthorizationAttempt, tokens: TokenSet, client: Client
 ) -> None:
     """Swap in new tokens once they are shown to work; the old ones serve till then."""
     integration = attempt.integration
     now = utcnow()
     try:
         pacing.pace(integration)
-        found = api.get_list(provider, tokens.access_token, integration.list_id or "")
+        found = client.get_list(tokens.access_token, integration.list_id or "")
         if found.deleted:
             raise ProviderError("list_deleted")
         try:
             pacing.pace(integration)
-            account = api.account_summary(provider, tokens.access_token).name
+            account = client.account_summary(tokens.access_token).name
         except ProviderError as error:
             if error.code != "forbidden":
                 raise
             account = integration.account_name
     except ProviderError as error:
         code = "list_not_found" if error.code == "not_found" else error.code
-        revoke_quietly(integration, provider, tokens.refresh_token or "")
+        revoke_quietly(client, tokens.refresh_token or "")
         attempts.finish(attempt, OUTCOME_FAILED, code, now, unless=(OUTCOME_APPROVED,))
         db.session.commit()
         return
     if not attempts.finish(
         attempt, OUTCOME_APPROVED, None, now, unless=(OUTCOME_APPROVED,)
     ):
-        revoke_quietly(integration, provider, tokens.refresh_token or "")
+        revoke_quietly(client, tokens.refresh_token or "")
         db.session.commit()
         return
     try:
@@ -158,15 +149,12 @@ def _reauthorize(
     )
     db.session.commit()
     if old_refresh and old_refresh != tokens.refresh_token:
-        revoke_quietly(integration, provider, old_refresh)
+        revoke_quietly(client, old_refresh)
 
 
-def revoke_quietly(
-    integration: Integration, provider: oauth.Provider, token: str
-) -> None:
+def revoke_quietly(client: Client, token: str) -> None:
     """Give back tokens we will not use; a failure here changes nothing for anyone."""
     try:
-        secret = integration.client_secret
-        oauth.revoke(provider, integration.api_key or "", secret, token)
+        client.revoke(token)
     except (ProviderError, crypto.DecryptionError):
         pass

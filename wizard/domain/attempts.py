@@ -8,7 +8,8 @@ import hashlib
 from datetime import datetime
 from datetime import timedelta
 
-from wizard.constant_contact import oauth
+from wizard.constant_contact.client import client_for
+from wizard.constant_contact.client import new_pkce_pair
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
 from wizard.domain.problems import problem_for
@@ -138,7 +139,6 @@ def close_older(attempt: AuthorizationAttempt, now: datetime) -> None:
 def start(
     integration: Integration,
     user: User,
-    provider: oauth.Provider,
     window_seconds: int,
 ) -> AuthorizationAttempt:
     """Start step 4 for the integration's flow; ProviderError if that fails at once."""
@@ -151,7 +151,7 @@ def start(
         started_by_id=user.id,
     )
     if integration.flow == FLOW_DEVICE:
-        grant = oauth.request_device_authorization(provider, integration.api_key or "")
+        grant = client_for(integration).request_device_authorization()
         window = min(grant.expires_in or window_seconds, window_seconds)
         attempt.expires_at = now + timedelta(seconds=window)
         attempt.seal("device_code_encrypted", grant.device_code)
@@ -162,7 +162,7 @@ def start(
         # The first poll may go at once; later ones keep to the interval.
         attempt.next_poll_at = now
     else:
-        state, verifier = oauth.new_pkce_pair()
+        state, verifier = new_pkce_pair()
         attempt.state_hash = state_hash(state)
         attempt.seal("state_encrypted", state)
         attempt.seal("code_verifier_encrypted", verifier)
@@ -183,14 +183,9 @@ def start(
     return attempt
 
 
-def redirect_target(
-    attempt: AuthorizationAttempt, provider: oauth.Provider, redirect_uri: str
-) -> str:
+def redirect_target(attempt: AuthorizationAttempt) -> str:
     """Return the authorize URL of a code-flow attempt (the same each time)."""
-    return oauth.authorization_url(
-        provider,
-        attempt.integration.api_key or "",
-        redirect_uri,
+    return client_for(attempt.integration).authorization_url(
         attempt.unseal("state_encrypted"),
         attempt.unseal("code_verifier_encrypted"),
     )

@@ -1,6 +1,5 @@
 """Add a contact to a connected list."""
 
-from wizard.constant_contact import api
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
 from wizard.domain import pacing
@@ -31,8 +30,8 @@ def add_contact(
     try:
         action = pacing.call_with_token(
             integration,
-            lambda p, token: api.sign_up(
-                p, token, list_id, email, first_name=first_name, last_name=last_name
+            lambda client, token: client.sign_up(
+                token, list_id, email, first_name=first_name, last_name=last_name
             ),
         )
     except ProviderError as error:

@@ -5,7 +5,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from wizard.constant_contact import oauth
+from wizard.constant_contact.client import Client
+from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import LEAST_SECONDS
 from wizard.constant_contact.http import ProviderError
 from wizard.constant_contact.http import budget_left
@@ -72,9 +73,7 @@ def time_to_wait(seconds: float) -> bool:
     return seconds <= budget_left() - LEAST_SECONDS
 
 
-def call_with_token(
-    integration: Integration, request: Callable[[oauth.Provider, str], T]
-) -> T:
+def call_with_token(integration: Integration, request: Callable[[Client, str], T]) -> T:
     """Run an API call with a valid token, at the API's pace.
 
     After a 401 the token is refreshed once and the call tried again; after
@@ -90,10 +89,11 @@ def call_with_token(
         # Asking again before midnight UTC only spends tomorrow's quota.
         raise tokens.ConnectionProblem("quota_exceeded", integration.flow)
     token = tokens.access_token(integration)
+    client = client_for(integration)
     for retry in (True, False):
         pace(integration)
         try:
-            return request(tokens.provider(), token)
+            return request(client, token)
         except ProviderError as error:
             if not retry or error.code not in ("unauthorized", "throttled"):
                 raise

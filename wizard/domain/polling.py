@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from flask import current_app
 
-from wizard.constant_contact import oauth
+from wizard.constant_contact.answers import DEFAULT_INTERVAL
+from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import approval
 from wizard.domain import attempts
@@ -28,7 +29,7 @@ POLL_MARGIN = timedelta(milliseconds=500)
 POLL_SLOTS = "wizard.poll_slots"
 
 
-def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> bool:
+def poll(attempt: AuthorizationAttempt) -> bool:
     """Ask Constant Contact about a device attempt, at most once per interval.
 
     Whoever wins the conditional UPDATE of next_poll_at asks; everyone else only
@@ -50,7 +51,7 @@ def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> bool:
         # this turn (the poll stays due) rather than tie up another thread.
         return False
     try:
-        return _poll_now(attempt, provider, now)
+        return _poll_now(attempt, now)
     finally:
         slots.release()
 
@@ -69,12 +70,11 @@ def _poll_slots() -> threading.BoundedSemaphore:
     return slots
 
 
-def _poll_now(
-    attempt: AuthorizationAttempt, provider: oauth.Provider, now: datetime
-) -> bool:
+def _poll_now(attempt: AuthorizationAttempt, now: datetime) -> bool:
     """Claim the due poll, ask Constant Contact, record the answer."""
-    interval = attempt.interval or oauth.DEFAULT_INTERVAL
-    held = timedelta(seconds=interval + provider.timeout) + POLL_MARGIN
+    client = client_for(attempt.integration)
+    interval = attempt.interval or DEFAULT_INTERVAL
+    held = timedelta(seconds=interval + client.provider.timeout) + POLL_MARGIN
     claim = db.session.execute(
         db.update(AuthorizationAttempt)
         .where(
@@ -89,7 +89,6 @@ def _poll_now(
     if claim.rowcount != 1:
         db.session.refresh(attempt)
         return False
-    integration = attempt.integration
     try:
         device_code = attempt.unseal("device_code_encrypted")
     except crypto.DecryptionError:
@@ -97,20 +96,18 @@ def _poll_now(
         db.session.commit()
         return True
     try:
-        tokens = oauth.poll_device_token(
-            provider, integration.api_key or "", device_code
-        )
+        tokens = client.poll_device_token(device_code)
     except ProviderError as error:
         _after_poll_error(attempt, error)
         return True
-    approval.finish_with_tokens(attempt, tokens, provider)
+    approval.finish_with_tokens(attempt, tokens, client)
     return True
 
 
 def _after_poll_error(attempt: AuthorizationAttempt, error: ProviderError) -> None:
     answered = utcnow()
     db.session.refresh(attempt)
-    interval = attempt.interval or oauth.DEFAULT_INTERVAL
+    interval = attempt.interval or DEFAULT_INTERVAL
     if error.code == "slow_down":
         # RFC 8628: add 5 seconds to the interval, for this and every later poll.
         interval += SLOW_DOWN_SECONDS

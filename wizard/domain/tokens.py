@@ -10,10 +10,9 @@ winner's token.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import NoReturn
 
-from flask import current_app
-
-from wizard.constant_contact import oauth
+from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
 from wizard.domain import status
@@ -50,11 +49,6 @@ class ConnectionProblem(Exception):
         self.code = code
         self.message = connection_problem(code, flow).text
         self.transient = code in ProviderError.TRANSIENT
-
-
-def provider() -> oauth.Provider:
-    """Return the Constant Contact endpoints from the app's settings."""
-    return oauth.Provider.from_config(current_app.config)
 
 
 def refresh_due(integration: Integration, ahead: timedelta = REFRESH_AHEAD) -> bool:
@@ -125,21 +119,23 @@ def _decrypt(integration: Integration, column: str) -> str:
     try:
         return integration.unseal(column)
     except crypto.DecryptionError as exc:
-        status.mark_broken(integration, "unreadable")
-        raise ConnectionProblem("unreadable", integration.flow) from exc
+        _unreadable(integration, exc)
+
+
+def _unreadable(integration: Integration, exc: crypto.DecryptionError) -> NoReturn:
+    """A token or the secret cannot be decrypted: only authorizing again mends it."""
+    status.mark_broken(integration, "unreadable")
+    raise ConnectionProblem("unreadable", integration.flow) from exc
 
 
 def _refresh(row: Integration) -> str:
     """Refresh under the lock; the new refresh token is committed before returning."""
 
     refresh = _decrypt(row, "refresh_token_encrypted")
-    secret = (
-        _decrypt(row, "client_secret_encrypted")
-        if row.client_secret_encrypted
-        else None
-    )
     try:
-        tokens = oauth.refresh_tokens(provider(), row.api_key or "", secret, refresh)
+        tokens = client_for(row).refresh_tokens(refresh)
+    except crypto.DecryptionError as exc:  # the client secret, read before sending
+        _unreadable(row, exc)
     except ProviderError as error:
         if error.code in ("invalid_grant", "invalid_client", "unauthorized_client"):
             status.mark_broken(row, error.code)
@@ -172,8 +168,8 @@ def disconnect(integration: Integration) -> bool:
 
 def _disconnect(integration: Integration) -> bool:
     confirmed = True
+    client = client_for(integration)
     try:
-        secret = integration.client_secret
         tokens = [
             (
                 integration.unseal("refresh_token_encrypted"),
@@ -182,11 +178,11 @@ def _disconnect(integration: Integration) -> bool:
             (integration.unseal("access_token_encrypted"), "access_token"),
         ]
     except crypto.DecryptionError:
-        secret, tokens, confirmed = None, [], False
+        tokens, confirmed = [], False
     for token, hint in tokens:
         try:
-            oauth.revoke(provider(), integration.api_key or "", secret, token, hint)
-        except ProviderError:
+            client.revoke(token, hint)
+        except (ProviderError, crypto.DecryptionError):  # the secret: nothing sent
             confirmed = False
     integration.access_token_encrypted = None
     integration.refresh_token_encrypted = None

@@ -3,7 +3,7 @@
 from flask_babel import gettext
 
 from wizard.constant_contact import api
-from wizard.constant_contact import oauth
+from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
 from wizard.domain import pacing
@@ -17,8 +17,9 @@ from wizard.platform import crypto
 from wizard.platform.extensions import db
 
 
-def verify(integration: Integration, provider: oauth.Provider) -> None:
+def verify(integration: Integration) -> None:
     """Read the account and the list with the saved token; set the status from that."""
+    client = client_for(integration)
     integration.last_checked_at = utcnow()
     try:
         token = integration.unseal("access_token_encrypted")
@@ -29,12 +30,12 @@ def verify(integration: Integration, provider: oauth.Provider) -> None:
     try:
         try:
             pacing.pace(integration)
-            integration.account_name = api.account_summary(provider, token).name
+            integration.account_name = client.account_summary(token).name
         except ProviderError as error:
             if error.code != "forbidden":  # no account_read: the list still tells
                 raise
         pacing.pace(integration)
-        found = api.get_list(provider, token, integration.list_id or "")
+        found = client.get_list(token, integration.list_id or "")
         if found.deleted:
             raise ProviderError("list_deleted")
     except ProviderError as error:
@@ -54,16 +55,14 @@ def verify(integration: Integration, provider: oauth.Provider) -> None:
     db.session.commit()
 
 
-def change_list(
-    integration: Integration, list_id: str, from_url: bool, provider: oauth.Provider
-) -> str | None:
+def change_list(integration: Integration, list_id: str, from_url: bool) -> str | None:
     """Switch to another list once Constant Contact shows it exists; else a message.
 
     The old list stays in use until the new one is verified.
     """
     try:
         found = pacing.call_with_token(
-            integration, lambda p, token: api.get_list(p, token, list_id)
+            integration, lambda client, token: client.get_list(token, list_id)
         )
         if found.deleted:
             raise ProviderError("list_deleted")
@@ -105,7 +104,7 @@ def check(integration: Integration) -> api.ContactList:
     list_id = integration.list_id or ""
     try:
         found = pacing.call_with_token(
-            integration, lambda p, token: api.get_list(p, token, list_id)
+            integration, lambda client, token: client.get_list(token, list_id)
         )
     except ProviderError as error:
         code = "list_not_found" if error.code == "not_found" else error.code

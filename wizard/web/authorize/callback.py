@@ -28,8 +28,6 @@ from wizard.platform import crypto
 from wizard.platform.crypto import DecryptionError
 from wizard.platform.extensions import db
 from wizard.web.authorize import bp
-from wizard.web.authorize.shared import provider
-from wizard.web.authorize.shared import redirect_uri
 
 CALLBACK_RESULT = "callback_result"
 # Constant Contact's answer to a signed-out browser waits here, sealed, while the
@@ -121,7 +119,7 @@ def _use(answer: dict[str, str]) -> dict[str, str | None]:
         attempts.fail(found, answer["error"], now)
     elif found.is_open and answer["code"]:
         code = answer["code"]
-        if not approval.exchange(found, state, code, provider(), redirect_uri()):
+        if not approval.exchange(found, state, code):
             # Another callback with this state got there first and exchanges it.
             return _refused("state_used", found)
     db.session.commit()

@@ -1,26 +1,13 @@
-"""What step 4's views share: Constant Contact's settings, and loading the attempt."""
+"""What step 4's views share: loading the attempt."""
 
-from flask import current_app
 from flask import g
 from flask import redirect
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 
-from wizard.constant_contact import formats
-from wizard.constant_contact.oauth import Provider
 from wizard.web.access import own_attempt
 from wizard.web.access import pull_integration
-
-
-def provider() -> Provider:
-    """Return the Constant Contact endpoints from the settings."""
-    return Provider.from_config(current_app.config)
-
-
-def redirect_uri() -> str:
-    """Return the Redirect URI registered in the customer's Constant Contact app."""
-    return current_app.config["PUBLIC_BASE_URL"] + formats.REDIRECT_PATH
 
 
 def load_attempt() -> None:

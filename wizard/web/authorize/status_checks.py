@@ -25,7 +25,6 @@ from wizard.web.authorize import bp
 from wizard.web.authorize import tickets
 from wizard.web.authorize.shared import attempt_page
 from wizard.web.authorize.shared import load_attempt
-from wizard.web.authorize.shared import provider
 from wizard.web.forms import ButtonForm
 
 CHECKING_NOTE = N_("Access allowed. Checking your list in Constant Contact.")
@@ -67,7 +66,7 @@ def status(integration_id: int, attempt_id: int) -> ResponseReturnValue:
 def _status_from_rows() -> ResponseReturnValue:
     """Poll Constant Contact if due, then answer with a ticket until the next poll."""
     found = g.attempt
-    polling.poll(found, provider())
+    polling.poll(found)
     now = utcnow()
     return _status_response(_status(found, now), tickets.issue(found, now))
 
@@ -106,7 +105,7 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Check now (the no-JavaScript way): poll if due, then show the attempt."""
     found = g.attempt
     if ButtonForm().validate_on_submit():
-        asked = polling.poll(found, provider())
+        asked = polling.poll(found)
         if found.is_open and found.flow != FLOW_DEVICE:
             flash(
                 gettext(

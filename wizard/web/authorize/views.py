@@ -11,6 +11,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 
+from wizard.constant_contact.client import redirect_uri
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import attempts
 from wizard.domain import audit
@@ -31,8 +32,6 @@ from wizard.web.access import customer_required
 from wizard.web.authorize import bp
 from wizard.web.authorize.shared import attempt_page
 from wizard.web.authorize.shared import load_attempt
-from wizard.web.authorize.shared import provider
-from wizard.web.authorize.shared import redirect_uri
 from wizard.web.forms import ButtonForm
 from wizard.web.limits import connection_action_limit
 from wizard.web.limits import integration_and_presser
@@ -74,7 +73,6 @@ def before(integration_id: int) -> ResponseReturnValue:
             attempt = attempts.start(
                 integration,
                 current_user,
-                provider(),
                 int(current_app.config["AUTHORIZATION_WINDOW_SECONDS"]),
             )
         except ProviderError as error:
@@ -156,7 +154,7 @@ def open_constant_contact(integration_id: int, attempt_id: int) -> ResponseRetur
     if found.flow == FLOW_DEVICE or not found.is_open:
         return attempt_page(integration_id, attempt_id)
     try:
-        target = attempts.redirect_target(found, provider(), redirect_uri())
+        target = attempts.redirect_target(found)
     except DecryptionError:
         attempts.fail(found, "unreadable", utcnow())
         db.session.commit()
@@ -188,7 +186,7 @@ def verify(integration_id: int) -> ResponseReturnValue:
     """Check the list again with the saved authorization."""
     integration = g.integration
     if ButtonForm().validate_on_submit() and integration.holds_tokens:
-        verification.verify(integration, provider())
+        verification.verify(integration)
     if integration.status == STATUS_ACTIVE:
         return redirect(url_for(".active", integration_id=integration.id))
     latest = attempts.latest_attempt(integration)

@@ -1,6 +1,5 @@
 """The Integrations page and its Actions (change list, test, disconnect, delete)."""
 
-from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -11,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
 
-from wizard.constant_contact.oauth import Provider
 from wizard.domain import audit
 from wizard.domain import tokens
 from wizard.domain import verification
@@ -68,7 +66,6 @@ def change_list(integration_id: int) -> ResponseReturnValue:
             integration,
             form.checked.value,
             form.from_address,
-            Provider.from_config(current_app.config),
         )
         if problem is None:
             db.session.commit()

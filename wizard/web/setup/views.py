@@ -4,7 +4,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec
 
-from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -16,7 +15,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from wizard.constant_contact import formats
+from wizard.constant_contact.client import redirect_uri
 from wizard.domain import audit
 from wizard.domain import drafts
 from wizard.models import Integration
@@ -34,11 +33,6 @@ from wizard.web.setup.forms import StartForm
 P = ParamSpec("P")
 
 bp.before_request(pull_integration)
-
-
-def redirect_uri() -> str:
-    """Return the Redirect URI people paste into their Constant Contact app."""
-    return current_app.config["PUBLIC_BASE_URL"] + formats.REDIRECT_PATH
 
 
 def editable_only(

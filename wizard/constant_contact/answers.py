@@ -1,6 +1,5 @@
-"""OAuth 2.0 with Constant Contact: device flow (RFC 8628), authorization code with
-PKCE (RFC 7636), token parsing. Endpoints come from settings, so any
-standards-compliant server works."""
+"""What Constant Contact's OAuth endpoints answer, read strictly: device codes and
+tokens. Anything a browser or the database could choke on is "garbage"."""
 
 import re
 from collections.abc import Mapping
@@ -8,41 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from authlib.common.security import generate_token
-from authlib.common.urls import add_params_to_uri
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
-
 from wizard.constant_contact.http import ProviderError
-from wizard.constant_contact.http import call
+from wizard.constant_contact.provider import Provider
 
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_INTERVAL = 5
-
-
-@dataclass(frozen=True)
-class Provider:
-    """Where Constant Contact's OAuth endpoints and API are, and how long to wait."""
-
-    authorization_url: str
-    token_url: str
-    device_authorization_url: str
-    revocation_url: str
-    api_base_url: str
-    scopes: str
-    timeout: float
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "Provider":
-        """Read the CC_* settings."""
-        return cls(
-            authorization_url=config["CC_AUTHORIZATION_URL"],
-            token_url=config["CC_TOKEN_URL"],
-            device_authorization_url=config["CC_DEVICE_AUTHORIZATION_URL"],
-            revocation_url=config["CC_REVOCATION_URL"],
-            api_base_url=str(config["CC_API_BASE_URL"]).rstrip("/"),
-            scopes=config["CC_SCOPES"],
-            timeout=float(config["CC_HTTP_TIMEOUT_SECONDS"]),
-        )
 
 
 @dataclass(frozen=True)
@@ -140,16 +108,8 @@ def _seconds(value: Any, default: int | None, most: int) -> int | None:
     return min(number, most) if number > 0 else default
 
 
-def request_device_authorization(
-    provider: Provider, client_id: str
-) -> DeviceAuthorization:
-    """Ask for a device code and an activation code for this API key."""
-    body = call(
-        "POST",
-        provider.device_authorization_url,
-        data={"client_id": client_id, "scope": provider.scopes},
-        timeout=provider.timeout,
-    )
+def device_authorization(body: Any, provider: Provider) -> DeviceAuthorization:
+    """Read the device authorization endpoint's answer."""
     if not isinstance(body, dict):
         raise ProviderError("garbage", "not an object")
     complete = body.get("verification_uri_complete")
@@ -166,7 +126,8 @@ def request_device_authorization(
     )
 
 
-def _token_set(body: Any) -> TokenSet:
+def token_set(body: Any) -> TokenSet:
+    """Read the token endpoint's answer."""
     if not isinstance(body, dict):
         raise ProviderError("garbage", "not an object")
     refresh = body.get("refresh_token")
@@ -179,113 +140,3 @@ def _token_set(body: Any) -> TokenSet:
         expires_in=_seconds(body.get("expires_in"), None, 366 * 86400),
         scope=scope if isinstance(scope, str) and scope.isascii() else None,
     )
-
-
-def poll_device_token(provider: Provider, client_id: str, device_code: str) -> TokenSet:
-    """Ask once whether the person approved; ProviderError says what instead."""
-    body = call(
-        "POST",
-        provider.token_url,
-        data={
-            "grant_type": DEVICE_GRANT,
-            "device_code": device_code,
-            "client_id": client_id,
-        },
-        timeout=provider.timeout,
-    )
-    return _token_set(body)
-
-
-def new_pkce_pair() -> tuple[str, str]:
-    """Return a fresh state and PKCE code verifier."""
-    return generate_token(43), generate_token(64)
-
-
-def authorization_url(
-    provider: Provider, client_id: str, redirect_uri: str, state: str, verifier: str
-) -> str:
-    """Build the authorize URL with an S256 challenge."""
-    return add_params_to_uri(
-        provider.authorization_url,
-        [
-            ("response_type", "code"),
-            ("client_id", client_id),
-            ("redirect_uri", redirect_uri),
-            ("scope", provider.scopes),
-            ("state", state),
-            ("code_challenge", create_s256_code_challenge(verifier)),
-            ("code_challenge_method", "S256"),
-        ],
-    )
-
-
-def exchange_code(
-    provider: Provider,
-    client_id: str,
-    client_secret: str,
-    code: str,
-    redirect_uri: str,
-    verifier: str,
-) -> TokenSet:
-    """Trade an authorization code for tokens, authenticating with HTTP Basic."""
-    body = call(
-        "POST",
-        provider.token_url,
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": verifier,
-        },
-        auth=(client_id, client_secret),
-        timeout=provider.timeout,
-    )
-    return _token_set(body)
-
-
-def revoke(
-    provider: Provider,
-    client_id: str,
-    client_secret: str | None,
-    token: str,
-    hint: str | None = None,
-) -> None:
-    """Revoke a token (RFC 7009): Basic auth with a secret, else client_id in body."""
-    data = {"token": token}
-    if hint:
-        data["token_type_hint"] = hint
-    if not client_secret:
-        data["client_id"] = client_id
-    call(
-        "POST",
-        provider.revocation_url,
-        data=data,
-        auth=(client_id, client_secret) if client_secret else None,
-        timeout=provider.timeout,
-    )
-
-
-def refresh_tokens(
-    provider: Provider, client_id: str, client_secret: str | None, refresh_token: str
-) -> TokenSet:
-    """Trade a refresh token for new tokens (the same scope as before).
-
-    Rotating refresh tokens come back new; long-lived ones come back the same or not
-    at all, in which case the one we have stays.
-    """
-    data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    if not client_secret:
-        data["client_id"] = client_id
-    body = call(
-        "POST",
-        provider.token_url,
-        data=data,
-        auth=(client_id, client_secret) if client_secret else None,
-        timeout=provider.timeout,
-    )
-    tokens = _token_set(body)
-    if tokens.refresh_token is None:
-        return TokenSet(
-            tokens.access_token, refresh_token, tokens.expires_in, tokens.scope
-        )
-    return tokens
