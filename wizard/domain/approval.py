@@ -10,15 +10,13 @@ from wizard.domain import audit
 from wizard.domain import pacing
 from wizard.domain import status
 from wizard.domain import verification
-from wizard.models import OUTCOME_APPROVED
-from wizard.models import OUTCOME_FAILED
-from wizard.models import OUTCOME_REPLACED
-from wizard.models import STATUS_UNVERIFIED
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
-from wizard.models import utcnow
 from wizard.platform import crypto
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.status import Outcome
+from wizard.status import Status
 
 
 def exchange(
@@ -51,7 +49,7 @@ def exchange(
         verifier = attempt.unseal("code_verifier_encrypted")
         secret = integration.client_secret or ""
     except crypto.DecryptionError:
-        attempts.finish(attempt, OUTCOME_FAILED, "unreadable", utcnow())
+        attempts.finish(attempt, Outcome.FAILED, "unreadable", utcnow())
         db.session.commit()
         return True
     try:
@@ -59,7 +57,7 @@ def exchange(
             provider, integration.api_key or "", secret, code, redirect_uri, verifier
         )
     except ProviderError as error:
-        attempts.finish(attempt, OUTCOME_FAILED, error.code, utcnow())
+        attempts.finish(attempt, Outcome.FAILED, error.code, utcnow())
         db.session.commit()
         return True
     finish_with_tokens(attempt, tokens, provider)
@@ -79,7 +77,7 @@ def finish_with_tokens(
     if tokens.refresh_token is None:
         revoke_quietly(integration, provider, tokens.access_token)
         attempts.finish(
-            attempt, OUTCOME_FAILED, "no_refresh_token", now, unless=(OUTCOME_APPROVED,)
+            attempt, Outcome.FAILED, "no_refresh_token", now, unless=(Outcome.APPROVED,)
         )
         db.session.commit()
         return
@@ -87,21 +85,21 @@ def finish_with_tokens(
         _reauthorize(attempt, tokens, provider)
         return
     if not attempts.finish(
-        attempt, OUTCOME_APPROVED, None, now, unless=(OUTCOME_APPROVED,)
+        attempt, Outcome.APPROVED, None, now, unless=(Outcome.APPROVED,)
     ):
         revoke_quietly(integration, provider, tokens.refresh_token)
         db.session.commit()
         return
     attempts.close_older(attempt, now)
     for other in attempts.open_attempts(integration):
-        attempts.finish(other, OUTCOME_REPLACED, "replaced", now)
+        attempts.finish(other, Outcome.REPLACED, "replaced", now)
     integration.seal("access_token_encrypted", tokens.access_token)
     integration.seal("refresh_token_encrypted", tokens.refresh_token)
     integration.token_expires_at = (
         now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
     )
     integration.last_refreshed_at = now
-    integration.status = STATUS_UNVERIFIED
+    integration.status = Status.UNVERIFIED
     integration.last_error_code = None
     integration.last_error_message = None
     # The tokens are safe in the database before anything else can fail.
@@ -130,11 +128,11 @@ def _reauthorize(
     except ProviderError as error:
         code = "list_not_found" if error.code == "not_found" else error.code
         revoke_quietly(integration, provider, tokens.refresh_token or "")
-        attempts.finish(attempt, OUTCOME_FAILED, code, now, unless=(OUTCOME_APPROVED,))
+        attempts.finish(attempt, Outcome.FAILED, code, now, unless=(Outcome.APPROVED,))
         db.session.commit()
         return
     if not attempts.finish(
-        attempt, OUTCOME_APPROVED, None, now, unless=(OUTCOME_APPROVED,)
+        attempt, Outcome.APPROVED, None, now, unless=(Outcome.APPROVED,)
     ):
         revoke_quietly(integration, provider, tokens.refresh_token or "")
         db.session.commit()

@@ -7,9 +7,9 @@ from wizard.domain import pacing
 from wizard.domain import status
 from wizard.domain import tokens
 from wizard.domain import verification
-from wizard.models import STATUS_ACTIVE
 from wizard.models import Integration
 from wizard.platform.extensions import db
+from wizard.status import Status
 
 
 def add_contact(
@@ -39,7 +39,7 @@ def add_contact(
         code = "list_not_found" if error.code == "not_found" else error.code
         verification.record_failure(integration, code)
         raise tokens.ConnectionProblem(code, integration.flow) from error
-    if integration.status != STATUS_ACTIVE:
+    if integration.status != Status.ACTIVE:
         status.working(integration)
     audit.record(
         "contact.added",

@@ -5,12 +5,8 @@ from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
 from wizard.domain.problems import connection_problem
 from wizard.domain.problems import problem_for
-from wizard.models import STATUS_ACTIVE
-from wizard.models import STATUS_FAILING
-from wizard.models import STATUS_LIST_NOT_FOUND
-from wizard.models import STATUS_NEEDS_REAUTHORIZATION
-from wizard.models import STATUS_UNVERIFIED
 from wizard.models import Integration
+from wizard.status import Status
 
 
 def connected_to(
@@ -21,7 +17,7 @@ def connected_to(
         integration.name = found.name[:200]
     integration.list_name = found.name[:255]
     integration.list_member_count = found.member_count
-    integration.status = STATUS_ACTIVE
+    integration.status = Status.ACTIVE
     integration.last_error_code = None
     integration.last_error_message = None
 
@@ -34,7 +30,7 @@ def record_check_failure(integration: Integration, error: ProviderError) -> None
     """
     code = "list_not_found" if error.code == "not_found" else error.code
     if code in ("list_not_found", "list_deleted"):
-        integration.status = STATUS_LIST_NOT_FOUND
+        integration.status = Status.LIST_NOT_FOUND
     elif code in (
         "unauthorized",
         "invalid_grant",
@@ -42,14 +38,14 @@ def record_check_failure(integration: Integration, error: ProviderError) -> None
         "unreadable",
         "forbidden",
     ):
-        integration.status = STATUS_NEEDS_REAUTHORIZATION
-    elif integration.status in (STATUS_ACTIVE, STATUS_FAILING) and (
+        integration.status = Status.NEEDS_REAUTHORIZATION
+    elif integration.status in (Status.ACTIVE, Status.FAILING) and (
         error.transient or code == "quota_exceeded"
     ):
         # Never "Active" while calls fail; the next good call makes it active again.
-        integration.status = STATUS_FAILING
+        integration.status = Status.FAILING
     else:
-        integration.status = STATUS_UNVERIFIED
+        integration.status = Status.UNVERIFIED
     integration.last_error_code = code
     integration.last_error_message = problem_for(code, integration.flow).text_en
     audit.record("connection.check_failed", integration=integration, error=code)
@@ -57,7 +53,7 @@ def record_check_failure(integration: Integration, error: ProviderError) -> None
 
 def mark_broken(integration: Integration, code: str) -> None:
     """Record that Constant Contact refused the connection: re-authorizing helps."""
-    integration.status = STATUS_NEEDS_REAUTHORIZATION
+    integration.status = Status.NEEDS_REAUTHORIZATION
     integration.last_error_code = code
     integration.last_error_message = connection_problem(code, integration.flow).text_en
     audit.record(
@@ -71,8 +67,8 @@ def working(integration: Integration) -> None:
     Unless Constant Contact refused to renew it: the access token in hand still
     works, but only until it runs out, and only authorizing again mends that.
     """
-    if integration.status == STATUS_NEEDS_REAUTHORIZATION:
+    if integration.status == Status.NEEDS_REAUTHORIZATION:
         return
-    integration.status = STATUS_ACTIVE
+    integration.status = Status.ACTIVE
     integration.last_error_code = None
     integration.last_error_message = None

@@ -18,13 +18,12 @@ from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
 from wizard.domain import status
 from wizard.domain.problems import connection_problem
-from wizard.models import STATUS_DISCONNECTED
-from wizard.models import STATUS_NEEDS_REAUTHORIZATION
 from wizard.models import Integration
-from wizard.models import utcnow
 from wizard.platform import crypto
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.platform.locks import locked_rows
+from wizard.status import Status
 
 # A token answer without expires_in is trusted for an hour, not forever or never.
 ASSUMED_LIFETIME_SECONDS = 3600
@@ -71,7 +70,7 @@ def due_for_keepalive() -> list[Integration]:
             db.select(Integration)
             .where(
                 Integration.refresh_token_encrypted.is_not(None),
-                Integration.status != STATUS_NEEDS_REAUTHORIZATION,
+                Integration.status != Status.NEEDS_REAUTHORIZATION,
                 db.or_(
                     Integration.token_expires_at.is_(None),
                     Integration.token_expires_at <= now + KEEPALIVE_AHEAD,
@@ -191,7 +190,7 @@ def _disconnect(integration: Integration) -> bool:
     integration.access_token_encrypted = None
     integration.refresh_token_encrypted = None
     integration.token_expires_at = None
-    integration.status = STATUS_DISCONNECTED
+    integration.status = Status.DISCONNECTED
     integration.last_error_code = None
     integration.last_error_message = None
     audit.record(

@@ -10,11 +10,11 @@ from wizard.domain import pacing
 from wizard.domain import status
 from wizard.domain import tokens
 from wizard.domain.problems import problem_for
-from wizard.models import STATUS_NEEDS_REAUTHORIZATION
 from wizard.models import Integration
-from wizard.models import utcnow
 from wizard.platform import crypto
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.status import Status
 
 
 def verify(integration: Integration, provider: oauth.Provider) -> None:
@@ -135,6 +135,6 @@ def record_failure(integration: Integration, code: str) -> None:
         db.session.rollback()  # deleted or disconnected meanwhile: nothing to record
         return
     integration.last_checked_at = utcnow()
-    if integration.status != STATUS_NEEDS_REAUTHORIZATION:
+    if integration.status != Status.NEEDS_REAUTHORIZATION:
         status.record_check_failure(integration, ProviderError(code))
     db.session.commit()

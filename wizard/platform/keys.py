@@ -18,10 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
-from wizard.models import Sealed
 from wizard.platform import crypto
 from wizard.platform.extensions import db
 from wizard.platform.locks import locked_rows
+from wizard.platform.sealing import Sealed
 
 keys_cli = AppGroup("keys", help="Encryption keys: new key, status, rotation.")
 

@@ -34,17 +34,17 @@ from wizard.domain import polling
 from wizard.domain import verification
 from wizard.domain.problems import problem_for
 from wizard.domain.problems import waiting_note
-from wizard.models import FLOW_DEVICE
-from wizard.models import OUTCOME_APPROVED
-from wizard.models import STATUS_ACTIVE
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
-from wizard.models import utcnow
 from wizard.platform import crypto
+from wizard.platform.columns import utcnow
 from wizard.platform.crypto import DecryptionError
 from wizard.platform.extensions import db
 from wizard.platform.extensions import limiter
 from wizard.platform.i18n import N_
+from wizard.status import Flow
+from wizard.status import Outcome
+from wizard.status import Status
 from wizard.web.access import customer_required
 from wizard.web.access import organization_integration_or_404
 from wizard.web.authorize import bp
@@ -179,7 +179,7 @@ def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
         return render_template(
             "authorize/checking.html", integration=integration, attempt=found
         )
-    if found.outcome == OUTCOME_APPROVED:
+    if found.outcome == Outcome.APPROVED:
         problem = problem_for(integration.last_error_code or "unavailable", found.flow)
     elif found.outcome is not None:
         problem = problem_for(found.error_code or found.outcome, found.flow)
@@ -271,7 +271,7 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     found = _attempt_or_404(integration_id, attempt_id)
     if ActionForm().validate_on_submit():
         asked = polling.poll(found, provider())
-        if found.is_open and found.flow != FLOW_DEVICE:
+        if found.is_open and found.flow != Flow.DEVICE:
             flash(
                 gettext(
                     "Not yet: finish in the Constant Contact window. When it sends "
@@ -303,7 +303,7 @@ def open_constant_contact(integration_id: int, attempt_id: int) -> ResponseRetur
     """Send the new window to Constant Contact's authorize page (code flow)."""
     found = _attempt_or_404(integration_id, attempt_id)
     attempts.expire_if_due(found, utcnow())
-    if found.flow == FLOW_DEVICE or not found.is_open:
+    if found.flow == Flow.DEVICE or not found.is_open:
         return redirect(
             url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
         )
@@ -421,7 +421,7 @@ def _use(answer: dict[str, str]) -> dict[str, str | None]:
     db.session.commit()
     if attempts.is_done(found):
         return {"problem": None, "flow": None}
-    if found.outcome == OUTCOME_APPROVED:
+    if found.outcome == Outcome.APPROVED:
         return {"problem": found.integration.last_error_code or "", "flow": None}
     return {"problem": found.error_code or "", "flow": found.flow}
 
@@ -442,7 +442,7 @@ def _callback_page(result: object) -> Response:
     """Show what came of the callback; with nothing to show, that the code is spent."""
     if not isinstance(result, dict):
         result = {"problem": "state_used", "flow": None}
-    code, flow = result.get("problem"), result.get("flow") or FLOW_DEVICE
+    code, flow = result.get("problem"), result.get("flow") or Flow.DEVICE
     problem = None if code is None else problem_for(code, flow)
     page = render_template("authorize/callback.html", problem=problem)
     return _private(current_app.make_response(page))
@@ -464,7 +464,7 @@ def _private(response: Response) -> Response:
 def active(integration_id: int) -> ResponseReturnValue:
     """Say "Your integration is now active!" with what was connected."""
     integration = organization_integration_or_404(integration_id)
-    if integration.status != STATUS_ACTIVE:
+    if integration.status != Status.ACTIVE:
         return redirect(url_for("integrations.index"))
     return render_template("authorize/active.html", integration=integration)
 
@@ -477,7 +477,7 @@ def verify(integration_id: int) -> ResponseReturnValue:
     integration = organization_integration_or_404(integration_id)
     if ActionForm().validate_on_submit() and integration.holds_tokens:
         verification.verify(integration, provider())
-    if integration.status == STATUS_ACTIVE:
+    if integration.status == Status.ACTIVE:
         return redirect(url_for(".active", integration_id=integration.id))
     latest = attempts.latest_attempt(integration)
     if latest is None:

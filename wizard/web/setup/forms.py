@@ -7,12 +7,11 @@ from wtforms import RadioField
 from wtforms import StringField
 from wtforms.fields import SelectChoice
 
-from wizard.models import FLOW_AUTHORIZATION_CODE
-from wizard.models import FLOW_DEVICE
+from wizard.status import Flow
 
 FLOW_CHOICES = [
-    SelectChoice(FLOW_DEVICE, lazy_gettext("Device Flow (recommended)")),
-    SelectChoice(FLOW_AUTHORIZATION_CODE, lazy_gettext("Authorization Code Flow")),
+    SelectChoice(Flow.DEVICE, lazy_gettext("Device Flow (recommended)")),
+    SelectChoice(Flow.AUTHORIZATION_CODE, lazy_gettext("Authorization Code Flow")),
 ]
 
 
@@ -22,7 +21,7 @@ class CredentialsForm(FlaskForm):
     flow = RadioField(
         lazy_gettext("Which OAuth2 flow did you choose for your app?"),
         choices=FLOW_CHOICES,
-        default=FLOW_DEVICE,
+        default=Flow.DEVICE,
     )
     api_key = StringField(lazy_gettext("API Key"))
     client_secret = StringField(lazy_gettext("Client Secret"))

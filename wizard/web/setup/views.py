@@ -13,11 +13,11 @@ from flask_login import current_user
 from wizard.constant_contact import formats
 from wizard.domain import audit
 from wizard.domain import drafts
-from wizard.models import FLOW_AUTHORIZATION_CODE
 from wizard.models import Integration
 from wizard.platform.extensions import db
 from wizard.platform.i18n import N_
 from wizard.platform.reads import reads_only
+from wizard.status import Flow
 from wizard.web.access import customer_required
 from wizard.web.access import organization_integration_or_404
 from wizard.web.setup import bp
@@ -171,7 +171,7 @@ def credentials(integration_id: int) -> ResponseReturnValue:
             ):
                 if outcome.error:
                     errors.setdefault(name, outcome.error)
-            if form.flow.data == FLOW_AUTHORIZATION_CODE and checked.secret.value:
+            if form.flow.data == Flow.AUTHORIZATION_CODE and checked.secret.value:
                 # Keep a good secret so nobody has to generate a new one.
                 drafts.keep_secret(integration, checked.secret.value)
                 audit.record(

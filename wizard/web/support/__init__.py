@@ -31,14 +31,14 @@ from wizard.domain import drafts
 from wizard.domain import tokens
 from wizard.domain import verification
 from wizard.domain.problems import problem_for
-from wizard.models import STATUS_NEEDS_REAUTHORIZATION
 from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.models import User
-from wizard.models import utcnow
 from wizard.platform import locks
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.status import Status
 from wizard.web.integrations import connection_action_limit
 from wizard.web.integrations import error_words
 
@@ -277,7 +277,7 @@ def test_connection(integration_id: int) -> ResponseReturnValue:
                 )
             )
             flash(worked)
-            if found.status == STATUS_NEEDS_REAUTHORIZATION:
+            if found.status == Status.NEEDS_REAUTHORIZATION:
                 flash(
                     gettext(
                         "It works only until the access token runs out (within a "
