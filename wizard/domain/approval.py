@@ -8,7 +8,7 @@ from wizard.constant_contact.http import ProviderError
 from wizard.domain import attempts
 from wizard.domain import audit
 from wizard.domain import pacing
-from wizard.domain import status
+from wizard.domain import transitions
 from wizard.domain import verification
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
@@ -16,7 +16,7 @@ from wizard.platform import crypto
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.status import Outcome
-from wizard.status import Status
+from wizard.status import list_code
 
 
 def exchange(
@@ -99,9 +99,7 @@ def finish_with_tokens(
         now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
     )
     integration.last_refreshed_at = now
-    integration.status = Status.UNVERIFIED
-    integration.last_error_code = None
-    integration.last_error_message = None
+    transitions.authorized(integration)
     # The tokens are safe in the database before anything else can fail.
     db.session.commit()
     verification.verify(integration, provider)
@@ -126,7 +124,7 @@ def _reauthorize(
                 raise
             account = integration.account_name
     except ProviderError as error:
-        code = "list_not_found" if error.code == "not_found" else error.code
+        code = list_code(error.code)
         revoke_quietly(integration, provider, tokens.refresh_token or "")
         attempts.finish(attempt, Outcome.FAILED, code, now, unless=(Outcome.APPROVED,))
         db.session.commit()
@@ -150,7 +148,7 @@ def _reauthorize(
     integration.last_refreshed_at = now
     integration.last_checked_at = now
     integration.account_name = account
-    status.connected_to(integration, found, rename=False)
+    transitions.connected_to(integration, found, rename=False)
     audit.record(
         "connection.reauthorized", integration=integration, list_name=found.name
     )

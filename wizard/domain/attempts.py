@@ -11,15 +11,14 @@ from datetime import timedelta
 from wizard.constant_contact import oauth
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
+from wizard.domain import transitions
 from wizard.domain.problems import problem_for
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import User
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
-from wizard.status import Flow
 from wizard.status import Outcome
-from wizard.status import Status
 
 
 def state_hash(state: str) -> str:
@@ -53,7 +52,7 @@ def is_done(attempt: AuthorizationAttempt) -> bool:
     integration = attempt.integration
     return (
         attempt.outcome != Outcome.FAILED
-        and integration.status == Status.ACTIVE
+        and integration.is_active
         and not open_attempts(integration)
     )
 
@@ -62,8 +61,8 @@ def is_checking(attempt: AuthorizationAttempt) -> bool:
     """Return whether access was allowed and the list is being checked right now."""
     integration = attempt.integration
     return (
-        attempt.outcome == Outcome.APPROVED
-        and integration.status == Status.UNVERIFIED
+        attempt.is_approved
+        and integration.is_unverified
         and integration.last_error_code is None
     )
 
@@ -106,9 +105,9 @@ def finish(
     if result.rowcount != 1:
         return False
     integration = attempt.integration
-    if outcome != Outcome.APPROVED and integration.status == Status.AUTHORIZING:
-        if not integration.holds_tokens and not open_attempts(integration):
-            integration.status = Status.CREATED
+    if outcome != Outcome.APPROVED and integration.is_authorizing:
+        others_open = bool(open_attempts(integration))
+        transitions.stopped_authorizing(integration, others_open=others_open)
     audit.record(
         f"authorization.{outcome}",
         integration=integration,
@@ -144,7 +143,7 @@ def start(
         expires_at=now + timedelta(seconds=window_seconds),
         started_by_id=user.id,
     )
-    if integration.flow == Flow.DEVICE:
+    if integration.uses_device_flow:
         grant = oauth.request_device_authorization(provider, integration.api_key or "")
         window = min(grant.expires_in or window_seconds, window_seconds)
         attempt.expires_at = now + timedelta(seconds=window)
@@ -163,9 +162,7 @@ def start(
     db.session.add(attempt)
     db.session.flush()
     close_older(attempt, now)
-    if not integration.holds_tokens:
-        # A connected integration keeps its own status until new tokens prove out.
-        integration.status = Status.AUTHORIZING
+    transitions.authorizing(integration)
     audit.record(
         "authorization.started",
         actor=user,

@@ -6,11 +6,13 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from wizard.domain import transitions
 from wizard.models import Integration
 from wizard.models import User
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.platform.i18n import N_
+from wizard.status import SETTING_UP
 from wizard.status import Flow
 from wizard.status import Status
 
@@ -68,7 +70,6 @@ def start_draft(user: User, token: str) -> tuple[Integration, bool]:
         draft = Integration(
             organization_id=user.organization_id,
             created_by_id=user.id,
-            status=Status.DRAFT,
             creation_token=token,
         )
         try:
@@ -139,18 +140,14 @@ def save_list_id(integration: Integration, list_id: str, *, from_url: bool) -> N
 def secret_required(integration: Integration) -> bool:
     """Return whether the flow needs a Client Secret that is still missing."""
     return (
-        integration.flow == "authorization_code"
+        integration.flow == Flow.AUTHORIZATION_CODE
         and integration.client_secret_encrypted is None
     )
 
 
 def editable(integration: Integration) -> bool:
     """Return whether steps 1-2 may still change it: not connected, holds no tokens."""
-    return integration.status in (
-        Status.DRAFT,
-        Status.CREATED,
-        Status.AUTHORIZING,
-    ) and (not integration.holds_tokens)
+    return integration.status in SETTING_UP and not integration.holds_tokens
 
 
 def current_step(integration: Integration) -> int:
@@ -159,7 +156,7 @@ def current_step(integration: Integration) -> int:
         return 1
     if integration.list_id is None:
         return 2
-    if integration.status == Status.DRAFT:
+    if integration.is_draft:
         return 3
     return 4
 
@@ -179,7 +176,7 @@ def steps(integration: Integration, *, attempt_open: bool = False) -> list[Step]
             state = "completed"
         elif number > step:
             state = "cannot_start"
-        elif number == 4 and (attempt_open or integration.status == Status.AUTHORIZING):
+        elif number == 4 and (attempt_open or integration.is_authorizing):
             state = "in_progress"
         else:
             state = "not_started"
@@ -198,27 +195,10 @@ def steps(integration: Integration, *, attempt_open: bool = False) -> list[Step]
 
 
 def create(integration: Integration) -> bool:
-    """Finish step 3; return False when it was already created (a second click).
-
-    The status changes with a conditional UPDATE, so two requests at once cannot
-    both create it.
-    """
+    """Finish step 3; return False when it was already created (a second click)."""
     if current_step(integration) != 3:
         raise ValueError("steps 1 and 2 are not finished")
-    now = utcnow()
-    result = db.session.execute(
-        db.update(Integration)
-        .where(Integration.id == integration.id, Integration.status == Status.DRAFT)
-        .values(
-            status=Status.CREATED,
-            created_at=now,
-            updated_at=now,
-            name=default_name(integration),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(integration)
-    return result.rowcount == 1
+    return transitions.created(integration, name=default_name(integration))
 
 
 def default_name(integration: Integration) -> str:

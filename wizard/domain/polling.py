@@ -14,7 +14,6 @@ from wizard.models import AuthorizationAttempt
 from wizard.platform import crypto
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
-from wizard.status import Flow
 from wizard.status import Outcome
 
 SLOW_DOWN_SECONDS = 5
@@ -38,7 +37,7 @@ def poll(attempt: AuthorizationAttempt, provider: oauth.Provider) -> bool:
     """
     now = utcnow()
     attempts.expire_if_due(attempt, now)
-    if not attempt.is_open or attempt.flow != Flow.DEVICE:
+    if not attempt.is_open or not attempt.uses_device_flow:
         return False
     if attempt.next_poll_at is not None and attempt.next_poll_at > now:
         # Not due by the row just read, so the UPDATE below could not win: most

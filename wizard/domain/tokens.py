@@ -16,13 +16,14 @@ from flask import current_app
 from wizard.constant_contact import oauth
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
-from wizard.domain import status
+from wizard.domain import transitions
 from wizard.domain.problems import connection_problem
 from wizard.models import Integration
 from wizard.platform import crypto
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.platform.locks import locked_rows
+from wizard.status import Flow
 from wizard.status import Status
 
 # A token answer without expires_in is trusted for an hour, not forever or never.
@@ -44,7 +45,7 @@ KEEPALIVE_IDLE = timedelta(days=30)
 class ConnectionProblem(Exception):
     """The connection cannot be used right now; ``message`` says why in plain words."""
 
-    def __init__(self, code: str, flow: str = "device") -> None:
+    def __init__(self, code: str, flow: str = Flow.DEVICE) -> None:
         super().__init__(code)
         self.code = code
         self.message = connection_problem(code, flow).text
@@ -124,7 +125,7 @@ def _decrypt(integration: Integration, column: str) -> str:
     try:
         return integration.unseal(column)
     except crypto.DecryptionError as exc:
-        status.mark_broken(integration, "unreadable")
+        transitions.mark_broken(integration, "unreadable")
         raise ConnectionProblem("unreadable", integration.flow) from exc
 
 
@@ -140,12 +141,7 @@ def _refresh(row: Integration) -> str:
     try:
         tokens = oauth.refresh_tokens(provider(), row.api_key or "", secret, refresh)
     except ProviderError as error:
-        if error.code in ("invalid_grant", "invalid_client", "unauthorized_client"):
-            status.mark_broken(row, error.code)
-        else:
-            status.record_check_failure(
-                row, error
-            )  # "Not working right now", never Active
+        transitions.refresh_failed(row, error)
         db.session.commit()
         raise ConnectionProblem(error.code, row.flow) from error
     now = utcnow()
@@ -190,9 +186,7 @@ def _disconnect(integration: Integration) -> bool:
     integration.access_token_encrypted = None
     integration.refresh_token_encrypted = None
     integration.token_expires_at = None
-    integration.status = Status.DISCONNECTED
-    integration.last_error_code = None
-    integration.last_error_message = None
+    transitions.disconnected(integration)
     audit.record(
         "connection.disconnected",
         integration=integration,

@@ -7,14 +7,14 @@ from wizard.constant_contact import oauth
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
 from wizard.domain import pacing
-from wizard.domain import status
 from wizard.domain import tokens
+from wizard.domain import transitions
 from wizard.domain.problems import problem_for
 from wizard.models import Integration
 from wizard.platform import crypto
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
-from wizard.status import Status
+from wizard.status import list_code
 
 
 def verify(integration: Integration, provider: oauth.Provider) -> None:
@@ -23,7 +23,7 @@ def verify(integration: Integration, provider: oauth.Provider) -> None:
     try:
         token = integration.unseal("access_token_encrypted")
     except crypto.DecryptionError:
-        status.record_check_failure(integration, ProviderError("unreadable"))
+        transitions.record_check_failure(integration, ProviderError("unreadable"))
         db.session.commit()
         return
     try:
@@ -38,10 +38,10 @@ def verify(integration: Integration, provider: oauth.Provider) -> None:
         if found.deleted:
             raise ProviderError("list_deleted")
     except ProviderError as error:
-        status.record_check_failure(integration, error)
+        transitions.record_check_failure(integration, error)
         db.session.commit()
         return
-    status.connected_to(
+    transitions.connected_to(
         integration, found, rename=integration.name.startswith("Constant")
     )
     audit.record(
@@ -89,7 +89,7 @@ def change_list(
     integration.list_id_from_url = from_url
     integration.list_id_saved_at = utcnow()
     integration.last_checked_at = utcnow()
-    status.connected_to(integration, found, rename=True)
+    transitions.connected_to(integration, found, rename=True)
     audit.record(
         "integration.list_changed",
         integration=integration,
@@ -108,7 +108,7 @@ def check(integration: Integration) -> api.ContactList:
             integration, lambda p, token: api.get_list(p, token, list_id)
         )
     except ProviderError as error:
-        code = "list_not_found" if error.code == "not_found" else error.code
+        code = list_code(error.code)
         record_failure(integration, code)
         raise tokens.ConnectionProblem(code, integration.flow) from error
     except tokens.ConnectionProblem as problem:
@@ -120,7 +120,7 @@ def check(integration: Integration) -> api.ContactList:
     integration.list_name = found.name[:255]
     integration.list_member_count = found.member_count
     integration.last_checked_at = utcnow()
-    status.working(integration)
+    transitions.working(integration)
     audit.record(
         "connection.checked", integration=integration, member_count=found.member_count
     )
@@ -135,6 +135,6 @@ def record_failure(integration: Integration, code: str) -> None:
         db.session.rollback()  # deleted or disconnected meanwhile: nothing to record
         return
     integration.last_checked_at = utcnow()
-    if integration.status != Status.NEEDS_REAUTHORIZATION:
-        status.record_check_failure(integration, ProviderError(code))
+    if not integration.needs_reauthorization:
+        transitions.record_check_failure(integration, ProviderError(code))
     db.session.commit()

@@ -18,7 +18,6 @@ from itsdangerous import Signer
 
 from wizard.domain.problems import waiting_note
 from wizard.models import AuthorizationAttempt
-from wizard.status import Flow
 
 HEADER = "X-Status-Ticket"
 # Short, so that a cancelled attempt or a signed-out session shows within seconds
@@ -45,7 +44,7 @@ def _bound(fields: str) -> bytes:
 
 def issue(attempt: AuthorizationAttempt, now: datetime) -> str | None:
     """Return a ticket for a device attempt still waiting, if no poll is due yet."""
-    if attempt.flow != Flow.DEVICE or not attempt.is_open:
+    if not attempt.uses_device_flow or not attempt.is_open:
         return None
     if attempt.next_poll_at is None or attempt.next_poll_at <= now:
         return None

@@ -43,8 +43,6 @@ from wizard.platform.extensions import db
 from wizard.platform.extensions import limiter
 from wizard.platform.i18n import N_
 from wizard.status import Flow
-from wizard.status import Outcome
-from wizard.status import Status
 from wizard.web.access import customer_required
 from wizard.web.access import organization_integration_or_404
 from wizard.web.authorize import bp
@@ -179,7 +177,7 @@ def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
         return render_template(
             "authorize/checking.html", integration=integration, attempt=found
         )
-    if found.outcome == Outcome.APPROVED:
+    if found.is_approved:
         problem = problem_for(integration.last_error_code or "unavailable", found.flow)
     elif found.outcome is not None:
         problem = problem_for(found.error_code or found.outcome, found.flow)
@@ -271,7 +269,7 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     found = _attempt_or_404(integration_id, attempt_id)
     if ActionForm().validate_on_submit():
         asked = polling.poll(found, provider())
-        if found.is_open and found.flow != Flow.DEVICE:
+        if found.is_open and not found.uses_device_flow:
             flash(
                 gettext(
                     "Not yet: finish in the Constant Contact window. When it sends "
@@ -303,7 +301,7 @@ def open_constant_contact(integration_id: int, attempt_id: int) -> ResponseRetur
     """Send the new window to Constant Contact's authorize page (code flow)."""
     found = _attempt_or_404(integration_id, attempt_id)
     attempts.expire_if_due(found, utcnow())
-    if found.flow == Flow.DEVICE or not found.is_open:
+    if found.uses_device_flow or not found.is_open:
         return redirect(
             url_for(".attempt", integration_id=integration_id, attempt_id=attempt_id)
         )
@@ -421,7 +419,7 @@ def _use(answer: dict[str, str]) -> dict[str, str | None]:
     db.session.commit()
     if attempts.is_done(found):
         return {"problem": None, "flow": None}
-    if found.outcome == Outcome.APPROVED:
+    if found.is_approved:
         return {"problem": found.integration.last_error_code or "", "flow": None}
     return {"problem": found.error_code or "", "flow": found.flow}
 
@@ -464,7 +462,7 @@ def _private(response: Response) -> Response:
 def active(integration_id: int) -> ResponseReturnValue:
     """Say "Your integration is now active!" with what was connected."""
     integration = organization_integration_or_404(integration_id)
-    if integration.status != Status.ACTIVE:
+    if not integration.is_active:
         return redirect(url_for("integrations.index"))
     return render_template("authorize/active.html", integration=integration)
 
@@ -477,7 +475,7 @@ def verify(integration_id: int) -> ResponseReturnValue:
     integration = organization_integration_or_404(integration_id)
     if ActionForm().validate_on_submit() and integration.holds_tokens:
         verification.verify(integration, provider())
-    if integration.status == Status.ACTIVE:
+    if integration.is_active:
         return redirect(url_for(".active", integration_id=integration.id))
     latest = attempts.latest_attempt(integration)
     if latest is None:

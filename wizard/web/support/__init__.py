@@ -38,7 +38,6 @@ from wizard.models import User
 from wizard.platform import locks
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
-from wizard.status import Status
 from wizard.web.integrations import connection_action_limit
 from wizard.web.integrations import error_words
 
@@ -277,7 +276,7 @@ def test_connection(integration_id: int) -> ResponseReturnValue:
                 )
             )
             flash(worked)
-            if found.status == Status.NEEDS_REAUTHORIZATION:
+            if found.needs_reauthorization:
                 flash(
                     gettext(
                         "It works only until the access token runs out (within a "
