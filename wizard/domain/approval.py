@@ -15,6 +15,7 @@ from wizard.models import Integration
 from wizard.platform import crypto
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.status import Code
 from wizard.status import Outcome
 from wizard.status import list_code
 
@@ -115,7 +116,7 @@ def _reauthorize(
         pacing.pace(integration)
         found = api.get_list(provider, tokens.access_token, integration.list_id or "")
         if found.deleted:
-            raise ProviderError("list_deleted")
+            raise ProviderError(Code.LIST_DELETED)
         try:
             pacing.pace(integration)
             account = api.account_summary(provider, tokens.access_token).name

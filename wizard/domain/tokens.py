@@ -23,6 +23,7 @@ from wizard.platform import crypto
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.platform.locks import locked_rows
+from wizard.status import Code
 from wizard.status import Flow
 from wizard.status import Status
 
@@ -125,8 +126,8 @@ def _decrypt(integration: Integration, column: str) -> str:
     try:
         return integration.unseal(column)
     except crypto.DecryptionError as exc:
-        transitions.mark_broken(integration, "unreadable")
-        raise ConnectionProblem("unreadable", integration.flow) from exc
+        transitions.mark_broken(integration, Code.UNREADABLE)
+        raise ConnectionProblem(Code.UNREADABLE, integration.flow) from exc
 
 
 def _refresh(row: Integration) -> str:

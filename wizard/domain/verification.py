@@ -14,6 +14,7 @@ from wizard.models import Integration
 from wizard.platform import crypto
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.status import Code
 from wizard.status import list_code
 
 
@@ -23,7 +24,7 @@ def verify(integration: Integration, provider: oauth.Provider) -> None:
     try:
         token = integration.unseal("access_token_encrypted")
     except crypto.DecryptionError:
-        transitions.record_check_failure(integration, ProviderError("unreadable"))
+        transitions.record_check_failure(integration, ProviderError(Code.UNREADABLE))
         db.session.commit()
         return
     try:
@@ -36,7 +37,7 @@ def verify(integration: Integration, provider: oauth.Provider) -> None:
         pacing.pace(integration)
         found = api.get_list(provider, token, integration.list_id or "")
         if found.deleted:
-            raise ProviderError("list_deleted")
+            raise ProviderError(Code.LIST_DELETED)
     except ProviderError as error:
         transitions.record_check_failure(integration, error)
         db.session.commit()
@@ -66,13 +67,13 @@ def change_list(
             integration, lambda p, token: api.get_list(p, token, list_id)
         )
         if found.deleted:
-            raise ProviderError("list_deleted")
+            raise ProviderError(Code.LIST_DELETED)
     except tokens.ConnectionProblem as problem:
         return problem.message
     except ProviderError as error:
-        if error.code in ("not_found", "list_deleted"):
+        if error.code in (Code.NOT_FOUND, Code.LIST_DELETED):
             account = integration.account_name or gettext("the account you connected")
-            if error.code == "list_deleted":
+            if error.code == Code.LIST_DELETED:
                 return gettext(
                     "We could not find that list in %(account)s (it was deleted). "
                     "Open the list in Constant Contact and copy its address again",
@@ -115,8 +116,8 @@ def check(integration: Integration) -> api.ContactList:
         record_failure(integration, problem.code)
         raise
     if found.deleted:
-        record_failure(integration, "list_deleted")
-        raise tokens.ConnectionProblem("list_deleted", integration.flow)
+        record_failure(integration, Code.LIST_DELETED)
+        raise tokens.ConnectionProblem(Code.LIST_DELETED, integration.flow)
     integration.list_name = found.name[:255]
     integration.list_member_count = found.member_count
     integration.last_checked_at = utcnow()
