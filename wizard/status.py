@@ -84,90 +84,50 @@ def list_code(code: str) -> str:
 
 
 def after_failure(current: str, code: str, *, transient: bool) -> Status:
-    """Return the status that follows a failed use of the connection.
-
-    A passing failure (``transient``: timeout, 5xx, 429) or the day's quota leaves a
-    working connection failing, never "Active"; anything else says what is wrong.
-    """
+    """Return the status that follows a failed use of the connection."""
     if code in LIST_GONE:
         return Status.LIST_NOT_FOUND
     if code in REFUSED:
         return Status.NEEDS_REAUTHORIZATION
+    # A passing failure (timeout, 5xx, 429) or the day's quota leaves a working
+    # connection failing, never "Active"; anything else says what is wrong.
     if current in WORKING and (transient or code == Code.QUOTA_EXCEEDED):
         return Status.FAILING
     return Status.UNVERIFIED
 
 
 def after_success(current: str) -> Status:
-    """Return the status after a call worked: active again, unless renewal was refused.
-
-    The access token in hand still works then, but only until it runs out, and only
-    authorizing again mends that.
-    """
+    """Return the status after a call worked: active, unless renewal was refused."""
+    # The access token in hand still works then, but only until it runs out, and
+    # only authorizing again mends that.
     if current == Status.NEEDS_REAUTHORIZATION:
         return Status.NEEDS_REAUTHORIZATION
     return Status.ACTIVE
 
 
+def _question(column: str, value: str | None) -> property:
+    """Return a read-only property saying whether the row's column holds the value."""
+    return property(lambda row: getattr(row, column) == value)
+
+
 class IntegrationQuestions:
-    """What pages ask about an integration's ``status`` and ``flow`` columns."""
+    """What pages ask about an integration, instead of comparing its strings."""
 
-    status: str
-    flow: str
-
-    @property
-    def is_draft(self) -> bool:
-        """Return whether steps 1-3 are not finished yet."""
-        return self.status == Status.DRAFT
-
-    @property
-    def is_authorizing(self) -> bool:
-        """Return whether step 4 is under way and nothing is connected yet."""
-        return self.status == Status.AUTHORIZING
-
-    @property
-    def is_active(self) -> bool:
-        """Return whether the connection works and reaches its list."""
-        return self.status == Status.ACTIVE
-
-    @property
-    def is_unverified(self) -> bool:
-        """Return whether it is authorized but its list is not checked yet."""
-        return self.status == Status.UNVERIFIED
-
-    @property
-    def needs_reauthorization(self) -> bool:
-        """Return whether Constant Contact refused it: only authorizing again helps."""
-        return self.status == Status.NEEDS_REAUTHORIZATION
-
-    @property
-    def list_missing(self) -> bool:
-        """Return whether the connected account has no such list (any more)."""
-        return self.status == Status.LIST_NOT_FOUND
-
-    @property
-    def uses_device_flow(self) -> bool:
-        """Return whether its app uses the Device Flow (else the code flow)."""
-        return self.flow == Flow.DEVICE
+    is_draft = _question("status", Status.DRAFT)
+    is_authorizing = _question("status", Status.AUTHORIZING)
+    is_active = _question("status", Status.ACTIVE)
+    is_unverified = _question("status", Status.UNVERIFIED)
+    # Constant Contact refused it: only authorizing again helps.
+    needs_reauthorization = _question("status", Status.NEEDS_REAUTHORIZATION)
+    # The connected account has no such list (any more).
+    list_missing = _question("status", Status.LIST_NOT_FOUND)
+    uses_device_flow = _question("flow", Flow.DEVICE)
 
 
 class AttemptQuestions:
-    """What pages ask about an authorization attempt's ``outcome`` and ``flow``."""
+    """What pages ask about an authorization attempt."""
 
-    outcome: str | None
-    flow: str
-
-    @property
-    def is_open(self) -> bool:
-        """Return whether the attempt has not ended yet."""
-        return self.outcome is None
-
-    @property
-    def is_approved(self) -> bool:
-        """Return whether the person allowed access on this attempt."""
-        return self.outcome == Outcome.APPROVED
-
-    @property
-    def uses_device_flow(self) -> bool:
-        """Return whether the attempt shows a code (else it opens Constant Contact)."""
-        return self.flow == Flow.DEVICE
+    is_open = _question("outcome", None)
+    is_approved = _question("outcome", Outcome.APPROVED)
+    # A device attempt shows a code; the other kind opens Constant Contact.
+    uses_device_flow = _question("flow", Flow.DEVICE)
