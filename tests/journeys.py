@@ -21,9 +21,7 @@ from flask import Flask
 from tests.conftest import PASSWORD
 from tests.conftest import make_user
 from tests.live import csrf_token
-from wizard.models import OUTCOME_APPROVED
 from wizard.models import ROLE_CUSTOMER
-from wizard.models import STATUS_ACTIVE
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import Organization
@@ -33,6 +31,8 @@ from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
+from wizard.status import Outcome
+from wizard.status import Status
 
 # The order of a setup, as the bench table lists it.
 STEPS = (
@@ -251,7 +251,7 @@ def check_saved(app: Flask, emails: list[str]) -> list[str]:
                 problems.append(f"{email}: {len(integrations)} integrations")
                 continue
             integration = integrations[0]
-            if integration.status != STATUS_ACTIVE:
+            if integration.status != Status.ACTIVE:
                 problems.append(f"{email}: {integration.status}")
             for name in ("access_token_encrypted", "refresh_token_encrypted"):
                 try:
@@ -263,7 +263,7 @@ def check_saved(app: Flask, emails: list[str]) -> list[str]:
             attempts = db.session.scalars(
                 db.select(AuthorizationAttempt).filter_by(integration_id=integration.id)
             ).all()
-            if [a.outcome for a in attempts] != [OUTCOME_APPROVED]:
+            if [a.outcome for a in attempts] != [Outcome.APPROVED]:
                 problems.append(f"{email}: attempts {[a.outcome for a in attempts]}")
         total = db.session.scalar(db.select(db.func.count(Integration.id)))
         if total != len(emails):

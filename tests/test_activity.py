@@ -6,12 +6,10 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from wizard import models
 from wizard.domain import audit
+from wizard.status import Outcome
 
-OUTCOMES = {
-    value for name, value in vars(models).items() if name.startswith("OUTCOME_")
-}
+OUTCOMES = {str(value) for value in Outcome}
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,7 +26,7 @@ from wizard.domain import attempts
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device

@@ -44,7 +44,7 @@ from wizard.domain import verification
 from wizard.domain.problems import connection_problem
 from wizard.domain.problems import problem_for
 from wizard.models import Integration
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device

@@ -62,8 +62,8 @@ from wizard.domain.problems import connection_problem
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
-from wizard.models import utcnow
 from wizard.platform import config as wizard_config
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import advance_clock
 from wizard.sandbox.testing import answered

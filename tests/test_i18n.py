@@ -39,7 +39,7 @@ from tests.test_journey import open_newsletter
 from tests.test_journey import wizard_url  # noqa: F401 (a fixture)
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device

@@ -9,6 +9,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "wizard"
 # A module may import from its own layer or any layer below it.
 LAYERS = (
     ("wizard.models", 0),
+    ("wizard.status", 0),
     ("wizard.platform", 0),
     ("wizard.constant_contact", 1),
     ("wizard.domain", 2),

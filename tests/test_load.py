@@ -33,7 +33,7 @@ from wizard.constant_contact.client import DEVICE_GRANT
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import held

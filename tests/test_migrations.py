@@ -25,9 +25,9 @@ from flask_migrate import upgrade
 
 from tests.conftest import POSTGRES_URL
 from tests.conftest import base_config
-from wizard.models import Sealed
 from wizard.platform import crypto
 from wizard.platform.extensions import db
+from wizard.platform.sealing import Sealed
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 VERSIONS = MIGRATIONS / "versions"

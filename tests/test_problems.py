@@ -16,7 +16,7 @@ from wizard.domain.drafts import STEP_COUNT
 from wizard.domain.problems import connection_problem
 from wizard.domain.problems import problem_for
 from wizard.domain.problems import waiting_note
-from wizard.models import FLOWS
+from wizard.status import Flow
 from wizard.web import next_steps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,7 +157,7 @@ def test_every_code_the_wizard_meets_has_words_or_is_meant_for_the_fallback() ->
 
 def test_a_code_with_flow_words_has_them_for_every_flow() -> None:
     by_flow = {code for code, _ in problem_words.FLOW_PROBLEMS}
-    assert set(problem_words.FLOW_PROBLEMS) == {(c, f) for c in by_flow for f in FLOWS}
+    assert set(problem_words.FLOW_PROBLEMS) == {(c, f) for c in by_flow for f in Flow}
     assert by_flow.isdisjoint(problem_words.PROBLEMS)
 
 
@@ -178,7 +178,7 @@ def test_each_code_says_its_words_and_offers_its_next_step(code: str) -> None:
 
 @pytest.mark.parametrize("code", ["no_such_code", "", "timeout", "not_found"])
 def test_unknown_codes_get_the_fallback(code: str) -> None:
-    for flow in FLOWS:
+    for flow in Flow:
         problem = problem_for(code, flow)
         assert problem.code == code
         assert problem.heading_en == "Constant Contact did not answer properly"
@@ -191,7 +191,7 @@ def test_unknown_codes_get_the_fallback(code: str) -> None:
 
 def test_a_saved_connection_has_its_own_words_only_where_step_4_would_mislead() -> None:
     for code in sorted(known_codes() | FALLBACK_CODES):
-        for flow in FLOWS:
+        for flow in Flow:
             if code in problem_words.CONNECTION_PROBLEMS:
                 assert connection_problem(code, flow) != problem_for(code, flow)
             else:

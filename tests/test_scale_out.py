@@ -28,7 +28,7 @@ from tests.test_authorize import approve_in_sandbox
 from tests.test_authorize import load
 from tests.test_authorize import make_integration
 from wizard.models import Integration
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application

@@ -45,7 +45,7 @@ from wizard.domain import tokens
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import User
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats

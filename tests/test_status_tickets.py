@@ -19,7 +19,7 @@ from tests.test_authorize import started
 from tests.test_queries import statements
 from wizard.domain import attempts
 from wizard.domain import polling
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.sandbox.testing import get_stats
 from wizard.web.auth.sessions import browser_identifier
 from wizard.web.authorize import status_checks

@@ -1,19 +1,15 @@
 """Database models: organizations, users, integrations, attempts, audit events."""
 
 import secrets
-from datetime import UTC
 from datetime import datetime
 from typing import Any
-from typing import ClassVar
 
 from flask_login import UserMixin
 from sqlalchemy import JSON
-from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
-from sqlalchemy import TypeDecorator
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -21,7 +17,14 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from wizard.platform import crypto
+from wizard.platform.columns import UTCDateTime
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.platform.sealing import Sealed
+from wizard.status import AttemptQuestions
+from wizard.status import Flow
+from wizard.status import IntegrationQuestions
+from wizard.status import Status
 
 # Crockford's base32 without I, L, O, U: nothing to mishear over the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -30,53 +33,10 @@ ROLE_CUSTOMER = "customer"
 ROLE_SUPPORT = "support"
 ROLES = (ROLE_CUSTOMER, ROLE_SUPPORT)
 
-FLOW_DEVICE = "device"
-FLOW_AUTHORIZATION_CODE = "authorization_code"
-FLOWS = (FLOW_DEVICE, FLOW_AUTHORIZATION_CODE)
-
-STATUS_DRAFT = "draft"
-STATUS_CREATED = "created"
-STATUS_AUTHORIZING = "authorizing"
-STATUS_ACTIVE = "active"
-# Authorized, but the list could not be found in the connected account.
-STATUS_LIST_NOT_FOUND = "list_not_found"
-# Authorized, but Constant Contact could not be asked about the list yet.
-STATUS_UNVERIFIED = "unverified"
-# Was working; the last checks failed again and again (timeouts, 5xx, 429...).
-STATUS_FAILING = "failing"
-STATUS_NEEDS_REAUTHORIZATION = "needs_reauthorization"
-STATUS_DISCONNECTED = "disconnected"
-
 TYPE_CONSTANT_CONTACT = "constant_contact"
 
 # OWASP's scrypt option N=2^15, r=8, p=3: as strong as N=2^17, p=1 in 32 MiB.
 PASSWORD_METHOD = "scrypt:32768:8:3"
-
-
-def utcnow() -> datetime:
-    """Return the current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Store datetimes in UTC and always hand them back timezone-aware."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; use wizard.models.utcnow()")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 def new_reference_code() -> str:
@@ -135,48 +95,7 @@ class User(UserMixin, db.Model):
         return self.role == ROLE_SUPPORT
 
 
-class Sealed:
-    """A row whose ``*_encrypted`` columns are bound to the row, its owner and column.
-
-    A ciphertext copied into another row, another organization's row or another
-    column then fails to decrypt instead of quietly handing over someone else's
-    secret (checked on decrypt by AES-GCM's associated data).
-    """
-
-    # The encrypted columns, for `flask keys rotate` and `flask keys status`.
-    sealed_columns: ClassVar[tuple[str, ...]] = ()
-
-    def owner(self) -> str:
-        """Return what the row belongs to, part of every binding."""
-        raise NotImplementedError
-
-    def binding(self, column: str) -> str:
-        """Return where a value of this column belongs: table, column, row and owner."""
-        if column not in self.sealed_columns:
-            raise ValueError(f"{column} is not an encrypted column")
-        table = self.__table__.name
-        return f"{table}.{column}:{self.id}/{self.owner()}"
-
-    def seal(self, column: str, plaintext: str | None) -> None:
-        """Store the plaintext encrypted in the column (None clears it)."""
-        if plaintext is None:
-            setattr(self, column, None)
-            return
-        if self.id is None:
-            # The binding needs the row id, which the database gives at flush.
-            db.session.add(self)
-            db.session.flush()
-        setattr(self, column, crypto.encrypt(plaintext, self.binding(column)))
-
-    def unseal(self, column: str) -> str:
-        """Return the column's plaintext; DecryptionError if empty or unreadable."""
-        value = getattr(self, column)
-        if not value or self.id is None:
-            raise crypto.DecryptionError("nothing readable is stored here")
-        return crypto.decrypt(value, self.binding(column))
-
-
-class Integration(Sealed, db.Model):
+class Integration(IntegrationQuestions, Sealed, db.Model):
     """One organization's connection to one Constant Contact list, from draft on."""
 
     sealed_columns = (
@@ -189,8 +108,8 @@ class Integration(Sealed, db.Model):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     type: Mapped[str] = mapped_column(String(40), default=TYPE_CONSTANT_CONTACT)
     name: Mapped[str] = mapped_column(String(200), default="Constant Contact")
-    status: Mapped[str] = mapped_column(String(40), default=STATUS_DRAFT)
-    flow: Mapped[str] = mapped_column(String(40), default=FLOW_DEVICE)
+    status: Mapped[str] = mapped_column(String(40), default=Status.DRAFT)
+    flow: Mapped[str] = mapped_column(String(40), default=Flow.DEVICE)
     api_key: Mapped[str | None] = mapped_column(String(64))
     client_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     client_secret_hint: Mapped[str | None] = mapped_column(String(8))
@@ -250,22 +169,12 @@ class Integration(Sealed, db.Model):
             self.client_secret_hint = None
 
     @property
-    def is_draft(self) -> bool:
-        return self.status == STATUS_DRAFT
-
-    @property
     def holds_tokens(self) -> bool:
         """Return whether Constant Contact tokens are stored for it."""
         return bool(self.access_token_encrypted or self.refresh_token_encrypted)
 
 
-OUTCOME_APPROVED = "approved"
-OUTCOME_FAILED = "failed"
-OUTCOME_EXPIRED = "expired"
-OUTCOME_REPLACED = "replaced"
-
-
-class AuthorizationAttempt(Sealed, db.Model):
+class AuthorizationAttempt(AttemptQuestions, Sealed, db.Model):
     """One press of Authorize: the 5-minute window and what came of it."""
 
     sealed_columns = (
@@ -304,10 +213,6 @@ class AuthorizationAttempt(Sealed, db.Model):
     def owner(self) -> str:
         """Return the integration the attempt is for."""
         return f"integration:{self.integration_id}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.outcome is None
 
     def seconds_left(self, now: datetime) -> int:
         """Return the whole seconds left in the window (0 once it has passed)."""

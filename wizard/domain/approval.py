@@ -9,16 +9,15 @@ from wizard.constant_contact.http import ProviderError
 from wizard.domain import attempts
 from wizard.domain import audit
 from wizard.domain import pacing
-from wizard.domain import status
+from wizard.domain import transitions
 from wizard.domain import verification
-from wizard.models import OUTCOME_APPROVED
-from wizard.models import OUTCOME_FAILED
-from wizard.models import OUTCOME_REPLACED
-from wizard.models import STATUS_UNVERIFIED
 from wizard.models import AuthorizationAttempt
-from wizard.models import utcnow
 from wizard.platform import crypto
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.status import Code
+from wizard.status import Outcome
+from wizard.status import list_code
 
 
 def exchange(attempt: AuthorizationAttempt, state: str, code: str) -> bool:
@@ -52,7 +51,7 @@ def exchange(attempt: AuthorizationAttempt, state: str, code: str) -> bool:
     else:
         finish_with_tokens(attempt, tokens, client)
         return True
-    attempts.finish(attempt, OUTCOME_FAILED, failed, utcnow())
+    attempts.finish(attempt, Outcome.FAILED, failed, utcnow())
     db.session.commit()
     return True
 
@@ -70,7 +69,7 @@ def finish_with_tokens(
     if tokens.refresh_token is None:
         revoke_quietly(client, tokens.access_token)
         attempts.finish(
-            attempt, OUTCOME_FAILED, "no_refresh_token", now, unless=(OUTCOME_APPROVED,)
+            attempt, Outcome.FAILED, "no_refresh_token", now, unless=(Outcome.APPROVED,)
         )
         db.session.commit()
         return
@@ -78,23 +77,21 @@ def finish_with_tokens(
         _reauthorize(attempt, tokens, client)
         return
     if not attempts.finish(
-        attempt, OUTCOME_APPROVED, None, now, unless=(OUTCOME_APPROVED,)
+        attempt, Outcome.APPROVED, None, now, unless=(Outcome.APPROVED,)
     ):
         revoke_quietly(client, tokens.refresh_token)
         db.session.commit()
         return
     attempts.close_older(attempt, now)
     for other in attempts.open_attempts(integration):
-        attempts.finish(other, OUTCOME_REPLACED, "replaced", now)
+        attempts.finish(other, Outcome.REPLACED, "replaced", now)
     integration.seal("access_token_encrypted", tokens.access_token)
     integration.seal("refresh_token_encrypted", tokens.refresh_token)
     integration.token_expires_at = (
         now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
     )
     integration.last_refreshed_at = now
-    integration.status = STATUS_UNVERIFIED
-    integration.last_error_code = None
-    integration.last_error_message = None
+    transitions.authorized(integration)
     # The tokens are safe in the database before anything else can fail.
     db.session.commit()
     verification.verify(integration)
@@ -110,7 +107,7 @@ def _reauthorize(
         pacing.pace(integration)
         found = client.get_list(tokens.access_token, integration.list_id or "")
         if found.deleted:
-            raise ProviderError("list_deleted")
+            raise ProviderError(Code.LIST_DELETED)
         try:
             pacing.pace(integration)
             account = client.account_summary(tokens.access_token).name
@@ -119,13 +116,13 @@ def _reauthorize(
                 raise
             account = integration.account_name
     except ProviderError as error:
-        code = "list_not_found" if error.code == "not_found" else error.code
+        code = list_code(error.code)
         revoke_quietly(client, tokens.refresh_token or "")
-        attempts.finish(attempt, OUTCOME_FAILED, code, now, unless=(OUTCOME_APPROVED,))
+        attempts.finish(attempt, Outcome.FAILED, code, now, unless=(Outcome.APPROVED,))
         db.session.commit()
         return
     if not attempts.finish(
-        attempt, OUTCOME_APPROVED, None, now, unless=(OUTCOME_APPROVED,)
+        attempt, Outcome.APPROVED, None, now, unless=(Outcome.APPROVED,)
     ):
         revoke_quietly(client, tokens.refresh_token or "")
         db.session.commit()
@@ -143,7 +140,7 @@ def _reauthorize(
     integration.last_refreshed_at = now
     integration.last_checked_at = now
     integration.account_name = account
-    status.connected_to(integration, found, rename=False)
+    transitions.connected_to(integration, found, rename=False)
     audit.record(
         "connection.reauthorized", integration=integration, list_name=found.name
     )

@@ -12,21 +12,14 @@ from wizard.constant_contact.client import client_for
 from wizard.constant_contact.client import new_pkce_pair
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
+from wizard.domain import transitions
 from wizard.domain.problems import problem_for
-from wizard.models import FLOW_DEVICE
-from wizard.models import OUTCOME_APPROVED
-from wizard.models import OUTCOME_EXPIRED
-from wizard.models import OUTCOME_FAILED
-from wizard.models import OUTCOME_REPLACED
-from wizard.models import STATUS_ACTIVE
-from wizard.models import STATUS_AUTHORIZING
-from wizard.models import STATUS_CREATED
-from wizard.models import STATUS_UNVERIFIED
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import User
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.status import Outcome
 
 
 def state_hash(state: str) -> str:
@@ -59,8 +52,8 @@ def is_done(attempt: AuthorizationAttempt) -> bool:
     """Return whether step 4 is over and the connection works (and this try did)."""
     integration = attempt.integration
     return (
-        attempt.outcome != OUTCOME_FAILED
-        and integration.status == STATUS_ACTIVE
+        attempt.outcome != Outcome.FAILED
+        and integration.is_active
         and not open_attempts(integration)
     )
 
@@ -69,8 +62,8 @@ def is_checking(attempt: AuthorizationAttempt) -> bool:
     """Return whether access was allowed and the list is being checked right now."""
     integration = attempt.integration
     return (
-        attempt.outcome == OUTCOME_APPROVED
-        and integration.status == STATUS_UNVERIFIED
+        attempt.is_approved
+        and integration.is_unverified
         and integration.last_error_code is None
     )
 
@@ -113,9 +106,9 @@ def finish(
     if result.rowcount != 1:
         return False
     integration = attempt.integration
-    if outcome != OUTCOME_APPROVED and integration.status == STATUS_AUTHORIZING:
-        if not integration.holds_tokens and not open_attempts(integration):
-            integration.status = STATUS_CREATED
+    if outcome != Outcome.APPROVED and integration.is_authorizing:
+        others_open = bool(open_attempts(integration))
+        transitions.stopped_authorizing(integration, others_open=others_open)
     audit.record(
         f"authorization.{outcome}",
         integration=integration,
@@ -133,7 +126,7 @@ def close_older(attempt: AuthorizationAttempt, now: datetime) -> None:
     """
     for other in open_attempts(attempt.integration):
         if other.id < attempt.id:
-            finish(other, OUTCOME_REPLACED, "replaced", now)
+            finish(other, Outcome.REPLACED, "replaced", now)
 
 
 def start(
@@ -150,7 +143,7 @@ def start(
         expires_at=now + timedelta(seconds=window_seconds),
         started_by_id=user.id,
     )
-    if integration.flow == FLOW_DEVICE:
+    if integration.uses_device_flow:
         grant = client_for(integration).request_device_authorization()
         window = min(grant.expires_in or window_seconds, window_seconds)
         attempt.expires_at = now + timedelta(seconds=window)
@@ -169,9 +162,7 @@ def start(
     db.session.add(attempt)
     db.session.flush()
     close_older(attempt, now)
-    if not integration.holds_tokens:
-        # A connected integration keeps its own status until new tokens prove out.
-        integration.status = STATUS_AUTHORIZING
+    transitions.authorizing(integration)
     audit.record(
         "authorization.started",
         actor=user,
@@ -194,13 +185,13 @@ def redirect_target(attempt: AuthorizationAttempt) -> str:
 def expire_if_due(attempt: AuthorizationAttempt, now: datetime) -> None:
     """Close the attempt as expired once its window has passed."""
     if attempt.is_open and now >= attempt.expires_at:
-        finish(attempt, OUTCOME_EXPIRED, "expired", now)
+        finish(attempt, Outcome.EXPIRED, "expired", now)
         db.session.commit()
 
 
 def fail(attempt: AuthorizationAttempt, code: str, now: datetime) -> None:
     """Close an attempt with the error Constant Contact sent back."""
-    finish(attempt, OUTCOME_FAILED, ProviderError(code).code, now)
+    finish(attempt, Outcome.FAILED, ProviderError(code).code, now)
 
 
 def attempt_for_state(state: str) -> AuthorizationAttempt | None:

@@ -3,12 +3,12 @@
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
 from wizard.domain import pacing
-from wizard.domain import status
 from wizard.domain import tokens
+from wizard.domain import transitions
 from wizard.domain import verification
-from wizard.models import STATUS_ACTIVE
 from wizard.models import Integration
 from wizard.platform.extensions import db
+from wizard.status import list_code
 
 
 def add_contact(
@@ -35,11 +35,11 @@ def add_contact(
             ),
         )
     except ProviderError as error:
-        code = "list_not_found" if error.code == "not_found" else error.code
+        code = list_code(error.code)
         verification.record_failure(integration, code)
         raise tokens.ConnectionProblem(code, integration.flow) from error
-    if integration.status != STATUS_ACTIVE:
-        status.working(integration)
+    if not integration.is_active:
+        transitions.working(integration)
     audit.record(
         "contact.added",
         integration=integration,

@@ -6,16 +6,15 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from wizard.models import FLOW_AUTHORIZATION_CODE
-from wizard.models import FLOW_DEVICE
-from wizard.models import STATUS_AUTHORIZING
-from wizard.models import STATUS_CREATED
-from wizard.models import STATUS_DRAFT
+from wizard.domain import transitions
 from wizard.models import Integration
 from wizard.models import User
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.platform.i18n import N_
+from wizard.status import SETTING_UP
+from wizard.status import Flow
+from wizard.status import Status
 
 # English message ids; pages translate them (step 4 names the brand).
 STEP_TITLES = {
@@ -71,7 +70,6 @@ def start_draft(user: User, token: str) -> tuple[Integration, bool]:
         draft = Integration(
             organization_id=user.organization_id,
             created_by_id=user.id,
-            status=STATUS_DRAFT,
             creation_token=token,
         )
         try:
@@ -91,7 +89,7 @@ def unfinished_drafts(organization_id: int) -> list[Integration]:
     return list(
         db.session.scalars(
             db.select(Integration)
-            .filter_by(organization_id=organization_id, status=STATUS_DRAFT)
+            .filter_by(organization_id=organization_id, status=Status.DRAFT)
             .order_by(Integration.started_at.desc(), Integration.id.desc())
         )
     )
@@ -99,7 +97,7 @@ def unfinished_drafts(organization_id: int) -> list[Integration]:
 
 def needs_secret(integration: Integration, flow: str, api_key: str) -> bool:
     """Return whether step 1 must ask for a secret: none is saved for this key."""
-    if flow != FLOW_AUTHORIZATION_CODE:
+    if flow != Flow.AUTHORIZATION_CODE:
         return False
     same_app = integration.api_key is None or integration.api_key == api_key
     return not (integration.client_secret_encrypted and same_app)
@@ -120,7 +118,7 @@ def save_credentials(
     """
     if integration.api_key is not None and integration.api_key != api_key:
         integration.client_secret = None
-    if flow == FLOW_DEVICE:
+    if flow == Flow.DEVICE:
         integration.client_secret = None
     elif client_secret:
         integration.client_secret = client_secret
@@ -142,18 +140,14 @@ def save_list_id(integration: Integration, list_id: str, *, from_url: bool) -> N
 def secret_required(integration: Integration) -> bool:
     """Return whether the flow needs a Client Secret that is still missing."""
     return (
-        integration.flow == "authorization_code"
+        integration.flow == Flow.AUTHORIZATION_CODE
         and integration.client_secret_encrypted is None
     )
 
 
 def editable(integration: Integration) -> bool:
     """Return whether steps 1-2 may still change it: not connected, holds no tokens."""
-    return integration.status in (
-        STATUS_DRAFT,
-        STATUS_CREATED,
-        STATUS_AUTHORIZING,
-    ) and (not integration.holds_tokens)
+    return integration.status in SETTING_UP and not integration.holds_tokens
 
 
 def current_step(integration: Integration) -> int:
@@ -162,7 +156,7 @@ def current_step(integration: Integration) -> int:
         return 1
     if integration.list_id is None:
         return 2
-    if integration.status == STATUS_DRAFT:
+    if integration.is_draft:
         return 3
     return 4
 
@@ -182,7 +176,7 @@ def steps(integration: Integration, *, attempt_open: bool = False) -> list[Step]
             state = "completed"
         elif number > step:
             state = "cannot_start"
-        elif number == 4 and (attempt_open or integration.status == STATUS_AUTHORIZING):
+        elif number == 4 and (attempt_open or integration.is_authorizing):
             state = "in_progress"
         else:
             state = "not_started"
@@ -201,27 +195,10 @@ def steps(integration: Integration, *, attempt_open: bool = False) -> list[Step]
 
 
 def create(integration: Integration) -> bool:
-    """Finish step 3; return False when it was already created (a second click).
-
-    The status changes with a conditional UPDATE, so two requests at once cannot
-    both create it.
-    """
+    """Finish step 3; return False when it was already created (a second click)."""
     if current_step(integration) != 3:
         raise ValueError("steps 1 and 2 are not finished")
-    now = utcnow()
-    result = db.session.execute(
-        db.update(Integration)
-        .where(Integration.id == integration.id, Integration.status == STATUS_DRAFT)
-        .values(
-            status=STATUS_CREATED,
-            created_at=now,
-            updated_at=now,
-            name=default_name(integration),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(integration)
-    return result.rowcount == 1
+    return transitions.created(integration, name=default_name(integration))
 
 
 def default_name(integration: Integration) -> str:

@@ -12,7 +12,7 @@ from wizard.constant_contact.http import ProviderError
 from wizard.constant_contact.http import budget_left
 from wizard.domain import tokens
 from wizard.models import Integration
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 
 T = TypeVar("T")

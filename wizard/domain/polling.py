@@ -11,12 +11,11 @@ from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import approval
 from wizard.domain import attempts
-from wizard.models import FLOW_DEVICE
-from wizard.models import OUTCOME_FAILED
 from wizard.models import AuthorizationAttempt
-from wizard.models import utcnow
 from wizard.platform import crypto
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.status import Outcome
 
 SLOW_DOWN_SECONDS = 5
 
@@ -39,7 +38,7 @@ def poll(attempt: AuthorizationAttempt) -> bool:
     """
     now = utcnow()
     attempts.expire_if_due(attempt, now)
-    if not attempt.is_open or attempt.flow != FLOW_DEVICE:
+    if not attempt.is_open or not attempt.uses_device_flow:
         return False
     if attempt.next_poll_at is not None and attempt.next_poll_at > now:
         # Not due by the row just read, so the UPDATE below could not win: most
@@ -92,7 +91,7 @@ def _poll_now(attempt: AuthorizationAttempt, now: datetime) -> bool:
     try:
         device_code = attempt.unseal("device_code_encrypted")
     except crypto.DecryptionError:
-        attempts.finish(attempt, OUTCOME_FAILED, "unreadable", now)
+        attempts.finish(attempt, Outcome.FAILED, "unreadable", now)
         db.session.commit()
         return True
     try:
@@ -116,5 +115,5 @@ def _after_poll_error(attempt: AuthorizationAttempt, error: ProviderError) -> No
         attempt.next_poll_at = answered + timedelta(seconds=interval) + POLL_MARGIN
         attempt.error_code = error.code if error.transient else None
     else:
-        attempts.finish(attempt, OUTCOME_FAILED, error.code, answered)
+        attempts.finish(attempt, Outcome.FAILED, error.code, answered)
     db.session.commit()

@@ -9,9 +9,8 @@ wizard/web/next_steps.py turns the action into a link or a form.
 
 from dataclasses import dataclass
 
-from wizard.models import FLOW_AUTHORIZATION_CODE
-from wizard.models import FLOW_DEVICE
 from wizard.platform.i18n import N_
+from wizard.status import Flow
 
 # Next steps a problem page offers.
 NEW_CODE = "new_code"  # start step 4 again, keeping everything else
@@ -175,7 +174,7 @@ _SECRET_REFUSED = Words(
 
 # (code, flow) -> words, where the device and authorization code flows differ.
 FLOW_PROBLEMS: dict[tuple[str, str], Words] = {
-    ("unauthorized_client", FLOW_DEVICE): Words(
+    ("unauthorized_client", Flow.DEVICE): Words(
         N_("Your Constant Contact app is not set to Device Flow"),
         N_(
             "Your application in the developer portal uses another OAuth2 "
@@ -185,7 +184,7 @@ FLOW_PROBLEMS: dict[tuple[str, str], Words] = {
         ),
         FIX_CREDENTIALS,
     ),
-    ("unauthorized_client", FLOW_AUTHORIZATION_CODE): Words(
+    ("unauthorized_client", Flow.AUTHORIZATION_CODE): Words(
         N_("Your Constant Contact app is not set to Authorization Code Flow"),
         N_(
             "Your application in the developer portal uses another OAuth2 "
@@ -195,10 +194,10 @@ FLOW_PROBLEMS: dict[tuple[str, str], Words] = {
         ),
         FIX_CREDENTIALS,
     ),
-    ("invalid_client", FLOW_DEVICE): _KEY_UNKNOWN,
-    ("invalid_client", FLOW_AUTHORIZATION_CODE): _SECRET_REFUSED,
-    ("unauthorized", FLOW_DEVICE): _KEY_UNKNOWN,
-    ("unauthorized", FLOW_AUTHORIZATION_CODE): _SECRET_REFUSED,
+    ("invalid_client", Flow.DEVICE): _KEY_UNKNOWN,
+    ("invalid_client", Flow.AUTHORIZATION_CODE): _SECRET_REFUSED,
+    ("unauthorized", Flow.DEVICE): _KEY_UNKNOWN,
+    ("unauthorized", Flow.AUTHORIZATION_CODE): _SECRET_REFUSED,
 }
 
 # Code -> a saved connection's own words, where step 4's would mislead: a refused

@@ -10,7 +10,7 @@ from flask_babel import gettext
 
 from wizard.domain import problem_words
 from wizard.domain.problem_words import Words
-from wizard.models import FLOW_DEVICE
+from wizard.status import Flow
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,19 @@ class Problem:
         return gettext(self.text_en)
 
 
-def words_for(code: str, flow: str = FLOW_DEVICE) -> Words:
+def words_for(code: str, flow: str = Flow.DEVICE) -> Words:
     """Return step 4's words for a code: its flow's, else both flows', else FALLBACK."""
     shared = problem_words.PROBLEMS.get(code, problem_words.FALLBACK)
     return problem_words.FLOW_PROBLEMS.get((code, flow), shared)
 
 
-def problem_for(code: str, flow: str = FLOW_DEVICE) -> Problem:
+def problem_for(code: str, flow: str = Flow.DEVICE) -> Problem:
     """Return the plain-language problem for an error code."""
     words = words_for(code, flow)
     return Problem(code, words.heading, words.text, words.action)
 
 
-def connection_problem(code: str, flow: str = FLOW_DEVICE) -> Problem:
+def connection_problem(code: str, flow: str = Flow.DEVICE) -> Problem:
     """Return the problem for a saved connection, in its own words where step 4's
     would mislead (a refused refresh is not "that code", the person used none)."""
     words = problem_words.CONNECTION_PROBLEMS.get(code) or words_for(code, flow)

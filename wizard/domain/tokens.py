@@ -15,15 +15,16 @@ from typing import NoReturn
 from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
-from wizard.domain import status
+from wizard.domain import transitions
 from wizard.domain.problems import connection_problem
-from wizard.models import STATUS_DISCONNECTED
-from wizard.models import STATUS_NEEDS_REAUTHORIZATION
 from wizard.models import Integration
-from wizard.models import utcnow
 from wizard.platform import crypto
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.platform.locks import locked_rows
+from wizard.status import Code
+from wizard.status import Flow
+from wizard.status import Status
 
 # A token answer without expires_in is trusted for an hour, not forever or never.
 ASSUMED_LIFETIME_SECONDS = 3600
@@ -44,7 +45,7 @@ KEEPALIVE_IDLE = timedelta(days=30)
 class ConnectionProblem(Exception):
     """The connection cannot be used right now; ``message`` says why in plain words."""
 
-    def __init__(self, code: str, flow: str = "device") -> None:
+    def __init__(self, code: str, flow: str = Flow.DEVICE) -> None:
         super().__init__(code)
         self.code = code
         self.message = connection_problem(code, flow).text
@@ -65,7 +66,7 @@ def due_for_keepalive() -> list[Integration]:
             db.select(Integration)
             .where(
                 Integration.refresh_token_encrypted.is_not(None),
-                Integration.status != STATUS_NEEDS_REAUTHORIZATION,
+                Integration.status != Status.NEEDS_REAUTHORIZATION,
                 db.or_(
                     Integration.token_expires_at.is_(None),
                     Integration.token_expires_at <= now + KEEPALIVE_AHEAD,
@@ -124,8 +125,8 @@ def _decrypt(integration: Integration, column: str) -> str:
 
 def _unreadable(integration: Integration, exc: crypto.DecryptionError) -> NoReturn:
     """A token or the secret cannot be decrypted: only authorizing again mends it."""
-    status.mark_broken(integration, "unreadable")
-    raise ConnectionProblem("unreadable", integration.flow) from exc
+    transitions.mark_broken(integration, Code.UNREADABLE)
+    raise ConnectionProblem(Code.UNREADABLE, integration.flow) from exc
 
 
 def _refresh(row: Integration) -> str:
@@ -137,12 +138,7 @@ def _refresh(row: Integration) -> str:
     except crypto.DecryptionError as exc:  # the client secret, read before sending
         _unreadable(row, exc)
     except ProviderError as error:
-        if error.code in ("invalid_grant", "invalid_client", "unauthorized_client"):
-            status.mark_broken(row, error.code)
-        else:
-            status.record_check_failure(
-                row, error
-            )  # "Not working right now", never Active
+        transitions.refresh_failed(row, error)
         db.session.commit()
         raise ConnectionProblem(error.code, row.flow) from error
     now = utcnow()
@@ -187,9 +183,7 @@ def _disconnect(integration: Integration) -> bool:
     integration.access_token_encrypted = None
     integration.refresh_token_encrypted = None
     integration.token_expires_at = None
-    integration.status = STATUS_DISCONNECTED
-    integration.last_error_code = None
-    integration.last_error_message = None
+    transitions.disconnected(integration)
     audit.record(
         "connection.disconnected",
         integration=integration,

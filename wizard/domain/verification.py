@@ -7,14 +7,15 @@ from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
 from wizard.domain import pacing
-from wizard.domain import status
 from wizard.domain import tokens
+from wizard.domain import transitions
 from wizard.domain.problems import problem_for
-from wizard.models import STATUS_NEEDS_REAUTHORIZATION
 from wizard.models import Integration
-from wizard.models import utcnow
 from wizard.platform import crypto
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.status import Code
+from wizard.status import list_code
 
 
 def verify(integration: Integration) -> None:
@@ -24,7 +25,7 @@ def verify(integration: Integration) -> None:
     try:
         token = integration.unseal("access_token_encrypted")
     except crypto.DecryptionError:
-        status.record_check_failure(integration, ProviderError("unreadable"))
+        transitions.record_check_failure(integration, ProviderError(Code.UNREADABLE))
         db.session.commit()
         return
     try:
@@ -37,12 +38,12 @@ def verify(integration: Integration) -> None:
         pacing.pace(integration)
         found = client.get_list(token, integration.list_id or "")
         if found.deleted:
-            raise ProviderError("list_deleted")
+            raise ProviderError(Code.LIST_DELETED)
     except ProviderError as error:
-        status.record_check_failure(integration, error)
+        transitions.record_check_failure(integration, error)
         db.session.commit()
         return
-    status.connected_to(
+    transitions.connected_to(
         integration, found, rename=integration.name.startswith("Constant")
     )
     audit.record(
@@ -65,13 +66,13 @@ def change_list(integration: Integration, list_id: str, from_url: bool) -> str |
             integration, lambda client, token: client.get_list(token, list_id)
         )
         if found.deleted:
-            raise ProviderError("list_deleted")
+            raise ProviderError(Code.LIST_DELETED)
     except tokens.ConnectionProblem as problem:
         return problem.message
     except ProviderError as error:
-        if error.code in ("not_found", "list_deleted"):
+        if error.code in (Code.NOT_FOUND, Code.LIST_DELETED):
             account = integration.account_name or gettext("the account you connected")
-            if error.code == "list_deleted":
+            if error.code == Code.LIST_DELETED:
                 return gettext(
                     "We could not find that list in %(account)s (it was deleted). "
                     "Open the list in Constant Contact and copy its address again",
@@ -88,7 +89,7 @@ def change_list(integration: Integration, list_id: str, from_url: bool) -> str |
     integration.list_id_from_url = from_url
     integration.list_id_saved_at = utcnow()
     integration.last_checked_at = utcnow()
-    status.connected_to(integration, found, rename=True)
+    transitions.connected_to(integration, found, rename=True)
     audit.record(
         "integration.list_changed",
         integration=integration,
@@ -107,19 +108,19 @@ def check(integration: Integration) -> api.ContactList:
             integration, lambda client, token: client.get_list(token, list_id)
         )
     except ProviderError as error:
-        code = "list_not_found" if error.code == "not_found" else error.code
+        code = list_code(error.code)
         record_failure(integration, code)
         raise tokens.ConnectionProblem(code, integration.flow) from error
     except tokens.ConnectionProblem as problem:
         record_failure(integration, problem.code)
         raise
     if found.deleted:
-        record_failure(integration, "list_deleted")
-        raise tokens.ConnectionProblem("list_deleted", integration.flow)
+        record_failure(integration, Code.LIST_DELETED)
+        raise tokens.ConnectionProblem(Code.LIST_DELETED, integration.flow)
     integration.list_name = found.name[:255]
     integration.list_member_count = found.member_count
     integration.last_checked_at = utcnow()
-    status.working(integration)
+    transitions.working(integration)
     audit.record(
         "connection.checked", integration=integration, member_count=found.member_count
     )
@@ -134,6 +135,6 @@ def record_failure(integration: Integration, code: str) -> None:
         db.session.rollback()  # deleted or disconnected meanwhile: nothing to record
         return
     integration.last_checked_at = utcnow()
-    if integration.status != STATUS_NEEDS_REAUTHORIZATION:
-        status.record_check_failure(integration, ProviderError(code))
+    if not integration.needs_reauthorization:
+        transitions.record_check_failure(integration, ProviderError(code))
     db.session.commit()

@@ -3,9 +3,9 @@
 The setting holds Fernet keys, newest first. Each value is written as
 ``v2:<key id>:<base64 of nonce + AES-256-GCM ciphertext>``; the AES key comes from
 the Fernet key by HKDF, and the value's *binding* (table, column, row id and owner,
-see :meth:`wizard.models.Sealed.binding`) is the associated data, so a ciphertext
-copied into another row or column does not decrypt. The key id names the key without
-revealing it, so rotation knows which values still need the old key.
+see :meth:`wizard.platform.sealing.Sealed.binding`) is the associated data, so a
+ciphertext copied into another row or column does not decrypt. The key id names the
+key without revealing it, so rotation knows which values still need the old key.
 
 Values written before v2 are plain Fernet tokens (no prefix, no binding). The app
 refuses them unless ACCEPT_UNBOUND_CIPHERTEXT is on (an install upgrading from before

@@ -16,10 +16,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
-from wizard.models import Sealed
 from wizard.platform import crypto
 from wizard.platform.extensions import db
 from wizard.platform.locks import locked_rows
+from wizard.platform.sealing import Sealed
 
 SEALED_MODELS: tuple[type[Sealed], ...] = (Integration, AuthorizationAttempt)
 BATCH_SIZE = 100

@@ -14,10 +14,6 @@ from wizard.domain.problem_words import FIX_LIST
 from wizard.domain.problem_words import NEW_CODE
 from wizard.domain.problem_words import TRY_AGAIN
 from wizard.domain.problems import Problem
-from wizard.models import FLOW_DEVICE
-from wizard.models import OUTCOME_APPROVED
-from wizard.models import STATUS_ACTIVE
-from wizard.models import STATUS_NEEDS_REAUTHORIZATION
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.platform.i18n import N_
@@ -77,17 +73,13 @@ def next_action(
 ) -> str:
     """Return the problem's action as this integration's state changes it."""
     action = problem.action
-    if attempt and attempt.outcome == OUTCOME_APPROVED and action == TRY_AGAIN:
+    if attempt and attempt.is_approved and action == TRY_AGAIN:
         action = CHECK_AGAIN  # access was allowed: only the list check is left
-    if integration.status == STATUS_NEEDS_REAUTHORIZATION and action in _REAUTHORIZED:
+    if integration.needs_reauthorization and action in _REAUTHORIZED:
         return REAUTHORIZE
-    if action == NEW_CODE and integration.flow != FLOW_DEVICE:
+    if action == NEW_CODE and not integration.uses_device_flow:
         return TRY_AGAIN  # the authorization code flow shows no code
-    if (
-        action == FIX_CREDENTIALS
-        and integration.holds_tokens
-        and integration.status == STATUS_ACTIVE
-    ):
+    if action == FIX_CREDENTIALS and integration.holds_tokens and integration.is_active:
         return KEEP_CONNECTION  # step 1 is closed while it holds tokens
     return action
 

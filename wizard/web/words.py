@@ -8,23 +8,25 @@ from wizard.domain import drafts
 from wizard.domain.problems import connection_problem
 from wizard.models import Integration
 from wizard.platform.i18n import N_
+from wizard.status import Outcome
+from wizard.status import Status
 
 STATUS_WORDS = {
-    "draft": N_("Setup not finished"),
-    "created": N_("Waiting for authorization"),
-    "authorizing": N_("Authorizing"),
-    "active": N_("Active"),
-    "list_not_found": N_("List not found"),
-    "unverified": N_("Authorized, not yet checked"),
-    "failing": N_("Not working right now"),
-    "needs_reauthorization": N_("Needs re-authorization"),
-    "disconnected": N_("Disconnected"),
+    Status.DRAFT: N_("Setup not finished"),
+    Status.CREATED: N_("Waiting for authorization"),
+    Status.AUTHORIZING: N_("Authorizing"),
+    Status.ACTIVE: N_("Active"),
+    Status.LIST_NOT_FOUND: N_("List not found"),
+    Status.UNVERIFIED: N_("Authorized, not yet checked"),
+    Status.FAILING: N_("Not working right now"),
+    Status.NEEDS_REAUTHORIZATION: N_("Needs re-authorization"),
+    Status.DISCONNECTED: N_("Disconnected"),
 }
 OUTCOME_WORDS = {
-    "approved": N_("Access allowed"),
-    "failed": N_("Failed"),
-    "expired": N_("Time ran out"),
-    "replaced": N_("Replaced by a newer code"),
+    Outcome.APPROVED: N_("Access allowed"),
+    Outcome.FAILED: N_("Failed"),
+    Outcome.EXPIRED: N_("Time ran out"),
+    Outcome.REPLACED: N_("Replaced by a newer code"),
 }
 
 

@@ -22,7 +22,7 @@ from werkzeug.security import generate_password_hash
 from wizard.domain import audit
 from wizard.models import PASSWORD_METHOD
 from wizard.models import User
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.platform.extensions import limiter
 from wizard.platform.extensions import login_manager

@@ -20,13 +20,12 @@ from wizard.domain import approval
 from wizard.domain import attempts
 from wizard.domain import audit
 from wizard.domain.problems import problem_for
-from wizard.models import FLOW_DEVICE
-from wizard.models import OUTCOME_APPROVED
 from wizard.models import AuthorizationAttempt
-from wizard.models import utcnow
 from wizard.platform import crypto
+from wizard.platform.columns import utcnow
 from wizard.platform.crypto import DecryptionError
 from wizard.platform.extensions import db
+from wizard.status import Flow
 from wizard.web.authorize import bp
 
 CALLBACK_RESULT = "callback_result"
@@ -125,7 +124,7 @@ def _use(answer: dict[str, str]) -> dict[str, str | None]:
     db.session.commit()
     if attempts.is_done(found):
         return {"problem": None, "flow": None}
-    if found.outcome == OUTCOME_APPROVED:
+    if found.is_approved:
         return {"problem": found.integration.last_error_code or "", "flow": None}
     return {"problem": found.error_code or "", "flow": found.flow}
 
@@ -146,7 +145,7 @@ def _callback_page(result: object) -> Response:
     """Show what came of the callback; with nothing to show, that the code is spent."""
     if not isinstance(result, dict):
         result = {"problem": "state_used", "flow": None}
-    code, flow = result.get("problem"), result.get("flow") or FLOW_DEVICE
+    code, flow = result.get("problem"), result.get("flow") or Flow.DEVICE
     problem = None if code is None else problem_for(code, flow)
     page = render_template("authorize/callback.html", problem=problem)
     return _private(current_app.make_response(page))

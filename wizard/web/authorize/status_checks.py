@@ -15,9 +15,8 @@ from werkzeug.wrappers import Response
 
 from wizard.domain import attempts
 from wizard.domain import polling
-from wizard.models import FLOW_DEVICE
 from wizard.models import AuthorizationAttempt
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import limiter
 from wizard.platform.i18n import N_
 from wizard.web.access import customer_required
@@ -106,7 +105,7 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     found = g.attempt
     if ButtonForm().validate_on_submit():
         asked = polling.poll(found)
-        if found.is_open and found.flow != FLOW_DEVICE:
+        if found.is_open and not found.uses_device_flow:
             flash(
                 gettext(
                     "Not yet: finish in the Constant Contact window. When it sends "

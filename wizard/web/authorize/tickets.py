@@ -19,9 +19,8 @@ from itsdangerous import BadSignature
 from itsdangerous import Signer
 
 from wizard.domain.problems import waiting_note
-from wizard.models import FLOW_DEVICE
 from wizard.models import AuthorizationAttempt
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 
 HEADER = "X-Status-Ticket"
 # Short, so that a cancelled attempt or a signed-out session shows within seconds
@@ -48,7 +47,7 @@ def _bound(fields: str) -> bytes:
 
 def issue(attempt: AuthorizationAttempt, now: datetime) -> str | None:
     """Return a ticket for a device attempt still waiting, if no poll is due yet."""
-    if attempt.flow != FLOW_DEVICE or not attempt.is_open:
+    if not attempt.uses_device_flow or not attempt.is_open:
         return None
     if attempt.next_poll_at is None or attempt.next_poll_at <= now:
         return None

@@ -20,11 +20,8 @@ from wizard.domain import verification
 from wizard.domain.problems import Problem
 from wizard.domain.problems import problem_for
 from wizard.domain.problems import waiting_note
-from wizard.models import FLOW_DEVICE
-from wizard.models import OUTCOME_APPROVED
-from wizard.models import STATUS_ACTIVE
 from wizard.models import Integration
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.crypto import DecryptionError
 from wizard.platform.extensions import db
 from wizard.platform.extensions import limiter
@@ -126,7 +123,7 @@ def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
             "authorize/checking.html", integration=integration, attempt=found
         )
     problem = None
-    if found.outcome == OUTCOME_APPROVED:
+    if found.is_approved:
         problem = problem_for(integration.last_error_code or "unavailable", found.flow)
     elif found.outcome is not None:
         problem = problem_for(found.error_code or found.outcome, found.flow)
@@ -151,7 +148,7 @@ def open_constant_contact(integration_id: int, attempt_id: int) -> ResponseRetur
     """Send the new window to Constant Contact's authorize page (code flow)."""
     found = g.attempt
     attempts.expire_if_due(found, utcnow())
-    if found.flow == FLOW_DEVICE or not found.is_open:
+    if found.uses_device_flow or not found.is_open:
         return attempt_page(integration_id, attempt_id)
     try:
         target = attempts.redirect_target(found)
@@ -174,7 +171,7 @@ def open_constant_contact(integration_id: int, attempt_id: int) -> ResponseRetur
 def active(integration_id: int) -> ResponseReturnValue:
     """Say "Your integration is now active!" with what was connected."""
     integration = g.integration
-    if integration.status != STATUS_ACTIVE:
+    if not integration.is_active:
         return redirect(url_for("integrations.index"))
     return render_template("authorize/active.html", integration=integration)
 
@@ -187,7 +184,7 @@ def verify(integration_id: int) -> ResponseReturnValue:
     integration = g.integration
     if ButtonForm().validate_on_submit() and integration.holds_tokens:
         verification.verify(integration)
-    if integration.status == STATUS_ACTIVE:
+    if integration.is_active:
         return redirect(url_for(".active", integration_id=integration.id))
     latest = attempts.latest_attempt(integration)
     if latest is None:

@@ -13,16 +13,15 @@ from wtforms.fields import SelectChoice
 
 from wizard.constant_contact import formats
 from wizard.domain import drafts
-from wizard.models import FLOW_AUTHORIZATION_CODE
-from wizard.models import FLOW_DEVICE
-from wizard.models import FLOWS
 from wizard.models import Integration
 from wizard.platform.i18n import N_
+from wizard.status import Flow
 from wizard.web.forms import refused
 
+FLOWS = tuple(Flow)
 FLOW_CHOICES = [
-    SelectChoice(FLOW_DEVICE, lazy_gettext("Device Flow (recommended)")),
-    SelectChoice(FLOW_AUTHORIZATION_CODE, lazy_gettext("Authorization Code Flow")),
+    SelectChoice(Flow.DEVICE, lazy_gettext("Device Flow (recommended)")),
+    SelectChoice(Flow.AUTHORIZATION_CODE, lazy_gettext("Authorization Code Flow")),
 ]
 FLOW_ERROR = N_("Choose the OAuth2 flow you picked for your app in Constant Contact")
 
@@ -33,7 +32,7 @@ class CredentialsForm(FlaskForm):
     flow = RadioField(
         lazy_gettext("Which OAuth2 flow did you choose for your app?"),
         choices=FLOW_CHOICES,
-        default=FLOW_DEVICE,
+        default=Flow.DEVICE,
         # validate_flow says what to do instead of WTForms' "Not a valid choice".
         validate_choice=False,
     )
@@ -59,7 +58,7 @@ class CredentialsForm(FlaskForm):
 
         Constant Contact shows a secret only once: keeping it spares making a new one.
         """
-        if not self.is_submitted() or self.flow.data != FLOW_AUTHORIZATION_CODE:
+        if not self.is_submitted() or self.flow.data != Flow.AUTHORIZATION_CODE:
             return ""
         return self.checked.secret.value
 

@@ -13,8 +13,8 @@ from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.models import User
-from wizard.models import utcnow
 from wizard.platform import locks
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.web.words import error_words
 

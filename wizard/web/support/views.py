@@ -24,11 +24,10 @@ from wizard.domain import audit
 from wizard.domain import drafts
 from wizard.domain import tokens
 from wizard.domain import verification
-from wizard.models import STATUS_NEEDS_REAUTHORIZATION
 from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.models import Organization
-from wizard.models import utcnow
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.web.access import names_integration
 from wizard.web.forms import ButtonForm
@@ -177,7 +176,7 @@ def _say_it_worked(found: Integration, result: ContactList) -> None:
             list=result.name,
         )
     )
-    if found.status == STATUS_NEEDS_REAUTHORIZATION:
+    if found.needs_reauthorization:
         flash(
             gettext(
                 "It works only until the access token runs out (within a "
