@@ -16,6 +16,9 @@ from wizard.domain.drafts import STEP_COUNT
 from wizard.domain.problems import connection_problem
 from wizard.domain.problems import problem_for
 from wizard.domain.problems import waiting_note
+from wizard.models import AuthorizationAttempt
+from wizard.models import Integration
+from wizard.status import Code
 from wizard.status import Flow
 from wizard.web import next_steps
 
@@ -111,6 +114,14 @@ def strings(node: ast.expr) -> set[str]:
         return {node.value}
     if isinstance(node, ast.IfExp):
         return strings(node.body) | strings(node.orelse)
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "Code"
+    ):
+        return {Code[node.attr].value}
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "list_code":
+        return {Code.LIST_NOT_FOUND.value}  # the v3 API's not_found, said of a list
     return set()
 
 
@@ -270,8 +281,10 @@ def test_the_integrations_state_chooses_among_the_next_steps(
     action: str, flow: str, status: str, holds: bool, outcome: str | None, shown: str
 ) -> None:
     problem = SimpleNamespace(action=action)
-    integration = SimpleNamespace(status=status, flow=flow, holds_tokens=holds)
-    attempt = SimpleNamespace(outcome=outcome) if outcome else None
+    integration = Integration(status=status, flow=flow)
+    if holds:
+        integration.refresh_token_encrypted = "sealed"
+    attempt = AuthorizationAttempt(outcome=outcome) if outcome else None
     assert next_steps.next_action(problem, integration, attempt) == shown
 
 
