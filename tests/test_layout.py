@@ -40,6 +40,13 @@ def modules() -> dict[str, ast.Module]:
     return found
 
 
+def source(name: str) -> str:
+    """Return a wizard module's source text by its dotted name."""
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    file = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    return file.read_text()
+
+
 def layer(name: str) -> int:
     """Return the layer of a dotted module name."""
     for prefix, number in LAYERS:
@@ -143,3 +150,17 @@ def test_no_relative_imports() -> None:
         if isinstance(node, ast.ImportFrom) and node.level
     ]
     assert relative == []
+
+
+def test_modules_and_functions_stay_small() -> None:
+    big = []
+    for name, tree in modules().items():
+        lines = len(source(name).splitlines())
+        if lines > MOST_LINES:
+            big.append(f"{name}: {lines} lines")
+        for function, node in functions(tree, name):
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            length = node.end_lineno - start + 1
+            if length > MOST_FUNCTION_LINES:
+                big.append(f"{function}: {length} lines")
+    assert big == []
