@@ -10,6 +10,15 @@ from wizard.constant_contact.provider import Provider
 
 
 @dataclass(frozen=True)
+class Person:
+    """Someone to add to a list: their email address and, if known, their name."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+
+
+@dataclass(frozen=True)
 class Account:
     """The connected Constant Contact account."""
 
@@ -62,21 +71,16 @@ def get_list(provider: Provider, access_token: str, list_id: str) -> ContactList
     )
 
 
-def sign_up(
-    provider: Provider,
-    access_token: str,
-    list_id: str,
-    email: str,
-    *,
-    first_name: str = "",
-    last_name: str = "",
-) -> str:
+def sign_up(provider: Provider, access_token: str, list_id: str, person: Person) -> str:
     """Create or update a contact on one list; return "created" or "updated"."""
-    contact: dict[str, object] = {"email_address": email, "list_memberships": [list_id]}
-    if first_name:
-        contact["first_name"] = first_name[:50]
-    if last_name:
-        contact["last_name"] = last_name[:50]
+    contact: dict[str, object] = {
+        "email_address": person.email,
+        "list_memberships": [list_id],
+    }
+    if person.first_name:
+        contact["first_name"] = person.first_name[:50]
+    if person.last_name:
+        contact["last_name"] = person.last_name[:50]
     body = call(
         "POST",
         f"{provider.api_base_url}/contacts/sign_up_form",

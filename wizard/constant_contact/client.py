@@ -144,24 +144,9 @@ class Client:
         """Read one list and its member count; ProviderError("not_found") if gone."""
         return api.get_list(self.provider, access_token, list_id)
 
-    def sign_up(
-        self,
-        access_token: str,
-        list_id: str,
-        email: str,
-        *,
-        first_name: str = "",
-        last_name: str = "",
-    ) -> str:
+    def sign_up(self, access_token: str, list_id: str, person: api.Person) -> str:
         """Create or update a contact on one list; return "created" or "updated"."""
-        return api.sign_up(
-            self.provider,
-            access_token,
-            list_id,
-            email,
-            first_name=first_name,
-            last_name=last_name,
-        )
+        return api.sign_up(self.provider, access_token, list_id, person)
 
 
 def client_for(integration: Integration) -> Client:

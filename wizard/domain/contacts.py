@@ -1,5 +1,6 @@
 """Add a contact to a connected list."""
 
+from wizard.constant_contact.api import Person
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
 from wizard.domain import pacing
@@ -27,12 +28,10 @@ def add_contact(
     if not consent.strip():
         raise ValueError("say how the contact agreed to be added")
     list_id = integration.list_id or ""
+    person = Person(email, first_name, last_name)
     try:
         action = pacing.call_with_token(
-            integration,
-            lambda client, token: client.sign_up(
-                token, list_id, email, first_name=first_name, last_name=last_name
-            ),
+            integration, lambda client, token: client.sign_up(token, list_id, person)
         )
     except ProviderError as error:
         code = list_code(error.code)
