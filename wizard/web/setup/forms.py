@@ -53,6 +53,15 @@ class CredentialsForm(FlaskForm):
         )
 
     @property
+    def answers(self) -> dict[str, str | None]:
+        """Step 1's answers as checked, for drafts.save_credentials."""
+        return {
+            "flow": self.flow.data,
+            "api_key": self.checked.api_key.value,
+            "client_secret": self.checked.secret.value or None,
+        }
+
+    @property
     def secret_to_keep(self) -> str:
         """A good Client Secret sent beside a wrong API Key, or "".
 

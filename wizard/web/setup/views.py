@@ -135,12 +135,7 @@ def credentials(integration_id: int) -> ResponseReturnValue:
         integration=integration, data=saved if request.method == "GET" else None
     )
     if form.validate_on_submit():
-        drafts.save_credentials(
-            integration,
-            flow=form.flow.data,
-            api_key=form.checked.api_key.value,
-            client_secret=form.checked.secret.value or None,
-        )
+        drafts.save_credentials(integration, **form.answers)
         audit.record(
             "setup.api_key_saved",
             actor=current_user,
