@@ -17,7 +17,6 @@ DEMO_CUSTOMER = ("customer@bloom.example", "demo-customer")
 
 DEMO_SUPPORT = ("support@promopulse.example", "demo-support")
 
-
 # Constant Contact's own domains: an instance that talks to one of them is not a demo.
 CONSTANT_CONTACT_DOMAINS = ("constantcontact.com", "cc.email")
 

@@ -17,14 +17,11 @@ from wizard.platform.extensions import db
 
 T = TypeVar("T")
 
-
 # Constant Contact allows 4 calls a second per API key, counted per clock second:
 # 0.3 s apart never puts 5 in one second, even with a little jitter.
 API_SPACING = timedelta(milliseconds=300)
 
-
 THROTTLED_PAUSE = 1.1
-
 
 # A slot lost to another caller this many times in a row: refuse, never call unpaced.
 BOOKING_TRIES = 100

@@ -19,11 +19,9 @@ from wizard.status import Outcome
 
 SLOW_DOWN_SECONDS = 5
 
-
 # Requests arrive a little later or sooner than they leave: keep clear of the edge
 # of the interval so Constant Contact never sees two polls closer than it allows.
 POLL_MARGIN = timedelta(milliseconds=500)
-
 
 POLL_SLOTS = "wizard.poll_slots"
 

@@ -29,14 +29,11 @@ from wizard.status import Status
 # A token answer without expires_in is trusted for an hour, not forever or never.
 ASSUMED_LIFETIME_SECONDS = 3600
 
-
 # Refresh this long before the access token expires (Constant Contact's last 24 h).
 REFRESH_AHEAD = timedelta(minutes=5)
 
-
 # The keep-alive (cron) refreshes tokens expiring within this window...
 KEEPALIVE_AHEAD = timedelta(hours=2)
-
 
 # ...and any refresh token unused this long (Constant Contact forgets them at 180 days).
 KEEPALIVE_IDLE = timedelta(days=30)
