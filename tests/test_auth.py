@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import sign_in
+from tests.helpers.users import sign_in
 from wizard.models import AuditEvent
 from wizard.platform.extensions import db
 

@@ -3,8 +3,6 @@
 import queue
 import re
 import threading
-import time
-from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -12,15 +10,34 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import give_up_sooner
-from tests.conftest import sandbox_server
-from tests.conftest import sandbox_settings
-from tests.sandbox.sandbox_helpers import sign_in as sandbox_sign_in
-from tests.sandbox.sandbox_helpers import submit
+from tests.helpers.attempts import KEEP_CHECKING
+from tests.helpers.attempts import SLOWER
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import callback
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import open_window
+from tests.helpers.attempts import poll_count
+from tests.helpers.attempts import start_attempt
+from tests.helpers.attempts import started
+from tests.helpers.attempts import status
+from tests.helpers.attempts import tamper
+from tests.helpers.integrations import code_flow_integration
+from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import csrf_token
+from tests.helpers.races import wait_for
+from tests.helpers.sandbox import approve_in_sandbox
+from tests.helpers.sandbox import device_app
+from tests.helpers.sandbox import give_up_sooner
+from tests.helpers.sandbox import sandbox_server
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.sandbox import settled
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import make_user
+from tests.helpers.users import sign_in
 from wizard.domain import approval
 from wizard.domain import attempts
 from wizard.models import AuditEvent
@@ -33,94 +50,9 @@ from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import deny_device
 from wizard.sandbox.testing import get_stats
-from wizard.sandbox.testing import reset
 from wizard.sandbox.testing import set_faults
 
-REDIRECT_URI = "https://wizard.test/callback/constant-contact-auth"
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    """The wizard pointed at the sandbox, with a short network timeout."""
-    return config | sandbox_settings(cc)
-
-
-def make_integration(
-    app: Flask,
-    api_key: str,
-    list_id: str = seed.NEWSLETTER_LIST_ID,
-    flow: str = "device",
-    secret: str | None = None,
-) -> int:
-    """Store an integration that finished steps 1-3, for the Bloom organization."""
-    with app.app_context():
-        integration = Integration(
-            organization_id=1,
-            status="created",
-            flow=flow,
-            api_key=api_key,
-            list_id=list_id,
-            name="Constant Contact list",
-        )
-        integration.client_secret = secret
-        db.session.add(integration)
-        db.session.commit()
-        return integration.id
-
-
-def device_app(cc: str, **settings: Any) -> str:
-    return create_application(cc, flow="device", **settings)["api_key"]
-
-
-def start(client: FlaskClient, integration_id: int) -> Any:
-    return client.post(f"/integrations/{integration_id}/authorize")
-
-
-def attempt_of(app: Flask, integration_id: int) -> AuthorizationAttempt:
-    with app.app_context():
-        attempt = db.session.scalars(
-            db.select(AuthorizationAttempt)
-            .filter_by(integration_id=integration_id)
-            .order_by(AuthorizationAttempt.id.desc())
-        ).first()
-        db.session.expunge(attempt)
-        return attempt
-
-
-def load(app: Flask, integration_id: int) -> Integration:
-    with app.app_context():
-        integration = db.session.get(Integration, integration_id)
-        db.session.expunge(integration)
-        return integration
-
-
-def make_due(app: Flask, attempt_id: int, *, seconds_left: int | None = None) -> None:
-    """Move the attempt's clock: its next poll is due now (and its window shrinks)."""
-    with app.app_context():
-        attempt = db.session.get(AuthorizationAttempt, attempt_id)
-        attempt.next_poll_at = utcnow() - timedelta(seconds=1)
-        if seconds_left is not None:
-            attempt.expires_at = utcnow() + timedelta(seconds=seconds_left)
-        db.session.commit()
-
-
-def status(client: FlaskClient, integration_id: int, attempt_id: int) -> dict[str, Any]:
-    path = f"/integrations/{integration_id}/authorize/{attempt_id}/status"
-    response = client.get(path)
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
-    return response.get_json()
-
-
-def started(
-    client: FlaskClient, app: Flask, integration_id: int
-) -> AuthorizationAttempt:
-    response = start(client, integration_id)
-    attempt = attempt_of(app, integration_id)
-    assert response.headers["Location"] == (
-        f"/integrations/{integration_id}/authorize/{attempt.id}"
-    )
-    return attempt
+pytestmark = pytest.mark.sandboxed
 
 
 def test_device_flow_from_code_to_active(
@@ -290,7 +222,6 @@ def test_a_device_code_shorter_than_the_window_sets_the_countdown(
     make_app: Any, config: dict[str, Any], customer: int, short_codes_cc: str
 ) -> None:
     """OA-17: Constant Contact's expires_in (120 s) beats the page's 300 s window."""
-    from tests.conftest import sign_in
 
     app = make_app(config | sandbox_settings(short_codes_cc))
     assert app.config["AUTHORIZATION_WINDOW_SECONDS"] == 300
@@ -355,7 +286,7 @@ def test_wrong_app_settings_are_explained(
         else "00000000-0000-4000-8000-000000000000"
     )
     integration_id = make_integration(app, api_key)
-    response = start(signed_in, integration_id)
+    response = start_attempt(signed_in, integration_id)
     assert response.status_code == 200
     assert heading in response.text
     assert "Change the API Key or flow in step 1" in response.text
@@ -379,11 +310,11 @@ def test_upstream_faults_at_start_never_break_the_page(
     integration_id = make_integration(app, device_app(cc))
     give_up_sooner(app, fault)
     set_faults(cc, {"device_authorize": fault})
-    response = start(signed_in, integration_id)
+    response = start_attempt(signed_in, integration_id)
     assert response.status_code == 200
     assert heading in response.text and "Try again" in response.text
     set_faults(cc, {})
-    assert start(signed_in, integration_id).status_code == 302
+    assert start_attempt(signed_in, integration_id).status_code == 302
 
 
 @pytest.mark.parametrize("fault", ["503", "garbage", "429", "timeout"])
@@ -459,55 +390,6 @@ def test_a_missing_list_is_fixed_without_authorizing_again(
         assert db.session.scalar(db.select(db.func.count(AuthorizationAttempt.id))) == 1
 
 
-def code_flow_integration(app: Flask, cc: str) -> int:
-    created = create_application(
-        cc, flow="authorization_code", redirect_uris=[REDIRECT_URI]
-    )
-    return make_integration(
-        app,
-        created["api_key"],
-        flow="authorization_code",
-        secret=created["client_secret"],
-    )
-
-
-def approve_in_sandbox(authorize_url: str, decision: str = "Allow Access") -> str:
-    """Sign in at the sandbox and answer the consent page; return the redirect."""
-    browser = requests.Session()
-    with browser:
-        page = browser.get(authorize_url, timeout=10)
-        page = sandbox_sign_in(browser, page)
-        assert "would like to access your Constant Contact account" in page.text
-        value = "allow" if decision == "Allow Access" else "deny"
-        answer = submit(browser, page, button=value, follow=False)
-    assert answer.status_code == 302
-    return answer.headers["Location"]
-
-
-def open_window(client: FlaskClient, integration_id: int, attempt_id: int) -> str:
-    response = client.get(f"/integrations/{integration_id}/authorize/{attempt_id}/open")
-    location = response.headers["Location"]
-    query = parse_qs(urlsplit(location).query)
-    assert query["code_challenge_method"] == ["S256"]
-    assert query["redirect_uri"] == [REDIRECT_URI]
-    assert "code_verifier" not in location
-    return location
-
-
-def callback(client: FlaskClient, redirect: str) -> Any:
-    """Arrive as Constant Contact sends the browser back; return the page shown.
-
-    The callback answers with a 303 to its bare path, so the code and state leave
-    the address bar at once.
-    """
-    parts = urlsplit(redirect)
-    assert redirect.startswith(REDIRECT_URI)
-    landed = client.get(f"{parts.path}?{parts.query}")
-    assert landed.status_code == 303, landed.status_code
-    assert landed.headers["Location"] == parts.path
-    return client.get(parts.path)
-
-
 def test_authorization_code_flow_to_active(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
@@ -531,8 +413,6 @@ def test_authorization_code_flow_to_active(
 def test_callback_state_must_be_ours_and_the_same_person(
     client: FlaskClient, app: Flask, cc: str, customer: int
 ) -> None:
-    from tests.conftest import make_user
-    from tests.conftest import sign_in
 
     make_user(app, "colleague@bloom.test", "customer", "Bloom")
     sign_in(client, "owner@bloom.test")
@@ -573,7 +453,6 @@ def test_authorization_code_denied_and_wrong_secret(
 def test_callback_after_signing_in_again(
     client: FlaskClient, app: Flask, cc: str, customer: int
 ) -> None:
-    from tests.conftest import PASSWORD
 
     client.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
     integration_id = code_flow_integration(app, cc)
@@ -595,30 +474,12 @@ def test_callback_after_signing_in_again(
     assert load(app, integration_id).status == "active"
 
 
-def tamper(
-    monkeypatch: pytest.MonkeyPatch, carrying: str, field: str, value: Any
-) -> None:
-    """Let the sandbox answer, then set ``field`` in answers that carry ``carrying``:
-    a provider that answers oddly, over the same real HTTP."""
-    from wizard.constant_contact import oauth
-
-    real = oauth.call
-
-    def odd(*args: Any, **kwargs: Any) -> Any:
-        body = real(*args, **kwargs)
-        if isinstance(body, dict) and carrying in body:
-            body[field] = value
-        return body
-
-    monkeypatch.setattr(oauth, "call", odd)
-
-
 def test_a_provider_cannot_make_us_link_to_a_script(
     signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tamper(monkeypatch, "verification_uri", "verification_uri_complete", "javascript:x")
     integration_id = make_integration(app, device_app(cc))
-    response = start(signed_in, integration_id)
+    response = start_attempt(signed_in, integration_id)
     assert "javascript:" not in response.text
     assert "Constant Contact did not answer properly" in response.text
 
@@ -626,8 +487,6 @@ def test_a_provider_cannot_make_us_link_to_a_script(
 def test_step_4_posts_need_the_csrf_token(
     make_app: Any, config: dict[str, Any], customer: int, cc: str
 ) -> None:
-    from tests.conftest import PASSWORD
-    from tests.live import csrf_token
 
     app = make_app(config | {"WTF_CSRF_ENABLED": True})
     client = app.test_client()
@@ -641,7 +500,7 @@ def test_step_4_posts_need_the_csrf_token(
         },
     )
     integration_id = make_integration(app, device_app(cc))
-    assert start(client, integration_id).status_code == 400
+    assert start_attempt(client, integration_id).status_code == 400
     assert get_stats(cc)["device_authorizations"] == 0
     before = client.get(f"/integrations/{integration_id}/authorize").text
     response = client.post(
@@ -663,7 +522,6 @@ def test_step_4_posts_need_the_csrf_token(
 def test_other_organizations_cannot_reach_step_4(
     client: FlaskClient, app: Flask, cc: str, customer: int, other_customer: int
 ) -> None:
-    from tests.conftest import sign_in
 
     sign_in(client, "owner@bloom.test")
     integration_id = make_integration(app, device_app(cc))
@@ -760,7 +618,7 @@ def test_odd_device_answers_never_break_the_page(
 ) -> None:
     tamper(monkeypatch, "device_code", field, value)
     integration_id = make_integration(app, device_app(cc))
-    response = start(signed_in, integration_id)
+    response = start_attempt(signed_in, integration_id)
     if interval is None:
         assert response.status_code == 200
         assert "Constant Contact did not answer properly" in response.text
@@ -810,8 +668,6 @@ def test_keys_changed_under_an_attempt(
     make_app: Any, config: dict[str, Any], customer: int, cc: str
 ) -> None:
     from cryptography.fernet import Fernet
-
-    from tests.conftest import PASSWORD
 
     app = make_app(config)
     client = app.test_client()
@@ -922,11 +778,6 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
     assert actions.count("authorization.approved") == 1 and reasons == ["state_used"]
 
 
-# What step 4 says while it keeps polling after a passing failure.
-KEEP_CHECKING = "Constant Contact is slow to answer. We keep checking."
-SLOWER = "Constant Contact asked us to slow down. We keep checking."
-
-
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
@@ -952,17 +803,11 @@ def test_waiting_notes_are_words(
         assert waiting_note(code) == expected
 
 
-def poll_count(app: Flask, attempt_id: int) -> int:
-    with app.app_context():
-        return db.session.get(AuthorizationAttempt, attempt_id).poll_count
-
-
 def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
     make_app: Any, config: dict[str, Any], cc: str, customer: int
 ) -> None:
     """One slot: while a poll is held at Constant Contact, another due attempt's
     check answers without asking, and without waiting for the slot."""
-    from tests.conftest import sign_in
 
     # The wizard waits longer than the sandbox holds: the poll is in flight for
     # the whole hold.
@@ -979,7 +824,7 @@ def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
     set_faults(cc, {"token": "timeout"})  # the sandbox holds each poll 3 s
     slow = threading.Thread(target=status, args=(tabs[0], ids[0], attempt_ids[0]))
     slow.start()
-    until(lambda: get_stats(cc)["delayed"]["begun"] == 1)  # the poll is held
+    wait_for(lambda: get_stats(cc)["delayed"]["begun"] == 1, "the poll held", 15)
     # The only slot is taken: the other due attempt's check does not ask...
     assert status(tabs[1], ids[1], attempt_ids[1])["state"] == "waiting"
     assert poll_count(app, attempt_ids[1]) == counts[1]
@@ -990,19 +835,5 @@ def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
     set_faults(cc, {})
     assert get_stats(cc)["delayed"]["answered"] == 1
     # The slot is free again: the next check asks.
-    assert status(tabs[1], ids[1], attempts[1])["state"] == "waiting"
-    assert poll_count(app, attempts[1]) == counts[1] + 1
-
-
-def until(done: Callable[[], bool], guard: float = 15) -> None:
-    """Wait for something the test set going (the guard only stops a hang)."""
-    deadline = time.monotonic() + guard
-    while not done():
-        assert time.monotonic() < deadline, "it never happened"
-        time.sleep(0.02)
-
-
-def settled(cc: str) -> None:
-    """Wait out answers an earlier test left held at the shared sandbox; reset it."""
-    until(lambda: get_stats(cc)["delayed"]["now"] == 0)
-    reset(cc)
+    assert status(tabs[1], ids[1], attempt_ids[1])["state"] == "waiting"
+    assert poll_count(app, attempt_ids[1]) == counts[1] + 1

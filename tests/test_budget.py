@@ -11,16 +11,18 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import sandbox_settings
 from wizard.constant_contact import http
 from wizard.sandbox.testing import get_stats
+
+pytestmark = pytest.mark.sandboxed
 
 BUDGET = 20.0
 
 
 @pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc) | {"CC_REQUEST_BUDGET_SECONDS": BUDGET}
+def config(config: dict[str, Any]) -> dict[str, Any]:
+    """A known budget for the tests' clock to spend."""
+    return config | {"CC_REQUEST_BUDGET_SECONDS": BUDGET}
 
 
 def test_time_before_the_first_call_counts_against_the_budget(

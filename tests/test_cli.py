@@ -8,9 +8,9 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from tests.conftest import make_user
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import make_user
+from tests.helpers.users import sign_in
 from wizard.cli import DEMO_SUPPORT
 from wizard.models import ROLE_SUPPORT
 from wizard.models import Integration

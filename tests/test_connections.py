@@ -16,25 +16,27 @@ from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 from sqlalchemy import event
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import give_up_sooner
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.live import gunicorn
-from tests.live import press_at_once
-from tests.live import pressing_at_once
-from tests.live import signed_in_session
-from tests.live import wizard_environment
-from tests.races import room_for
-from tests.races import wait_until_waiting_at_the_lock
-from tests.races import workers_of
-from tests.test_authorize import attempt_of
-from tests.test_authorize import load
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import start
-from tests.test_authorize import status
+from tests.helpers.app import base_config
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import start_attempt
+from tests.helpers.attempts import status
+from tests.helpers.connections import connect
+from tests.helpers.connections import expire
+from tests.helpers.integrations import load
+from tests.helpers.live import gunicorn
+from tests.helpers.live import press_at_once
+from tests.helpers.live import pressing_at_once
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wizard_environment
+from tests.helpers.races import room_for
+from tests.helpers.races import wait_until_waiting_at_the_lock
+from tests.helpers.races import workers_of
+from tests.helpers.sandbox import give_up_sooner
+from tests.helpers.sandbox import sandbox_server
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import sign_in
 from wizard.constant_contact import api
 from wizard.constant_contact import oauth
 from wizard.constant_contact.http import ProviderError
@@ -48,7 +50,6 @@ from wizard.models import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device
-from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import held
 from wizard.sandbox.testing import hold
@@ -56,41 +57,12 @@ from wizard.sandbox.testing import release
 from wizard.sandbox.testing import set_faults
 from wizard.sandbox.testing import wait_until_held
 
+pytestmark = pytest.mark.sandboxed
+
 USERS = 20
 # Test connection pressed at once on one integration, and how many the limit lets in.
 FLOOD = 100
 ADMITTED = 3
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
-
-
-def connect(
-    client: FlaskClient,
-    app: Flask,
-    cc: str,
-    refresh_token_type: str = "long_lived",
-    list_id: str = seed.NEWSLETTER_LIST_ID,
-) -> int:
-    """Connect an integration through the real device flow; return its id."""
-    api_key = create_application(cc, refresh_token_type=refresh_token_type)["api_key"]
-    integration_id = make_integration(app, api_key, list_id=list_id)
-    start(client, integration_id)
-    attempt = attempt_of(app, integration_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(client, integration_id, attempt.id)["state"] == "done"
-    return integration_id
-
-
-def expire(app: Flask, integration_id: int) -> None:
-    """Let the access token run out."""
-    with app.app_context():
-        integration = db.session.get(Integration, integration_id)
-        integration.token_expires_at = utcnow() - timedelta(minutes=1)
-        db.session.commit()
 
 
 @pytest.mark.parametrize("mode", ["long_lived", "rotating"])
@@ -405,8 +377,6 @@ def test_the_daily_quota_is_not_asked_again_until_tomorrow(
     customer: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    from tests.conftest import sandbox_server
-    from tests.conftest import sign_in
 
     with sandbox_server(tmp_path_factory, SANDBOX_DAILY_LIMIT=3) as small:
         app = make_app(config | sandbox_settings(small.base_url))
@@ -434,7 +404,7 @@ def test_re_authorize_keeps_the_old_tokens_until_the_new_ones_work(
         old_access = before.unseal("access_token_encrypted")
 
     # Allowed from another account, which does not have the list: nothing changes.
-    start(signed_in, integration_id)
+    start_attempt(signed_in, integration_id)
     attempt = attempt_of(app, integration_id)
     approve_device(cc, attempt.user_code, email=seed.OTHER_LOGIN_EMAIL)
     make_due(app, attempt.id)
@@ -449,7 +419,7 @@ def test_re_authorize_keeps_the_old_tokens_until_the_new_ones_work(
     revoked_before = get_stats(cc)["revocations"]
 
     # Allowed from the right account: the new tokens replace the old ones.
-    start(signed_in, integration_id)
+    start_attempt(signed_in, integration_id)
     attempt = attempt_of(app, integration_id)
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
@@ -506,7 +476,7 @@ def test_an_abandoned_re_authorization_leaves_the_connection_as_it_was(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
     integration_id = connect(signed_in, app, cc)
-    start(signed_in, integration_id)
+    start_attempt(signed_in, integration_id)
     attempt = attempt_of(app, integration_id)
     assert load(app, integration_id).status == "active"
     make_due(app, attempt.id, seconds_left=-1)

@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Config
 
-from tests.conftest import ENCRYPTION_KEY
+from tests.helpers.app import ENCRYPTION_KEY
 from wizard.platform import crypto
 from wizard.platform.bootstrap import write_instance_config
 

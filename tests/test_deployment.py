@@ -8,10 +8,10 @@ from uuid import uuid4
 
 import pytest
 
-from tests.conftest import base_config
-from tests.live import free_port
-from tests.live import gunicorn
-from tests.live import wizard_environment
+from tests.helpers.app import base_config
+from tests.helpers.live import free_port
+from tests.helpers.live import gunicorn
+from tests.helpers.live import wizard_environment
 
 LIMITS_PER_WORKER = (
     "Each of the 2 gunicorn workers counts rate limits on its own "

@@ -1,15 +1,13 @@
 """The app factory: settings order, safety checks, database URLs."""
 
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 from flask import request
 
-from tests.conftest import base_config
-from tests.live import ROOT
-from tests.live import wizard_environment
+from tests.helpers.app import base_config
+from tests.helpers.live import import_wsgi
+from tests.helpers.live import wizard_environment
 
 # Every way an operator (or a stray environment variable) can ask for debug or tests.
 RELAXED = [
@@ -116,18 +114,6 @@ def test_debug_and_testing_never_derive_an_encryption_key(
         make_app(settings | {"ENCRYPTION_KEYS": ""})
     assert str(caught.value).startswith("WIZARD_ENCRYPTION_KEYS is not set.")
     assert settings["SECRET_KEY"] not in str(caught.value)
-
-
-def import_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Import the production entry point the way gunicorn does, in a fresh process."""
-    return subprocess.run(
-        [sys.executable, "-c", "import wsgi"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ import html
 import os
 import runpy
 import signal
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -28,34 +27,37 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.live import gunicorn
-from tests.live import signed_in_session
-from tests.live import wizard_environment
-from tests.races import lock_holder
-from tests.races import sender_of_held
-from tests.races import wait_for
-from tests.races import workers_of
-from tests.test_authorize import KEEP_CHECKING
-from tests.test_authorize import SLOWER
-from tests.test_authorize import approve_in_sandbox
-from tests.test_authorize import attempt_of
-from tests.test_authorize import callback
-from tests.test_authorize import code_flow_integration
-from tests.test_authorize import load
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import open_window
-from tests.test_authorize import settled
-from tests.test_authorize import started
-from tests.test_authorize import status
-from tests.test_connections import connect
-from tests.test_connections import expire
-from tests.test_scale_out import post
-from tests.test_scale_out import wait_until_done
+from tests.helpers.app import base_config
+from tests.helpers.attempts import KEEP_CHECKING
+from tests.helpers.attempts import SLOWER
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import callback
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import open_window
+from tests.helpers.attempts import started
+from tests.helpers.attempts import status
+from tests.helpers.attempts import tamper
+from tests.helpers.connections import connect
+from tests.helpers.connections import expire
+from tests.helpers.connections import saved_tokens
+from tests.helpers.integrations import code_flow_integration
+from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import free_port
+from tests.helpers.live import gunicorn
+from tests.helpers.live import post_form
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wait_until_done
+from tests.helpers.live import wizard_environment
+from tests.helpers.races import lock_holder
+from tests.helpers.races import sender_of_held
+from tests.helpers.races import wait_for
+from tests.helpers.races import workers_of
+from tests.helpers.sandbox import approve_in_sandbox
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.sandbox import settled
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import sign_in
 from wizard.constant_contact import http as cc_http
 from wizard.domain.polling import POLL_MARGIN
 from wizard.domain.problems import connection_problem
@@ -75,6 +77,8 @@ from wizard.sandbox.testing import hold
 from wizard.sandbox.testing import release
 from wizard.sandbox.testing import set_faults
 from wizard.sandbox.testing import wait_until_held
+
+pytestmark = pytest.mark.sandboxed
 
 ROOT = Path(__file__).resolve().parent.parent
 # Short, so a hung upstream costs each cell half a second, not ten. Only while an
@@ -147,26 +151,12 @@ SLOW_DOWN_STORM = 5
 
 
 @pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    """The wizard pointed at the sandbox.
-
-    Abuse limits are raised: these tests start and poll more than a person would.
-    """
-    return (
-        config
-        | sandbox_settings(cc)
-        | {
-            "AUTHORIZE_START_RATE_LIMIT": "1000 per minute",
-            "STATUS_POLL_RATE_LIMIT": "10000 per minute",
-        }
-    )
-
-
-def closed_port() -> int:
-    """Return a loopback port that refuses connections (nobody listens on it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def config(config: dict[str, Any]) -> dict[str, Any]:
+    """Abuse limits raised: these tests start and poll more than a person would."""
+    return config | {
+        "AUTHORIZE_START_RATE_LIMIT": "1000 per minute",
+        "STATUS_POLL_RATE_LIMIT": "10000 per minute",
+    }
 
 
 @contextmanager
@@ -178,7 +168,7 @@ def broken(app: Flask, cc: str, operation: str, fault: str) -> Iterator[None]:
     patient = app.config["CC_HTTP_TIMEOUT_SECONDS"]
     app.config["CC_HTTP_TIMEOUT_SECONDS"] = TIMEOUT
     if fault == "refused":
-        app.config[setting] = saved.replace(cc, f"http://127.0.0.1:{closed_port()}")
+        app.config[setting] = saved.replace(cc, f"http://127.0.0.1:{free_port()}")
     else:
         set_faults(cc, {endpoint: fault})
     try:
@@ -187,16 +177,6 @@ def broken(app: Flask, cc: str, operation: str, fault: str) -> Iterator[None]:
         app.config[setting] = saved
         app.config["CC_HTTP_TIMEOUT_SECONDS"] = patient
         set_faults(cc, {})
-
-
-def saved_tokens(app: Flask, integration_id: int) -> tuple[str | None, str | None]:
-    """Return the integration's access and refresh tokens, decrypted."""
-    with app.app_context():
-        row = db.session.get(Integration, integration_id)
-        return tuple(  # type: ignore[return-value]
-            row.unseal(column) if getattr(row, column) else None
-            for column in ("access_token_encrypted", "refresh_token_encrypted")
-        )
 
 
 def recorded_code(app: Flask, operation: str, integration_id: int) -> str | None:
@@ -447,7 +427,7 @@ def ask(session: requests.Session, url: str, method: str = "GET") -> Any:
         try:
             if method == "GET":
                 return own.get(url, timeout=60).json()
-            return post(own, url).text
+            return post_form(own, url).text
         except requests.RequestException as error:
             return type(error).__name__
 
@@ -530,7 +510,9 @@ def test_a_worker_killed_while_step_4_waits(
     with gunicorn(wizard_environment(settings), workers=2, started=masters) as url:
         master = masters[0]
         session = signed_in_session(url, "owner@bloom.test", PASSWORD)
-        started_at = post(session, f"{url}/integrations/{integration_id}/authorize")
+        started_at = post_form(
+            session, f"{url}/integrations/{integration_id}/authorize"
+        )
         status_url = url + started_at.headers["Location"] + "/status"
         attempt = attempt_of(app, integration_id)
         if allowed_first:
@@ -594,7 +576,7 @@ def test_a_worker_killed_while_step_4_waits(
             assert "That code can no longer be used" in page.text
             assert "Get a new code" in page.text
             assert load(app, integration_id).status == "created"
-            again = post(session, f"{url}/integrations/{integration_id}/authorize")
+            again = post_form(session, f"{url}/integrations/{integration_id}/authorize")
             approve_device(cc, attempt_of(app, integration_id).user_code)
             status_url = url + again.headers["Location"] + "/status"
             result = wait_until_done(session, status_url)
@@ -816,7 +798,6 @@ def test_an_activation_address_that_does_not_parse_is_garbage(
     signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """urlsplit raises on "https://[": that must be a plain message, not a 500."""
-    from tests.test_authorize import tamper
 
     tamper(monkeypatch, "device_code", "verification_uri", "https://[")
     integration_id = make_integration(app, create_application(cc)["api_key"])

@@ -7,8 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tests.conftest import PASSWORD
-from tests.conftest import sign_in
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import sign_in
 from wizard.domain import drafts
 from wizard.models import AuditEvent
 from wizard.models import Integration

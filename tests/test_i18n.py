@@ -1,6 +1,5 @@
 """Languages and time zones: the catalogue, the choice, Spanish pages, dates."""
 
-import html
 import re
 import subprocess
 import sys
@@ -22,21 +21,19 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.test_accessibility import AXE_OPTIONS
-from tests.test_authorize import attempt_of
-from tests.test_authorize import device_app
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import started
-from tests.test_authorize import status
-from tests.test_journey import allow_access
-from tests.test_journey import create_application_in_portal
-from tests.test_journey import fast_cc  # noqa: F401 (a fixture)
-from tests.test_journey import open_newsletter
-from tests.test_journey import wizard_url  # noqa: F401 (a fixture)
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import started
+from tests.helpers.attempts import status
+from tests.helpers.browser import AXE_OPTIONS
+from tests.helpers.browser import allow_access
+from tests.helpers.browser import create_application_in_portal
+from tests.helpers.browser import open_newsletter
+from tests.helpers.i18n import english_left
+from tests.helpers.integrations import make_integration
+from tests.helpers.sandbox import device_app
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import sign_in
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import utcnow
@@ -44,55 +41,13 @@ from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device
 
+pytestmark = pytest.mark.sandboxed
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "wizard" / "translations"
 SPANISH_PO = TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 TAG = re.compile(r"</?([a-z0-9]+)")
-
-# Words and phrases that only appear in Spanish pages when something was missed.
-ENGLISH_ONLY = (
-    "Continue",
-    "Back",
-    "Step ",
-    " your ",
-    "Your ",
-    " the ",
-    "The ",
-    " and ",
-    " you ",
-    " with ",
-    " not ",
-    "Sign in",
-    "Sign out",
-    "There is a problem",
-    "Click ",
-    "Integrations",
-    "Authorize",
-    "Actions",
-    "Delete",
-    "Disconnect",
-    "Copy ",
-    "Check ",
-    "Change ",
-    "Get ",
-    "minutes",
-    "Nothing",
-    "Never",
-    "Search",
-    "support reference",
-)
-# Constant Contact's own screen labels, which stay in English on purpose.
-CONSTANT_CONTACT_WORDS = (
-    "Follow the instructions on your device for next steps",
-    "Generate Client Secret",
-    "Lists and segments",
-    "Refresh Token Type",
-    "Application name",
-    "My Applications",
-    "New Application",
-    "Campaign Creator",
-)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -105,29 +60,6 @@ def compiled_catalogue() -> None:
         catalog = read_po(source, locale="es")
     with mo.open("wb") as target:
         write_mo(target, catalog)
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    """The wizard pointed at the sandbox."""
-    return config | sandbox_settings(cc)
-
-
-def visible_text(page: str) -> str:
-    """Return what a person sees or hears: text and labels, without code samples."""
-    page = re.sub(r"<(script|style|code)\b.*?</\1>", " ", page, flags=re.S | re.I)
-    labels = re.findall(r'(?:aria-label|alt|title|placeholder)="([^"]*)"', page)
-    text = re.sub(r"<[^>]+>", " ", page)
-    return html.unescape(" ".join([text, *labels]))
-
-
-def english_left(page: str, *data: str) -> list[str]:
-    """Return the English-only words on a page, ignoring data and Constant Contact's."""
-    text = visible_text(page)
-    for allowed in (*CONSTANT_CONTACT_WORDS, *data, "PromoPulse"):
-        text = text.replace(allowed, " ")
-    text = re.sub(r"\s+", " ", text)
-    return [word for word in ENGLISH_ONLY if word in text]
 
 
 def spanish(client: FlaskClient) -> FlaskClient:

@@ -6,8 +6,6 @@ and see the new integration listed with its Actions menu.
 """
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,48 +13,20 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import sandbox_server
-from tests.conftest import sandbox_settings
-from tests.live import allow_access
-from tests.live import create_application_in_portal
-from tests.live import free_port
-from tests.live import gunicorn
-from tests.live import open_newsletter
-from tests.live import sign_in_page
-from tests.live import wizard_environment
-from tests.test_authorize import attempt_of
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import make_due
+from tests.helpers.browser import SCREENSHOTS
+from tests.helpers.browser import allow_access
+from tests.helpers.browser import create_application_in_portal
+from tests.helpers.browser import open_newsletter
+from tests.helpers.browser import sign_in_page
+from tests.helpers.integrations import make_integration
+from tests.helpers.users import PASSWORD
 from wizard.models import Integration
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox import testing as cc_control
 from wizard.sandbox.testing import SandboxServer
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "instance" / "screenshots"
-SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-
-@pytest.fixture(scope="module")
-def fast_cc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
-    """A local Constant Contact that lets devices poll every second."""
-    with sandbox_server(tmp_path_factory, SANDBOX_DEVICE_INTERVAL=1) as server:
-        yield server
-
-
-@pytest.fixture
-def wizard_url(
-    app: Flask, customer: int, database_url: str, fast_cc: SandboxServer
-) -> Iterator[str]:
-    """Serve the wizard with two gunicorn workers, pointed at the sandbox."""
-    port = free_port()
-    public = f"http://127.0.0.1:{port}"
-    settings = base_config(database_url) | sandbox_settings(fast_cc.base_url)
-    env = wizard_environment(settings | {"PUBLIC_BASE_URL": public})
-    with gunicorn(env, port=port) as base_url:
-        yield base_url
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])

@@ -15,20 +15,20 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests import journeys
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import sandbox_settings
-from tests.live import csrf_token
-from tests.live import gunicorn
-from tests.live import signed_in_session
-from tests.live import wizard_environment
-from tests.races import room_for
-from tests.races import wait_until_waiting_at_the_lock
-from tests.races import workers_of
-from tests.test_authorize import load
-from tests.test_connections import connect
-from tests.test_connections import expire
+from tests.helpers import journeys
+from tests.helpers.app import base_config
+from tests.helpers.connections import connect
+from tests.helpers.connections import expire
+from tests.helpers.integrations import load
+from tests.helpers.live import csrf_token
+from tests.helpers.live import gunicorn
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wizard_environment
+from tests.helpers.races import room_for
+from tests.helpers.races import wait_until_waiting_at_the_lock
+from tests.helpers.races import workers_of
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import PASSWORD
 from wizard.constant_contact.oauth import DEVICE_GRANT
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
@@ -41,7 +41,7 @@ from wizard.sandbox.testing import hold
 from wizard.sandbox.testing import release
 from wizard.sandbox.testing import wait_until_held
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.load, pytest.mark.sandboxed]
 
 CUSTOMERS = 24
 CLIENTS = 8
@@ -50,11 +50,6 @@ WORKERS = 4
 # polls while Constant Contact still says "pending", as with a real person.
 APPROVE_AFTER = 6.0
 STAMPEDE = 50
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
 
 
 def served_settings(database_url: str, cc: str) -> dict[str, Any]:

@@ -1,6 +1,5 @@
 """Operations: health checks, request ids, and log lines that never carry secrets."""
 
-import io
 import json
 import logging
 import subprocess
@@ -19,17 +18,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import make_user
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.live import ROOT
-from tests.live import csrf_token
-from tests.live import gunicorn
-from tests.live import signed_in_session
-from tests.live import wizard_environment
-from tests.test_connections import connect
+from tests.helpers.app import base_config
+from tests.helpers.connections import connect
+from tests.helpers.live import ROOT
+from tests.helpers.live import csrf_token
+from tests.helpers.live import gunicorn
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wizard_environment
+from tests.helpers.logs import production_logging
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import make_user
+from tests.helpers.users import sign_in
 from wizard.models import Integration
 from wizard.platform import logs
 from wizard.platform import pool
@@ -71,25 +71,6 @@ def test_redact_takes_out_every_kind_of_secret(line: str) -> None:
 )
 def test_redact_leaves_ordinary_lines_alone(line: str) -> None:
     assert logs.redact(line) == line
-
-
-@contextmanager
-def production_logging(kind: str) -> Iterator[io.StringIO]:
-    """Set logging up as wsgi.py does (`logs.configure`), writing into a buffer."""
-    buffer = io.StringIO()
-    root = logging.getLogger()
-    level = root.level
-    stderr, sys.stderr = sys.stderr, buffer
-    try:
-        logs.configure(kind)  # its handler keeps the stream it was given: the buffer
-    finally:
-        sys.stderr = stderr
-    try:
-        yield buffer
-    finally:
-        for handler in [h for h in root.handlers if getattr(h, "_wizard", False)]:
-            root.removeHandler(handler)
-        root.setLevel(level)
 
 
 @pytest.mark.parametrize("kind", ["text", "json"])

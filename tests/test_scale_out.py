@@ -1,10 +1,8 @@
 """Two app instances (separate gunicorn masters) sharing one database and one Redis."""
 
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 from typing import NamedTuple
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -13,20 +11,22 @@ import pytest
 import requests
 from flask import Flask
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import sandbox_settings
-from tests.live import csrf_token
-from tests.live import gunicorn
-from tests.live import pressing_at_once
-from tests.live import signed_in_session
-from tests.live import wizard_environment
-from tests.races import room_for
-from tests.races import wait_until_waiting_at_the_lock
-from tests.races import workers_of
-from tests.test_authorize import approve_in_sandbox
-from tests.test_authorize import load
-from tests.test_authorize import make_integration
+from tests.helpers.app import base_config
+from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import csrf_token
+from tests.helpers.live import gunicorn
+from tests.helpers.live import post_form
+from tests.helpers.live import pressing_at_once
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wait_until_done
+from tests.helpers.live import wizard_environment
+from tests.helpers.races import room_for
+from tests.helpers.races import wait_until_waiting_at_the_lock
+from tests.helpers.races import workers_of
+from tests.helpers.sandbox import approve_in_sandbox
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import PASSWORD
 from wizard.models import Integration
 from wizard.models import utcnow
 from wizard.platform.extensions import db
@@ -74,30 +74,12 @@ def instances(database_url: str, cc: str, customer: int) -> Iterator[Instances]:
         yield Instances(first, second, session, masters)
 
 
-def post(session: requests.Session, url: str) -> requests.Response:
-    """Send a form the way a browser does: the page's CSRF token, no redirects."""
-    token = csrf_token(session.get(url, timeout=10).text)
-    return session.post(
-        url, data={"csrf_token": token}, allow_redirects=False, timeout=30
-    )
-
-
-def wait_until_done(session: requests.Session, status_url: str) -> dict[str, Any]:
-    """Poll the status like the page's script does, until it stops waiting."""
-    for _ in range(100):
-        result = session.get(status_url, timeout=10).json()
-        if result["state"] != "waiting":
-            return result
-        threading.Event().wait(0.2)
-    raise AssertionError("the attempt never finished")
-
-
 def start_device_attempt(
     app: Flask, cc: str, session: requests.Session, base_url: str
 ) -> tuple[int, str]:
     """Start step 4 (device flow) on one host; return the integration, attempt path."""
     integration_id = make_integration(app, create_application(cc)["api_key"])
-    started = post(session, f"{base_url}/integrations/{integration_id}/authorize")
+    started = post_form(session, f"{base_url}/integrations/{integration_id}/authorize")
     return integration_id, urlsplit(started.headers["Location"]).path
 
 
@@ -138,7 +120,7 @@ def test_code_flow_callback_lands_on_the_other_host(
         flow="authorization_code",
         secret=created["client_secret"],
     )
-    started = post(session, f"{first}/integrations/{integration_id}/authorize")
+    started = post_form(session, f"{first}/integrations/{integration_id}/authorize")
     attempt_path = urlsplit(started.headers["Location"]).path
     opened = session.get(f"{first}{attempt_path}/open", allow_redirects=False)
     redirect = urlsplit(approve_in_sandbox(opened.headers["Location"]))

@@ -28,26 +28,25 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from tests.conftest import ENCRYPTION_KEY
-from tests.conftest import base_config
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.live import wizard_environment
-from tests.races import wait_until_waiting_at_the_lock
-from tests.test_authorize import approve_in_sandbox
-from tests.test_authorize import attempt_of
-from tests.test_authorize import callback
-from tests.test_authorize import code_flow_integration
-from tests.test_authorize import load
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import open_window
-from tests.test_authorize import start
-from tests.test_authorize import status
-from tests.test_connections import connect
-from tests.test_connections import expire
-from tests.test_factory import import_wsgi
-from tests.test_operations import production_logging
+from tests.helpers.app import ENCRYPTION_KEY
+from tests.helpers.app import base_config
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import callback
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import open_window
+from tests.helpers.attempts import start_attempt
+from tests.helpers.attempts import status
+from tests.helpers.connections import connect
+from tests.helpers.connections import expire
+from tests.helpers.integrations import code_flow_integration
+from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import import_wsgi
+from tests.helpers.live import wizard_environment
+from tests.helpers.logs import production_logging
+from tests.helpers.races import wait_until_waiting_at_the_lock
+from tests.helpers.sandbox import approve_in_sandbox
+from tests.helpers.users import sign_in
 from wizard.constant_contact import http
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import tokens
@@ -62,6 +61,8 @@ from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import set_faults
+
+pytestmark = pytest.mark.sandboxed
 
 NEW_KEY = Fernet.generate_key().decode()
 # What `keys status` and `keys rotate` say about values in the old unbound format.
@@ -81,11 +82,6 @@ SEALED = {
     Integration: Integration.sealed_columns,
     AuthorizationAttempt: AuthorizationAttempt.sealed_columns,
 }
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
 
 
 def stored_values(app: Flask) -> dict[str, str]:
@@ -135,7 +131,7 @@ def make_legacy(app: Flask, model: type, row_id: int, column: str) -> str:
 def code_flow_connection(client: FlaskClient, app: Flask, cc: str) -> int:
     """Connect an integration through the real authorization-code flow."""
     integration_id = code_flow_integration(app, cc)
-    start(client, integration_id)
+    start_attempt(client, integration_id)
     attempt = attempt_of(app, integration_id)
     redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
     assert "Access allowed" in callback(client, redirect).text
@@ -160,7 +156,7 @@ def test_every_secret_is_stored_as_bound_ciphertext(
 ) -> None:
     code_flow = code_flow_connection(signed_in, app, cc)
     device = make_integration(app, create_application(cc)["api_key"])
-    start(signed_in, device)
+    start_attempt(signed_in, device)
     values, plain = stored_values(app), plaintexts(app)
     columns = {where.split(" ", 2)[2] for where in values}
     assert columns == {
@@ -186,7 +182,7 @@ def connect_for(client: FlaskClient, app: Flask, cc: str, organization_id: int) 
     with app.app_context():
         db.session.get(Integration, integration_id).organization_id = organization_id
         db.session.commit()
-    start(client, integration_id)
+    start_attempt(client, integration_id)
     attempt = attempt_of(app, integration_id)
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
@@ -251,8 +247,8 @@ def test_a_value_moved_to_another_column_or_attempt_is_refused(
     # One attempt's device code copied into another attempt's row.
     first = make_integration(signed_in.application, create_application(cc)["api_key"])
     second = make_integration(signed_in.application, create_application(cc)["api_key"])
-    start(signed_in, first)
-    start(signed_in, second)
+    start_attempt(signed_in, first)
+    start_attempt(signed_in, second)
     source, target = attempt_of(app, first), attempt_of(app, second)
     with app.app_context():
         db.session.execute(
@@ -283,7 +279,7 @@ def test_rotation_end_to_end(
     device = connect(signed_in, app, cc, "rotating")
     code_flow = code_flow_connection(signed_in, app, cc)
     waiting = make_integration(app, create_application(cc)["api_key"])
-    start(signed_in, waiting)
+    start_attempt(signed_in, waiting)
     # Client secret, two pairs of tokens, a verifier and two device codes.
     before = plaintexts(app)
     assert len(before) == 8
@@ -566,7 +562,7 @@ def test_a_backup_holds_ciphertext_only(
 ) -> None:
     code_flow_connection(signed_in, app, cc)
     device = make_integration(app, create_application(cc)["api_key"])
-    start(signed_in, device)
+    start_attempt(signed_in, device)
     secrets_ = list(plaintexts(app).values())
     assert len(secrets_) == 5
     if database_url.startswith("sqlite"):

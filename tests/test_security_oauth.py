@@ -19,23 +19,26 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import check_password_hash
 
-from tests.conftest import PASSWORD
-from tests.conftest import make_user
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.live import csrf_token
-from tests.test_authorize import REDIRECT_URI
-from tests.test_authorize import approve_in_sandbox
-from tests.test_authorize import attempt_of
-from tests.test_authorize import callback
-from tests.test_authorize import code_flow_integration
-from tests.test_authorize import device_app
-from tests.test_authorize import load
-from tests.test_authorize import make_integration
-from tests.test_authorize import open_window
-from tests.test_authorize import start
-from tests.test_authorize import started
-from tests.test_authorize import tamper
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import callback
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import open_window
+from tests.helpers.attempts import start_attempt
+from tests.helpers.attempts import started
+from tests.helpers.attempts import status
+from tests.helpers.attempts import tamper
+from tests.helpers.connections import connect
+from tests.helpers.connections import expire
+from tests.helpers.integrations import REDIRECT_URI
+from tests.helpers.integrations import code_flow_integration
+from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import csrf_token
+from tests.helpers.sandbox import approve_in_sandbox
+from tests.helpers.sandbox import device_app
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import make_user
+from tests.helpers.users import sign_in
 from wizard import models
 from wizard.constant_contact import oauth
 from wizard.domain import tokens
@@ -49,14 +52,10 @@ from wizard.sandbox.testing import get_stats
 from wizard.web import auth
 from wizard.web.auth import SIGN_IN_FAILED
 
+pytestmark = pytest.mark.sandboxed
+
 HTTPS = {"base_url": "https://wizard.test"}
 SPANISH = {"Accept-Language": "es"}
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    """The wizard pointed at the sandbox, with a short network timeout."""
-    return config | sandbox_settings(cc)
 
 
 def session_cookie(response: Any) -> str:
@@ -486,23 +485,27 @@ def test_authorization_starts_are_limited_per_integration(
     # Another organization's posts are 404s, counted apart from Bloom's starts (a
     # stranger is held like anyone, whether or not the integration exists).
     sign_in(client, "owner@rival.test")
-    assert [start(client, integration_id).status_code for _ in range(3)] == [
+    assert [start_attempt(client, integration_id).status_code for _ in range(3)] == [
         404,
         404,
         429,
     ]
-    assert [start(client, 99_999).status_code for _ in range(3)] == [404, 404, 429]
+    assert [start_attempt(client, 99_999).status_code for _ in range(3)] == [
+        404,
+        404,
+        429,
+    ]
     client.post("/sign-out")
     sign_in(client, "owner@bloom.test")
-    assert start(client, integration_id).status_code == 302
-    assert start(client, integration_id).status_code == 302
-    held = start(client, integration_id)
+    assert start_attempt(client, integration_id).status_code == 302
+    assert start_attempt(client, integration_id).status_code == 302
+    held = start_attempt(client, integration_id)
     assert held.status_code == 429 and "Too many attempts" in held.text
     assert int(held.headers["Retry-After"]) > 60
     assert get_stats(cc)["device_authorizations"] == 2
     # The attempt under way is untouched, and another integration still starts.
     assert attempt_of(app, integration_id).outcome is None
-    assert start(client, make_integration(app, api_key)).status_code == 302
+    assert start_attempt(client, make_integration(app, api_key)).status_code == 302
 
 
 def test_status_checks_are_limited_per_person_with_json(
@@ -949,7 +952,7 @@ def test_a_verification_address_off_constant_contact_is_refused(
         monkeypatch, "device_code", "verification_uri", address.replace("SANDBOX", host)
     )
     integration_id = make_integration(app, device_app(cc))
-    response = start(signed_in, integration_id)
+    response = start_attempt(signed_in, integration_id)
     assert response.status_code == 200
     assert "Constant Contact did not answer properly" in response.text
     assert "evil" not in response.text and "hi</b>" not in response.text
@@ -1039,8 +1042,6 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
     """OA-13: code, verifier, device code, tokens: form body or header, never a URL."""
     import requests
 
-    from tests.test_authorize import make_due
-    from tests.test_authorize import status
     from wizard.constant_contact import http
     from wizard.sandbox.testing import approve_device
 
@@ -1137,8 +1138,6 @@ def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
     signed_in: FlaskClient, app: Flask, cc: str, runner: Any
 ) -> None:
     """OA-23: after invalid_grant the connection waits for re-authorization."""
-    from tests.test_connections import connect
-    from tests.test_connections import expire
 
     def refresh_requests() -> int:
         by_grant = get_stats(cc)["token_requests"]["by_grant_type"]

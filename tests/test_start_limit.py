@@ -13,10 +13,10 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.test_authorize import device_app
-from tests.test_authorize import make_integration
+from tests.helpers.integrations import make_integration
+from tests.helpers.sandbox import device_app
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import sign_in
 from wizard.sandbox.testing import held
 from wizard.sandbox.testing import hold
 from wizard.sandbox.testing import release

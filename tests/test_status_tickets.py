@@ -8,27 +8,23 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
 
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.test_authorize import approve_device
-from tests.test_authorize import code_flow_integration
-from tests.test_authorize import device_app
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import started
-from tests.test_queries import statements
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import started
+from tests.helpers.integrations import code_flow_integration
+from tests.helpers.integrations import make_integration
+from tests.helpers.sandbox import device_app
+from tests.helpers.sql import statements
+from tests.helpers.users import sign_in
 from wizard.domain import attempts
 from wizard.domain import polling
 from wizard.models import utcnow
+from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import get_stats
 from wizard.web.auth import browser_identifier
 from wizard.web.authorize import tickets
 from wizard.web.authorize import views
 
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
+pytestmark = pytest.mark.sandboxed
 
 
 def check(
