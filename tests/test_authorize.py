@@ -3,6 +3,7 @@
 import queue
 import re
 import threading
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -173,9 +174,9 @@ def test_time_runs_out(signed_in: FlaskClient, app: Flask, cc: str) -> None:
 
 
 def test_window_is_the_shorter_of_expires_in_and_the_setting(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: Callable[..., Flask], customer: int, cc: str
 ) -> None:
-    app = make_app(config | {"AUTHORIZATION_WINDOW_SECONDS": 120})
+    app = app_with(AUTHORIZATION_WINDOW_SECONDS=120)
     client = app.test_client()
     client.post(
         "/sign-in",
@@ -219,11 +220,11 @@ def seconds_left_between(attempt: AuthorizationAttempt, asked: Any) -> range:
 
 
 def test_a_device_code_shorter_than_the_window_sets_the_countdown(
-    make_app: Any, config: dict[str, Any], customer: int, short_codes_cc: str
+    app_with: Callable[..., Flask], customer: int, short_codes_cc: str
 ) -> None:
     """OA-17: Constant Contact's expires_in (120 s) beats the page's 300 s window."""
 
-    app = make_app(config | sandbox_settings(short_codes_cc))
+    app = app_with(**sandbox_settings(short_codes_cc))
     assert app.config["AUTHORIZATION_WINDOW_SECONDS"] == 300
     client = app.test_client()
     sign_in(client, "owner@bloom.test")
@@ -336,9 +337,9 @@ def test_upstream_faults_while_polling_keep_the_attempt(
 
 
 def test_no_refresh_token_is_not_active(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: Callable[..., Flask], customer: int, cc: str
 ) -> None:
-    app = make_app(config | {"CC_SCOPES": "account_read contact_data"})
+    app = app_with(CC_SCOPES="account_read contact_data")
     client = app.test_client()
     client.post(
         "/sign-in",
@@ -485,10 +486,10 @@ def test_a_provider_cannot_make_us_link_to_a_script(
 
 
 def test_step_4_posts_need_the_csrf_token(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: Callable[..., Flask], customer: int, cc: str
 ) -> None:
 
-    app = make_app(config | {"WTF_CSRF_ENABLED": True})
+    app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     page = client.get("/sign-in").text
     client.post(
@@ -665,16 +666,16 @@ def test_a_long_error_from_the_provider_is_cut_down(
 
 
 def test_keys_changed_under_an_attempt(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: Callable[..., Flask], customer: int, cc: str
 ) -> None:
     from cryptography.fernet import Fernet
 
-    app = make_app(config)
+    app = app_with()
     client = app.test_client()
     client.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
     integration_id = make_integration(app, device_app(cc))
     attempt = started(client, app, integration_id)
-    rekeyed = make_app(config | {"ENCRYPTION_KEYS": Fernet.generate_key().decode()})
+    rekeyed = app_with(ENCRYPTION_KEYS=Fernet.generate_key().decode())
     other = rekeyed.test_client()
     other.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
     assert status(other, integration_id, attempt.id)["state"] == "ended"
@@ -804,14 +805,14 @@ def test_waiting_notes_are_words(
 
 
 def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
-    make_app: Any, config: dict[str, Any], cc: str, customer: int
+    app_with: Callable[..., Flask], cc: str, customer: int
 ) -> None:
     """One slot: while a poll is held at Constant Contact, another due attempt's
     check answers without asking, and without waiting for the slot."""
 
     # The wizard waits longer than the sandbox holds: the poll is in flight for
     # the whole hold.
-    app = make_app(config | {"CC_POLLS_IN_FLIGHT": 1, "CC_HTTP_TIMEOUT_SECONDS": 10})
+    app = app_with(CC_POLLS_IN_FLIGHT=1, CC_HTTP_TIMEOUT_SECONDS=10)
     tabs = [app.test_client(), app.test_client()]
     for tab in tabs:
         sign_in(tab, "owner@bloom.test")

@@ -111,8 +111,7 @@ def test_callers_that_arrive_during_a_refresh_wait_and_share_its_token(
     signed_in: FlaskClient,
     app: Flask,
     cc: str,
-    config: dict[str, Any],
-    make_app: Callable[[dict[str, Any]], Flask],
+    app_with: Callable[..., Flask],
     mode: str,
 ) -> None:
     """Threads of one process: one refresh is held while the others reach the lock."""
@@ -120,7 +119,7 @@ def test_callers_that_arrive_during_a_refresh_wait_and_share_its_token(
     expire(app, integration_id)
     before = get_stats(cc)["refreshes"]
     # The held refresh waits for the test, never for its timeout.
-    patient = make_app(config | {"CC_HTTP_TIMEOUT_SECONDS": 60})
+    patient = app_with(CC_HTTP_TIMEOUT_SECONDS=60)
     got: dict[str, str] = {}
     asked: Counter[str] = Counter()
 
@@ -372,14 +371,13 @@ def test_the_translator_table(code: str, heading: str) -> None:
 
 
 def test_the_daily_quota_is_not_asked_again_until_tomorrow(
-    make_app: Any,
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
     customer: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
 
     with sandbox_server(tmp_path_factory, SANDBOX_DAILY_LIMIT=3) as small:
-        app = make_app(config | sandbox_settings(small.base_url))
+        app = app_with(**sandbox_settings(small.base_url))
         client = app.test_client()
         sign_in(client, "owner@bloom.test")
         integration_id = connect(client, app, small.base_url)  # 2 calls: account, list

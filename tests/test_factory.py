@@ -1,8 +1,10 @@
 """The app factory: settings order, safety checks, database URLs."""
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask import request
 
 from tests.helpers.app import base_config
@@ -32,13 +34,15 @@ def test_defaults_point_at_the_real_constant_contact(app: Any) -> None:
 
 
 def test_environment_overrides_defaults(
-    make_app: Any, monkeypatch: pytest.MonkeyPatch, config: dict[str, Any]
+    app_with: Callable[..., Flask],
+    monkeypatch: pytest.MonkeyPatch,
+    config: dict[str, Any],
 ) -> None:
     monkeypatch.setenv("WIZARD_BRAND_NAME", "Acme Mail")
     monkeypatch.setenv("WIZARD_AUTHORIZATION_WINDOW_SECONDS", "120")
     monkeypatch.setenv("WIZARD_CC_TOKEN_URL", "http://127.0.0.1:9/token")
     config = {k: v for k, v in config.items() if k != "BRAND_NAME"}
-    app = make_app(config)
+    app = app_with()
     assert app.config["BRAND_NAME"] == "Acme Mail"
     assert app.config["AUTHORIZATION_WINDOW_SECONDS"] == 120
     assert app.config["CC_TOKEN_URL"] == "http://127.0.0.1:9/token"
@@ -46,24 +50,21 @@ def test_environment_overrides_defaults(
 
 @pytest.mark.parametrize("secret", ["dev", "", "change-me"])
 def test_refuses_default_secret_key(
-    make_app: Any, config: dict[str, Any], secret: str
+    app_with: Callable[..., Flask], secret: str
 ) -> None:
     with pytest.raises(RuntimeError, match="WIZARD_SECRET_KEY"):
-        make_app({**config, "TESTING": False, "SECRET_KEY": secret})
+        app_with(TESTING=False, SECRET_KEY=secret)
 
 
 def test_refuses_missing_encryption_keys(
-    make_app: Any,
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
 ) -> None:
     with pytest.raises(RuntimeError, match="WIZARD_ENCRYPTION_KEYS"):
-        make_app({**config, "TESTING": False, "ENCRYPTION_KEYS": ""})
+        app_with(TESTING=False, ENCRYPTION_KEYS="")
 
 
-def test_starts_in_production_with_real_keys(
-    make_app: Any, config: dict[str, Any]
-) -> None:
-    app = make_app({**config, "TESTING": False})
+def test_starts_in_production_with_real_keys(app_with: Callable[..., Flask]) -> None:
+    app = app_with(TESTING=False)
     assert app.config["SECRET_KEY"].startswith("test-secret-key")
 
 
@@ -149,17 +150,17 @@ def test_the_production_entry_point_refuses_debug_and_testing(
     ],
 )
 def test_postgres_urls_use_psycopg(
-    make_app: Any, config: dict[str, Any], given: str, expected: str
+    app_with: Callable[..., Flask], given: str, expected: str
 ) -> None:
-    app = make_app({**config, "DATABASE_URL": given})
+    app = app_with(DATABASE_URL=given)
     assert app.config["SQLALCHEMY_DATABASE_URI"] == expected
 
 
 def test_default_database_is_sqlite_in_instance(
-    make_app: Any, config: dict[str, Any]
+    app_with: Callable[..., Flask], config: dict[str, Any]
 ) -> None:
     config = {k: v for k, v in config.items() if k != "DATABASE_URL"}
-    app = make_app(config)
+    app = app_with()
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     assert uri.startswith("sqlite:///") and uri.endswith("instance/wizard.sqlite")
 
@@ -192,11 +193,11 @@ def test_pages_are_kept_out_of_caches_and_static_files_are_not(
 
 
 def test_proxy_headers_are_trusted_only_when_configured(
-    make_app: Any, config: dict[str, Any]
+    app_with: Callable[..., Flask],
 ) -> None:
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "wizard.example"}
     for count, expected in ((0, "http://localhost/"), (1, "https://wizard.example/")):
-        app = make_app({**config, "PROXY_COUNT": count})
+        app = app_with(PROXY_COUNT=count)
 
         @app.get("/where")
         def where() -> str:

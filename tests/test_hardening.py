@@ -1,6 +1,6 @@
 """Sessions, cookies, limits and odd input: the app stays safe and never shows a 500."""
 
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -24,9 +24,9 @@ def csrf_token(page: str) -> str:
 
 
 def test_https_sign_in_with_csrf_sets_a_secure_cookie(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: Callable[..., Flask], customer: int
 ) -> None:
-    app = make_app({**config, "WTF_CSRF_ENABLED": True})
+    app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     page = client.get("/sign-in", **HTTPS)
     assert page.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -61,10 +61,8 @@ def test_a_copied_session_cookie_dies_at_sign_out(
     assert copy.get("/integrations").headers["Location"].startswith("/sign-in")
 
 
-def test_sign_in_is_rate_limited(
-    make_app: Any, config: dict[str, Any], customer: int
-) -> None:
-    app = make_app({**config, "SIGN_IN_RATE_LIMIT": "3 per minute"})
+def test_sign_in_is_rate_limited(app_with: Callable[..., Flask], customer: int) -> None:
+    app = app_with(SIGN_IN_RATE_LIMIT="3 per minute")
     client = app.test_client()
     for _ in range(3):
         assert sign_in(client, "owner@bloom.test", "wrong").status_code == 200

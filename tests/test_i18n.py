@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -145,10 +146,10 @@ def test_the_cookie_wins_over_the_browser(client: FlaskClient) -> None:
 
 
 def test_the_switch_sets_the_cookie_and_goes_back(
-    make_app: Any, config: dict[str, Any]
+    app_with: Callable[..., Flask],
 ) -> None:
     # Served over plain http (as `make run` does locally): no Secure flag.
-    app = make_app(config | {"PUBLIC_BASE_URL": "http://127.0.0.1:5000"})
+    app = app_with(PUBLIC_BASE_URL="http://127.0.0.1:5000")
     client = app.test_client()
     response = client.post(
         "/language", data={"lang": "es", "next": "/sign-in?next=%2Fintegrations"}
@@ -189,11 +190,9 @@ def test_the_switch_refuses_other_languages(client: FlaskClient) -> None:
 
 
 def test_the_switch_needs_its_csrf_token_and_is_secure_on_https(
-    make_app: Any, config: dict[str, Any]
+    app_with: Callable[..., Flask],
 ) -> None:
-    app = make_app(
-        config | {"WTF_CSRF_ENABLED": True, "PUBLIC_BASE_URL": "https://wizard.example"}
-    )
+    app = app_with(WTF_CSRF_ENABLED=True, PUBLIC_BASE_URL="https://wizard.example")
     client = app.test_client()
     refused = client.post("/language", data={"lang": "es", "next": "/"})
     assert refused.status_code == 400
@@ -356,10 +355,8 @@ def test_every_page_support_reaches_is_in_spanish(
     assert "Paso 1 de 4: Obtenga su API Key y su Client Secret" in pages["integration"]
 
 
-def test_error_pages_are_in_spanish(make_app: Any, config: dict[str, Any]) -> None:
-    app = make_app(
-        config | {"WTF_CSRF_ENABLED": True, "SIGN_IN_RATE_LIMIT": "1 per minute"}
-    )
+def test_error_pages_are_in_spanish(app_with: Callable[..., Flask]) -> None:
+    app = app_with(WTF_CSRF_ENABLED=True, SIGN_IN_RATE_LIMIT="1 per minute")
     client = spanish(app.test_client())
     timed_out = client.post("/sign-in", data={"email": "a@b.test", "password": "x"})
     assert timed_out.status_code == 400 and "Esta página venció" in timed_out.text

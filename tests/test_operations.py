@@ -308,13 +308,12 @@ class Clock:
 
 
 def test_only_idle_connections_are_pinged_and_dead_ones_replaced(
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = Clock()
     monkeypatch.setattr(pool, "time", clock)  # the clock pool.py reads
-    app = make_app(config | {"DATABASE_PING_AFTER_SECONDS": 30})
+    app = app_with(DATABASE_PING_AFTER_SECONDS=30)
     client = app.test_client()
     with app.app_context():
         engine = db.engine

@@ -1,6 +1,7 @@
 """Database work per request: the pages people repeat most stay cheap."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -157,14 +158,14 @@ def test_pages_that_only_read_run_without_a_transaction(
 
 
 def test_a_write_in_a_page_marked_read_only_is_refused_and_not_made(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: Callable[..., Flask], customer: int
 ) -> None:
     from wizard.domain import audit
     from wizard.models import AuditEvent
     from wizard.platform.reads import WriteInReadOnlyPage
     from wizard.platform.reads import reads_only
 
-    app = make_app(config)
+    app = app_with()
 
     @app.route("/writes-by-mistake")
     @reads_only

@@ -272,8 +272,7 @@ def test_rotation_end_to_end(
     signed_in: FlaskClient,
     app: Flask,
     cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
 ) -> None:
     # Old key first: a device connection, a code-flow connection, an open attempt.
     device = connect(signed_in, app, cc, "rotating")
@@ -288,7 +287,7 @@ def test_rotation_end_to_end(
     make_legacy(app, Integration, code_flow, "client_secret_encrypted")
 
     # The new key goes first; the old one still decrypts, requests keep working.
-    both = make_app(config | {"ENCRYPTION_KEYS": f"{NEW_KEY},{ENCRYPTION_KEY}"})
+    both = app_with(ENCRYPTION_KEYS=f"{NEW_KEY},{ENCRYPTION_KEY}")
     status_before = invoke(both, "keys", "status")
     assert status_before.exit_code == 1
     assert "key 1" in status_before.output and ": 0 values" in status_before.output
@@ -321,7 +320,7 @@ def test_rotation_end_to_end(
             assert value not in output
 
     # The old key removed: everything still decrypts and the connections work.
-    new_only = make_app(config | {"ENCRYPTION_KEYS": NEW_KEY})
+    new_only = app_with(ENCRYPTION_KEYS=NEW_KEY)
     assert plaintexts(new_only) == before
     with new_only.app_context():
         current = crypto.current_key_id()
@@ -343,14 +342,13 @@ def test_rotation_leaves_unreadable_values_alone_and_says_so(
     signed_in: FlaskClient,
     app: Flask,
     cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
 ) -> None:
     first = connect(signed_in, app, cc)
     second = connect(signed_in, app, cc)
     copy_column(app, first, "refresh_token_encrypted", second)
     moved = stored_values(app)[f"Integration {second} refresh_token_encrypted"]
-    both = make_app(config | {"ENCRYPTION_KEYS": f"{NEW_KEY},{ENCRYPTION_KEY}"})
+    both = app_with(ENCRYPTION_KEYS=f"{NEW_KEY},{ENCRYPTION_KEY}")
     result = invoke(both, "keys", "rotate")
     assert result.exit_code == 1
     assert f"unreadable: integration {second} refresh_token_encrypted" in result.output
@@ -365,14 +363,13 @@ def test_an_old_unbound_token_is_refused_like_any_unreadable_value(
     signed_in: FlaskClient,
     app: Flask,
     cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
 ) -> None:
     """Pre-v2 tokens: read while accepted; refused by default, plainly, never a 500."""
     integration_id = connect(signed_in, app, cc)
     for column in ("access_token_encrypted", "refresh_token_encrypted"):
         make_legacy(app, Integration, integration_id, column)
-    accepting = make_app(config | {"ACCEPT_UNBOUND_CIPHERTEXT": True})
+    accepting = app_with(ACCEPT_UNBOUND_CIPHERTEXT=True)
     browser = accepting.test_client()
     sign_in(browser, "owner@bloom.test")
     assert (
@@ -397,13 +394,12 @@ def test_keys_commands_say_when_old_values_may_be_refused(
     signed_in: FlaskClient,
     app: Flask,
     cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
 ) -> None:
     integration_id = connect(signed_in, app, cc)
     before = plaintexts(app)
     make_legacy(app, Integration, integration_id, "refresh_token_encrypted")
-    accepting = make_app(config | {"ACCEPT_UNBOUND_CIPHERTEXT": True})
+    accepting = app_with(ACCEPT_UNBOUND_CIPHERTEXT=True)
     status_accepting = invoke(accepting, "keys", "status")
     assert status_accepting.exit_code == 1
     assert ACCEPTED_UNTIL_ROTATED.format(n=1) in status_accepting.output
@@ -486,14 +482,13 @@ def test_rotation_during_a_token_refresh_loses_nothing(
     signed_in: FlaskClient,
     app: Flask,
     cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A refresh arrives while rotation holds the row: it waits, then refreshes."""
     integration_id = connect(signed_in, app, cc, "rotating")
     expire(app, integration_id)
-    both = make_app(config | {"ENCRYPTION_KEYS": f"{NEW_KEY},{ENCRYPTION_KEY}"})
+    both = app_with(ENCRYPTION_KEYS=f"{NEW_KEY},{ENCRYPTION_KEY}")
     refreshes = get_stats(cc)["refreshes"]
     handed_out: list[str] = []
 
@@ -582,14 +577,13 @@ def test_a_backup_holds_ciphertext_only(
 
 
 def test_an_error_page_and_its_log_show_no_secret(
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
     cc: str,
     customer: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """An unexpected failure mid-step, in production mode: a plain page, a clean log."""
-    production = make_app(config | {"TESTING": False})
+    production = app_with(TESTING=False)
     client = production.test_client()
     sign_in(client, "owner@bloom.test")
     integration_id = connect(client, production, cc)
@@ -646,14 +640,14 @@ def test_audit_details_and_logs_hold_no_secret_values(
 
 
 def test_keys_new_prints_a_fresh_usable_key(
-    app: Flask, make_app: Callable[[dict[str, Any]], Flask], config: dict[str, Any]
+    app: Flask, app_with: Callable[..., Flask]
 ) -> None:
     first, second = invoke(app, "keys", "new"), invoke(app, "keys", "new")
     assert first.exit_code == second.exit_code == 0
     key = first.output.strip()
     assert key != second.output.strip() and key != ENCRYPTION_KEY
     Fernet(key.encode())  # a valid key, accepted as the setting
-    with make_app(config | {"ENCRYPTION_KEYS": key}).app_context():
+    with app_with(ENCRYPTION_KEYS=key).app_context():
         assert crypto.decrypt(crypto.encrypt("x", "t.c:1/o"), "t.c:1/o") == "x"
     refused = invoke(app, "keys", "rotate", "--batch-size", "0")
     assert refused.exit_code != 0 and "at least 1" in refused.output
@@ -663,12 +657,11 @@ def test_a_wrong_key_fails_closed_with_a_plain_message(
     signed_in: FlaskClient,
     app: Flask,
     cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
 ) -> None:
     """The key was lost and another set: no plaintext, no 500, re-authorize."""
     integration_id = connect(signed_in, app, cc)
-    wrong = make_app(config | {"ENCRYPTION_KEYS": NEW_KEY})
+    wrong = app_with(ENCRYPTION_KEYS=NEW_KEY)
     client = wrong.test_client()
     sign_in(client, "owner@bloom.test")
     for _ in range(2):  # and again: a plain page each time, never a loop of 500s

@@ -5,6 +5,7 @@ Each test names the checklist cases it proves (docs/security/oauth-access.md).
 
 import re
 import string
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -112,10 +113,10 @@ def test_pages_carry_no_inline_script_or_style(signed_in: FlaskClient) -> None:
 
 
 def test_plain_http_keeps_the_plain_cookie_and_no_hsts(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: Callable[..., Flask], customer: int
 ) -> None:
     """AC-08: __Host- needs HTTPS, so over plain http the cookie keeps its name."""
-    app = make_app(config | {"PUBLIC_BASE_URL": "http://127.0.0.1:5000"})
+    app = app_with(PUBLIC_BASE_URL="http://127.0.0.1:5000")
     client = app.test_client()
     response = sign_in(client, "owner@bloom.test")
     cookie = session_cookie(response)
@@ -125,10 +126,10 @@ def test_plain_http_keeps_the_plain_cookie_and_no_hsts(
 
 
 def test_https_session_cookie_is_host_only_secure_lax(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: Callable[..., Flask], customer: int
 ) -> None:
     """AC-08: __Host- prefix, Secure, HttpOnly, Path=/, no Domain, SameSite=Lax."""
-    app = make_app(config | {"SESSION_COOKIE_DOMAIN": "wizard.test"})
+    app = app_with(SESSION_COOKIE_DOMAIN="wizard.test")
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-wizard_session"
     response = sign_in(app.test_client(), "owner@bloom.test")
     cookie = session_cookie(response)
@@ -141,10 +142,10 @@ def test_https_session_cookie_is_host_only_secure_lax(
 
 
 def test_the_referrer_policy_keeps_https_csrf_working(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: Callable[..., Flask], customer: int
 ) -> None:
     """SE-11: what the policy sends passes Flask-WTF; what no-referrer sends fails."""
-    app = make_app({**config, "WTF_CSRF_ENABLED": True})
+    app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     page = client.get("/sign-in", **HTTPS)
     assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
@@ -171,10 +172,10 @@ def test_the_referrer_policy_keeps_https_csrf_working(
 
 
 def test_session_fixation_a_planted_cookie_is_replaced_at_sign_in(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: Callable[..., Flask], customer: int
 ) -> None:
     """AC-05: pre-sign-in session data is dropped, the planted CSRF secret with it."""
-    app = make_app(config | {"WTF_CSRF_ENABLED": True})
+    app = app_with(WTF_CSRF_ENABLED=True)
     name = app.config["SESSION_COOKIE_NAME"]
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     planted = serializer.dumps(
@@ -294,10 +295,10 @@ def try_password(app: Flask, address: str, password: str, email: str = OWNER) ->
 
 
 def test_someone_elses_failures_never_keep_the_owner_out(
-    make_app: Any, config: dict[str, Any], customer: int, limit_storage: dict[str, str]
+    app_with: Callable[..., Flask], customer: int, limit_storage: dict[str, str]
 ) -> None:
     """AC-13: an address guessing one email is held; the owner elsewhere signs in."""
-    app = make_app(config | limit_storage | {"SIGN_IN_RATE_LIMIT": "100 per minute"})
+    app = app_with(**limit_storage, SIGN_IN_RATE_LIMIT="100 per minute")
     assert app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"] == "10 per 10 minutes"
     answers = [try_password(app, ATTACKER, "guess").status_code for _ in range(10)]
     assert answers == [200] * 10
@@ -314,21 +315,17 @@ def test_someone_elses_failures_never_keep_the_owner_out(
 
 
 def test_the_account_ceiling_brakes_guessing_from_many_addresses(
-    make_app: Any,
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
     customer: int,
     other_customer: int,
     limit_storage: dict[str, str],
 ) -> None:
     """AC-13: past the ceiling an address that failed waits; a fresh one gets a try."""
-    app = make_app(
-        config
-        | limit_storage
-        | {
-            "SIGN_IN_RATE_LIMIT": "100 per minute",
-            "SIGN_IN_ACCOUNT_RATE_LIMIT": "3 per hour",
-            "SIGN_IN_ACCOUNT_CEILING": "5 per hour",
-        }
+    app = app_with(
+        **limit_storage,
+        SIGN_IN_RATE_LIMIT="100 per minute",
+        SIGN_IN_ACCOUNT_RATE_LIMIT="3 per hour",
+        SIGN_IN_ACCOUNT_CEILING="5 per hour",
     )
     # The first address is held by its own limit (3) ...
     first = [try_password(app, "10.0.0.1", "guess").status_code for _ in range(4)]
@@ -361,16 +358,13 @@ def test_the_account_ceiling_brakes_guessing_from_many_addresses(
 
 
 def test_successful_sign_ins_do_not_use_up_the_account_limit(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: Callable[..., Flask], customer: int
 ) -> None:
     """AC-13: the account limit counts failures only: the owner is never locked out."""
-    app = make_app(
-        config
-        | {
-            "SIGN_IN_RATE_LIMIT": "100 per minute",
-            "SIGN_IN_ACCOUNT_RATE_LIMIT": "2/hour",
-            "SIGN_IN_ACCOUNT_CEILING": "2/hour",
-        }
+    app = app_with(
+        SIGN_IN_RATE_LIMIT="100 per minute",
+        SIGN_IN_ACCOUNT_RATE_LIMIT="2/hour",
+        SIGN_IN_ACCOUNT_CEILING="2/hour",
     )
     for _ in range(4):
         client = app.test_client()
@@ -391,10 +385,10 @@ def hashes_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_sign_in_is_limited_per_address_whatever_the_account(
-    make_app: Any, config: dict[str, Any], customer: int, monkeypatch: Any
+    app_with: Callable[..., Flask], customer: int, monkeypatch: Any
 ) -> None:
     """AC-13, AC-14: one address trying many accounts is held; others are not."""
-    app = make_app(config | {"SIGN_IN_RATE_LIMIT": "3 per hour"})
+    app = app_with(SIGN_IN_RATE_LIMIT="3 per hour")
     checked = hashes_checked(monkeypatch)
     client = app.test_client()
     for number in range(3):
@@ -418,10 +412,10 @@ def test_sign_in_is_limited_per_address_whatever_the_account(
 
 
 def test_the_limited_page_says_when_to_retry_in_the_readers_language(
-    make_app: Any, config: dict[str, Any]
+    app_with: Callable[..., Flask],
 ) -> None:
     """Abuse limits: a plain page in Spanish, with Retry-After."""
-    app = make_app(config | {"SIGN_IN_RATE_LIMIT": "1 per hour"})
+    app = app_with(SIGN_IN_RATE_LIMIT="1 per hour")
     client = app.test_client()
     client.post("/sign-in", data={"email": "a@x.test", "password": "x"})
     english = client.post("/sign-in", data={"email": "a@x.test", "password": "x"})
@@ -440,10 +434,10 @@ def test_the_limited_page_says_when_to_retry_in_the_readers_language(
 
 
 def test_proxy_appended_address_is_the_one_limited(
-    make_app: Any, config: dict[str, Any]
+    app_with: Callable[..., Flask],
 ) -> None:
     """AC-15, LD-04: a spoofed X-Forwarded-For does not escape the address limit."""
-    app = make_app(config | {"SIGN_IN_RATE_LIMIT": "2 per hour", "PROXY_COUNT": 1})
+    app = app_with(SIGN_IN_RATE_LIMIT="2 per hour", PROXY_COUNT=1)
     client = app.test_client()
     answers = []
     for number in range(4):
@@ -464,7 +458,7 @@ def test_proxy_appended_address_is_the_one_limited(
     )
     assert other.status_code == 200
     # Without a proxy configured, the header is not believed at all.
-    direct = make_app(config | {"SIGN_IN_RATE_LIMIT": "1 per hour"}).test_client()
+    direct = app_with(SIGN_IN_RATE_LIMIT="1 per hour").test_client()
     direct.post("/sign-in", data={"email": "p@x.test", "password": "x"})
     spoofed = direct.post(
         "/sign-in",
@@ -475,10 +469,10 @@ def test_proxy_appended_address_is_the_one_limited(
 
 
 def test_authorization_starts_are_limited_per_integration(
-    make_app: Any, config: dict[str, Any], customer: int, other_customer: int, cc: str
+    app_with: Callable[..., Flask], customer: int, other_customer: int, cc: str
 ) -> None:
     """Abuse limits: each start asks Constant Contact for a code; a few are allowed."""
-    app = make_app(config | {"AUTHORIZE_START_RATE_LIMIT": "2 per hour"})
+    app = app_with(AUTHORIZE_START_RATE_LIMIT="2 per hour")
     client = app.test_client()
     api_key = device_app(cc)
     integration_id = make_integration(app, api_key)
@@ -509,10 +503,10 @@ def test_authorization_starts_are_limited_per_integration(
 
 
 def test_status_checks_are_limited_per_person_with_json(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: Callable[..., Flask], customer: int, cc: str
 ) -> None:
     """Abuse limits: generous per person; over it, JSON that says when to retry."""
-    app = make_app(config | {"STATUS_POLL_RATE_LIMIT": "4 per minute"})
+    app = app_with(STATUS_POLL_RATE_LIMIT="4 per minute")
     client = app.test_client()
     sign_in(client, "owner@bloom.test")
     integration_id = make_integration(app, device_app(cc))
@@ -571,14 +565,13 @@ def test_state_verifier_and_codes_are_unguessable() -> None:
     ],
 )
 def test_redirect_uri_comes_from_settings_never_from_headers(
-    make_app: Any,
-    config: dict[str, Any],
+    app_with: Callable[..., Flask],
     customer: int,
     cc: str,
     headers: dict[str, str],
 ) -> None:
     """OA-05, OA-07: the authorize URL and the token request use the setting."""
-    app = make_app(config | {"PROXY_COUNT": 1})
+    app = app_with(PROXY_COUNT=1)
     client = app.test_client()
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
@@ -610,10 +603,10 @@ def test_redirect_uri_comes_from_settings_never_from_headers(
 
 
 def test_the_callback_page_keeps_code_and_state_out_of_referers(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: Callable[..., Flask], customer: int, cc: str
 ) -> None:
     """OA-09, SE-11: strict-origin on the callback; its sign-out still passes CSRF."""
-    app = make_app({**config, "WTF_CSRF_ENABLED": True})
+    app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     page = client.get("/sign-in", **HTTPS).text
     client.post(
@@ -1168,11 +1161,9 @@ def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
     assert "Re-authorize now" in signed_in.get("/integrations").text
 
 
-def test_trusted_hosts_turn_away_a_foreign_host(
-    make_app: Any, config: dict[str, Any]
-) -> None:
+def test_trusted_hosts_turn_away_a_foreign_host(app_with: Callable[..., Flask]) -> None:
     """AC-16: with WIZARD_TRUSTED_HOSTS set, another Host gets the plain 400 page."""
-    app = make_app(config | {"TRUSTED_HOSTS": ["wizard.test"]})
+    app = app_with(TRUSTED_HOSTS=["wizard.test"])
     client = app.test_client()
     assert client.get("/sign-in", **HTTPS).status_code == 200
     foreign = client.get("/sign-in", base_url="https://evil.example")

@@ -8,7 +8,7 @@ every device authorization, so all presses are provably in flight together.
 
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -27,16 +27,12 @@ PRESSES = 8
 
 
 def test_starts_at_the_same_moment_are_limited_before_they_ask(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: Callable[..., Flask], customer: int, cc: str
 ) -> None:
-    app: Flask = make_app(
-        config
-        | sandbox_settings(cc)
-        # Held starts wait for the test, not for a timeout.
-        | {
-            "AUTHORIZE_START_RATE_LIMIT": f"{LIMIT} per hour",
-            "CC_HTTP_TIMEOUT_SECONDS": 60,
-        }
+    app: Flask = app_with(
+        **sandbox_settings(cc),
+        AUTHORIZE_START_RATE_LIMIT=f"{LIMIT} per hour",
+        CC_HTTP_TIMEOUT_SECONDS=60,
     )
     integration_id = make_integration(app, device_app(cc))
     clients: list[FlaskClient] = []

@@ -1,5 +1,6 @@
 """Status tickets: step 4's checks skip the database until a poll is due, safely."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -159,9 +160,9 @@ def test_no_ticket_for_the_code_flow(
 
 
 def test_only_checks_that_read_rows_count_against_the_limit(
-    make_app: Any, config: dict[str, Any], cc: str, customer: int
+    app_with: Callable[..., Flask], cc: str, customer: int
 ) -> None:
-    app = make_app(config | {"STATUS_POLL_RATE_LIMIT": "3 per minute"})
+    app = app_with(STATUS_POLL_RATE_LIMIT="3 per minute")
     client = app.test_client()
     sign_in(client, "owner@bloom.test")
     integration_id, attempt_id, ticket = waiting(client, app, cc)  # counts 1
@@ -215,10 +216,10 @@ def test_a_forged_forwarded_for_is_not_another_browser(
 
 
 def test_behind_a_proxy_the_address_it_saw_is_the_browser(
-    make_app: Any, config: dict[str, Any], cc: str, customer: int
+    app_with: Callable[..., Flask], cc: str, customer: int
 ) -> None:
     """With PROXY_COUNT=1, the entry the proxy added counts, not the client's own."""
-    app = make_app(config | {"PROXY_COUNT": 1})
+    app = app_with(PROXY_COUNT=1)
     client = app.test_client()
     # The client made up the first value; the proxy (10.0.0.2) appended the real one.
     client.environ_base |= {
