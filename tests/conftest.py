@@ -23,6 +23,7 @@ from playwright.sync_api import Browser
 from playwright.sync_api import sync_playwright
 
 from tests.helpers.app import POSTGRES_URL
+from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
 from tests.helpers.app import fresh_database
 from tests.helpers.attempts import started
@@ -122,7 +123,7 @@ def make_app() -> Iterator[Callable[[dict[str, Any]], Flask]]:
 @pytest.fixture
 def app_with(
     make_app: Callable[[dict[str, Any]], Flask], config: dict[str, Any]
-) -> Callable[..., Flask]:
+) -> AppWith:
     """Build an app on the test's database: the test's settings plus these."""
 
     def build(**settings: Any) -> Flask:

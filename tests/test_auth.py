@@ -1,13 +1,12 @@
 """Signing in and out, and what needs a signed-in person."""
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers.app import AppWith
 from tests.helpers.users import sign_in
 from wizard.models import AuditEvent
 from wizard.platform.extensions import db
@@ -93,7 +92,7 @@ def test_sign_out_is_a_post(signed_in: FlaskClient) -> None:
     assert signed_in.get("/integrations").status_code == 302
 
 
-def test_csrf_is_enforced(app_with: Callable[..., Flask], customer: int) -> None:
+def test_csrf_is_enforced(app_with: AppWith, customer: int) -> None:
     app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     response = sign_in(client, "owner@bloom.test")

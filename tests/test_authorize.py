@@ -3,7 +3,6 @@
 import queue
 import re
 import threading
-from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers.app import AppWith
 from tests.helpers.attempts import KEEP_CHECKING
 from tests.helpers.attempts import SLOWER
 from tests.helpers.attempts import attempt_of
@@ -174,7 +174,7 @@ def test_time_runs_out(signed_in: FlaskClient, app: Flask, cc: str) -> None:
 
 
 def test_window_is_the_shorter_of_expires_in_and_the_setting(
-    app_with: Callable[..., Flask], customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str
 ) -> None:
     app = app_with(AUTHORIZATION_WINDOW_SECONDS=120)
     client = app.test_client()
@@ -220,7 +220,7 @@ def seconds_left_between(attempt: AuthorizationAttempt, asked: Any) -> range:
 
 
 def test_a_device_code_shorter_than_the_window_sets_the_countdown(
-    app_with: Callable[..., Flask], customer: int, short_codes_cc: str
+    app_with: AppWith, customer: int, short_codes_cc: str
 ) -> None:
     """OA-17: Constant Contact's expires_in (120 s) beats the page's 300 s window."""
 
@@ -337,7 +337,7 @@ def test_upstream_faults_while_polling_keep_the_attempt(
 
 
 def test_no_refresh_token_is_not_active(
-    app_with: Callable[..., Flask], customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str
 ) -> None:
     app = app_with(CC_SCOPES="account_read contact_data")
     client = app.test_client()
@@ -486,7 +486,7 @@ def test_a_provider_cannot_make_us_link_to_a_script(
 
 
 def test_step_4_posts_need_the_csrf_token(
-    app_with: Callable[..., Flask], customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str
 ) -> None:
 
     app = app_with(WTF_CSRF_ENABLED=True)
@@ -666,7 +666,7 @@ def test_a_long_error_from_the_provider_is_cut_down(
 
 
 def test_keys_changed_under_an_attempt(
-    app_with: Callable[..., Flask], customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str
 ) -> None:
     from cryptography.fernet import Fernet
 
@@ -805,7 +805,7 @@ def test_waiting_notes_are_words(
 
 
 def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
-    app_with: Callable[..., Flask], cc: str, customer: int
+    app_with: AppWith, cc: str, customer: int
 ) -> None:
     """One slot: while a poll is held at Constant Contact, another due attempt's
     check answers without asking, and without waiting for the slot."""

@@ -1,6 +1,5 @@
 """The flask commands: users create, demo, integrations list, db upgrade."""
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -8,6 +7,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from tests.helpers.app import AppWith
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.users import make_user
 from tests.helpers.users import sign_in
@@ -127,7 +127,7 @@ def demo_support_hash(app: Flask) -> str | None:
 
 
 def test_demo_refuses_an_instance_that_talks_to_the_real_constant_contact(
-    app: Flask, runner: FlaskCliRunner, app_with: Callable[..., Flask]
+    app: Flask, runner: FlaskCliRunner, app_with: AppWith
 ) -> None:
     assert app.config["CC_TOKEN_URL"] == DEFAULTS["CC_TOKEN_URL"]
     make_user(app, DEMO_SUPPORT[0], ROLE_SUPPORT)
@@ -161,7 +161,7 @@ def test_demo_with_force_seeds_even_the_real_constant_contact(
     assert sign_in(app.test_client(), *DEMO_SUPPORT).status_code == 302
 
 
-def test_demo_is_repeatable(app_with: Callable[..., Flask]) -> None:
+def test_demo_is_repeatable(app_with: AppWith) -> None:
     app = app_with(**LOCAL)
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo"])

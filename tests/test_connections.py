@@ -4,7 +4,6 @@ import os
 import subprocess
 import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -16,6 +15,7 @@ from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 from sqlalchemy import event
 
+from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import make_due
@@ -108,11 +108,7 @@ CALLERS = 5
 
 @pytest.mark.parametrize("mode", ["long_lived", "rotating"])
 def test_callers_that_arrive_during_a_refresh_wait_and_share_its_token(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    app_with: Callable[..., Flask],
-    mode: str,
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith, mode: str
 ) -> None:
     """Threads of one process: one refresh is held while the others reach the lock."""
     integration_id = connect(signed_in, app, cc, mode)
@@ -371,9 +367,7 @@ def test_the_translator_table(code: str, heading: str) -> None:
 
 
 def test_the_daily_quota_is_not_asked_again_until_tomorrow(
-    app_with: Callable[..., Flask],
-    customer: int,
-    tmp_path_factory: pytest.TempPathFactory,
+    app_with: AppWith, customer: int, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
 
     with sandbox_server(tmp_path_factory, SANDBOX_DAILY_LIMIT=3) as small:

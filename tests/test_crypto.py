@@ -1,16 +1,15 @@
 """Encryption at rest: round trip, tampering, binding to a place, key rotation."""
 
 import base64
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 from flask import Config
-from flask import Flask
 
 from tests.helpers.app import ENCRYPTION_KEY
+from tests.helpers.app import AppWith
 from wizard.platform import crypto
 from wizard.platform.bootstrap import write_instance_config
 
@@ -82,9 +81,7 @@ def test_old_fernet_values_are_refused_by_default(app: Any) -> None:
         assert "from-before-v2" not in str(caught.value)
 
 
-def test_old_fernet_values_decrypt_only_while_accepted(
-    app_with: Callable[..., Flask],
-) -> None:
+def test_old_fernet_values_decrypt_only_while_accepted(app_with: AppWith) -> None:
     stored = legacy("from-before-v2")
     with app_with(ACCEPT_UNBOUND_CIPHERTEXT=True).app_context():
         assert crypto.decrypt(stored, HERE) == "from-before-v2"
@@ -96,7 +93,7 @@ def test_old_fernet_values_decrypt_only_while_accepted(
 
 @pytest.mark.parametrize("accepted", [False, True])
 def test_rotation_rewrites_old_values_whatever_the_setting(
-    app_with: Callable[..., Flask], accepted: bool
+    app_with: AppWith, accepted: bool
 ) -> None:
     app = app_with(ACCEPT_UNBOUND_CIPHERTEXT=accepted)
     with app.app_context():
@@ -124,10 +121,7 @@ def test_rotation_rewrites_old_values_whatever_the_setting(
     ],
 )
 def test_the_acceptance_setting_reads_plain_words(
-    app_with: Callable[..., Flask],
-    monkeypatch: pytest.MonkeyPatch,
-    given: str,
-    accepted: bool,
+    app_with: AppWith, monkeypatch: pytest.MonkeyPatch, given: str, accepted: bool
 ) -> None:
     monkeypatch.setenv("WIZARD_ACCEPT_UNBOUND_CIPHERTEXT", given)
     app = app_with()
@@ -141,7 +135,7 @@ def test_the_acceptance_setting_reads_plain_words(
 
 
 def test_an_unclear_acceptance_setting_is_refused(
-    app_with: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+    app_with: AppWith, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WIZARD_ACCEPT_UNBOUND_CIPHERTEXT", "maybe")
     with pytest.raises(RuntimeError) as caught:
@@ -151,9 +145,7 @@ def test_an_unclear_acceptance_setting_is_refused(
     )
 
 
-def test_key_ids_name_keys_without_revealing_them(
-    app_with: Callable[..., Flask],
-) -> None:
+def test_key_ids_name_keys_without_revealing_them(app_with: AppWith) -> None:
     first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     with app_with(ENCRYPTION_KEYS=f"{first},{second}").app_context():
         ids = crypto.key_ids()
@@ -165,7 +157,7 @@ def test_key_ids_name_keys_without_revealing_them(
         assert crypto.key_ids() == ids[1:]  # the same key has the same id everywhere
 
 
-def test_rotation_keeps_old_values_readable(app_with: Callable[..., Flask]) -> None:
+def test_rotation_keeps_old_values_readable(app_with: AppWith) -> None:
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     old_app = app_with(ENCRYPTION_KEYS=old_key)
     with old_app.app_context():
@@ -184,14 +176,12 @@ def test_rotation_keeps_old_values_readable(app_with: Callable[..., Flask]) -> N
             crypto.decrypt(stored, HERE)
 
 
-def test_bad_key_is_refused(app_with: Callable[..., Flask]) -> None:
+def test_bad_key_is_refused(app_with: AppWith) -> None:
     with pytest.raises(RuntimeError, match="not a valid key"):
         app_with(ENCRYPTION_KEYS="not-a-key")
 
 
-def test_a_new_install_refuses_old_values(
-    app_with: Callable[..., Flask], tmp_path: Path
-) -> None:
+def test_a_new_install_refuses_old_values(app_with: AppWith, tmp_path: Path) -> None:
     """What `make run` writes: its own keys, and old unbound values refused."""
     assert write_instance_config(tmp_path)
     assert not write_instance_config(tmp_path)  # written once, never replaced

@@ -2,14 +2,13 @@
 
 import logging
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from flask import Flask
 
+from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
 from tests.helpers.live import free_port
 from tests.helpers.live import gunicorn
@@ -84,7 +83,7 @@ def forwarded_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_the_first_forwarded_request_without_proxy_count_is_warned_about_once(
-    app_with: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+    app_with: AppWith, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = app_with().test_client()
     assert client.get("/sign-in").status_code == 200
@@ -97,7 +96,7 @@ def test_the_first_forwarded_request_without_proxy_count_is_warned_about_once(
 
 
 def test_forwarded_requests_are_expected_when_proxies_are_counted(
-    app_with: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+    app_with: AppWith, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = app_with(PROXY_COUNT=1).test_client()
     for address in ("203.0.113.9", "198.51.100.7"):

@@ -1,12 +1,11 @@
 """The app factory: settings order, safety checks, database URLs."""
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask import request
 
+from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
 from tests.helpers.live import import_wsgi
 from tests.helpers.live import wizard_environment
@@ -34,9 +33,7 @@ def test_defaults_point_at_the_real_constant_contact(app: Any) -> None:
 
 
 def test_environment_overrides_defaults(
-    app_with: Callable[..., Flask],
-    monkeypatch: pytest.MonkeyPatch,
-    config: dict[str, Any],
+    app_with: AppWith, monkeypatch: pytest.MonkeyPatch, config: dict[str, Any]
 ) -> None:
     monkeypatch.setenv("WIZARD_BRAND_NAME", "Acme Mail")
     monkeypatch.setenv("WIZARD_AUTHORIZATION_WINDOW_SECONDS", "120")
@@ -49,21 +46,17 @@ def test_environment_overrides_defaults(
 
 
 @pytest.mark.parametrize("secret", ["dev", "", "change-me"])
-def test_refuses_default_secret_key(
-    app_with: Callable[..., Flask], secret: str
-) -> None:
+def test_refuses_default_secret_key(app_with: AppWith, secret: str) -> None:
     with pytest.raises(RuntimeError, match="WIZARD_SECRET_KEY"):
         app_with(TESTING=False, SECRET_KEY=secret)
 
 
-def test_refuses_missing_encryption_keys(
-    app_with: Callable[..., Flask],
-) -> None:
+def test_refuses_missing_encryption_keys(app_with: AppWith) -> None:
     with pytest.raises(RuntimeError, match="WIZARD_ENCRYPTION_KEYS"):
         app_with(TESTING=False, ENCRYPTION_KEYS="")
 
 
-def test_starts_in_production_with_real_keys(app_with: Callable[..., Flask]) -> None:
+def test_starts_in_production_with_real_keys(app_with: AppWith) -> None:
     app = app_with(TESTING=False)
     assert app.config["SECRET_KEY"].startswith("test-secret-key")
 
@@ -150,14 +143,14 @@ def test_the_production_entry_point_refuses_debug_and_testing(
     ],
 )
 def test_postgres_urls_use_psycopg(
-    app_with: Callable[..., Flask], given: str, expected: str
+    app_with: AppWith, given: str, expected: str
 ) -> None:
     app = app_with(DATABASE_URL=given)
     assert app.config["SQLALCHEMY_DATABASE_URI"] == expected
 
 
 def test_default_database_is_sqlite_in_instance(
-    app_with: Callable[..., Flask], config: dict[str, Any]
+    app_with: AppWith, config: dict[str, Any]
 ) -> None:
     config = {k: v for k, v in config.items() if k != "DATABASE_URL"}
     app = app_with()
@@ -192,9 +185,7 @@ def test_pages_are_kept_out_of_caches_and_static_files_are_not(
         assert "no-store" not in static.headers.get("Cache-Control", "")
 
 
-def test_proxy_headers_are_trusted_only_when_configured(
-    app_with: Callable[..., Flask],
-) -> None:
+def test_proxy_headers_are_trusted_only_when_configured(app_with: AppWith) -> None:
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "wizard.example"}
     for count, expected in ((0, "http://localhost/"), (1, "https://wizard.example/")):
         app = app_with(PROXY_COUNT=count)

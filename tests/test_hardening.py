@@ -1,12 +1,11 @@
 """Sessions, cookies, limits and odd input: the app stays safe and never shows a 500."""
 
-from collections.abc import Callable
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm.attributes import set_committed_value
 
+from tests.helpers.app import AppWith
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import sign_in
 from wizard.domain import drafts
@@ -24,7 +23,7 @@ def csrf_token(page: str) -> str:
 
 
 def test_https_sign_in_with_csrf_sets_a_secure_cookie(
-    app_with: Callable[..., Flask], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
@@ -61,7 +60,7 @@ def test_a_copied_session_cookie_dies_at_sign_out(
     assert copy.get("/integrations").headers["Location"].startswith("/sign-in")
 
 
-def test_sign_in_is_rate_limited(app_with: Callable[..., Flask], customer: int) -> None:
+def test_sign_in_is_rate_limited(app_with: AppWith, customer: int) -> None:
     app = app_with(SIGN_IN_RATE_LIMIT="3 per minute")
     client = app.test_client()
     for _ in range(3):

@@ -3,7 +3,6 @@
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -22,6 +21,7 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
+from tests.helpers.app import AppWith
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import make_due
 from tests.helpers.attempts import started
@@ -145,9 +145,7 @@ def test_the_cookie_wins_over_the_browser(client: FlaskClient) -> None:
     assert '<html lang="es">' in page
 
 
-def test_the_switch_sets_the_cookie_and_goes_back(
-    app_with: Callable[..., Flask],
-) -> None:
+def test_the_switch_sets_the_cookie_and_goes_back(app_with: AppWith) -> None:
     # Served over plain http (as `make run` does locally): no Secure flag.
     app = app_with(PUBLIC_BASE_URL="http://127.0.0.1:5000")
     client = app.test_client()
@@ -190,7 +188,7 @@ def test_the_switch_refuses_other_languages(client: FlaskClient) -> None:
 
 
 def test_the_switch_needs_its_csrf_token_and_is_secure_on_https(
-    app_with: Callable[..., Flask],
+    app_with: AppWith,
 ) -> None:
     app = app_with(WTF_CSRF_ENABLED=True, PUBLIC_BASE_URL="https://wizard.example")
     client = app.test_client()
@@ -355,7 +353,7 @@ def test_every_page_support_reaches_is_in_spanish(
     assert "Paso 1 de 4: Obtenga su API Key y su Client Secret" in pages["integration"]
 
 
-def test_error_pages_are_in_spanish(app_with: Callable[..., Flask]) -> None:
+def test_error_pages_are_in_spanish(app_with: AppWith) -> None:
     app = app_with(WTF_CSRF_ENABLED=True, SIGN_IN_RATE_LIMIT="1 per minute")
     client = spanish(app.test_client())
     timed_out = client.post("/sign-in", data={"email": "a@b.test", "password": "x"})

@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
+from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
 from tests.helpers.connections import connect
 from tests.helpers.live import ROOT
@@ -308,8 +309,7 @@ class Clock:
 
 
 def test_only_idle_connections_are_pinged_and_dead_ones_replaced(
-    app_with: Callable[..., Flask],
-    monkeypatch: pytest.MonkeyPatch,
+    app_with: AppWith, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = Clock()
     monkeypatch.setattr(pool, "time", clock)  # the clock pool.py reads

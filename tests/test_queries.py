@@ -1,7 +1,6 @@
 """Database work per request: the pages people repeat most stay cheap."""
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
+from tests.helpers.app import AppWith
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import make_due
 from tests.helpers.attempts import start_attempt
@@ -158,7 +158,7 @@ def test_pages_that_only_read_run_without_a_transaction(
 
 
 def test_a_write_in_a_page_marked_read_only_is_refused_and_not_made(
-    app_with: Callable[..., Flask], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     from wizard.domain import audit
     from wizard.models import AuditEvent

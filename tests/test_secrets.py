@@ -7,7 +7,6 @@ import sqlite3
 import ssl
 import subprocess
 import threading
-from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -29,6 +28,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from tests.helpers.app import ENCRYPTION_KEY
+from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import callback
@@ -269,10 +269,7 @@ def invoke(app: Flask, *args: str) -> Any:
 
 
 def test_rotation_end_to_end(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    app_with: Callable[..., Flask],
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith
 ) -> None:
     # Old key first: a device connection, a code-flow connection, an open attempt.
     device = connect(signed_in, app, cc, "rotating")
@@ -339,10 +336,7 @@ def test_rotation_end_to_end(
 
 
 def test_rotation_leaves_unreadable_values_alone_and_says_so(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    app_with: Callable[..., Flask],
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith
 ) -> None:
     first = connect(signed_in, app, cc)
     second = connect(signed_in, app, cc)
@@ -360,10 +354,7 @@ def test_rotation_leaves_unreadable_values_alone_and_says_so(
 
 
 def test_an_old_unbound_token_is_refused_like_any_unreadable_value(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    app_with: Callable[..., Flask],
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith
 ) -> None:
     """Pre-v2 tokens: read while accepted; refused by default, plainly, never a 500."""
     integration_id = connect(signed_in, app, cc)
@@ -391,10 +382,7 @@ def test_an_old_unbound_token_is_refused_like_any_unreadable_value(
 
 
 def test_keys_commands_say_when_old_values_may_be_refused(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    app_with: Callable[..., Flask],
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith
 ) -> None:
     integration_id = connect(signed_in, app, cc)
     before = plaintexts(app)
@@ -482,7 +470,7 @@ def test_rotation_during_a_token_refresh_loses_nothing(
     signed_in: FlaskClient,
     app: Flask,
     cc: str,
-    app_with: Callable[..., Flask],
+    app_with: AppWith,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A refresh arrives while rotation holds the row: it waits, then refreshes."""
@@ -577,10 +565,7 @@ def test_a_backup_holds_ciphertext_only(
 
 
 def test_an_error_page_and_its_log_show_no_secret(
-    app_with: Callable[..., Flask],
-    cc: str,
-    customer: int,
-    monkeypatch: pytest.MonkeyPatch,
+    app_with: AppWith, cc: str, customer: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unexpected failure mid-step, in production mode: a plain page, a clean log."""
     production = app_with(TESTING=False)
@@ -639,9 +624,7 @@ def test_audit_details_and_logs_hold_no_secret_values(
         assert value not in caplog.text
 
 
-def test_keys_new_prints_a_fresh_usable_key(
-    app: Flask, app_with: Callable[..., Flask]
-) -> None:
+def test_keys_new_prints_a_fresh_usable_key(app: Flask, app_with: AppWith) -> None:
     first, second = invoke(app, "keys", "new"), invoke(app, "keys", "new")
     assert first.exit_code == second.exit_code == 0
     key = first.output.strip()
@@ -654,10 +637,7 @@ def test_keys_new_prints_a_fresh_usable_key(
 
 
 def test_a_wrong_key_fails_closed_with_a_plain_message(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    app_with: Callable[..., Flask],
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith
 ) -> None:
     """The key was lost and another set: no plaintext, no 500, re-authorize."""
     integration_id = connect(signed_in, app, cc)

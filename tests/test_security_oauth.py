@@ -5,7 +5,6 @@ Each test names the checklist cases it proves (docs/security/oauth-access.md).
 
 import re
 import string
-from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import check_password_hash
 
+from tests.helpers.app import AppWith
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import callback
 from tests.helpers.attempts import make_due
@@ -113,7 +113,7 @@ def test_pages_carry_no_inline_script_or_style(signed_in: FlaskClient) -> None:
 
 
 def test_plain_http_keeps_the_plain_cookie_and_no_hsts(
-    app_with: Callable[..., Flask], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     """AC-08: __Host- needs HTTPS, so over plain http the cookie keeps its name."""
     app = app_with(PUBLIC_BASE_URL="http://127.0.0.1:5000")
@@ -126,7 +126,7 @@ def test_plain_http_keeps_the_plain_cookie_and_no_hsts(
 
 
 def test_https_session_cookie_is_host_only_secure_lax(
-    app_with: Callable[..., Flask], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     """AC-08: __Host- prefix, Secure, HttpOnly, Path=/, no Domain, SameSite=Lax."""
     app = app_with(SESSION_COOKIE_DOMAIN="wizard.test")
@@ -142,7 +142,7 @@ def test_https_session_cookie_is_host_only_secure_lax(
 
 
 def test_the_referrer_policy_keeps_https_csrf_working(
-    app_with: Callable[..., Flask], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     """SE-11: what the policy sends passes Flask-WTF; what no-referrer sends fails."""
     app = app_with(WTF_CSRF_ENABLED=True)
@@ -172,7 +172,7 @@ def test_the_referrer_policy_keeps_https_csrf_working(
 
 
 def test_session_fixation_a_planted_cookie_is_replaced_at_sign_in(
-    app_with: Callable[..., Flask], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     """AC-05: pre-sign-in session data is dropped, the planted CSRF secret with it."""
     app = app_with(WTF_CSRF_ENABLED=True)
@@ -295,7 +295,7 @@ def try_password(app: Flask, address: str, password: str, email: str = OWNER) ->
 
 
 def test_someone_elses_failures_never_keep_the_owner_out(
-    app_with: Callable[..., Flask], customer: int, limit_storage: dict[str, str]
+    app_with: AppWith, customer: int, limit_storage: dict[str, str]
 ) -> None:
     """AC-13: an address guessing one email is held; the owner elsewhere signs in."""
     app = app_with(**limit_storage, SIGN_IN_RATE_LIMIT="100 per minute")
@@ -315,10 +315,7 @@ def test_someone_elses_failures_never_keep_the_owner_out(
 
 
 def test_the_account_ceiling_brakes_guessing_from_many_addresses(
-    app_with: Callable[..., Flask],
-    customer: int,
-    other_customer: int,
-    limit_storage: dict[str, str],
+    app_with: AppWith, customer: int, other_customer: int, limit_storage: dict[str, str]
 ) -> None:
     """AC-13: past the ceiling an address that failed waits; a fresh one gets a try."""
     app = app_with(
@@ -358,7 +355,7 @@ def test_the_account_ceiling_brakes_guessing_from_many_addresses(
 
 
 def test_successful_sign_ins_do_not_use_up_the_account_limit(
-    app_with: Callable[..., Flask], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     """AC-13: the account limit counts failures only: the owner is never locked out."""
     app = app_with(
@@ -385,7 +382,7 @@ def hashes_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_sign_in_is_limited_per_address_whatever_the_account(
-    app_with: Callable[..., Flask], customer: int, monkeypatch: Any
+    app_with: AppWith, customer: int, monkeypatch: Any
 ) -> None:
     """AC-13, AC-14: one address trying many accounts is held; others are not."""
     app = app_with(SIGN_IN_RATE_LIMIT="3 per hour")
@@ -412,7 +409,7 @@ def test_sign_in_is_limited_per_address_whatever_the_account(
 
 
 def test_the_limited_page_says_when_to_retry_in_the_readers_language(
-    app_with: Callable[..., Flask],
+    app_with: AppWith,
 ) -> None:
     """Abuse limits: a plain page in Spanish, with Retry-After."""
     app = app_with(SIGN_IN_RATE_LIMIT="1 per hour")
@@ -433,9 +430,7 @@ def test_the_limited_page_says_when_to_retry_in_the_readers_language(
     assert "Traceback" not in spanish.text
 
 
-def test_proxy_appended_address_is_the_one_limited(
-    app_with: Callable[..., Flask],
-) -> None:
+def test_proxy_appended_address_is_the_one_limited(app_with: AppWith) -> None:
     """AC-15, LD-04: a spoofed X-Forwarded-For does not escape the address limit."""
     app = app_with(SIGN_IN_RATE_LIMIT="2 per hour", PROXY_COUNT=1)
     client = app.test_client()
@@ -469,7 +464,7 @@ def test_proxy_appended_address_is_the_one_limited(
 
 
 def test_authorization_starts_are_limited_per_integration(
-    app_with: Callable[..., Flask], customer: int, other_customer: int, cc: str
+    app_with: AppWith, customer: int, other_customer: int, cc: str
 ) -> None:
     """Abuse limits: each start asks Constant Contact for a code; a few are allowed."""
     app = app_with(AUTHORIZE_START_RATE_LIMIT="2 per hour")
@@ -503,7 +498,7 @@ def test_authorization_starts_are_limited_per_integration(
 
 
 def test_status_checks_are_limited_per_person_with_json(
-    app_with: Callable[..., Flask], customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str
 ) -> None:
     """Abuse limits: generous per person; over it, JSON that says when to retry."""
     app = app_with(STATUS_POLL_RATE_LIMIT="4 per minute")
@@ -565,10 +560,7 @@ def test_state_verifier_and_codes_are_unguessable() -> None:
     ],
 )
 def test_redirect_uri_comes_from_settings_never_from_headers(
-    app_with: Callable[..., Flask],
-    customer: int,
-    cc: str,
-    headers: dict[str, str],
+    app_with: AppWith, customer: int, cc: str, headers: dict[str, str]
 ) -> None:
     """OA-05, OA-07: the authorize URL and the token request use the setting."""
     app = app_with(PROXY_COUNT=1)
@@ -603,7 +595,7 @@ def test_redirect_uri_comes_from_settings_never_from_headers(
 
 
 def test_the_callback_page_keeps_code_and_state_out_of_referers(
-    app_with: Callable[..., Flask], customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str
 ) -> None:
     """OA-09, SE-11: strict-origin on the callback; its sign-out still passes CSRF."""
     app = app_with(WTF_CSRF_ENABLED=True)
@@ -1161,7 +1153,7 @@ def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
     assert "Re-authorize now" in signed_in.get("/integrations").text
 
 
-def test_trusted_hosts_turn_away_a_foreign_host(app_with: Callable[..., Flask]) -> None:
+def test_trusted_hosts_turn_away_a_foreign_host(app_with: AppWith) -> None:
     """AC-16: with WIZARD_TRUSTED_HOSTS set, another Host gets the plain 400 page."""
     app = app_with(TRUSTED_HOSTS=["wizard.test"])
     client = app.test_client()

@@ -8,11 +8,11 @@ every device authorization, so all presses are provably in flight together.
 
 import threading
 import time
-from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers.app import AppWith
 from tests.helpers.integrations import make_integration
 from tests.helpers.sandbox import device_app
 from tests.helpers.sandbox import sandbox_settings
@@ -27,7 +27,7 @@ PRESSES = 8
 
 
 def test_starts_at_the_same_moment_are_limited_before_they_ask(
-    app_with: Callable[..., Flask], customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str
 ) -> None:
     app: Flask = app_with(
         **sandbox_settings(cc),

@@ -1,6 +1,5 @@
 """Status tickets: step 4's checks skip the database until a poll is due, safely."""
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
 
+from tests.helpers.app import AppWith
 from tests.helpers.attempts import make_due
 from tests.helpers.attempts import started
 from tests.helpers.integrations import code_flow_integration
@@ -160,7 +160,7 @@ def test_no_ticket_for_the_code_flow(
 
 
 def test_only_checks_that_read_rows_count_against_the_limit(
-    app_with: Callable[..., Flask], cc: str, customer: int
+    app_with: AppWith, cc: str, customer: int
 ) -> None:
     app = app_with(STATUS_POLL_RATE_LIMIT="3 per minute")
     client = app.test_client()
@@ -216,7 +216,7 @@ def test_a_forged_forwarded_for_is_not_another_browser(
 
 
 def test_behind_a_proxy_the_address_it_saw_is_the_browser(
-    app_with: Callable[..., Flask], cc: str, customer: int
+    app_with: AppWith, cc: str, customer: int
 ) -> None:
     """With PROXY_COUNT=1, the entry the proxy added counts, not the client's own."""
     app = app_with(PROXY_COUNT=1)

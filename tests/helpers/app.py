@@ -4,12 +4,14 @@ import base64
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask
 
 # Fixed, so that every test process and every app it serves agrees.
 ENCRYPTION_KEY = base64.urlsafe_b64encode(
@@ -53,3 +55,8 @@ def fresh_database(template: str, directory: Path) -> Iterator[str]:
         path = directory / "wizard.sqlite"
         shutil.copy(template, path)
         yield f"sqlite:///{path}"
+
+
+# The app_with fixture: app_with(**settings) builds an app on the test's database
+# with the test's settings plus these.
+AppWith = Callable[..., Flask]
