@@ -57,15 +57,16 @@ pytestmark = pytest.mark.sandboxed
 
 
 def test_device_flow_from_code_to_active(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    before = signed_in.get(f"/integrations/{integration_id}/authorize").text
+    before = signed_in.get(f"/integrations/{device_integration}/authorize").text
     assert "Step 4 of 4" in before and "Get my activation code" in before
     assert "You will have 5 minutes" in before
 
-    attempt = started(signed_in, app, integration_id)
-    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    attempt = started(signed_in, app, device_integration)
+    page = signed_in.get(
+        f"/integrations/{device_integration}/authorize/{attempt.id}"
+    ).text
     code = attempt.user_code
     assert re.fullmatch(r"[A-Z]{8}", code)
     assert f"{code[:4]}-{code[4:]}" in page
@@ -74,27 +75,30 @@ def test_device_flow_from_code_to_active(
     assert "Allow Access" in page and "Follow the instructions on your device" in page
     assert "<svg" in page and "Time left:" in page and "4:5" in page
     assert "I have allowed access: check now" in page
-    tasks = signed_in.get(f"/integrations/{integration_id}/setup").text
+    tasks = signed_in.get(f"/integrations/{device_integration}/setup").text
     assert "You have completed 3 of 4 steps" in tasks
     assert '<strong class="tag tag-active">In progress</strong>' in tasks
     with app.app_context():
         assert attempt.unseal("device_code_encrypted") not in page
 
     # The first check asks at once; the next ones wait for the interval.
-    assert status(signed_in, integration_id, attempt.id)["state"] == "waiting"
-    assert status(signed_in, integration_id, attempt.id)["state"] == "waiting"
+    assert status(signed_in, device_integration, attempt.id)["state"] == "waiting"
+    assert status(signed_in, device_integration, attempt.id)["state"] == "waiting"
     assert get_stats(cc)["token_requests"]["total"] == 1
 
     approve_device(cc, code)
     make_due(app, attempt.id)
-    result = status(signed_in, integration_id, attempt.id)
-    assert result == {"state": "done", "next": f"/integrations/{integration_id}/active"}
+    result = status(signed_in, device_integration, attempt.id)
+    assert result == {
+        "state": "done",
+        "next": f"/integrations/{device_integration}/active",
+    }
 
     active = signed_in.get(result["next"]).text
     assert "Your integration is now active!" in active
     assert "Bloom &amp; Co Florist" in active and "Newsletter" in active
     assert f"{seed.NEWSLETTER_MEMBERS:,}" in active
-    saved = load(app, integration_id)
+    saved = load(app, device_integration)
     assert saved.status == "active" and saved.name == "Newsletter"
     with app.app_context():
         access = saved.unseal("access_token_encrypted")
@@ -116,65 +120,85 @@ def test_device_flow_from_code_to_active(
 
 
 def test_check_now_without_javascript(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    check = f"/integrations/{integration_id}/authorize/{attempt.id}/check"
+    check = f"/integrations/{device_integration}/authorize/{started_attempt.id}/check"
     page = signed_in.post(check, follow_redirects=True).text
     assert "Not yet" in page and "Allow access in Constant Contact" in page
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
+    approve_device(cc, started_attempt.user_code)
+    make_due(app, started_attempt.id)
     response = signed_in.post(check, follow_redirects=True)
     assert "Your integration is now active!" in response.text
 
 
 def test_polls_keep_to_the_interval_and_slow_down_adds_five_seconds(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    make_due(app, attempt.id)
+    make_due(app, started_attempt.id)
     for _ in range(10):
-        assert status(signed_in, integration_id, attempt.id)["state"] == "waiting"
+        assert (
+            status(signed_in, device_integration, started_attempt.id)["state"]
+            == "waiting"
+        )
     assert get_stats(cc)["token_requests"]["total"] == 1
     # Asking again sooner than Constant Contact's interval earns a slow_down.
-    make_due(app, attempt.id)
-    status(signed_in, integration_id, attempt.id)
+    make_due(app, started_attempt.id)
+    status(signed_in, device_integration, started_attempt.id)
     assert get_stats(cc)["token_requests"]["total"] == 2
     assert get_stats(cc)["slow_downs"] == 1
-    slowed = attempt_of(app, integration_id)
+    slowed = attempt_of(app, device_integration)
     assert slowed.interval == 10
     assert slowed.next_poll_at >= utcnow() + timedelta(seconds=8)
 
 
-def test_denied_then_a_new_code(signed_in: FlaskClient, app: Flask, cc: str) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    deny_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    result = status(signed_in, integration_id, attempt.id)
+def test_denied_then_a_new_code(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
+) -> None:
+    deny_device(cc, started_attempt.user_code)
+    make_due(app, started_attempt.id)
+    result = status(signed_in, device_integration, started_attempt.id)
     assert result["state"] == "ended"
     page = signed_in.get(result["next"]).text
     assert "Access was not allowed" in page and "Get a new code" in page
     assert "access_denied" not in page
-    second = started(signed_in, app, integration_id)
-    assert second.id != attempt.id and second.user_code != attempt.user_code
-    assert load(app, integration_id).list_id == seed.NEWSLETTER_LIST_ID
+    second = started(signed_in, app, device_integration)
+    assert (
+        second.id != started_attempt.id
+        and second.user_code != started_attempt.user_code
+    )
+    assert load(app, device_integration).list_id == seed.NEWSLETTER_LIST_ID
 
 
-def test_time_runs_out(signed_in: FlaskClient, app: Flask, cc: str) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    make_due(app, attempt.id, seconds_left=-1)
-    assert status(signed_in, integration_id, attempt.id)["state"] == "ended"
-    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+def test_time_runs_out(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
+) -> None:
+    make_due(app, started_attempt.id, seconds_left=-1)
+    assert status(signed_in, device_integration, started_attempt.id)["state"] == "ended"
+    page = signed_in.get(
+        f"/integrations/{device_integration}/authorize/{started_attempt.id}"
+    ).text
     assert "Time ran out" in page and "Nothing you entered is lost" in page
     assert get_stats(cc)["token_requests"]["total"] == 0
 
 
 def test_window_is_the_shorter_of_expires_in_and_the_setting(
-    app_with: AppWith, customer: int, cc: str
+    app_with: AppWith, customer: int, device_integration: int
 ) -> None:
     app = app_with(AUTHORIZATION_WINDOW_SECONDS=120)
     client = app.test_client()
@@ -182,8 +206,7 @@ def test_window_is_the_shorter_of_expires_in_and_the_setting(
         "/sign-in",
         data={"email": "owner@bloom.test", "password": "correct horse battery staple"},
     )
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
+    attempt = started(client, app, device_integration)
     window = (attempt.expires_at - attempt.started_at).total_seconds()
     assert window == 120
 
@@ -261,14 +284,17 @@ def test_a_device_code_shorter_than_the_window_sets_the_countdown(
     assert attempt_of(app, integration_id).outcome == "expired"
 
 
-def test_two_tabs_one_attempt(signed_in: FlaskClient, app: Flask, cc: str) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    first = started(signed_in, app, integration_id)
-    second = started(signed_in, app, integration_id)
-    assert status(signed_in, integration_id, first.id)["state"] == "ended"
-    page = signed_in.get(f"/integrations/{integration_id}/authorize/{first.id}").text
+def test_two_tabs_one_attempt(
+    signed_in: FlaskClient, app: Flask, device_integration: int
+) -> None:
+    first = started(signed_in, app, device_integration)
+    second = started(signed_in, app, device_integration)
+    assert status(signed_in, device_integration, first.id)["state"] == "ended"
+    page = signed_in.get(
+        f"/integrations/{device_integration}/authorize/{first.id}"
+    ).text
     assert "A newer code was started" in page
-    assert status(signed_in, integration_id, second.id)["state"] == "waiting"
+    assert status(signed_in, device_integration, second.id)["state"] == "waiting"
 
 
 @pytest.mark.parametrize(
@@ -306,38 +332,45 @@ def test_wrong_app_settings_are_explained(
     ],
 )
 def test_upstream_faults_at_start_never_break_the_page(
-    signed_in: FlaskClient, app: Flask, cc: str, fault: str, heading: str
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    fault: str,
+    heading: str,
+    device_integration: int,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
     give_up_sooner(app, fault)
     set_faults(cc, {"device_authorize": fault})
-    response = start_attempt(signed_in, integration_id)
+    response = start_attempt(signed_in, device_integration)
     assert response.status_code == 200
     assert heading in response.text and "Try again" in response.text
     set_faults(cc, {})
-    assert start_attempt(signed_in, integration_id).status_code == 302
+    assert start_attempt(signed_in, device_integration).status_code == 302
 
 
 @pytest.mark.parametrize("fault", ["503", "garbage", "429", "timeout"])
 def test_upstream_faults_while_polling_keep_the_attempt(
-    signed_in: FlaskClient, app: Flask, cc: str, fault: str
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    fault: str,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    approve_device(cc, attempt.user_code)
+    approve_device(cc, started_attempt.user_code)
     give_up_sooner(app, fault)
     set_faults(cc, {"token": fault})
-    make_due(app, attempt.id)
-    result = status(signed_in, integration_id, attempt.id)
+    make_due(app, started_attempt.id)
+    result = status(signed_in, device_integration, started_attempt.id)
     assert result["state"] == "waiting"
     assert "We keep checking" in result["note"]
     set_faults(cc, {})
-    make_due(app, attempt.id)
-    assert status(signed_in, integration_id, attempt.id)["state"] == "done"
+    make_due(app, started_attempt.id)
+    assert status(signed_in, device_integration, started_attempt.id)["state"] == "done"
 
 
 def test_no_refresh_token_is_not_active(
-    app_with: AppWith, customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str, device_integration: int
 ) -> None:
     app = app_with(CC_SCOPES="account_read contact_data")
     client = app.test_client()
@@ -345,14 +378,13 @@ def test_no_refresh_token_is_not_active(
         "/sign-in",
         data={"email": "owner@bloom.test", "password": "correct horse battery staple"},
     )
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
+    attempt = started(client, app, device_integration)
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
-    assert status(client, integration_id, attempt.id)["state"] == "ended"
-    page = client.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert status(client, device_integration, attempt.id)["state"] == "ended"
+    page = client.get(f"/integrations/{device_integration}/authorize/{attempt.id}").text
     assert "Constant Contact did not give lasting access" in page
-    saved = load(app, integration_id)
+    saved = load(app, device_integration)
     assert saved.status != "active" and not saved.holds_tokens
 
 
@@ -414,7 +446,6 @@ def test_authorization_code_flow_to_active(
 def test_callback_state_must_be_ours_and_the_same_person(
     client: FlaskClient, app: Flask, cc: str, customer: int
 ) -> None:
-
     make_user(app, "colleague@bloom.test", "customer", "Bloom")
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
@@ -454,7 +485,6 @@ def test_authorization_code_denied_and_wrong_secret(
 def test_callback_after_signing_in_again(
     client: FlaskClient, app: Flask, cc: str, customer: int
 ) -> None:
-
     client.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
     integration_id = code_flow_integration(app, cc)
     attempt = started(client, app, integration_id)
@@ -476,19 +506,17 @@ def test_callback_after_signing_in_again(
 
 
 def test_a_provider_cannot_make_us_link_to_a_script(
-    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+    signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch, device_integration: int
 ) -> None:
     tamper(monkeypatch, "verification_uri", "verification_uri_complete", "javascript:x")
-    integration_id = make_integration(app, device_app(cc))
-    response = start_attempt(signed_in, integration_id)
+    response = start_attempt(signed_in, device_integration)
     assert "javascript:" not in response.text
     assert "Constant Contact did not answer properly" in response.text
 
 
 def test_step_4_posts_need_the_csrf_token(
-    app_with: AppWith, customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str, device_integration: int
 ) -> None:
-
     app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     page = client.get("/sign-in").text
@@ -500,17 +528,16 @@ def test_step_4_posts_need_the_csrf_token(
             "csrf_token": csrf_token(page),
         },
     )
-    integration_id = make_integration(app, device_app(cc))
-    assert start_attempt(client, integration_id).status_code == 400
+    assert start_attempt(client, device_integration).status_code == 400
     assert get_stats(cc)["device_authorizations"] == 0
-    before = client.get(f"/integrations/{integration_id}/authorize").text
+    before = client.get(f"/integrations/{device_integration}/authorize").text
     response = client.post(
-        f"/integrations/{integration_id}/authorize",
+        f"/integrations/{device_integration}/authorize",
         data={"csrf_token": csrf_token(before)},
     )
     assert response.status_code == 302
-    attempt = attempt_of(app, integration_id)
-    base = f"/integrations/{integration_id}"
+    attempt = attempt_of(app, device_integration)
+    base = f"/integrations/{device_integration}"
     for path in (
         f"{base}/authorize/{attempt.id}/check",
         f"{base}/verify",
@@ -521,15 +548,18 @@ def test_step_4_posts_need_the_csrf_token(
 
 
 def test_other_organizations_cannot_reach_step_4(
-    client: FlaskClient, app: Flask, cc: str, customer: int, other_customer: int
+    client: FlaskClient,
+    app: Flask,
+    cc: str,
+    customer: int,
+    other_customer: int,
+    device_integration: int,
 ) -> None:
-
     sign_in(client, "owner@bloom.test")
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
+    attempt = started(client, app, device_integration)
     client.post("/sign-out")
     sign_in(client, "owner@rival.test")
-    base = f"/integrations/{integration_id}"
+    base = f"/integrations/{device_integration}"
     for method, path in [
         ("get", f"{base}/authorize"),
         ("post", f"{base}/authorize"),
@@ -556,24 +586,24 @@ def test_other_organizations_cannot_reach_step_4(
 
 
 def test_a_finished_attempt_gives_the_integration_its_status_back(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient,
+    app: Flask,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    assert load(app, integration_id).status == "authorizing"
-    make_due(app, attempt.id, seconds_left=-1)
-    status(signed_in, integration_id, attempt.id)
-    assert load(app, integration_id).status == "created"
+    assert load(app, device_integration).status == "authorizing"
+    make_due(app, started_attempt.id, seconds_left=-1)
+    status(signed_in, device_integration, started_attempt.id)
+    assert load(app, device_integration).status == "created"
     assert "Waiting for authorization" in signed_in.get("/integrations").text
 
 
 def test_tokens_that_arrive_after_expiry_still_connect(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
     from wizard.constant_contact import oauth
 
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
+    attempt = started(signed_in, app, device_integration)
     approve_device(cc, attempt.user_code)
     with app.app_context():
         provider = oauth.Provider.from_config(app.config)
@@ -591,8 +621,8 @@ def test_tokens_that_arrive_after_expiry_still_connect(
         assert live.outcome == "expired"
         approval.finish_with_tokens(live, tokens, provider)
         assert live.outcome == "approved"
-    assert load(app, integration_id).status == "active"
-    assert status(signed_in, integration_id, attempt.id)["state"] == "done"
+    assert load(app, device_integration).status == "active"
+    assert status(signed_in, device_integration, attempt.id)["state"] == "done"
 
 
 @pytest.mark.parametrize(
@@ -611,15 +641,14 @@ def test_tokens_that_arrive_after_expiry_still_connect(
 def test_odd_device_answers_never_break_the_page(
     signed_in: FlaskClient,
     app: Flask,
-    cc: str,
     monkeypatch: pytest.MonkeyPatch,
     field: str,
     value: Any,
     interval: int | None,
+    device_integration: int,
 ) -> None:
     tamper(monkeypatch, "device_code", field, value)
-    integration_id = make_integration(app, device_app(cc))
-    response = start_attempt(signed_in, integration_id)
+    response = start_attempt(signed_in, device_integration)
     if interval is None:
         assert response.status_code == 200
         assert "Constant Contact did not answer properly" in response.text
@@ -627,9 +656,9 @@ def test_odd_device_answers_never_break_the_page(
             assert db.session.scalars(db.select(AuthorizationAttempt)).all() == []
         return
     assert response.status_code == 302
-    attempt = attempt_of(app, integration_id)
+    attempt = attempt_of(app, device_integration)
     assert response.headers["Location"] == (
-        f"/integrations/{integration_id}/authorize/{attempt.id}"
+        f"/integrations/{device_integration}/authorize/{attempt.id}"
     )
     assert attempt.interval == interval
     # The page's own 5 minutes: an odd expires_in never lengthens or ends it.
@@ -637,15 +666,18 @@ def test_odd_device_answers_never_break_the_page(
 
 
 def test_odd_token_answers_are_clamped_or_refused(
-    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    monkeypatch: pytest.MonkeyPatch,
+    device_integration: int,
 ) -> None:
     tamper(monkeypatch, "access_token", "expires_in", 10**20)
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
+    attempt = started(signed_in, app, device_integration)
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
-    assert status(signed_in, integration_id, attempt.id)["state"] == "done"
-    saved = load(app, integration_id)
+    assert status(signed_in, device_integration, attempt.id)["state"] == "done"
+    saved = load(app, device_integration)
     assert saved.token_expires_at < utcnow() + timedelta(days=367)
 
 
@@ -666,20 +698,19 @@ def test_a_long_error_from_the_provider_is_cut_down(
 
 
 def test_keys_changed_under_an_attempt(
-    app_with: AppWith, customer: int, cc: str
+    app_with: AppWith, customer: int, device_integration: int
 ) -> None:
     from cryptography.fernet import Fernet
 
     app = app_with()
     client = app.test_client()
     client.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
+    attempt = started(client, app, device_integration)
     rekeyed = app_with(ENCRYPTION_KEYS=Fernet.generate_key().decode())
     other = rekeyed.test_client()
     other.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
-    assert status(other, integration_id, attempt.id)["state"] == "ended"
-    page = other.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert status(other, device_integration, attempt.id)["state"] == "ended"
+    page = other.get(f"/integrations/{device_integration}/authorize/{attempt.id}").text
     assert "We could not read what we saved" in page and "Get a new code" in page
 
 

@@ -369,7 +369,6 @@ def test_the_translator_table(code: str, heading: str) -> None:
 def test_the_daily_quota_is_not_asked_again_until_tomorrow(
     app_with: AppWith, customer: int, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-
     with sandbox_server(tmp_path_factory, SANDBOX_DAILY_LIMIT=3) as small:
         app = app_with(**sandbox_settings(small.base_url))
         client = app.test_client()

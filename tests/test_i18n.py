@@ -321,11 +321,15 @@ def test_every_page_a_customer_reaches_is_in_spanish(
 
 
 def test_every_page_support_reaches_is_in_spanish(
-    client: FlaskClient, app: Flask, cc: str, customer: int, support_user: int
+    client: FlaskClient,
+    app: Flask,
+    cc: str,
+    customer: int,
+    support_user: int,
+    device_integration: int,
 ) -> None:
     sign_in(client, "owner@bloom.test")
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
+    attempt = started(client, app, device_integration)
     created = client.post("/integrations/new", data={"token": "t-2"})
     draft_id = int(re.search(r"/integrations/(\d+)/", created.headers["Location"])[1])
     client.post(f"/integrations/{draft_id}/api-key", data={"flow": "device"})
@@ -337,14 +341,14 @@ def test_every_page_support_reaches_is_in_spanish(
         "search": client.get("/support", query_string={"q": "bloom"}).text,
         "no match": client.get("/support", query_string={"q": "nobody"}).text,
         "organization": client.get("/support/organizations/1").text,
-        "integration": client.get(f"/support/integrations/{integration_id}").text,
+        "integration": client.get(f"/support/integrations/{device_integration}").text,
         "draft": client.get(f"/support/integrations/{draft_id}").text,
     }
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
-    tested = client.post(f"/support/integrations/{integration_id}/test")
+    tested = client.post(f"/support/integrations/{device_integration}/test")
     assert tested.status_code == 302
-    pages["tested"] = client.get(f"/support/integrations/{integration_id}").text
+    pages["tested"] = client.get(f"/support/integrations/{device_integration}").text
     data = ("Bloom", "Constant Contact list", "owner@bloom.test", "nobody")
     for name, page in pages.items():
         assert '<html lang="es">' in page, name
@@ -410,18 +414,19 @@ def test_an_unknown_time_zone_falls_back_to_utc(
 
 
 def test_the_step_4_deadline_is_in_local_time(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient,
+    app: Flask,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
     # A deadline whose local time is known: 18:45:07 UTC is 00:15:07 the next day
     # in Kolkata (UTC+5:30, no summer time), the half hour and the date both move.
     with app.app_context():
-        row = db.session.get(AuthorizationAttempt, attempt.id)
+        row = db.session.get(AuthorizationAttempt, started_attempt.id)
         tomorrow = utcnow().date() + timedelta(days=1)
         row.expires_at = datetime.combine(tomorrow, time(18, 45, 7), tzinfo=UTC)
         db.session.commit()
-    path = f"/integrations/{integration_id}/authorize/{attempt.id}"
+    path = f"/integrations/{device_integration}/authorize/{started_attempt.id}"
     assert "Finish before 18:45:07 UTC." in signed_in.get(path).text
     signed_in.set_cookie("wizard_tz", "Asia/Kolkata")
     page = signed_in.get(path).text

@@ -35,12 +35,11 @@ def in_autocommit(conn: Any, _statement: str) -> bool:
 
 
 def test_a_status_poll_that_is_not_due_reads_two_rows_and_writes_nothing(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    start_attempt(signed_in, integration_id)
-    attempt = attempt_of(app, integration_id)
-    url = f"/integrations/{integration_id}/authorize/{attempt.id}/status"
+    start_attempt(signed_in, device_integration)
+    attempt = attempt_of(app, device_integration)
+    url = f"/integrations/{device_integration}/authorize/{attempt.id}/status"
     assert signed_in.get(url).json["state"] == "waiting"  # the first poll asks
     polls = get_stats(cc)["device_polls"]
     with statements(app) as sent:
@@ -144,16 +143,19 @@ def test_support_lists_ten_thousand_tenants_a_page_at_a_time(
 
 
 def test_pages_that_only_read_run_without_a_transaction(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, device_integration: int
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    for path in ("/integrations", "/activity", f"/integrations/{integration_id}/setup"):
+    for path in (
+        "/integrations",
+        "/activity",
+        f"/integrations/{device_integration}/setup",
+    ):
         with statements(app, in_autocommit) as seen:
             assert signed_in.get(path).status_code == 200, path
         assert seen and all(seen), path
     # Pages that write keep their transaction, on the same pooled connection.
     with statements(app, in_autocommit) as seen:
-        assert start_attempt(signed_in, integration_id).status_code == 302
+        assert start_attempt(signed_in, device_integration).status_code == 302
     assert seen and not any(seen)
 
 

@@ -498,15 +498,14 @@ def test_authorization_starts_are_limited_per_integration(
 
 
 def test_status_checks_are_limited_per_person_with_json(
-    app_with: AppWith, customer: int, cc: str
+    app_with: AppWith, customer: int, device_integration: int
 ) -> None:
     """Abuse limits: generous per person; over it, JSON that says when to retry."""
     app = app_with(STATUS_POLL_RATE_LIMIT="4 per minute")
     client = app.test_client()
     sign_in(client, "owner@bloom.test")
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
-    path = f"/integrations/{integration_id}/authorize/{attempt.id}/status"
+    attempt = started(client, app, device_integration)
+    path = f"/integrations/{device_integration}/authorize/{attempt.id}/status"
     # Two tabs, two checks each: all answered.
     for _ in range(4):
         assert client.get(path).json["state"] == "waiting"
@@ -519,7 +518,7 @@ def test_status_checks_are_limited_per_person_with_json(
     assert limited.headers["Retry-After"] == str(body["retry_after"])
     assert body["note"] == "Espere un minuto e inténtelo otra vez."
     # The page itself (no JavaScript) still opens.
-    page = client.get(f"/integrations/{integration_id}/authorize/{attempt.id}")
+    page = client.get(f"/integrations/{device_integration}/authorize/{attempt.id}")
     assert page.status_code == 200
 
 
@@ -862,21 +861,22 @@ def test_extra_callback_parameters_cannot_pick_the_tenant_or_client(
 
 
 def test_the_device_page_names_the_app_the_account_and_warns(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, device_integration: int
 ) -> None:
     """OA-19, OA-22 (RFC 8628 §5.4): who gets access, where to type, not to share."""
-    integration_id = make_integration(app, device_app(cc))
-    before = signed_in.get(f"/integrations/{integration_id}/authorize").text
+    before = signed_in.get(f"/integrations/{device_integration}/authorize").text
     assert "Authorize PromoPulse to use your Constant Contact" in before
-    integration = load(app, integration_id)
+    integration = load(app, device_integration)
     assert integration.list_id in before  # the account is the one with this list
-    attempt = started(signed_in, app, integration_id)
-    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    attempt = started(signed_in, app, device_integration)
+    page = signed_in.get(
+        f"/integrations/{device_integration}/authorize/{attempt.id}"
+    ).text
     assert "This code lets PromoPulse use the Constant Contact account" in page
     assert "only on constantcontact.com" in page
     assert "never read it out or send it to anyone" in page
     spanish = signed_in.get(
-        f"/integrations/{integration_id}/authorize/{attempt.id}", headers=SPANISH
+        f"/integrations/{device_integration}/authorize/{attempt.id}", headers=SPANISH
     ).text
     assert "constantcontact.com" in spanish and "never read it out" not in spanish
 
@@ -930,14 +930,14 @@ def test_a_verification_address_off_constant_contact_is_refused(
     cc: str,
     monkeypatch: pytest.MonkeyPatch,
     address: str,
+    device_integration: int,
 ) -> None:
     """OA-18: a device answer linking elsewhere ends the start safely."""
     host = cc.rsplit(":", 1)[0]
     tamper(
         monkeypatch, "device_code", "verification_uri", address.replace("SANDBOX", host)
     )
-    integration_id = make_integration(app, device_app(cc))
-    response = start_attempt(signed_in, integration_id)
+    response = start_attempt(signed_in, device_integration)
     assert response.status_code == 200
     assert "Constant Contact did not answer properly" in response.text
     assert "evil" not in response.text and "hi</b>" not in response.text
@@ -946,7 +946,10 @@ def test_a_verification_address_off_constant_contact_is_refused(
 
 
 def test_constant_contacts_own_verification_address_is_accepted(
-    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+    signed_in: FlaskClient,
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+    device_integration: int,
 ) -> None:
     """OA-18: the real host (and the configured one, above) still works."""
     real = "https://authz.constantcontact.com/activate"
@@ -963,10 +966,11 @@ def test_constant_contacts_own_verification_address_is_accepted(
         return body
 
     monkeypatch.setattr(module, "call", also_complete)
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
+    attempt = started(signed_in, app, device_integration)
     assert attempt.verification_uri == real
-    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    page = signed_in.get(
+        f"/integrations/{device_integration}/authorize/{attempt.id}"
+    ).text
     assert f'href="{tamper_complete}"' in page
 
 
@@ -999,16 +1003,15 @@ def test_constant_contact_and_the_configured_host_pass_the_check(address: str) -
 
 
 def test_a_support_person_gets_no_step_4_and_no_codes(
-    client: FlaskClient, app: Flask, cc: str, customer: int
+    client: FlaskClient, app: Flask, cc: str, customer: int, device_integration: int
 ) -> None:
     """AC-03: support cannot start, poll, open or call back; sees no user code."""
     make_user(app, "helper@promopulse.test", "support")
     sign_in(client, "owner@bloom.test")
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
+    attempt = started(client, app, device_integration)
     client.post("/sign-out")
     sign_in(client, "helper@promopulse.test")
-    base = f"/integrations/{integration_id}/authorize"
+    base = f"/integrations/{device_integration}/authorize"
     for method, path in [
         ("post", base),
         ("get", f"{base}/{attempt.id}"),
@@ -1016,7 +1019,7 @@ def test_a_support_person_gets_no_step_4_and_no_codes(
         ("post", f"{base}/{attempt.id}/check"),
     ]:
         assert getattr(client, method)(path).status_code == 404, path
-    page = client.get(f"/support/integrations/{integration_id}").text
+    page = client.get(f"/support/integrations/{device_integration}").text
     assert attempt.user_code not in page
     assert get_stats(cc)["token_requests"]["total"] == 0
 

@@ -13,8 +13,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.helpers.app import AppWith
-from tests.helpers.integrations import make_integration
-from tests.helpers.sandbox import device_app
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.users import sign_in
 from wizard.sandbox.testing import held
@@ -27,14 +25,13 @@ PRESSES = 8
 
 
 def test_starts_at_the_same_moment_are_limited_before_they_ask(
-    app_with: AppWith, customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str, device_integration: int
 ) -> None:
     app: Flask = app_with(
         **sandbox_settings(cc),
         AUTHORIZE_START_RATE_LIMIT=f"{LIMIT} per hour",
         CC_HTTP_TIMEOUT_SECONDS=60,
     )
-    integration_id = make_integration(app, device_app(cc))
     clients: list[FlaskClient] = []
     for _ in range(PRESSES):
         client = app.test_client()
@@ -47,7 +44,7 @@ def test_starts_at_the_same_moment_are_limited_before_they_ask(
     def press(client: FlaskClient) -> None:
         barrier.wait()
         statuses.append(
-            client.post(f"/integrations/{integration_id}/authorize").status_code
+            client.post(f"/integrations/{device_integration}/authorize").status_code
         )
 
     threads = [threading.Thread(target=press, args=(c,)) for c in clients]

@@ -18,6 +18,7 @@ from tests.helpers.sql import statements
 from tests.helpers.users import sign_in
 from wizard.domain import attempts
 from wizard.domain import polling
+from wizard.models import AuthorizationAttempt
 from wizard.models import utcnow
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import get_stats
@@ -102,14 +103,18 @@ def started_code(app: Flask, attempt_id: int) -> str:
 
 
 def test_a_ticket_never_outlives_the_window(
-    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+    signed_in: FlaskClient,
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    make_due(app, attempt.id, seconds_left=2)
-    ticket = check(signed_in, integration_id, attempt.id, None).json["ticket"]
+    make_due(app, started_attempt.id, seconds_left=2)
+    ticket = check(signed_in, device_integration, started_attempt.id, None).json[
+        "ticket"
+    ]
     move_clock(monkeypatch, 2.5)
-    ended = check(signed_in, integration_id, attempt.id, ticket).get_json()
+    ended = check(signed_in, device_integration, started_attempt.id, ticket).get_json()
     assert ended["state"] == "ended"
 
 
