@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from tests.helpers.app import AppWith
 from tests.helpers.attempts import KEEP_CHECKING
 from tests.helpers.attempts import SLOWER
+from tests.helpers.attempts import allowed_at_sandbox
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import callback
 from tests.helpers.attempts import make_due
@@ -39,6 +40,7 @@ from tests.helpers.sandbox import settled
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import make_user
 from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard.domain import approval
 from wizard.domain import attempts
 from wizard.models import AuditEvent
@@ -120,38 +122,29 @@ def test_device_flow_from_code_to_active(
 
 
 def test_check_now_without_javascript(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    device_integration: int,
-    started_attempt: AuthorizationAttempt,
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    check = f"/integrations/{device_integration}/authorize/{started_attempt.id}/check"
+    attempt = started(signed_in, app, device_integration)
+    check = f"/integrations/{device_integration}/authorize/{attempt.id}/check"
     page = signed_in.post(check, follow_redirects=True).text
     assert "Not yet" in page and "Allow access in Constant Contact" in page
-    approve_device(cc, started_attempt.user_code)
-    make_due(app, started_attempt.id)
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
     response = signed_in.post(check, follow_redirects=True)
     assert "Your integration is now active!" in response.text
 
 
 def test_polls_keep_to_the_interval_and_slow_down_adds_five_seconds(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    device_integration: int,
-    started_attempt: AuthorizationAttempt,
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    make_due(app, started_attempt.id)
+    attempt = started(signed_in, app, device_integration)
+    make_due(app, attempt.id)
     for _ in range(10):
-        assert (
-            status(signed_in, device_integration, started_attempt.id)["state"]
-            == "waiting"
-        )
+        assert status(signed_in, device_integration, attempt.id)["state"] == "waiting"
     assert get_stats(cc)["token_requests"]["total"] == 1
     # Asking again sooner than Constant Contact's interval earns a slow_down.
-    make_due(app, started_attempt.id)
-    status(signed_in, device_integration, started_attempt.id)
+    make_due(app, attempt.id)
+    status(signed_in, device_integration, attempt.id)
     assert get_stats(cc)["token_requests"]["total"] == 2
     assert get_stats(cc)["slow_downs"] == 1
     slowed = attempt_of(app, device_integration)
@@ -160,38 +153,29 @@ def test_polls_keep_to_the_interval_and_slow_down_adds_five_seconds(
 
 
 def test_denied_then_a_new_code(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    device_integration: int,
-    started_attempt: AuthorizationAttempt,
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    deny_device(cc, started_attempt.user_code)
-    make_due(app, started_attempt.id)
-    result = status(signed_in, device_integration, started_attempt.id)
+    attempt = started(signed_in, app, device_integration)
+    deny_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    result = status(signed_in, device_integration, attempt.id)
     assert result["state"] == "ended"
     page = signed_in.get(result["next"]).text
     assert "Access was not allowed" in page and "Get a new code" in page
     assert "access_denied" not in page
     second = started(signed_in, app, device_integration)
-    assert (
-        second.id != started_attempt.id
-        and second.user_code != started_attempt.user_code
-    )
+    assert second.id != attempt.id and second.user_code != attempt.user_code
     assert load(app, device_integration).list_id == seed.NEWSLETTER_LIST_ID
 
 
 def test_time_runs_out(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    device_integration: int,
-    started_attempt: AuthorizationAttempt,
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    make_due(app, started_attempt.id, seconds_left=-1)
-    assert status(signed_in, device_integration, started_attempt.id)["state"] == "ended"
+    attempt = started(signed_in, app, device_integration)
+    make_due(app, attempt.id, seconds_left=-1)
+    assert status(signed_in, device_integration, attempt.id)["state"] == "ended"
     page = signed_in.get(
-        f"/integrations/{device_integration}/authorize/{started_attempt.id}"
+        f"/integrations/{device_integration}/authorize/{attempt.id}"
     ).text
     assert "Time ran out" in page and "Nothing you entered is lost" in page
     assert get_stats(cc)["token_requests"]["total"] == 0
@@ -201,11 +185,7 @@ def test_window_is_the_shorter_of_expires_in_and_the_setting(
     app_with: AppWith, customer: int, device_integration: int
 ) -> None:
     app = app_with(AUTHORIZATION_WINDOW_SECONDS=120)
-    client = app.test_client()
-    client.post(
-        "/sign-in",
-        data={"email": "owner@bloom.test", "password": "correct horse battery staple"},
-    )
+    client = signed_in_client(app)
     attempt = started(client, app, device_integration)
     window = (attempt.expires_at - attempt.started_at).total_seconds()
     assert window == 120
@@ -249,8 +229,7 @@ def test_a_device_code_shorter_than_the_window_sets_the_countdown(
 
     app = app_with(**sandbox_settings(short_codes_cc))
     assert app.config["AUTHORIZATION_WINDOW_SECONDS"] == 300
-    client = app.test_client()
-    sign_in(client, "owner@bloom.test")
+    client = signed_in_client(app)
     integration_id = make_integration(app, device_app(short_codes_cc))
     attempt = started(client, app, integration_id)
     assert attempt.expires_at - attempt.started_at == timedelta(seconds=120)
@@ -373,11 +352,7 @@ def test_no_refresh_token_is_not_active(
     app_with: AppWith, customer: int, cc: str, device_integration: int
 ) -> None:
     app = app_with(CC_SCOPES="account_read contact_data")
-    client = app.test_client()
-    client.post(
-        "/sign-in",
-        data={"email": "owner@bloom.test", "password": "correct horse battery staple"},
-    )
+    client = signed_in_client(app)
     attempt = started(client, app, device_integration)
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
@@ -449,8 +424,7 @@ def test_callback_state_must_be_ours_and_the_same_person(
     make_user(app, "colleague@bloom.test", "customer", "Bloom")
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     forged = callback(client, redirect.replace("state=", "state=x"))
     assert "That code can no longer be used" in forged.text
     client.post("/sign-out")
@@ -475,8 +449,7 @@ def test_authorization_code_denied_and_wrong_secret(
         integration = db.session.get(Integration, integration_id)
         integration.client_secret = "Old_secret_that_was_regenerated"
         db.session.commit()
-    attempt = started(signed_in, app, integration_id)
-    redirect = approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(signed_in, app, integration_id)
     page = callback(signed_in, redirect).text
     assert "did not accept the API Key and Client Secret" in page
     assert "Generate Client Secret" in page
@@ -487,8 +460,7 @@ def test_callback_after_signing_in_again(
 ) -> None:
     client.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
     integration_id = code_flow_integration(app, cc)
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     client.post("/sign-out")
     parts = urlsplit(redirect)
     response = client.get(f"{parts.path}?{parts.query}")
@@ -703,12 +675,10 @@ def test_keys_changed_under_an_attempt(
     from cryptography.fernet import Fernet
 
     app = app_with()
-    client = app.test_client()
-    client.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
+    client = signed_in_client(app)
     attempt = started(client, app, device_integration)
     rekeyed = app_with(ENCRYPTION_KEYS=Fernet.generate_key().decode())
-    other = rekeyed.test_client()
-    other.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
+    other = signed_in_client(rekeyed)
     assert status(other, device_integration, attempt.id)["state"] == "ended"
     page = other.get(f"/integrations/{device_integration}/authorize/{attempt.id}").text
     assert "We could not read what we saved" in page and "Get a new code" in page
@@ -740,10 +710,8 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
     from wizard.constant_contact import oauth
 
     integration_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, integration_id)
-    redirect = urlsplit(
-        approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
-    )
+    attempt, approved = allowed_at_sandbox(signed_in, app, integration_id)
+    redirect = urlsplit(approved)
     name = app.config["SESSION_COOKIE_NAME"]
     cookie = signed_in.get_cookie(name)
     assert cookie is not None

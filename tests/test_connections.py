@@ -37,6 +37,7 @@ from tests.helpers.sandbox import sandbox_server
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard.constant_contact import api
 from wizard.constant_contact import oauth
 from wizard.constant_contact.http import ProviderError
@@ -371,8 +372,7 @@ def test_the_daily_quota_is_not_asked_again_until_tomorrow(
 ) -> None:
     with sandbox_server(tmp_path_factory, SANDBOX_DAILY_LIMIT=3) as small:
         app = app_with(**sandbox_settings(small.base_url))
-        client = app.test_client()
-        sign_in(client, "owner@bloom.test")
+        client = signed_in_client(app)
         integration_id = connect(client, app, small.base_url)  # 2 calls: account, list
         assert (
             "The connection works"

@@ -30,6 +30,7 @@ from markupsafe import escape
 from tests.helpers.app import base_config
 from tests.helpers.attempts import KEEP_CHECKING
 from tests.helpers.attempts import SLOWER
+from tests.helpers.attempts import allowed_at_sandbox
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import callback
 from tests.helpers.attempts import make_due
@@ -53,7 +54,6 @@ from tests.helpers.races import lock_holder
 from tests.helpers.races import sender_of_held
 from tests.helpers.races import wait_for
 from tests.helpers.races import workers_of
-from tests.helpers.sandbox import approve_in_sandbox
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.sandbox import settled
 from tests.helpers.users import PASSWORD
@@ -229,8 +229,7 @@ def connected_by_code(client: FlaskClient, app: Flask, cc: str) -> int:
 
 def authorize_code_flow(client: FlaskClient, app: Flask, integration_id: int) -> str:
     """Run step 4 of the code flow up to the callback; return the callback page."""
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     return plain(callback(client, redirect))
 
 
@@ -279,8 +278,7 @@ def test_fault_matrix(
             # RFC 8628: each slow_down adds 5 seconds, for every later poll too.
             assert attempt_of(app, integration_id).interval == 5 + 5 * SLOW_DOWN_STORM
     elif operation == "code_exchange":
-        attempt = started(client, app, integration_id)
-        redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+        attempt, redirect = allowed_at_sandbox(client, app, integration_id)
         with broken(app, cc, operation, fault):
             page = plain(callback(client, redirect))
         assert expected in page

@@ -30,7 +30,7 @@ from tests.helpers.logs import production_logging
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import make_user
-from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard.models import Integration
 from wizard.platform import logs
 from wizard.platform import pool
@@ -186,8 +186,7 @@ def test_production_logs_under_gunicorn_carry_no_secret(
     settings["PUBLIC_BASE_URL"] = "http://127.0.0.1"  # plain-http cookies
     app = make_app(settings)
     make_user(app, "owner@bloom.test", org="Bloom")
-    client = app.test_client()
-    sign_in(client, "owner@bloom.test")
+    client = signed_in_client(app)
     integration_id = connect(client, app, cc)
     with app.app_context():
         integration = db.session.get(Integration, integration_id)

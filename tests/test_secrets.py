@@ -30,10 +30,10 @@ from sqlalchemy import event
 from tests.helpers.app import ENCRYPTION_KEY
 from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
+from tests.helpers.attempts import allowed_at_sandbox
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import callback
 from tests.helpers.attempts import make_due
-from tests.helpers.attempts import open_window
 from tests.helpers.attempts import start_attempt
 from tests.helpers.attempts import status
 from tests.helpers.connections import connect
@@ -45,8 +45,8 @@ from tests.helpers.live import import_wsgi
 from tests.helpers.live import wizard_environment
 from tests.helpers.logs import production_logging
 from tests.helpers.races import wait_until_waiting_at_the_lock
-from tests.helpers.sandbox import approve_in_sandbox
 from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard.constant_contact import http
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import tokens
@@ -131,9 +131,7 @@ def make_legacy(app: Flask, model: type, row_id: int, column: str) -> str:
 def code_flow_connection(client: FlaskClient, app: Flask, cc: str) -> int:
     """Connect an integration through the real authorization-code flow."""
     integration_id = code_flow_integration(app, cc)
-    start_attempt(client, integration_id)
-    attempt = attempt_of(app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    _, redirect = allowed_at_sandbox(client, app, integration_id)
     assert "Access allowed" in callback(client, redirect).text
     assert load(app, integration_id).status == "active"
     return integration_id
@@ -329,8 +327,7 @@ def test_rotation_end_to_end(
         tokens.access_token(db.session.get(Integration, device), force=True)
         assert verification.check(db.session.get(Integration, device))
         assert verification.check(db.session.get(Integration, code_flow))
-    browser = new_only.test_client()
-    sign_in(browser, "owner@bloom.test")
+    browser = signed_in_client(new_only)
     assert "The connection works" in browser.post(f"/integrations/{device}/test").text
     assert load(new_only, device).status == "active"
 
@@ -361,8 +358,7 @@ def test_an_old_unbound_token_is_refused_like_any_unreadable_value(
     for column in ("access_token_encrypted", "refresh_token_encrypted"):
         make_legacy(app, Integration, integration_id, column)
     accepting = app_with(ACCEPT_UNBOUND_CIPHERTEXT=True)
-    browser = accepting.test_client()
-    sign_in(browser, "owner@bloom.test")
+    browser = signed_in_client(accepting)
     assert (
         "The connection works"
         in browser.post(f"/integrations/{integration_id}/test").text
@@ -569,8 +565,7 @@ def test_an_error_page_and_its_log_show_no_secret(
 ) -> None:
     """An unexpected failure mid-step, in production mode: a plain page, a clean log."""
     production = app_with(TESTING=False)
-    client = production.test_client()
-    sign_in(client, "owner@bloom.test")
+    client = signed_in_client(production)
     integration_id = connect(client, production, cc)
     with production.app_context():
         token = db.session.get(Integration, integration_id).unseal(
@@ -642,8 +637,7 @@ def test_a_wrong_key_fails_closed_with_a_plain_message(
     """The key was lost and another set: no plaintext, no 500, re-authorize."""
     integration_id = connect(signed_in, app, cc)
     wrong = app_with(ENCRYPTION_KEYS=NEW_KEY)
-    client = wrong.test_client()
-    sign_in(client, "owner@bloom.test")
+    client = signed_in_client(wrong)
     for _ in range(2):  # and again: a plain page each time, never a loop of 500s
         tested = client.post(f"/integrations/{integration_id}/test")
         assert tested.status_code == 200

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from werkzeug.security import check_password_hash
 
 from tests.helpers.app import AppWith
+from tests.helpers.attempts import allowed_at_sandbox
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import callback
 from tests.helpers.attempts import make_due
@@ -40,6 +41,7 @@ from tests.helpers.sandbox import device_app
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import make_user
 from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard import models
 from wizard.constant_contact import oauth
 from wizard.domain import tokens
@@ -502,8 +504,7 @@ def test_status_checks_are_limited_per_person_with_json(
 ) -> None:
     """Abuse limits: generous per person; over it, JSON that says when to retry."""
     app = app_with(STATUS_POLL_RATE_LIMIT="4 per minute")
-    client = app.test_client()
-    sign_in(client, "owner@bloom.test")
+    client = signed_in_client(app)
     attempt = started(client, app, device_integration)
     path = f"/integrations/{device_integration}/authorize/{attempt.id}/status"
     # Two tabs, two checks each: all answered.
@@ -563,8 +564,7 @@ def test_redirect_uri_comes_from_settings_never_from_headers(
 ) -> None:
     """OA-05, OA-07: the authorize URL and the token request use the setting."""
     app = app_with(PROXY_COUNT=1)
-    client = app.test_client()
-    sign_in(client, "owner@bloom.test")
+    client = signed_in_client(app)
     integration_id = code_flow_integration(app, cc)
     attempt = started(client, app, integration_id)
     if "Host" in headers:
@@ -676,8 +676,7 @@ def test_the_callback_moves_the_code_and_state_out_of_the_address(
 ) -> None:
     """OA-09: used, then a 303 to the bare path; no page, link or redirect has them."""
     integration_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, integration_id)
-    redirect = approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(signed_in, app, integration_id)
     secrets = code_and_state(redirect)
     arrived = walk(signed_in, f"{CALLBACK}?{urlsplit(redirect).query}")
     assert [r.status_code for r in arrived] == [303, 200]
@@ -723,8 +722,7 @@ def test_a_signed_out_callback_finishes_after_sign_in_without_the_code_in_view(
 
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     secrets = code_and_state(redirect)
     if how == "signed out":
         client.post("/sign-out")
@@ -763,8 +761,7 @@ def test_a_kept_callback_is_still_bound_to_the_person_who_started(
     make_user(app, "colleague@bloom.test", "customer", "Bloom")
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     client.post("/sign-out")
     arrived = walk(client, f"{CALLBACK}?{urlsplit(redirect).query}")
     assert arrived[0].headers["Location"] == SIGN_IN_THEN_CALLBACK
@@ -780,8 +777,7 @@ def test_a_state_is_dead_once_the_window_has_passed(
 ) -> None:
     """OA-03: a callback after 5 minutes exchanges nothing; the fields stay."""
     integration_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, integration_id)
-    redirect = approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(signed_in, app, integration_id)
     with app.app_context():
         live = db.session.get(AuthorizationAttempt, attempt.id)
         live.expires_at = utcnow() - timedelta(seconds=1)
@@ -820,8 +816,7 @@ def test_an_attackers_code_with_the_victims_state_connects_nothing(
         db.session.commit()
     # The attacker gets a code for their own sign-in through their own attempt.
     sign_in(client, "owner@rival.test")
-    mine = started(client, app, attacker_id)
-    stolen = approve_in_sandbox(open_window(client, attacker_id, mine.id))
+    _, stolen = allowed_at_sandbox(client, app, attacker_id)
     attackers_code = parse_qs(urlsplit(stolen).query)["code"][0]
     client.post("/sign-out")
     # The victim's own attempt, with the attacker's code slipped in.
@@ -849,8 +844,7 @@ def test_extra_callback_parameters_cannot_pick_the_tenant_or_client(
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
     decoy = code_flow_integration(app, cc)
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     other_key = load(app, decoy).api_key
     extras = f"&client_id={other_key}&integration_id={decoy}&organization_id=2"
     done = callback(client, redirect + extras)
@@ -1050,13 +1044,8 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
     make_due(app, attempt.id)
     assert status(signed_in, device_id, attempt.id)["state"] == "done"
     code_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, code_id)
-    assert (
-        "Access allowed"
-        in callback(
-            signed_in, approve_in_sandbox(open_window(signed_in, code_id, attempt.id))
-        ).text
-    )
+    _, redirect = allowed_at_sandbox(signed_in, app, code_id)
+    assert "Access allowed" in callback(signed_in, redirect).text
     with app.app_context():
         tokens.access_token(db.session.get(Integration, code_id), force=True)
     signed_in.post(f"/integrations/{device_id}/disconnect")

@@ -27,6 +27,7 @@ from tests.helpers.steps import start_draft
 from tests.helpers.steps import step1
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.platform.extensions import db
@@ -127,8 +128,7 @@ def draft_hold(app: Flask) -> Iterator[StatementHold]:
 def test_start_now_pressed_twice_at_once_starts_one_draft(
     signed_in: FlaskClient, app: Flask, draft_hold: StatementHold
 ) -> None:
-    second = app.test_client()
-    sign_in(second, "owner@bloom.test")
+    second = signed_in_client(app)
     answers, threads = press_in_threads([signed_in, second], "same-form")
     # Both looked for the form's draft, found none, and are about to create it.
     draft_hold.wait_for(2)

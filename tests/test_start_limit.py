@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from tests.helpers.app import AppWith
 from tests.helpers.sandbox import sandbox_settings
-from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard.sandbox.testing import held
 from wizard.sandbox.testing import hold
 from wizard.sandbox.testing import release
@@ -32,11 +32,7 @@ def test_starts_at_the_same_moment_are_limited_before_they_ask(
         AUTHORIZE_START_RATE_LIMIT=f"{LIMIT} per hour",
         CC_HTTP_TIMEOUT_SECONDS=60,
     )
-    clients: list[FlaskClient] = []
-    for _ in range(PRESSES):
-        client = app.test_client()
-        sign_in(client, "owner@bloom.test")
-        clients.append(client)
+    clients = [signed_in_client(app) for _ in range(PRESSES)]
     hold(cc, "device_authorize")
     statuses: list[int] = []
     barrier = threading.Barrier(PRESSES)

@@ -16,6 +16,7 @@ from tests.helpers.integrations import make_integration
 from tests.helpers.sandbox import device_app
 from tests.helpers.sql import statements
 from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard.domain import attempts
 from wizard.domain import polling
 from wizard.models import AuthorizationAttempt
@@ -168,8 +169,7 @@ def test_only_checks_that_read_rows_count_against_the_limit(
     app_with: AppWith, cc: str, customer: int
 ) -> None:
     app = app_with(STATUS_POLL_RATE_LIMIT="3 per minute")
-    client = app.test_client()
-    sign_in(client, "owner@bloom.test")
+    client = signed_in_client(app)
     integration_id, attempt_id, ticket = waiting(client, app, cc)  # counts 1
     # Answered from the ticket: no database, no Constant Contact, not counted.
     for _ in range(10):

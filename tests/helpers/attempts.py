@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.helpers.integrations import REDIRECT_URI
+from tests.helpers.sandbox import approve_in_sandbox
 from wizard.constant_contact import oauth
 from wizard.models import AuthorizationAttempt
 from wizard.models import utcnow
@@ -113,3 +114,12 @@ def tamper(
         return body
 
     monkeypatch.setattr(oauth, "call", odd)
+
+
+def allowed_at_sandbox(
+    client: FlaskClient, app: Flask, integration_id: int
+) -> tuple[AuthorizationAttempt, str]:
+    """Start a code-flow attempt and allow access at the sandbox; return the attempt
+    and the redirect that sends the browser back."""
+    attempt = started(client, app, integration_id)
+    return attempt, approve_in_sandbox(open_window(client, integration_id, attempt.id))

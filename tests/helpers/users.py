@@ -53,3 +53,10 @@ def make_user(
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     """Sign in through the real form."""
     return client.post("/sign-in", data={"email": email, "password": password})
+
+
+def signed_in_client(app: Flask, email: str = "owner@bloom.test") -> FlaskClient:
+    """A new client of the app, signed in through the form (as the Bloom customer)."""
+    client = app.test_client()
+    sign_in(client, email)
+    return client
