@@ -175,6 +175,12 @@ def other_customer(app: Flask) -> int:
 
 
 @pytest.fixture
+def colleague(app: Flask, customer: int) -> int:
+    """Another customer of the organization "Bloom"."""
+    return make_user(app, "colleague@bloom.test", ROLE_CUSTOMER, "Bloom")
+
+
+@pytest.fixture
 def support_user(app: Flask) -> int:
     """A support person."""
     return make_user(app, "helper@promopulse.test", ROLE_SUPPORT)

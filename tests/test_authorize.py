@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,6 +16,7 @@ from tests.helpers.app import AppWith
 from tests.helpers.attempts import KEEP_CHECKING
 from tests.helpers.attempts import SLOWER
 from tests.helpers.attempts import allowed_at_sandbox
+from tests.helpers.attempts import allowed_on_device
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import callback
 from tests.helpers.attempts import make_due
@@ -24,6 +24,7 @@ from tests.helpers.attempts import open_window
 from tests.helpers.attempts import poll_count
 from tests.helpers.attempts import start_attempt
 from tests.helpers.attempts import started
+from tests.helpers.attempts import state_sent
 from tests.helpers.attempts import status
 from tests.helpers.attempts import tamper
 from tests.helpers.integrations import code_flow_integration
@@ -38,7 +39,6 @@ from tests.helpers.sandbox import sandbox_server
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.sandbox import settled
 from tests.helpers.users import PASSWORD
-from tests.helpers.users import make_user
 from tests.helpers.users import sign_in
 from tests.helpers.users import signed_in_client
 from wizard.domain import approval
@@ -419,9 +419,8 @@ def test_authorization_code_flow_to_active(
 
 
 def test_callback_state_must_be_ours_and_the_same_person(
-    client: FlaskClient, app: Flask, cc: str, customer: int
+    client: FlaskClient, app: Flask, cc: str, colleague: int
 ) -> None:
-    make_user(app, "colleague@bloom.test", "customer", "Bloom")
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
     attempt, redirect = allowed_at_sandbox(client, app, integration_id)
@@ -545,10 +544,7 @@ def test_other_organizations_cannot_reach_step_4(
         ("post", f"{base}/list"),
     ]:
         assert getattr(client, method)(path).status_code == 404, path
-    other_id = make_integration(app, device_app(cc))
-    with app.app_context():
-        db.session.get(Integration, other_id).organization_id = 2
-        db.session.commit()
+    other_id = make_integration(app, device_app(cc), organization_id=2)
     # An attempt of one integration is not reachable through another.
     assert (
         client.get(f"/integrations/{other_id}/authorize/{attempt.id}").status_code
@@ -645,10 +641,7 @@ def test_odd_token_answers_are_clamped_or_refused(
     device_integration: int,
 ) -> None:
     tamper(monkeypatch, "access_token", "expires_in", 10**20)
-    attempt = started(signed_in, app, device_integration)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(signed_in, device_integration, attempt.id)["state"] == "done"
+    assert allowed_on_device(signed_in, app, cc, device_integration)["state"] == "done"
     saved = load(app, device_integration)
     assert saved.token_expires_at < utcnow() + timedelta(days=367)
 
@@ -657,9 +650,7 @@ def test_a_long_error_from_the_provider_is_cut_down(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
     integration_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, integration_id)
-    location = open_window(signed_in, integration_id, attempt.id)
-    state = parse_qs(urlsplit(location).query)["state"][0]
+    state = state_sent(signed_in, app, integration_id)
     page = signed_in.get(
         "/callback/constant-contact-auth",
         query_string={"state": state, "error": "<b>" + "x" * 500},

@@ -29,9 +29,9 @@ from tests.helpers.live import press_at_once
 from tests.helpers.live import pressing_at_once
 from tests.helpers.live import signed_in_session
 from tests.helpers.live import wizard_environment
+from tests.helpers.races import one_refresh_for_all
 from tests.helpers.races import room_for
 from tests.helpers.races import wait_until_waiting_at_the_lock
-from tests.helpers.races import workers_of
 from tests.helpers.sandbox import give_up_sooner
 from tests.helpers.sandbox import sandbox_server
 from tests.helpers.sandbox import sandbox_settings
@@ -89,13 +89,7 @@ def test_twenty_users_of_an_expired_connection_cause_one_refresh(
         test_url = f"{url}/integrations/{integration_id}/test"
         hold(cc, "token", grant_type="refresh_token")
         with pressing_at_once(session, [test_url] * USERS) as answers:
-            try:
-                wait_until_held(cc, "token", 1)
-                workers = workers_of(masters[0])
-                wait_until_waiting_at_the_lock(app, USERS - 1, workers)
-                assert held(cc, "token") == {"taken": 1, "waiting": 1}
-            finally:
-                release(cc, "token")
+            one_refresh_for_all(app, cc, USERS - 1, masters)
     pages = [answer.text for answer in answers]
     assert len(pages) == USERS
     assert all("The connection works" in page for page in pages)

@@ -31,11 +31,12 @@ from tests.helpers.app import base_config
 from tests.helpers.attempts import KEEP_CHECKING
 from tests.helpers.attempts import SLOWER
 from tests.helpers.attempts import allowed_at_sandbox
+from tests.helpers.attempts import allowed_on_device
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import callback
 from tests.helpers.attempts import make_due
-from tests.helpers.attempts import open_window
 from tests.helpers.attempts import started
+from tests.helpers.attempts import state_sent
 from tests.helpers.attempts import status
 from tests.helpers.attempts import tamper
 from tests.helpers.connections import connect
@@ -233,16 +234,6 @@ def authorize_code_flow(client: FlaskClient, app: Flask, integration_id: int) ->
     return plain(callback(client, redirect))
 
 
-def authorize_device(
-    client: FlaskClient, app: Flask, cc: str, integration_id: int
-) -> None:
-    """Get a new code, allow it at the sandbox and see step 4 finish."""
-    attempt = started(client, app, integration_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(client, integration_id, attempt.id)["state"] == "done"
-
-
 @pytest.mark.parametrize("operation", list(OPERATIONS))
 @pytest.mark.parametrize("fault", FAULTS)
 def test_fault_matrix(
@@ -296,7 +287,7 @@ def test_fault_matrix(
         assert "is disconnected" in page and said in page
         assert saved_tokens(app, integration_id) == (None, None)
         assert load(app, integration_id).status == "disconnected"
-        authorize_device(client, app, cc, integration_id)
+        assert allowed_on_device(client, app, cc, integration_id)["state"] == "done"
         assert works(client, integration_id)
         return
     else:
@@ -319,7 +310,7 @@ def test_fault_matrix(
             make_due(app, attempt.id)
             assert status(client, integration_id, attempt.id)["state"] == "done"
         else:
-            authorize_device(client, app, cc, integration_id)
+            assert allowed_on_device(client, app, cc, integration_id)["state"] == "done"
         assert saved_tokens(app, integration_id) != before
     elif operation == "code_exchange":
         assert "Access allowed" in authorize_code_flow(client, app, integration_id)
@@ -770,13 +761,9 @@ def test_a_callback_with_both_error_and_code_is_an_error(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
     """BI-14: error wins over code; nothing is exchanged, nothing connected."""
-    from urllib.parse import parse_qs
-    from urllib.parse import urlsplit
 
     integration_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, integration_id)
-    location = open_window(signed_in, integration_id, attempt.id)
-    state = parse_qs(urlsplit(location).query)["state"][0]
+    state = state_sent(signed_in, app, integration_id)
     before = get_stats(cc)["token_requests"]["total"]
     page = plain(
         signed_in.get(

@@ -6,6 +6,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tests.helpers.app import AppWith
+from tests.helpers.live import csrf_token
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import sign_in
 from wizard.domain import drafts
@@ -16,10 +17,6 @@ from wizard.platform.extensions import db
 HTTPS = {"base_url": "https://wizard.test"}
 LIST_ID = "7c5b38ee-81d3-11f0-a43c-fa163ea34668"
 KEY = "1d2c3b4a-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
-
-
-def csrf_token(page: str) -> str:
-    return page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
 
 
 def test_https_sign_in_with_csrf_sets_a_secure_cookie(

@@ -24,9 +24,8 @@ from tests.helpers.live import csrf_token
 from tests.helpers.live import gunicorn
 from tests.helpers.live import signed_in_session
 from tests.helpers.live import wizard_environment
+from tests.helpers.races import one_refresh_for_all
 from tests.helpers.races import room_for
-from tests.helpers.races import wait_until_waiting_at_the_lock
-from tests.helpers.races import workers_of
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.users import PASSWORD
 from wizard.constant_contact.oauth import DEVICE_GRANT
@@ -36,10 +35,7 @@ from wizard.models import Integration
 from wizard.models import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import get_stats
-from wizard.sandbox.testing import held
 from wizard.sandbox.testing import hold
-from wizard.sandbox.testing import release
-from wizard.sandbox.testing import wait_until_held
 
 pytestmark = [pytest.mark.load, pytest.mark.sandboxed]
 
@@ -157,12 +153,8 @@ def test_fifty_users_at_the_moment_of_expiry_cause_one_refresh(
         for thread in threads:
             thread.start()
         try:
-            wait_until_held(cc, "token", 1)
-            workers = workers_of(masters[0])
-            wait_until_waiting_at_the_lock(app, STAMPEDE - 1, workers)
-            assert held(cc, "token") == {"taken": 1, "waiting": 1}
+            one_refresh_for_all(app, cc, STAMPEDE - 1, masters)
         finally:
-            release(cc, "token")
             for thread in threads:
                 thread.join()
     assert len(answers) == STAMPEDE

@@ -2,8 +2,6 @@
 
 import json
 import logging
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -21,9 +19,9 @@ from sqlalchemy import event
 from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
 from tests.helpers.connections import connect
-from tests.helpers.live import ROOT
 from tests.helpers.live import csrf_token
 from tests.helpers.live import gunicorn
+from tests.helpers.live import run_python
 from tests.helpers.live import signed_in_session
 from tests.helpers.live import wizard_environment
 from tests.helpers.logs import production_logging
@@ -258,28 +256,17 @@ def test_production_logs_under_gunicorn_carry_no_secret(
 def test_web_workers_leave_command_line_tools_unloaded(database_url: str) -> None:
     # Alembic and the sandbox cost each worker ~20 MB and serve no web request.
     env = wizard_environment(base_config(database_url))
-    loaded = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, wsgi; print(sorted(m for m in sys.modules if m in "
-            "('alembic', 'flask_migrate', 'wizard.cli', 'wizard.sandbox', 'segno')))",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    loaded = run_python(
+        env,
+        "-c",
+        "import sys, wsgi; print(sorted(m for m in sys.modules if m in "
+        "('alembic', 'flask_migrate', 'wizard.cli', 'wizard.sandbox', 'segno')))",
         check=True,
     ).stdout
     assert loaded.strip() == "[]"
     # The command line still has every command, `db` among them.
-    commands = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wizard", "--help"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    commands = run_python(
+        env, "-m", "flask", "--app", "wizard", "--help", check=True
     ).stdout
     for name in ("db", "users", "integrations", "demo", "sandbox"):
         assert f"  {name} " in commands

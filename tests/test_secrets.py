@@ -57,7 +57,6 @@ from wizard.models import Integration
 from wizard.platform import crypto
 from wizard.platform import logs
 from wizard.platform.extensions import db
-from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import set_faults
@@ -174,20 +173,6 @@ def test_every_secret_is_stored_as_bound_ciphertext(
     assert f"Integration {device} access_token_encrypted" not in values
 
 
-def connect_for(client: FlaskClient, app: Flask, cc: str, organization_id: int) -> int:
-    """Connect an integration of this organization through the real device flow."""
-    integration_id = make_integration(app, create_application(cc)["api_key"])
-    with app.app_context():
-        db.session.get(Integration, integration_id).organization_id = organization_id
-        db.session.commit()
-    start_attempt(client, integration_id)
-    attempt = attempt_of(app, integration_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(client, integration_id, attempt.id)["state"] == "done"
-    return integration_id
-
-
 def test_a_token_copied_into_another_tenants_row_is_refused_not_used(
     client: FlaskClient,
     app: Flask,
@@ -196,10 +181,10 @@ def test_a_token_copied_into_another_tenants_row_is_refused_not_used(
     other_customer: int,
 ) -> None:
     sign_in(client, "owner@bloom.test")
-    theirs = connect_for(client, app, cc, 1)
+    theirs = connect(client, app, cc)
     client.post("/sign-out")
     sign_in(client, "owner@rival.test")
-    ours = connect_for(client, app, cc, 2)
+    ours = connect(client, app, cc, organization_id=2)
     with app.app_context():
         assert verification.check(db.session.get(Integration, ours))  # works before
         stolen = db.session.get(Integration, theirs).unseal("refresh_token_encrypted")

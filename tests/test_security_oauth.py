@@ -21,13 +21,12 @@ from werkzeug.security import check_password_hash
 
 from tests.helpers.app import AppWith
 from tests.helpers.attempts import allowed_at_sandbox
+from tests.helpers.attempts import allowed_on_device
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import callback
-from tests.helpers.attempts import make_due
-from tests.helpers.attempts import open_window
 from tests.helpers.attempts import start_attempt
 from tests.helpers.attempts import started
-from tests.helpers.attempts import status
+from tests.helpers.attempts import state_sent
 from tests.helpers.attempts import tamper
 from tests.helpers.connections import connect
 from tests.helpers.connections import expire
@@ -755,10 +754,9 @@ def test_a_signed_out_callback_finishes_after_sign_in_without_the_code_in_view(
 
 
 def test_a_kept_callback_is_still_bound_to_the_person_who_started(
-    client: FlaskClient, app: Flask, cc: str, customer: int
+    client: FlaskClient, app: Flask, cc: str, colleague: int
 ) -> None:
     """OA-01: a colleague who signs in next gets "started by someone else"."""
-    make_user(app, "colleague@bloom.test", "customer", "Bloom")
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
     attempt, redirect = allowed_at_sandbox(client, app, integration_id)
@@ -810,10 +808,8 @@ def test_an_attackers_code_with_the_victims_state_connects_nothing(
         created["api_key"],
         flow="authorization_code",
         secret=created["client_secret"],
+        organization_id=2,
     )
-    with app.app_context():
-        db.session.get(Integration, attacker_id).organization_id = 2
-        db.session.commit()
     # The attacker gets a code for their own sign-in through their own attempt.
     sign_in(client, "owner@rival.test")
     _, stolen = allowed_at_sandbox(client, app, attacker_id)
@@ -821,9 +817,7 @@ def test_an_attackers_code_with_the_victims_state_connects_nothing(
     client.post("/sign-out")
     # The victim's own attempt, with the attacker's code slipped in.
     sign_in(client, "owner@bloom.test")
-    theirs = started(client, app, victim_id)
-    location = open_window(client, victim_id, theirs.id)
-    state = parse_qs(urlsplit(location).query)["state"][0]
+    state = state_sent(client, app, victim_id)
     page = client.get(
         "/callback/constant-contact-auth",
         query_string={"state": state, "code": attackers_code},
@@ -1025,7 +1019,6 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
     import requests
 
     from wizard.constant_contact import http
-    from wizard.sandbox.testing import approve_device
 
     sent: list[tuple[str, str, dict[str, Any]]] = []
     real = requests.Session.request
@@ -1039,10 +1032,7 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
     monkeypatch.setattr(requests.Session, "request", record)
     # A device flow, a code flow, a refresh, API calls and a revocation.
     device_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, device_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(signed_in, device_id, attempt.id)["state"] == "done"
+    assert allowed_on_device(signed_in, app, cc, device_id)["state"] == "done"
     code_id = code_flow_integration(app, cc)
     _, redirect = allowed_at_sandbox(signed_in, app, code_id)
     assert "Access allowed" in callback(signed_in, redirect).text

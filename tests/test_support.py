@@ -14,9 +14,7 @@ from tests.helpers.attempts import status
 from tests.helpers.integrations import REDIRECT_URI
 from tests.helpers.integrations import make_integration
 from tests.helpers.sandbox import approve_in_sandbox
-from tests.helpers.users import make_user
 from tests.helpers.users import sign_in
-from wizard.models import ROLE_CUSTOMER
 from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.models import Organization
@@ -89,10 +87,14 @@ def test_the_live_view_of_a_device_attempt(
 
 
 def test_customers_see_support_as_the_brand_never_an_email(
-    client: FlaskClient, app: Flask, cc: str, customer: int, support_user: int
+    client: FlaskClient,
+    app: Flask,
+    cc: str,
+    customer: int,
+    support_user: int,
+    colleague: int,
 ) -> None:
     """Activity names support staff "PromoPulse support"; colleagues by their email."""
-    make_user(app, "colleague@bloom.test", ROLE_CUSTOMER, "Bloom")
     sign_in(client, "colleague@bloom.test")
     integration_id = make_integration(app, create_application(cc)["api_key"])
     start_attempt(client, integration_id)

@@ -15,6 +15,7 @@ from wizard.constant_contact import oauth
 from wizard.models import AuthorizationAttempt
 from wizard.models import utcnow
 from wizard.platform.extensions import db
+from wizard.sandbox.testing import approve_device
 
 # What step 4 says while it keeps polling after a passing failure.
 KEEP_CHECKING = "Constant Contact is slow to answer. We keep checking."
@@ -123,3 +124,22 @@ def allowed_at_sandbox(
     and the redirect that sends the browser back."""
     attempt = started(client, app, integration_id)
     return attempt, approve_in_sandbox(open_window(client, integration_id, attempt.id))
+
+
+def state_sent(client: FlaskClient, app: Flask, integration_id: int) -> str:
+    """Start a code-flow attempt and open Constant Contact's window; return the
+    state the window's address carries."""
+    attempt = started(client, app, integration_id)
+    location = open_window(client, integration_id, attempt.id)
+    return parse_qs(urlsplit(location).query)["state"][0]
+
+
+def allowed_on_device(
+    client: FlaskClient, app: Flask, cc: str, integration_id: int
+) -> dict[str, Any]:
+    """Start a device attempt, allow it at the sandbox and ask once a poll is due;
+    return the status answer."""
+    attempt = started(client, app, integration_id)
+    approve_device(cc, attempt.user_code)
+    make_due(app, attempt.id)
+    return status(client, integration_id, attempt.id)

@@ -5,16 +5,12 @@ from datetime import timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers.attempts import attempt_of
-from tests.helpers.attempts import make_due
-from tests.helpers.attempts import start_attempt
-from tests.helpers.attempts import status
+from tests.helpers.attempts import allowed_on_device
 from tests.helpers.integrations import make_integration
 from wizard.models import Integration
 from wizard.models import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
-from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 
 
@@ -24,15 +20,14 @@ def connect(
     cc: str,
     refresh_token_type: str = "long_lived",
     list_id: str = seed.NEWSLETTER_LIST_ID,
+    organization_id: int = 1,
 ) -> int:
     """Connect an integration through the real device flow; return its id."""
     api_key = create_application(cc, refresh_token_type=refresh_token_type)["api_key"]
-    integration_id = make_integration(app, api_key, list_id=list_id)
-    start_attempt(client, integration_id)
-    attempt = attempt_of(app, integration_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(client, integration_id, attempt.id)["state"] == "done"
+    integration_id = make_integration(
+        app, api_key, list_id=list_id, organization_id=organization_id
+    )
+    assert allowed_on_device(client, app, cc, integration_id)["state"] == "done"
     return integration_id
 
 

@@ -16,11 +16,12 @@ def make_integration(
     list_id: str = seed.NEWSLETTER_LIST_ID,
     flow: str = "device",
     secret: str | None = None,
+    organization_id: int = 1,
 ) -> int:
-    """Store an integration that finished steps 1-3, for the Bloom organization."""
+    """Store an integration that finished steps 1-3, for Bloom unless told."""
     with app.app_context():
         integration = Integration(
-            organization_id=1,
+            organization_id=organization_id,
             status="created",
             flow=flow,
             api_key=api_key,

@@ -36,16 +36,24 @@ def migrate(env: dict[str, str]) -> None:
     )
 
 
-def import_wsgi(env: dict[str, str]) -> "subprocess.CompletedProcess[str]":
-    """Import the production entry point the way gunicorn does, in a fresh process."""
+def run_python(
+    env: dict[str, str], *args: str, check: bool = False
+) -> "subprocess.CompletedProcess[str]":
+    """Run Python in the repository with this environment; capture what it says."""
     return subprocess.run(
-        [sys.executable, "-c", "import wsgi"],
+        [sys.executable, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
+        check=check,
     )
+
+
+def import_wsgi(env: dict[str, str]) -> "subprocess.CompletedProcess[str]":
+    """Import the production entry point the way gunicorn does, in a fresh process."""
+    return run_python(env, "-c", "import wsgi")
 
 
 def wizard_environment(settings: dict[str, Any]) -> dict[str, str]:
