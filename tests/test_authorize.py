@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -41,8 +42,10 @@ from tests.helpers.sandbox import settled
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import sign_in
 from tests.helpers.users import signed_in_client
+from wizard.constant_contact import oauth
 from wizard.domain import approval
 from wizard.domain import attempts
+from wizard.domain.problems import waiting_note
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
@@ -226,7 +229,6 @@ def test_a_device_code_shorter_than_the_window_sets_the_countdown(
     app_with: AppWith, customer: int, short_codes_cc: str
 ) -> None:
     """OA-17: Constant Contact's expires_in (120 s) beats the page's 300 s window."""
-
     app = app_with(**sandbox_settings(short_codes_cc))
     assert app.config["AUTHORIZATION_WINDOW_SECONDS"] == 300
     client = signed_in_client(app)
@@ -569,8 +571,6 @@ def test_a_finished_attempt_gives_the_integration_its_status_back(
 def test_tokens_that_arrive_after_expiry_still_connect(
     signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    from wizard.constant_contact import oauth
-
     attempt = started(signed_in, app, device_integration)
     approve_device(cc, attempt.user_code)
     with app.app_context():
@@ -663,8 +663,6 @@ def test_a_long_error_from_the_provider_is_cut_down(
 def test_keys_changed_under_an_attempt(
     app_with: AppWith, customer: int, device_integration: int
 ) -> None:
-    from cryptography.fernet import Fernet
-
     app = app_with()
     client = signed_in_client(app)
     attempt = started(client, app, device_integration)
@@ -698,8 +696,6 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
     """OA-02: two tabs bring the same state at the same moment. Both find the attempt
     before either uses the state; the conditional UPDATE lets one exchange the code
     (held in flight) and the other answers "already used" meanwhile, not a 500."""
-    from wizard.constant_contact import oauth
-
     integration_id = code_flow_integration(app, cc)
     attempt, approved = allowed_at_sandbox(signed_in, app, integration_id)
     redirect = urlsplit(approved)
@@ -788,8 +784,6 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
 def test_waiting_notes_are_words(
     app: Flask, code: str | None, expected: str | None
 ) -> None:
-    from wizard.domain.problems import waiting_note
-
     with app.test_request_context():
         assert waiting_note(code) == expected
 
@@ -799,7 +793,6 @@ def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
 ) -> None:
     """One slot: while a poll is held at Constant Contact, another due attempt's
     check answers without asking, and without waiting for the slot."""
-
     # The wizard waits longer than the sandbox holds: the poll is in flight for
     # the whole hold.
     app = app_with(CC_POLLS_IN_FLIGHT=1, CC_HTTP_TIMEOUT_SECONDS=10)

@@ -59,6 +59,7 @@ from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.sandbox import settled
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import sign_in
+from wizard.constant_contact import api
 from wizard.constant_contact import http as cc_http
 from wizard.domain.polling import POLL_MARGIN
 from wizard.domain.problems import connection_problem
@@ -680,8 +681,6 @@ def test_markup_in_constant_contacts_data_stays_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """BI-07: a list or account named with markup is shown as text everywhere."""
-    from wizard.constant_contact import api
-
     real = api.call
     evil = '<img src=x onerror=alert(1)>"><script>alert(2)</script>'
 
@@ -761,7 +760,6 @@ def test_a_callback_with_both_error_and_code_is_an_error(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
     """BI-14: error wins over code; nothing is exchanged, nothing connected."""
-
     integration_id = code_flow_integration(app, cc)
     state = state_sent(signed_in, app, integration_id)
     before = get_stats(cc)["token_requests"]["total"]
@@ -783,7 +781,6 @@ def test_an_activation_address_that_does_not_parse_is_garbage(
     signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """urlsplit raises on "https://[": that must be a plain message, not a 500."""
-
     tamper(monkeypatch, "device_code", "verification_uri", "https://[")
     integration_id = make_integration(app, create_application(cc)["api_key"])
     page = plain(signed_in.post(f"/integrations/{integration_id}/authorize"))

@@ -14,6 +14,7 @@ import requests
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from limits.storage import MemoryStorage
 from sqlalchemy import event
 
 from tests.helpers.app import AppWith
@@ -33,6 +34,8 @@ from wizard.models import Integration
 from wizard.platform import logs
 from wizard.platform import pool
 from wizard.platform.extensions import db
+from wizard.platform.extensions import guard_memory_storage
+from wizard.platform.extensions import limiter
 
 SECRETS = {
     "access_token=AT-1234567890": "AT-1234567890",
@@ -337,11 +340,6 @@ def test_the_in_memory_limit_counter_restarts_its_timer_one_thread_at_a_time(
     app: Flask,
 ) -> None:
     """limits 5.8 could start its expiry timer twice at once: a 500 under load."""
-    from limits.storage import MemoryStorage
-
-    from wizard.platform.extensions import guard_memory_storage
-    from wizard.platform.extensions import limiter
-
     assert "_MemoryStorage__schedule_expiry" in vars(limiter.storage)
 
     def most_at_once(guarded: bool) -> int:

@@ -17,10 +17,14 @@ from tests.helpers.integrations import make_integration
 from tests.helpers.sandbox import device_app
 from tests.helpers.sql import statements
 from tests.helpers.users import sign_in
+from wizard.domain import audit
+from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.platform import crypto
 from wizard.platform.extensions import db
+from wizard.platform.reads import WriteInReadOnlyPage
+from wizard.platform.reads import reads_only
 from wizard.sandbox.testing import get_stats
 
 pytestmark = pytest.mark.sandboxed
@@ -162,11 +166,6 @@ def test_pages_that_only_read_run_without_a_transaction(
 def test_a_write_in_a_page_marked_read_only_is_refused_and_not_made(
     app_with: AppWith, customer: int
 ) -> None:
-    from wizard.domain import audit
-    from wizard.models import AuditEvent
-    from wizard.platform.reads import WriteInReadOnlyPage
-    from wizard.platform.reads import reads_only
-
     app = app_with()
 
     @app.route("/writes-by-mistake")

@@ -15,9 +15,12 @@ from uuid import uuid4
 
 import pytest
 import redis
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from limits import parse_many
 from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
 
 from tests.helpers.app import AppWith
 from tests.helpers.attempts import allowed_at_sandbox
@@ -42,12 +45,14 @@ from tests.helpers.users import make_user
 from tests.helpers.users import sign_in
 from tests.helpers.users import signed_in_client
 from wizard import models
+from wizard.constant_contact import http
 from wizard.constant_contact import oauth
 from wizard.domain import tokens
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import User
 from wizard.models import utcnow
+from wizard.platform import i18n
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
@@ -229,8 +234,6 @@ def test_idle_and_old_sessions_end_and_the_draft_survives(
     app: Flask, signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """AC-07: 60 idle minutes or 12 hours after sign-in end the session."""
-    from wizard.web import auth
-
     assert app.config["SESSION_IDLE_MINUTES"] == 60
     assert app.config["SESSION_MAX_HOURS"] == 12
     response = signed_in.post("/integrations/new", data={"token": "t1"})
@@ -524,8 +527,6 @@ def test_status_checks_are_limited_per_person_with_json(
 
 def test_the_default_poll_limit_allows_several_tabs(app: Flask) -> None:
     """Abuse limits: 2-second checks from four tabs fit the default."""
-    from limits import parse_many
-
     limits = parse_many(app.config["STATUS_POLL_RATE_LIMIT"])
     per_minute = min(item.amount * 60 / item.get_expiry() for item in limits)
     assert per_minute >= 4 * 60 / 2
@@ -697,8 +698,6 @@ def test_the_callback_moves_the_code_and_state_out_of_the_address(
 
 def test_the_language_switch_never_carries_the_callbacks_query(app: Flask) -> None:
     """OA-09: the switch's next is the bare callback path; other pages keep theirs."""
-    from wizard.platform import i18n
-
     with app.test_request_context(f"{CALLBACK}?code=CODE-1&state=STATE-2"):
         assert i18n._template_globals()["language_next"] == CALLBACK
     with app.test_request_context("/support/organizations?q=bloom&page=2"):
@@ -717,8 +716,6 @@ def test_a_signed_out_callback_finishes_after_sign_in_without_the_code_in_view(
     how: str,
 ) -> None:
     """OA-09: sign-in's next is the bare path; the answer waits, sealed, till used."""
-    from wizard.web import auth
-
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
     attempt, redirect = allowed_at_sandbox(client, app, integration_id)
@@ -943,17 +940,7 @@ def test_constant_contacts_own_verification_address_is_accepted(
     real = "https://authz.constantcontact.com/activate"
     tamper(monkeypatch, "device_code", "verification_uri", real)
     tamper_complete = f"{real}?user_code=ABCDEFGH"
-    from wizard.constant_contact import oauth as module
-
-    inner = module.call
-
-    def also_complete(*args: Any, **kwargs: Any) -> Any:
-        body = inner(*args, **kwargs)
-        if isinstance(body, dict) and "device_code" in body:
-            body["verification_uri_complete"] = tamper_complete
-        return body
-
-    monkeypatch.setattr(module, "call", also_complete)
+    tamper(monkeypatch, "device_code", "verification_uri_complete", tamper_complete)
     attempt = started(signed_in, app, device_integration)
     assert attempt.verification_uri == real
     page = signed_in.get(
@@ -1016,10 +1003,6 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
     signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """OA-13: code, verifier, device code, tokens: form body or header, never a URL."""
-    import requests
-
-    from wizard.constant_contact import http
-
     sent: list[tuple[str, str, dict[str, Any]]] = []
     real = requests.Session.request
 
@@ -1080,8 +1063,6 @@ def test_passwords_are_stored_with_scrypt_at_owasp_strength(
     app: Flask, runner: Any
 ) -> None:
     """AC-11: N=2^15, r=8, p=3 (OWASP's row for N=2^15), never the plaintext."""
-    from wizard.models import User
-
     result = runner.invoke(
         args=[
             "users",
@@ -1176,10 +1157,6 @@ def test_a_weaker_old_hash_is_upgraded_at_sign_in(
     app: Flask, client: FlaskClient
 ) -> None:
     """AC-11: hashes from weaker settings are redone at the next good sign-in."""
-    from werkzeug.security import generate_password_hash
-
-    from wizard.models import User
-
     user_id = make_user(app, "old@bloom.test", "customer", "Bloom")
     with app.app_context():
         user = db.session.get(User, user_id)

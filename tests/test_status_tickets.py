@@ -21,6 +21,7 @@ from wizard.domain import attempts
 from wizard.domain import polling
 from wizard.models import AuthorizationAttempt
 from wizard.models import utcnow
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import get_stats
 from wizard.web.auth import browser_identifier
@@ -96,9 +97,6 @@ def test_once_a_poll_is_due_the_ticket_is_ignored_and_approval_is_noticed(
 
 
 def started_code(app: Flask, attempt_id: int) -> str:
-    from wizard.models import AuthorizationAttempt
-    from wizard.platform.extensions import db
-
     with app.app_context():
         return db.session.get(AuthorizationAttempt, attempt_id).user_code
 

@@ -18,6 +18,7 @@ from tests.helpers.integrations import make_integration
 from wizard.constant_contact import oauth
 from wizard.constant_contact.http import ProviderError
 from wizard.models import Integration
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import set_faults
 
@@ -68,8 +69,6 @@ def test_a_device_code_with_a_lone_surrogate_is_refused_at_start(
     assert page.status_code == 200
     assert GARBAGE in page.text
     with app.app_context():
-        from wizard.platform.extensions import db
-
         assert db.session.get(Integration, integration_id).attempts == []
     # Constant Contact answering properly again: a code, and step 4 goes on.
     assert started(signed_in, app, integration_id).user_code
