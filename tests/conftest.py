@@ -49,14 +49,6 @@ from wizard.sandbox.testing import reset
 from wizard.web import auth
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Name the marker that points a module's apps at the local Constant Contact."""
-    config.addinivalue_line(
-        "markers",
-        "sandboxed: the app under test talks to the local Constant Contact (cc)",
-    )
-
-
 def _migrate(database_url: str) -> None:
     app = create_app(base_config(database_url))
     with app.app_context():
