@@ -376,10 +376,7 @@ def test_a_missing_list_is_fixed_without_authorizing_again(
     signed_in: FlaskClient, app: Flask, cc: str, list_id: str, words: str
 ) -> None:
     integration_id = make_integration(app, device_app(cc), list_id=list_id)
-    attempt = started(signed_in, app, integration_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    result = status(signed_in, integration_id, attempt.id)
+    result = allowed_on_device(signed_in, app, cc, integration_id)
     assert result["state"] == "ended"
     page = signed_in.get(result["next"]).text
     assert "We could not find your list" in page and words in page

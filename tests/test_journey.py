@@ -21,6 +21,7 @@ from tests.helpers.browser import create_application_in_portal
 from tests.helpers.browser import open_newsletter
 from tests.helpers.browser import sign_in_page
 from tests.helpers.integrations import make_integration
+from tests.helpers.sandbox import device_app
 from tests.helpers.users import PASSWORD
 from wizard.models import Integration
 from wizard.platform.extensions import db
@@ -104,6 +105,12 @@ def test_newcomer_connects_a_list(
     context.close()
 
 
+@pytest.fixture
+def fast_integration(app: Flask, customer: int, fast_cc: SandboxServer) -> int:
+    """Bloom's integration through steps 1-3, with a Device Flow app in fast_cc."""
+    return make_integration(app, device_app(fast_cc.base_url))
+
+
 def check_until_done(page: Page) -> None:
     """Without JavaScript: press Check now, waiting between presses as asked."""
     for _ in range(10):
@@ -117,22 +124,20 @@ def check_until_done(page: Page) -> None:
 
 
 def test_the_timer_warns_announces_and_ends_with_the_server(
-    browser: Browser, wizard_url: str, fast_cc: SandboxServer, app: Flask
+    browser: Browser, wizard_url: str, app: Flask, fast_integration: int
 ) -> None:
-    api_key = cc_control.create_application(fast_cc.base_url)["api_key"]
-    integration_id = make_integration(app, api_key)
     context = browser.new_context()
     page = context.new_page()
     page.clock.install()
     sign_in_page(page, wizard_url)
-    page.goto(f"{wizard_url}/integrations/{integration_id}/authorize")
+    page.goto(f"{wizard_url}/integrations/{fast_integration}/authorize")
     page.get_by_role("button", name="Get my activation code").click()
     countdown = page.locator("[data-countdown]")
     expect(countdown).to_contain_text(re.compile(r"^4:5\d$"))
     expect(page.locator("[data-warning]")).to_be_hidden()
 
     # The server's window says 50 seconds are left; the page's clock agrees.
-    make_due(app, attempt_of(app, integration_id).id, seconds_left=50)
+    make_due(app, attempt_of(app, fast_integration).id, seconds_left=50)
     page.clock.fast_forward("04:10")
     expect(page.locator("[data-warning]")).to_be_visible()
     expect(page.locator("[data-announce]")).to_have_text("Less than a minute left.")
@@ -140,7 +145,7 @@ def test_the_timer_warns_announces_and_ends_with_the_server(
     page.screenshot(path=str(SCREENSHOTS / "timer-warning.png"), full_page=True)
 
     # Time runs out on the server: the page reloads and says what to do.
-    make_due(app, attempt_of(app, integration_id).id, seconds_left=-1)
+    make_due(app, attempt_of(app, fast_integration).id, seconds_left=-1)
     page.clock.fast_forward("01:00")
     expect(page.get_by_role("heading", level=1)).to_have_text("Time ran out")
     page.get_by_role("button", name="Get a new code").click()
@@ -191,10 +196,12 @@ def test_authorization_code_flow_in_the_browser(
 
 
 def test_every_action_from_the_actions_menu(
-    browser: Browser, wizard_url: str, fast_cc: SandboxServer, app: Flask
+    browser: Browser,
+    wizard_url: str,
+    fast_cc: SandboxServer,
+    app: Flask,
+    fast_integration: int,
 ) -> None:
-    api_key = cc_control.create_application(fast_cc.base_url)["api_key"]
-    integration_id = make_integration(app, api_key)
     context = browser.new_context()
     page = context.new_page()
     sign_in_page(page, wizard_url)
@@ -242,5 +249,5 @@ def test_every_action_from_the_actions_menu(
     expect(page.get_by_text("was deleted")).to_be_visible()
     expect(page.get_by_text("You have no integrations yet")).to_be_visible()
     with app.app_context():
-        assert db.session.get(Integration, integration_id) is None
+        assert db.session.get(Integration, fast_integration) is None
     context.close()

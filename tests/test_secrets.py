@@ -174,11 +174,7 @@ def test_every_secret_is_stored_as_bound_ciphertext(
 
 
 def test_a_token_copied_into_another_tenants_row_is_refused_not_used(
-    client: FlaskClient,
-    app: Flask,
-    cc: str,
-    customer: int,
-    other_customer: int,
+    client: FlaskClient, app: Flask, cc: str, customer: int, other_customer: int
 ) -> None:
     sign_in(client, "owner@bloom.test")
     theirs = connect(client, app, cc)

@@ -118,11 +118,7 @@ def test_a_ticket_never_outlives_the_window(
 
 
 def test_a_ticket_is_only_good_for_its_own_session_attempt_and_browser(
-    client: FlaskClient,
-    app: Flask,
-    cc: str,
-    customer: int,
-    other_customer: int,
+    client: FlaskClient, app: Flask, cc: str, customer: int, other_customer: int
 ) -> None:
     sign_in(client, "owner@bloom.test")
     integration_id, attempt_id, ticket = waiting(client, app, cc)
