@@ -33,13 +33,13 @@ def test_defaults_point_at_the_real_constant_contact(app: Any) -> None:
 
 
 def test_environment_overrides_defaults(
-    app_with: AppWith, monkeypatch: pytest.MonkeyPatch, config: dict[str, Any]
+    make_app: Any, monkeypatch: pytest.MonkeyPatch, config: dict[str, Any]
 ) -> None:
     monkeypatch.setenv("WIZARD_BRAND_NAME", "Acme Mail")
     monkeypatch.setenv("WIZARD_AUTHORIZATION_WINDOW_SECONDS", "120")
     monkeypatch.setenv("WIZARD_CC_TOKEN_URL", "http://127.0.0.1:9/token")
     config = {k: v for k, v in config.items() if k != "BRAND_NAME"}
-    app = app_with()
+    app = make_app(config)
     assert app.config["BRAND_NAME"] == "Acme Mail"
     assert app.config["AUTHORIZATION_WINDOW_SECONDS"] == 120
     assert app.config["CC_TOKEN_URL"] == "http://127.0.0.1:9/token"
@@ -150,10 +150,10 @@ def test_postgres_urls_use_psycopg(
 
 
 def test_default_database_is_sqlite_in_instance(
-    app_with: AppWith, config: dict[str, Any]
+    make_app: Any, config: dict[str, Any]
 ) -> None:
     config = {k: v for k, v in config.items() if k != "DATABASE_URL"}
-    app = app_with()
+    app = make_app(config)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     assert uri.startswith("sqlite:///") and uri.endswith("instance/wizard.sqlite")
 
