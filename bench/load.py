@@ -36,12 +36,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.run import machine  # noqa: E402
 from bench.run import serve  # noqa: E402
-from tests import journeys  # noqa: E402
-from tests.conftest import sandbox_settings  # noqa: E402
-from tests.live import free_port  # noqa: E402
-from tests.live import gunicorn  # noqa: E402
-from tests.live import migrate  # noqa: E402
-from tests.live import wizard_environment  # noqa: E402
+from tests.helpers import journeys  # noqa: E402
+from tests.helpers.live import free_port  # noqa: E402
+from tests.helpers.live import gunicorn  # noqa: E402
+from tests.helpers.live import migrate  # noqa: E402
+from tests.helpers.live import wizard_environment  # noqa: E402
+from tests.helpers.sandbox import sandbox_settings  # noqa: E402
 from wizard import create_app  # noqa: E402
 from wizard.platform.extensions import db  # noqa: E402
 from wizard.sandbox.testing import get_stats  # noqa: E402

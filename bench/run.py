@@ -37,13 +37,13 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import sandbox_settings  # noqa: E402
-from tests.live import csrf_token  # noqa: E402
-from tests.live import free_port  # noqa: E402
-from tests.live import migrate  # noqa: E402
-from tests.live import press_at_once  # noqa: E402
-from tests.live import signed_in_session  # noqa: E402
-from tests.live import wizard_environment  # noqa: E402
+from tests.helpers.live import csrf_token  # noqa: E402
+from tests.helpers.live import free_port  # noqa: E402
+from tests.helpers.live import migrate  # noqa: E402
+from tests.helpers.live import press_at_once  # noqa: E402
+from tests.helpers.live import signed_in_session  # noqa: E402
+from tests.helpers.live import wizard_environment  # noqa: E402
+from tests.helpers.sandbox import sandbox_settings  # noqa: E402
 from wizard.sandbox.testing import approve_device  # noqa: E402
 from wizard.sandbox.testing import create_application  # noqa: E402
 from wizard.sandbox.testing import get_stats  # noqa: E402

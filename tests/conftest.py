@@ -3,16 +3,13 @@
 The database is built by the migrations once per test session; each test gets a
 fresh copy (SQLite) or emptied tables (PostgreSQL). Set WIZARD_TEST_DATABASE_URL to
 a PostgreSQL server URL to run the suite there; a throwaway database is created.
+The helpers these fixtures use, and tests share, are in tests/helpers/.
 """
 
-import base64
-import hashlib
-import os
 import shutil
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,38 +21,32 @@ from flask.testing import FlaskCliRunner
 from flask_migrate import upgrade
 from playwright.sync_api import Browser
 from playwright.sync_api import sync_playwright
-from werkzeug.security import generate_password_hash
 
+from tests.helpers.app import POSTGRES_URL
+from tests.helpers.app import AppWith
+from tests.helpers.app import base_config
+from tests.helpers.app import fresh_database
+from tests.helpers.attempts import started
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import free_port
+from tests.helpers.live import gunicorn
+from tests.helpers.live import wizard_environment
+from tests.helpers.sandbox import device_app
+from tests.helpers.sandbox import sandbox_server
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import QUICK_PASSWORD_METHOD
+from tests.helpers.users import make_user
+from tests.helpers.users import password_hash
+from tests.helpers.users import sign_in
 from wizard import create_app
 from wizard import models
 from wizard.models import ROLE_CUSTOMER
 from wizard.models import ROLE_SUPPORT
-from wizard.models import Organization
-from wizard.models import User
+from wizard.models import AuthorizationAttempt
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import SandboxServer
 from wizard.sandbox.testing import reset
-from wizard.sandbox.testing import start_server
 from wizard.web.auth import views as auth
-
-PASSWORD = "correct horse battery staple"
-# Fixed, so that every copy of this module (pytest's and `tests.conftest`) agrees.
-ENCRYPTION_KEY = base64.urlsafe_b64encode(
-    hashlib.sha256(b"wizard tests").digest()
-).decode()
-POSTGRES_URL = os.environ.get("WIZARD_TEST_DATABASE_URL", "")
-
-
-def base_config(database_url: str) -> dict[str, Any]:
-    """Return the settings every test app starts from."""
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-to-pass",
-        "DATABASE_URL": database_url,
-        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
-        "WTF_CSRF_ENABLED": False,
-        "PUBLIC_BASE_URL": "https://wizard.test",
-    }
 
 
 def _migrate(database_url: str) -> None:
@@ -86,31 +77,6 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield str(path)
 
 
-@contextmanager
-def fresh_database(template: str, directory: Path) -> Iterator[str]:
-    """Yield an empty, migrated database: a copy of the template, or emptied after."""
-    if POSTGRES_URL:
-        yield template
-        engine = sa.create_engine(template)
-        with engine.begin() as connection:
-            tables = connection.execute(
-                sa.text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
-                )
-            ).scalars()
-            names = ", ".join(f'"{table}"' for table in tables)
-            if names:
-                connection.execute(
-                    sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-                )
-        engine.dispose()
-    else:
-        path = directory / "wizard.sqlite"
-        shutil.copy(template, path)
-        yield f"sqlite:///{path}"
-
-
 @pytest.fixture
 def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
     """Give the test an empty, migrated database."""
@@ -119,9 +85,15 @@ def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def config(database_url: str) -> dict[str, Any]:
-    """Settings for the app under test; tests may change them before `app` is used."""
-    return base_config(database_url)
+def config(request: pytest.FixtureRequest, database_url: str) -> dict[str, Any]:
+    """Settings for the app under test; tests may change them before `app` is used.
+
+    In a module marked ``sandboxed``, the app talks to the local Constant Contact.
+    """
+    settings = base_config(database_url)
+    if request.node.get_closest_marker("sandboxed"):
+        settings |= sandbox_settings(request.getfixturevalue("cc"))
+    return settings
 
 
 @pytest.fixture
@@ -138,6 +110,18 @@ def make_app() -> Iterator[Callable[[dict[str, Any]], Flask]]:
         with built.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture
+def app_with(
+    make_app: Callable[[dict[str, Any]], Flask], config: dict[str, Any]
+) -> AppWith:
+    """Build an app on the test's database: the test's settings plus these."""
+
+    def build(**settings: Any) -> Flask:
+        return make_app(config | settings)
+
+    return build
 
 
 @pytest.fixture
@@ -158,21 +142,6 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-# One round of PBKDF2 in place of scrypt (0.26 s of CPU per sign-in, on purpose):
-# hundreds of sign-ins per run would spend a third of the suite's CPU hashing.
-# Tests of the hashing itself are marked real_password_hashing and keep scrypt, as
-# do the gunicorn-served apps (their first sign-in upgrades a quick hash).
-QUICK_PASSWORD_METHOD = "pbkdf2:sha256:1"
-_HASH: dict[str, str] = {}
-
-
-def password_hash(method: str) -> str:
-    """Return PASSWORD hashed with this method (once per session: scrypt is slow)."""
-    if method not in _HASH:
-        _HASH[method] = generate_password_hash(PASSWORD, method=method)
-    return _HASH[method]
-
-
 @pytest.fixture(autouse=True)
 def quick_password_hashing(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
@@ -183,28 +152,6 @@ def quick_password_hashing(
     monkeypatch.setattr(models, "PASSWORD_METHOD", QUICK_PASSWORD_METHOD)
     monkeypatch.setattr(auth, "PASSWORD_METHOD", QUICK_PASSWORD_METHOD)
     monkeypatch.setattr(auth, "_DUMMY_HASH", password_hash(QUICK_PASSWORD_METHOD))
-
-
-def make_user(
-    app: Flask, email: str, role: str = ROLE_CUSTOMER, org: str | None = None
-) -> int:
-    """Create a user (and organization) directly; return the user's id."""
-    with app.app_context():
-        organization = None
-        if org:
-            organization = db.session.scalar(
-                db.select(Organization).filter_by(name=org)
-            )
-            organization = organization or Organization(name=org)
-        user = User(
-            email=email,
-            role=role,
-            organization=organization,
-            password_hash=password_hash(models.PASSWORD_METHOD),
-        )
-        db.session.add(user)
-        db.session.commit()
-        return user.id
 
 
 @pytest.fixture
@@ -220,14 +167,15 @@ def other_customer(app: Flask) -> int:
 
 
 @pytest.fixture
+def colleague(app: Flask, customer: int) -> int:
+    """Another customer of the organization "Bloom"."""
+    return make_user(app, "colleague@bloom.test", ROLE_CUSTOMER, "Bloom")
+
+
+@pytest.fixture
 def support_user(app: Flask) -> int:
     """A support person."""
     return make_user(app, "helper@promopulse.test", ROLE_SUPPORT)
-
-
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
-    """Sign in through the real form."""
-    return client.post("/sign-in", data={"email": email, "password": password})
 
 
 @pytest.fixture
@@ -236,21 +184,6 @@ def signed_in(client: FlaskClient, customer: int) -> FlaskClient:
     response = sign_in(client, "owner@bloom.test")
     assert response.status_code == 302
     return client
-
-
-def sandbox_server(
-    tmp_path_factory: pytest.TempPathFactory, **settings: Any
-) -> SandboxServer:
-    """Start a local Constant Contact with its own database and the test controls."""
-    path = tmp_path_factory.mktemp("cc") / "sandbox.sqlite"
-    return start_server(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            "SANDBOX_TEST_CONTROL": True,
-            "SANDBOX_FAULT_DELAY_SECONDS": 3,
-        }
-        | settings
-    )
 
 
 @pytest.fixture(scope="session")
@@ -268,30 +201,38 @@ def cc(cc_sandbox: SandboxServer) -> Iterator[str]:
     reset(cc_sandbox.base_url)
 
 
-# The sandbox holds a "timeout" fault's answer 3 s (and drips a "drip" one for 3 s).
-# A test that turns one on gives up sooner, and only then: healthy calls keep the
-# default 10 s, which a loaded machine running the suite never reaches.
-GIVE_UP_SECONDS = 1.0
+@pytest.fixture
+def device_integration(app: Flask, customer: int, cc: str) -> int:
+    """Bloom's integration through steps 1-3, with a Device Flow app in the sandbox."""
+    return make_integration(app, device_app(cc))
 
 
-def give_up_sooner(app: Flask, fault: str) -> None:
-    """Let the app wait less than the sandbox holds a hung answer, for that fault."""
-    if fault in ("timeout", "drip"):
-        app.config["CC_HTTP_TIMEOUT_SECONDS"] = GIVE_UP_SECONDS
+@pytest.fixture
+def started_attempt(
+    signed_in: FlaskClient, app: Flask, device_integration: int
+) -> AuthorizationAttempt:
+    """Step 4 started on the device integration by the signed-in Bloom customer."""
+    return started(signed_in, app, device_integration)
 
 
-def sandbox_settings(base_url: str) -> dict[str, str]:
-    """The wizard's Constant Contact settings pointed at a sandbox."""
-    oauth = f"{base_url}/oauth2/default/v1"
-    return {
-        "CC_AUTHORIZATION_URL": f"{oauth}/authorize",
-        "CC_TOKEN_URL": f"{oauth}/token",
-        "CC_DEVICE_AUTHORIZATION_URL": f"{oauth}/device/authorize",
-        "CC_REVOCATION_URL": f"{oauth}/revoke",
-        "CC_API_BASE_URL": f"{base_url}/v3",
-        "CC_PORTAL_URL": f"{base_url}/pages/dma/portal/",
-        "CC_LISTS_URL": f"{base_url}/pages/contacts/ui",
-    }
+@pytest.fixture(scope="module")
+def fast_cc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    """A local Constant Contact that lets devices poll every second."""
+    with sandbox_server(tmp_path_factory, SANDBOX_DEVICE_INTERVAL=1) as server:
+        yield server
+
+
+@pytest.fixture
+def wizard_url(
+    app: Flask, customer: int, database_url: str, fast_cc: SandboxServer
+) -> Iterator[str]:
+    """Serve the wizard with two gunicorn workers, pointed at the sandbox."""
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    settings = base_config(database_url) | sandbox_settings(fast_cc.base_url)
+    env = wizard_environment(settings | {"PUBLIC_BASE_URL": public})
+    with gunicorn(env, port=port) as base_url:
+        yield base_url
 
 
 CHROMIUM_ARGS = [

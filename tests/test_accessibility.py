@@ -28,20 +28,21 @@ from playwright.sync_api import Request
 from playwright.sync_api import Response
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import fresh_database
-from tests.conftest import make_user
-from tests.conftest import sandbox_server
-from tests.conftest import sandbox_settings
-from tests.live import allow_access
-from tests.live import create_application_in_portal
-from tests.live import free_port
-from tests.live import gunicorn
-from tests.live import sign_in_page
-from tests.live import wizard_environment
-from tests.test_authorize import attempt_of
-from tests.test_authorize import make_due
+from tests.helpers.app import base_config
+from tests.helpers.app import fresh_database
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import make_due
+from tests.helpers.browser import AXE_OPTIONS
+from tests.helpers.browser import allow_access
+from tests.helpers.browser import create_application_in_portal
+from tests.helpers.browser import sign_in_page
+from tests.helpers.live import free_port
+from tests.helpers.live import gunicorn
+from tests.helpers.live import wizard_environment
+from tests.helpers.sandbox import sandbox_server
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import make_user
 from wizard import create_app
 from wizard.models import ROLE_SUPPORT
 from wizard.platform.extensions import db
@@ -53,21 +54,6 @@ SCREENSHOTS = Path(
     os.environ.get("WIZARD_SCREENSHOTS_DIR") or ROOT / "instance" / "screenshots"
 )
 WIDTHS = {"desktop": (1280, 800), "phone": (320, 640)}
-AXE_OPTIONS = {
-    "runOnly": {
-        "type": "tag",
-        "values": [
-            "wcag2a",
-            "wcag2aa",
-            "wcag21a",
-            "wcag21aa",
-            "wcag22a",
-            "wcag22aa",
-            "best-practice",
-        ],
-    },
-    "resultTypes": ["violations"],
-}
 # The heaviest state measured 1.5 times over, rounded up (docs/accessibility.md).
 BUDGET_BYTES = 27_000
 BUDGET_GZIP_BYTES = 9_500

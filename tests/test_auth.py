@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import sign_in
+from tests.helpers.app import AppWith
+from tests.helpers.users import sign_in
 from wizard.models import AuditEvent
 from wizard.platform.extensions import db
 
@@ -91,8 +92,8 @@ def test_sign_out_is_a_post(signed_in: FlaskClient) -> None:
     assert signed_in.get("/integrations").status_code == 302
 
 
-def test_csrf_is_enforced(make_app: Any, config: dict[str, Any], customer: int) -> None:
-    app = make_app({**config, "WTF_CSRF_ENABLED": True})
+def test_csrf_is_enforced(app_with: AppWith, customer: int) -> None:
+    app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     response = sign_in(client, "owner@bloom.test")
     assert response.status_code == 400

@@ -3,26 +3,50 @@
 import queue
 import re
 import threading
-import time
-from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import pytest
-import requests
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import give_up_sooner
-from tests.conftest import sandbox_server
-from tests.conftest import sandbox_settings
-from tests.sandbox.sandbox_helpers import sign_in as sandbox_sign_in
-from tests.sandbox.sandbox_helpers import submit
+from tests.helpers.app import AppWith
+from tests.helpers.attempts import KEEP_CHECKING
+from tests.helpers.attempts import SLOWER
+from tests.helpers.attempts import allowed_at_sandbox
+from tests.helpers.attempts import allowed_on_device
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import callback
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import open_window
+from tests.helpers.attempts import poll_count
+from tests.helpers.attempts import start_attempt
+from tests.helpers.attempts import started
+from tests.helpers.attempts import state_sent
+from tests.helpers.attempts import status
+from tests.helpers.attempts import tamper
+from tests.helpers.integrations import code_flow_integration
+from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import csrf_token
+from tests.helpers.races import wait_for
+from tests.helpers.sandbox import approve_in_sandbox
+from tests.helpers.sandbox import device_app
+from tests.helpers.sandbox import give_up_sooner
+from tests.helpers.sandbox import sandbox_server
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.sandbox import settled
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
+from wizard.constant_contact.client import Client
+from wizard.constant_contact.client import client_for
 from wizard.domain import approval
 from wizard.domain import attempts
+from wizard.domain.problems import waiting_note
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
@@ -33,106 +57,22 @@ from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import deny_device
 from wizard.sandbox.testing import get_stats
-from wizard.sandbox.testing import reset
 from wizard.sandbox.testing import set_faults
 
-REDIRECT_URI = "https://wizard.test/callback/constant-contact-auth"
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    """The wizard pointed at the sandbox, with a short network timeout."""
-    return config | sandbox_settings(cc)
-
-
-def make_integration(
-    app: Flask,
-    api_key: str,
-    list_id: str = seed.NEWSLETTER_LIST_ID,
-    flow: str = "device",
-    secret: str | None = None,
-) -> int:
-    """Store an integration that finished steps 1-3, for the Bloom organization."""
-    with app.app_context():
-        integration = Integration(
-            organization_id=1,
-            status="created",
-            flow=flow,
-            api_key=api_key,
-            list_id=list_id,
-            name="Constant Contact list",
-        )
-        integration.client_secret = secret
-        db.session.add(integration)
-        db.session.commit()
-        return integration.id
-
-
-def device_app(cc: str, **settings: Any) -> str:
-    return create_application(cc, flow="device", **settings)["api_key"]
-
-
-def start(client: FlaskClient, integration_id: int) -> Any:
-    return client.post(f"/integrations/{integration_id}/authorize")
-
-
-def attempt_of(app: Flask, integration_id: int) -> AuthorizationAttempt:
-    with app.app_context():
-        attempt = db.session.scalars(
-            db.select(AuthorizationAttempt)
-            .filter_by(integration_id=integration_id)
-            .order_by(AuthorizationAttempt.id.desc())
-        ).first()
-        db.session.expunge(attempt)
-        return attempt
-
-
-def load(app: Flask, integration_id: int) -> Integration:
-    with app.app_context():
-        integration = db.session.get(Integration, integration_id)
-        db.session.expunge(integration)
-        return integration
-
-
-def make_due(app: Flask, attempt_id: int, *, seconds_left: int | None = None) -> None:
-    """Move the attempt's clock: its next poll is due now (and its window shrinks)."""
-    with app.app_context():
-        attempt = db.session.get(AuthorizationAttempt, attempt_id)
-        attempt.next_poll_at = utcnow() - timedelta(seconds=1)
-        if seconds_left is not None:
-            attempt.expires_at = utcnow() + timedelta(seconds=seconds_left)
-        db.session.commit()
-
-
-def status(client: FlaskClient, integration_id: int, attempt_id: int) -> dict[str, Any]:
-    path = f"/integrations/{integration_id}/authorize/{attempt_id}/status"
-    response = client.get(path)
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
-    return response.get_json()
-
-
-def started(
-    client: FlaskClient, app: Flask, integration_id: int
-) -> AuthorizationAttempt:
-    response = start(client, integration_id)
-    attempt = attempt_of(app, integration_id)
-    assert response.headers["Location"] == (
-        f"/integrations/{integration_id}/authorize/{attempt.id}"
-    )
-    return attempt
+pytestmark = pytest.mark.sandboxed
 
 
 def test_device_flow_from_code_to_active(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    before = signed_in.get(f"/integrations/{integration_id}/authorize").text
+    before = signed_in.get(f"/integrations/{device_integration}/authorize").text
     assert "Step 4 of 4" in before and "Get my activation code" in before
     assert "You will have 5 minutes" in before
 
-    attempt = started(signed_in, app, integration_id)
-    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    attempt = started(signed_in, app, device_integration)
+    page = signed_in.get(
+        f"/integrations/{device_integration}/authorize/{attempt.id}"
+    ).text
     code = attempt.user_code
     assert re.fullmatch(r"[A-Z]{8}", code)
     assert f"{code[:4]}-{code[4:]}" in page
@@ -141,27 +81,30 @@ def test_device_flow_from_code_to_active(
     assert "Allow Access" in page and "Follow the instructions on your device" in page
     assert "<svg" in page and "Time left:" in page and "4:5" in page
     assert "I have allowed access: check now" in page
-    tasks = signed_in.get(f"/integrations/{integration_id}/setup").text
+    tasks = signed_in.get(f"/integrations/{device_integration}/setup").text
     assert "You have completed 3 of 4 steps" in tasks
     assert '<strong class="tag tag-active">In progress</strong>' in tasks
     with app.app_context():
         assert attempt.unseal("device_code_encrypted") not in page
 
     # The first check asks at once; the next ones wait for the interval.
-    assert status(signed_in, integration_id, attempt.id)["state"] == "waiting"
-    assert status(signed_in, integration_id, attempt.id)["state"] == "waiting"
+    assert status(signed_in, device_integration, attempt.id)["state"] == "waiting"
+    assert status(signed_in, device_integration, attempt.id)["state"] == "waiting"
     assert get_stats(cc)["token_requests"]["total"] == 1
 
     approve_device(cc, code)
     make_due(app, attempt.id)
-    result = status(signed_in, integration_id, attempt.id)
-    assert result == {"state": "done", "next": f"/integrations/{integration_id}/active"}
+    result = status(signed_in, device_integration, attempt.id)
+    assert result == {
+        "state": "done",
+        "next": f"/integrations/{device_integration}/active",
+    }
 
     active = signed_in.get(result["next"]).text
     assert "Your integration is now active!" in active
     assert "Bloom &amp; Co Florist" in active and "Newsletter" in active
     assert f"{seed.NEWSLETTER_MEMBERS:,}" in active
-    saved = load(app, integration_id)
+    saved = load(app, device_integration)
     assert saved.status == "active" and saved.name == "Newsletter"
     with app.app_context():
         access = saved.unseal("access_token_encrypted")
@@ -183,11 +126,10 @@ def test_device_flow_from_code_to_active(
 
 
 def test_check_now_without_javascript(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    check = f"/integrations/{integration_id}/authorize/{attempt.id}/check"
+    attempt = started(signed_in, app, device_integration)
+    check = f"/integrations/{device_integration}/authorize/{attempt.id}/check"
     page = signed_in.post(check, follow_redirects=True).text
     assert "Not yet" in page and "Allow access in Constant Contact" in page
     approve_device(cc, attempt.user_code)
@@ -197,60 +139,58 @@ def test_check_now_without_javascript(
 
 
 def test_polls_keep_to_the_interval_and_slow_down_adds_five_seconds(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
+    attempt = started(signed_in, app, device_integration)
     make_due(app, attempt.id)
     for _ in range(10):
-        assert status(signed_in, integration_id, attempt.id)["state"] == "waiting"
+        assert status(signed_in, device_integration, attempt.id)["state"] == "waiting"
     assert get_stats(cc)["token_requests"]["total"] == 1
     # Asking again sooner than Constant Contact's interval earns a slow_down.
     make_due(app, attempt.id)
-    status(signed_in, integration_id, attempt.id)
+    status(signed_in, device_integration, attempt.id)
     assert get_stats(cc)["token_requests"]["total"] == 2
     assert get_stats(cc)["slow_downs"] == 1
-    slowed = attempt_of(app, integration_id)
+    slowed = attempt_of(app, device_integration)
     assert slowed.interval == 10
     assert slowed.next_poll_at >= utcnow() + timedelta(seconds=8)
 
 
-def test_denied_then_a_new_code(signed_in: FlaskClient, app: Flask, cc: str) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
+def test_denied_then_a_new_code(
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
+) -> None:
+    attempt = started(signed_in, app, device_integration)
     deny_device(cc, attempt.user_code)
     make_due(app, attempt.id)
-    result = status(signed_in, integration_id, attempt.id)
+    result = status(signed_in, device_integration, attempt.id)
     assert result["state"] == "ended"
     page = signed_in.get(result["next"]).text
     assert "Access was not allowed" in page and "Get a new code" in page
     assert "access_denied" not in page
-    second = started(signed_in, app, integration_id)
+    second = started(signed_in, app, device_integration)
     assert second.id != attempt.id and second.user_code != attempt.user_code
-    assert load(app, integration_id).list_id == seed.NEWSLETTER_LIST_ID
+    assert load(app, device_integration).list_id == seed.NEWSLETTER_LIST_ID
 
 
-def test_time_runs_out(signed_in: FlaskClient, app: Flask, cc: str) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
+def test_time_runs_out(
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
+) -> None:
+    attempt = started(signed_in, app, device_integration)
     make_due(app, attempt.id, seconds_left=-1)
-    assert status(signed_in, integration_id, attempt.id)["state"] == "ended"
-    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert status(signed_in, device_integration, attempt.id)["state"] == "ended"
+    page = signed_in.get(
+        f"/integrations/{device_integration}/authorize/{attempt.id}"
+    ).text
     assert "Time ran out" in page and "Nothing you entered is lost" in page
     assert get_stats(cc)["token_requests"]["total"] == 0
 
 
 def test_window_is_the_shorter_of_expires_in_and_the_setting(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: AppWith, customer: int, device_integration: int
 ) -> None:
-    app = make_app(config | {"AUTHORIZATION_WINDOW_SECONDS": 120})
-    client = app.test_client()
-    client.post(
-        "/sign-in",
-        data={"email": "owner@bloom.test", "password": "correct horse battery staple"},
-    )
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
+    app = app_with(AUTHORIZATION_WINDOW_SECONDS=120)
+    client = signed_in_client(app)
+    attempt = started(client, app, device_integration)
     window = (attempt.expires_at - attempt.started_at).total_seconds()
     assert window == 120
 
@@ -287,15 +227,12 @@ def seconds_left_between(attempt: AuthorizationAttempt, asked: Any) -> range:
 
 
 def test_a_device_code_shorter_than_the_window_sets_the_countdown(
-    make_app: Any, config: dict[str, Any], customer: int, short_codes_cc: str
+    app_with: AppWith, customer: int, short_codes_cc: str
 ) -> None:
     """OA-17: Constant Contact's expires_in (120 s) beats the page's 300 s window."""
-    from tests.conftest import sign_in
-
-    app = make_app(config | sandbox_settings(short_codes_cc))
+    app = app_with(**sandbox_settings(short_codes_cc))
     assert app.config["AUTHORIZATION_WINDOW_SECONDS"] == 300
-    client = app.test_client()
-    sign_in(client, "owner@bloom.test")
+    client = signed_in_client(app)
     integration_id = make_integration(app, device_app(short_codes_cc))
     attempt = started(client, app, integration_id)
     assert attempt.expires_at - attempt.started_at == timedelta(seconds=120)
@@ -329,14 +266,17 @@ def test_a_device_code_shorter_than_the_window_sets_the_countdown(
     assert attempt_of(app, integration_id).outcome == "expired"
 
 
-def test_two_tabs_one_attempt(signed_in: FlaskClient, app: Flask, cc: str) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    first = started(signed_in, app, integration_id)
-    second = started(signed_in, app, integration_id)
-    assert status(signed_in, integration_id, first.id)["state"] == "ended"
-    page = signed_in.get(f"/integrations/{integration_id}/authorize/{first.id}").text
+def test_two_tabs_one_attempt(
+    signed_in: FlaskClient, app: Flask, device_integration: int
+) -> None:
+    first = started(signed_in, app, device_integration)
+    second = started(signed_in, app, device_integration)
+    assert status(signed_in, device_integration, first.id)["state"] == "ended"
+    page = signed_in.get(
+        f"/integrations/{device_integration}/authorize/{first.id}"
+    ).text
     assert "A newer code was started" in page
-    assert status(signed_in, integration_id, second.id)["state"] == "waiting"
+    assert status(signed_in, device_integration, second.id)["state"] == "waiting"
 
 
 @pytest.mark.parametrize(
@@ -355,7 +295,7 @@ def test_wrong_app_settings_are_explained(
         else "00000000-0000-4000-8000-000000000000"
     )
     integration_id = make_integration(app, api_key)
-    response = start(signed_in, integration_id)
+    response = start_attempt(signed_in, integration_id)
     assert response.status_code == 200
     assert heading in response.text
     assert "Change the API Key or flow in step 1" in response.text
@@ -374,53 +314,55 @@ def test_wrong_app_settings_are_explained(
     ],
 )
 def test_upstream_faults_at_start_never_break_the_page(
-    signed_in: FlaskClient, app: Flask, cc: str, fault: str, heading: str
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    fault: str,
+    heading: str,
+    device_integration: int,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
     give_up_sooner(app, fault)
     set_faults(cc, {"device_authorize": fault})
-    response = start(signed_in, integration_id)
+    response = start_attempt(signed_in, device_integration)
     assert response.status_code == 200
     assert heading in response.text and "Try again" in response.text
     set_faults(cc, {})
-    assert start(signed_in, integration_id).status_code == 302
+    assert start_attempt(signed_in, device_integration).status_code == 302
 
 
 @pytest.mark.parametrize("fault", ["503", "garbage", "429", "timeout"])
 def test_upstream_faults_while_polling_keep_the_attempt(
-    signed_in: FlaskClient, app: Flask, cc: str, fault: str
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    fault: str,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    approve_device(cc, attempt.user_code)
+    approve_device(cc, started_attempt.user_code)
     give_up_sooner(app, fault)
     set_faults(cc, {"token": fault})
-    make_due(app, attempt.id)
-    result = status(signed_in, integration_id, attempt.id)
+    make_due(app, started_attempt.id)
+    result = status(signed_in, device_integration, started_attempt.id)
     assert result["state"] == "waiting"
     assert "We keep checking" in result["note"]
     set_faults(cc, {})
-    make_due(app, attempt.id)
-    assert status(signed_in, integration_id, attempt.id)["state"] == "done"
+    make_due(app, started_attempt.id)
+    assert status(signed_in, device_integration, started_attempt.id)["state"] == "done"
 
 
 def test_no_refresh_token_is_not_active(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str, device_integration: int
 ) -> None:
-    app = make_app(config | {"CC_SCOPES": "account_read contact_data"})
-    client = app.test_client()
-    client.post(
-        "/sign-in",
-        data={"email": "owner@bloom.test", "password": "correct horse battery staple"},
-    )
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
+    app = app_with(CC_SCOPES="account_read contact_data")
+    client = signed_in_client(app)
+    attempt = started(client, app, device_integration)
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
-    assert status(client, integration_id, attempt.id)["state"] == "ended"
-    page = client.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    assert status(client, device_integration, attempt.id)["state"] == "ended"
+    page = client.get(f"/integrations/{device_integration}/authorize/{attempt.id}").text
     assert "Constant Contact did not give lasting access" in page
-    saved = load(app, integration_id)
+    saved = load(app, device_integration)
     assert saved.status != "active" and not saved.holds_tokens
 
 
@@ -435,10 +377,7 @@ def test_a_missing_list_is_fixed_without_authorizing_again(
     signed_in: FlaskClient, app: Flask, cc: str, list_id: str, words: str
 ) -> None:
     integration_id = make_integration(app, device_app(cc), list_id=list_id)
-    attempt = started(signed_in, app, integration_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    result = status(signed_in, integration_id, attempt.id)
+    result = allowed_on_device(signed_in, app, cc, integration_id)
     assert result["state"] == "ended"
     page = signed_in.get(result["next"]).text
     assert "We could not find your list" in page and words in page
@@ -457,55 +396,6 @@ def test_a_missing_list_is_fixed_without_authorizing_again(
     assert saved.status == "active" and saved.list_id == seed.NEWSLETTER_LIST_ID
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(AuthorizationAttempt.id))) == 1
-
-
-def code_flow_integration(app: Flask, cc: str) -> int:
-    created = create_application(
-        cc, flow="authorization_code", redirect_uris=[REDIRECT_URI]
-    )
-    return make_integration(
-        app,
-        created["api_key"],
-        flow="authorization_code",
-        secret=created["client_secret"],
-    )
-
-
-def approve_in_sandbox(authorize_url: str, decision: str = "Allow Access") -> str:
-    """Sign in at the sandbox and answer the consent page; return the redirect."""
-    browser = requests.Session()
-    with browser:
-        page = browser.get(authorize_url, timeout=10)
-        page = sandbox_sign_in(browser, page)
-        assert "would like to access your Constant Contact account" in page.text
-        value = "allow" if decision == "Allow Access" else "deny"
-        answer = submit(browser, page, button=value, follow=False)
-    assert answer.status_code == 302
-    return answer.headers["Location"]
-
-
-def open_window(client: FlaskClient, integration_id: int, attempt_id: int) -> str:
-    response = client.get(f"/integrations/{integration_id}/authorize/{attempt_id}/open")
-    location = response.headers["Location"]
-    query = parse_qs(urlsplit(location).query)
-    assert query["code_challenge_method"] == ["S256"]
-    assert query["redirect_uri"] == [REDIRECT_URI]
-    assert "code_verifier" not in location
-    return location
-
-
-def callback(client: FlaskClient, redirect: str) -> Any:
-    """Arrive as Constant Contact sends the browser back; return the page shown.
-
-    The callback answers with a 303 to its bare path, so the code and state leave
-    the address bar at once.
-    """
-    parts = urlsplit(redirect)
-    assert redirect.startswith(REDIRECT_URI)
-    landed = client.get(f"{parts.path}?{parts.query}")
-    assert landed.status_code == 303, landed.status_code
-    assert landed.headers["Location"] == parts.path
-    return client.get(parts.path)
 
 
 def test_authorization_code_flow_to_active(
@@ -529,16 +419,11 @@ def test_authorization_code_flow_to_active(
 
 
 def test_callback_state_must_be_ours_and_the_same_person(
-    client: FlaskClient, app: Flask, cc: str, customer: int
+    client: FlaskClient, app: Flask, cc: str, colleague: int
 ) -> None:
-    from tests.conftest import make_user
-    from tests.conftest import sign_in
-
-    make_user(app, "colleague@bloom.test", "customer", "Bloom")
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     forged = callback(client, redirect.replace("state=", "state=x"))
     assert "That code can no longer be used" in forged.text
     client.post("/sign-out")
@@ -563,8 +448,7 @@ def test_authorization_code_denied_and_wrong_secret(
         integration = db.session.get(Integration, integration_id)
         integration.client_secret = "Old_secret_that_was_regenerated"
         db.session.commit()
-    attempt = started(signed_in, app, integration_id)
-    redirect = approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(signed_in, app, integration_id)
     page = callback(signed_in, redirect).text
     assert "did not accept the API Key and Client Secret" in page
     assert "Generate Client Secret" in page
@@ -573,12 +457,9 @@ def test_authorization_code_denied_and_wrong_secret(
 def test_callback_after_signing_in_again(
     client: FlaskClient, app: Flask, cc: str, customer: int
 ) -> None:
-    from tests.conftest import PASSWORD
-
     client.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
     integration_id = code_flow_integration(app, cc)
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     client.post("/sign-out")
     parts = urlsplit(redirect)
     response = client.get(f"{parts.path}?{parts.query}")
@@ -595,41 +476,19 @@ def test_callback_after_signing_in_again(
     assert load(app, integration_id).status == "active"
 
 
-def tamper(
-    monkeypatch: pytest.MonkeyPatch, carrying: str, field: str, value: Any
-) -> None:
-    """Let the sandbox answer, then set ``field`` in answers that carry ``carrying``:
-    a provider that answers oddly, over the same real HTTP."""
-    from wizard.constant_contact import client as cc_client
-
-    real = cc_client.call
-
-    def odd(*args: Any, **kwargs: Any) -> Any:
-        body = real(*args, **kwargs)
-        if isinstance(body, dict) and carrying in body:
-            body[field] = value
-        return body
-
-    monkeypatch.setattr(cc_client, "call", odd)
-
-
 def test_a_provider_cannot_make_us_link_to_a_script(
-    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+    signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch, device_integration: int
 ) -> None:
     tamper(monkeypatch, "verification_uri", "verification_uri_complete", "javascript:x")
-    integration_id = make_integration(app, device_app(cc))
-    response = start(signed_in, integration_id)
+    response = start_attempt(signed_in, device_integration)
     assert "javascript:" not in response.text
     assert "Constant Contact did not answer properly" in response.text
 
 
 def test_step_4_posts_need_the_csrf_token(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str, device_integration: int
 ) -> None:
-    from tests.conftest import PASSWORD
-    from tests.live import csrf_token
-
-    app = make_app(config | {"WTF_CSRF_ENABLED": True})
+    app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     page = client.get("/sign-in").text
     client.post(
@@ -640,17 +499,16 @@ def test_step_4_posts_need_the_csrf_token(
             "csrf_token": csrf_token(page),
         },
     )
-    integration_id = make_integration(app, device_app(cc))
-    assert start(client, integration_id).status_code == 400
+    assert start_attempt(client, device_integration).status_code == 400
     assert get_stats(cc)["device_authorizations"] == 0
-    before = client.get(f"/integrations/{integration_id}/authorize").text
+    before = client.get(f"/integrations/{device_integration}/authorize").text
     response = client.post(
-        f"/integrations/{integration_id}/authorize",
+        f"/integrations/{device_integration}/authorize",
         data={"csrf_token": csrf_token(before)},
     )
     assert response.status_code == 302
-    attempt = attempt_of(app, integration_id)
-    base = f"/integrations/{integration_id}"
+    attempt = attempt_of(app, device_integration)
+    base = f"/integrations/{device_integration}"
     for path in (
         f"{base}/authorize/{attempt.id}/check",
         f"{base}/verify",
@@ -661,16 +519,18 @@ def test_step_4_posts_need_the_csrf_token(
 
 
 def test_other_organizations_cannot_reach_step_4(
-    client: FlaskClient, app: Flask, cc: str, customer: int, other_customer: int
+    client: FlaskClient,
+    app: Flask,
+    cc: str,
+    customer: int,
+    other_customer: int,
+    device_integration: int,
 ) -> None:
-    from tests.conftest import sign_in
-
     sign_in(client, "owner@bloom.test")
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
+    attempt = started(client, app, device_integration)
     client.post("/sign-out")
     sign_in(client, "owner@rival.test")
-    base = f"/integrations/{integration_id}"
+    base = f"/integrations/{device_integration}"
     for method, path in [
         ("get", f"{base}/authorize"),
         ("post", f"{base}/authorize"),
@@ -684,10 +544,7 @@ def test_other_organizations_cannot_reach_step_4(
         ("post", f"{base}/list"),
     ]:
         assert getattr(client, method)(path).status_code == 404, path
-    other_id = make_integration(app, device_app(cc))
-    with app.app_context():
-        db.session.get(Integration, other_id).organization_id = 2
-        db.session.commit()
+    other_id = make_integration(app, device_app(cc), organization_id=2)
     # An attempt of one integration is not reachable through another.
     assert (
         client.get(f"/integrations/{other_id}/authorize/{attempt.id}").status_code
@@ -697,24 +554,22 @@ def test_other_organizations_cannot_reach_step_4(
 
 
 def test_a_finished_attempt_gives_the_integration_its_status_back(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient,
+    app: Flask,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    assert load(app, integration_id).status == "authorizing"
-    make_due(app, attempt.id, seconds_left=-1)
-    status(signed_in, integration_id, attempt.id)
-    assert load(app, integration_id).status == "created"
+    assert load(app, device_integration).status == "authorizing"
+    make_due(app, started_attempt.id, seconds_left=-1)
+    status(signed_in, device_integration, started_attempt.id)
+    assert load(app, device_integration).status == "created"
     assert "Waiting for authorization" in signed_in.get("/integrations").text
 
 
 def test_tokens_that_arrive_after_expiry_still_connect(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    from wizard.constant_contact.client import client_for
-
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
+    attempt = started(signed_in, app, device_integration)
     approve_device(cc, attempt.user_code)
     with app.app_context():
         live = db.session.get(AuthorizationAttempt, attempt.id)
@@ -728,8 +583,8 @@ def test_tokens_that_arrive_after_expiry_still_connect(
         assert live.outcome == "expired"
         approval.finish_with_tokens(live, tokens, client)
         assert live.outcome == "approved"
-    assert load(app, integration_id).status == "active"
-    assert status(signed_in, integration_id, attempt.id)["state"] == "done"
+    assert load(app, device_integration).status == "active"
+    assert status(signed_in, device_integration, attempt.id)["state"] == "done"
 
 
 @pytest.mark.parametrize(
@@ -748,15 +603,14 @@ def test_tokens_that_arrive_after_expiry_still_connect(
 def test_odd_device_answers_never_break_the_page(
     signed_in: FlaskClient,
     app: Flask,
-    cc: str,
     monkeypatch: pytest.MonkeyPatch,
     field: str,
     value: Any,
     interval: int | None,
+    device_integration: int,
 ) -> None:
     tamper(monkeypatch, "device_code", field, value)
-    integration_id = make_integration(app, device_app(cc))
-    response = start(signed_in, integration_id)
+    response = start_attempt(signed_in, device_integration)
     if interval is None:
         assert response.status_code == 200
         assert "Constant Contact did not answer properly" in response.text
@@ -764,9 +618,9 @@ def test_odd_device_answers_never_break_the_page(
             assert db.session.scalars(db.select(AuthorizationAttempt)).all() == []
         return
     assert response.status_code == 302
-    attempt = attempt_of(app, integration_id)
+    attempt = attempt_of(app, device_integration)
     assert response.headers["Location"] == (
-        f"/integrations/{integration_id}/authorize/{attempt.id}"
+        f"/integrations/{device_integration}/authorize/{attempt.id}"
     )
     assert attempt.interval == interval
     # The page's own 5 minutes: an odd expires_in never lengthens or ends it.
@@ -774,15 +628,15 @@ def test_odd_device_answers_never_break_the_page(
 
 
 def test_odd_token_answers_are_clamped_or_refused(
-    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    monkeypatch: pytest.MonkeyPatch,
+    device_integration: int,
 ) -> None:
     tamper(monkeypatch, "access_token", "expires_in", 10**20)
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(signed_in, integration_id, attempt.id)["state"] == "done"
-    saved = load(app, integration_id)
+    assert allowed_on_device(signed_in, app, cc, device_integration)["state"] == "done"
+    saved = load(app, device_integration)
     assert saved.token_expires_at < utcnow() + timedelta(days=367)
 
 
@@ -790,9 +644,7 @@ def test_a_long_error_from_the_provider_is_cut_down(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
     integration_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, integration_id)
-    location = open_window(signed_in, integration_id, attempt.id)
-    state = parse_qs(urlsplit(location).query)["state"][0]
+    state = state_sent(signed_in, app, integration_id)
     page = signed_in.get(
         "/callback/constant-contact-auth",
         query_string={"state": state, "error": "<b>" + "x" * 500},
@@ -803,22 +655,15 @@ def test_a_long_error_from_the_provider_is_cut_down(
 
 
 def test_keys_changed_under_an_attempt(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: AppWith, customer: int, device_integration: int
 ) -> None:
-    from cryptography.fernet import Fernet
-
-    from tests.conftest import PASSWORD
-
-    app = make_app(config)
-    client = app.test_client()
-    client.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
-    rekeyed = make_app(config | {"ENCRYPTION_KEYS": Fernet.generate_key().decode()})
-    other = rekeyed.test_client()
-    other.post("/sign-in", data={"email": "owner@bloom.test", "password": PASSWORD})
-    assert status(other, integration_id, attempt.id)["state"] == "ended"
-    page = other.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    app = app_with()
+    client = signed_in_client(app)
+    attempt = started(client, app, device_integration)
+    rekeyed = app_with(ENCRYPTION_KEYS=Fernet.generate_key().decode())
+    other = signed_in_client(rekeyed)
+    assert status(other, device_integration, attempt.id)["state"] == "ended"
+    page = other.get(f"/integrations/{device_integration}/authorize/{attempt.id}").text
     assert "We could not read what we saved" in page and "Get a new code" in page
 
 
@@ -845,13 +690,9 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
     """OA-02: two tabs bring the same state at the same moment. Both find the attempt
     before either uses the state; the conditional UPDATE lets one exchange the code
     (held in flight) and the other answers "already used" meanwhile, not a 500."""
-    from wizard.constant_contact.client import Client
-
     integration_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, integration_id)
-    redirect = urlsplit(
-        approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
-    )
+    attempt, approved = allowed_at_sandbox(signed_in, app, integration_id)
+    redirect = urlsplit(approved)
     name = app.config["SESSION_COOKIE_NAME"]
     cookie = signed_in.get_cookie(name)
     assert cookie is not None
@@ -918,11 +759,6 @@ def test_two_callbacks_for_one_state_at_once_exchange_once(
     assert actions.count("authorization.approved") == 1 and reasons == ["state_used"]
 
 
-# What step 4 says while it keeps polling after a passing failure.
-KEEP_CHECKING = "Constant Contact is slow to answer. We keep checking."
-SLOWER = "Constant Contact asked us to slow down. We keep checking."
-
-
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
@@ -942,27 +778,18 @@ SLOWER = "Constant Contact asked us to slow down. We keep checking."
 def test_waiting_notes_are_words(
     app: Flask, code: str | None, expected: str | None
 ) -> None:
-    from wizard.domain.problems import waiting_note
-
     with app.test_request_context():
         assert waiting_note(code) == expected
 
 
-def poll_count(app: Flask, attempt_id: int) -> int:
-    with app.app_context():
-        return db.session.get(AuthorizationAttempt, attempt_id).poll_count
-
-
 def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
-    make_app: Any, config: dict[str, Any], cc: str, customer: int
+    app_with: AppWith, cc: str, customer: int
 ) -> None:
     """One slot: while a poll is held at Constant Contact, another due attempt's
     check answers without asking, and without waiting for the slot."""
-    from tests.conftest import sign_in
-
     # The wizard waits longer than the sandbox holds: the poll is in flight for
     # the whole hold.
-    app = make_app(config | {"CC_POLLS_IN_FLIGHT": 1, "CC_HTTP_TIMEOUT_SECONDS": 10})
+    app = app_with(CC_POLLS_IN_FLIGHT=1, CC_HTTP_TIMEOUT_SECONDS=10)
     tabs = [app.test_client(), app.test_client()]
     for tab in tabs:
         sign_in(tab, "owner@bloom.test")
@@ -975,7 +802,7 @@ def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
     set_faults(cc, {"token": "timeout"})  # the sandbox holds each poll 3 s
     slow = threading.Thread(target=status, args=(tabs[0], ids[0], attempt_ids[0]))
     slow.start()
-    until(lambda: get_stats(cc)["delayed"]["begun"] == 1)  # the poll is held
+    wait_for(lambda: get_stats(cc)["delayed"]["begun"] == 1, "the poll held", 15)
     # The only slot is taken: the other due attempt's check does not ask...
     assert status(tabs[1], ids[1], attempt_ids[1])["state"] == "waiting"
     assert poll_count(app, attempt_ids[1]) == counts[1]
@@ -988,17 +815,3 @@ def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
     # The slot is free again: the next check asks.
     assert status(tabs[1], ids[1], attempt_ids[1])["state"] == "waiting"
     assert poll_count(app, attempt_ids[1]) == counts[1] + 1
-
-
-def until(done: Callable[[], bool], guard: float = 15) -> None:
-    """Wait for something the test set going (the guard only stops a hang)."""
-    deadline = time.monotonic() + guard
-    while not done():
-        assert time.monotonic() < deadline, "it never happened"
-        time.sleep(0.02)
-
-
-def settled(cc: str) -> None:
-    """Wait out answers an earlier test left held at the shared sandbox; reset it."""
-    until(lambda: get_stats(cc)["delayed"]["now"] == 0)
-    reset(cc)

@@ -22,14 +22,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
-from tests.conftest import PASSWORD
-from tests.conftest import sign_in
-from tests.test_faults import closed_port
-from tests.test_setup import KEY
-from tests.test_setup import LIST_ID
-from tests.test_setup import SECRET
-from tests.test_setup import start
-from tests.test_setup import step1
+from tests.helpers.live import free_port
+from tests.helpers.steps import KEY
+from tests.helpers.steps import LIST_ID
+from tests.helpers.steps import SECRET
+from tests.helpers.steps import start_draft
+from tests.helpers.steps import step1
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import sign_in
 from wizard.constant_contact import formats
 from wizard.constant_contact import http
 from wizard.constant_contact import pasted
@@ -100,7 +100,7 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 @pytest.fixture
 def config(config: dict[str, Any]) -> dict[str, Any]:
     """No limits (the fuzzer signs in and asks often); Constant Contact unreachable."""
-    unreachable = f"http://127.0.0.1:{closed_port()}"
+    unreachable = f"http://127.0.0.1:{free_port()}"
     return config | {
         # Not RATELIMIT_ENABLED=False: the limiter is shared, and that would stick.
         "SIGN_IN_RATE_LIMIT": "1000000 per minute",
@@ -156,7 +156,7 @@ def assert_clean(app: Flask, integration_id: int) -> None:
 
 @pytest.fixture
 def draft(signed_in: FlaskClient) -> int:
-    return start(signed_in)
+    return start_draft(signed_in)
 
 
 @pytest.fixture

@@ -1,16 +1,16 @@
 """The flask commands: users create, demo, integrations list, db upgrade."""
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from tests.conftest import make_user
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
+from tests.helpers.app import AppWith
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import make_user
+from tests.helpers.users import sign_in
 from wizard.cli.demo import DEMO_SUPPORT
 from wizard.models import ROLE_SUPPORT
 from wizard.models import Integration
@@ -127,7 +127,7 @@ def demo_support_hash(app: Flask) -> str | None:
 
 
 def test_demo_refuses_an_instance_that_talks_to_the_real_constant_contact(
-    app: Flask, runner: FlaskCliRunner, make_app: Any, config: dict[str, Any]
+    app: Flask, runner: FlaskCliRunner, app_with: AppWith
 ) -> None:
     assert app.config["CC_TOKEN_URL"] == DEFAULTS["CC_TOKEN_URL"]
     make_user(app, DEMO_SUPPORT[0], ROLE_SUPPORT)
@@ -147,7 +147,7 @@ def test_demo_refuses_an_instance_that_talks_to_the_real_constant_contact(
         ("CC_API_BASE_URL", "https://api.cc.email/v3"),
         ("CC_TOKEN_URL", "https://AUTHZ.constantcontact.com/oauth2/x/token"),
     ):
-        mixed = make_app(config | LOCAL | {name: url})
+        mixed = app_with(**(LOCAL | {name: url}))
         refused = mixed.test_cli_runner().invoke(args=["demo"])
         assert refused.exit_code == 1 and f"WIZARD_{name}" in refused.output
         assert demo_support_hash(app) == before
@@ -161,8 +161,8 @@ def test_demo_with_force_seeds_even_the_real_constant_contact(
     assert sign_in(app.test_client(), *DEMO_SUPPORT).status_code == 302
 
 
-def test_demo_is_repeatable(make_app: Any, config: dict[str, Any]) -> None:
-    app = make_app(config | LOCAL)
+def test_demo_is_repeatable(app_with: AppWith) -> None:
+    app = app_with(**LOCAL)
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo"])
     second = runner.invoke(args=["demo"])

@@ -4,7 +4,6 @@ import os
 import subprocess
 import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -16,25 +15,29 @@ from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 from sqlalchemy import event
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import give_up_sooner
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.live import gunicorn
-from tests.live import press_at_once
-from tests.live import pressing_at_once
-from tests.live import signed_in_session
-from tests.live import wizard_environment
-from tests.races import room_for
-from tests.races import wait_until_waiting_at_the_lock
-from tests.races import workers_of
-from tests.test_authorize import attempt_of
-from tests.test_authorize import load
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import start
-from tests.test_authorize import status
+from tests.helpers.app import AppWith
+from tests.helpers.app import base_config
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import start_attempt
+from tests.helpers.attempts import status
+from tests.helpers.connections import connect
+from tests.helpers.connections import expire
+from tests.helpers.integrations import load
+from tests.helpers.live import gunicorn
+from tests.helpers.live import press_at_once
+from tests.helpers.live import pressing_at_once
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wizard_environment
+from tests.helpers.races import one_refresh_for_all
+from tests.helpers.races import room_for
+from tests.helpers.races import wait_until_waiting_at_the_lock
+from tests.helpers.sandbox import give_up_sooner
+from tests.helpers.sandbox import sandbox_server
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard.constant_contact import api
 from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import ProviderError
@@ -48,7 +51,6 @@ from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device
-from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import held
 from wizard.sandbox.testing import hold
@@ -56,41 +58,12 @@ from wizard.sandbox.testing import release
 from wizard.sandbox.testing import set_faults
 from wizard.sandbox.testing import wait_until_held
 
+pytestmark = pytest.mark.sandboxed
+
 USERS = 20
 # Test connection pressed at once on one integration, and how many the limit lets in.
 FLOOD = 100
 ADMITTED = 3
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
-
-
-def connect(
-    client: FlaskClient,
-    app: Flask,
-    cc: str,
-    refresh_token_type: str = "long_lived",
-    list_id: str = seed.NEWSLETTER_LIST_ID,
-) -> int:
-    """Connect an integration through the real device flow; return its id."""
-    api_key = create_application(cc, refresh_token_type=refresh_token_type)["api_key"]
-    integration_id = make_integration(app, api_key, list_id=list_id)
-    start(client, integration_id)
-    attempt = attempt_of(app, integration_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(client, integration_id, attempt.id)["state"] == "done"
-    return integration_id
-
-
-def expire(app: Flask, integration_id: int) -> None:
-    """Let the access token run out."""
-    with app.app_context():
-        integration = db.session.get(Integration, integration_id)
-        integration.token_expires_at = utcnow() - timedelta(minutes=1)
-        db.session.commit()
 
 
 @pytest.mark.parametrize("mode", ["long_lived", "rotating"])
@@ -116,13 +89,7 @@ def test_twenty_users_of_an_expired_connection_cause_one_refresh(
         test_url = f"{url}/integrations/{integration_id}/test"
         hold(cc, "token", grant_type="refresh_token")
         with pressing_at_once(session, [test_url] * USERS) as answers:
-            try:
-                wait_until_held(cc, "token", 1)
-                workers = workers_of(masters[0])
-                wait_until_waiting_at_the_lock(app, USERS - 1, workers)
-                assert held(cc, "token") == {"taken": 1, "waiting": 1}
-            finally:
-                release(cc, "token")
+            one_refresh_for_all(app, cc, USERS - 1, masters)
     pages = [answer.text for answer in answers]
     assert len(pages) == USERS
     assert all("The connection works" in page for page in pages)
@@ -136,19 +103,14 @@ CALLERS = 5
 
 @pytest.mark.parametrize("mode", ["long_lived", "rotating"])
 def test_callers_that_arrive_during_a_refresh_wait_and_share_its_token(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    config: dict[str, Any],
-    make_app: Callable[[dict[str, Any]], Flask],
-    mode: str,
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith, mode: str
 ) -> None:
     """Threads of one process: one refresh is held while the others reach the lock."""
     integration_id = connect(signed_in, app, cc, mode)
     expire(app, integration_id)
     before = get_stats(cc)["refreshes"]
     # The held refresh waits for the test, never for its timeout.
-    patient = make_app(config | {"CC_HTTP_TIMEOUT_SECONDS": 60})
+    patient = app_with(CC_HTTP_TIMEOUT_SECONDS=60)
     got: dict[str, str] = {}
     asked: Counter[str] = Counter()
 
@@ -397,18 +359,11 @@ def test_the_translator_table(code: str, heading: str) -> None:
 
 
 def test_the_daily_quota_is_not_asked_again_until_tomorrow(
-    make_app: Any,
-    config: dict[str, Any],
-    customer: int,
-    tmp_path_factory: pytest.TempPathFactory,
+    app_with: AppWith, customer: int, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from tests.conftest import sandbox_server
-    from tests.conftest import sign_in
-
     with sandbox_server(tmp_path_factory, SANDBOX_DAILY_LIMIT=3) as small:
-        app = make_app(config | sandbox_settings(small.base_url))
-        client = app.test_client()
-        sign_in(client, "owner@bloom.test")
+        app = app_with(**sandbox_settings(small.base_url))
+        client = signed_in_client(app)
         integration_id = connect(client, app, small.base_url)  # 2 calls: account, list
         assert (
             "The connection works"
@@ -431,7 +386,7 @@ def test_re_authorize_keeps_the_old_tokens_until_the_new_ones_work(
         old_access = before.unseal("access_token_encrypted")
 
     # Allowed from another account, which does not have the list: nothing changes.
-    start(signed_in, integration_id)
+    start_attempt(signed_in, integration_id)
     attempt = attempt_of(app, integration_id)
     approve_device(cc, attempt.user_code, email=seed.OTHER_LOGIN_EMAIL)
     make_due(app, attempt.id)
@@ -446,7 +401,7 @@ def test_re_authorize_keeps_the_old_tokens_until_the_new_ones_work(
     revoked_before = get_stats(cc)["revocations"]
 
     # Allowed from the right account: the new tokens replace the old ones.
-    start(signed_in, integration_id)
+    start_attempt(signed_in, integration_id)
     attempt = attempt_of(app, integration_id)
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
@@ -503,7 +458,7 @@ def test_an_abandoned_re_authorization_leaves_the_connection_as_it_was(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
     integration_id = connect(signed_in, app, cc)
-    start(signed_in, integration_id)
+    start_attempt(signed_in, integration_id)
     attempt = attempt_of(app, integration_id)
     assert load(app, integration_id).status == "active"
     make_due(app, attempt.id, seconds_left=-1)

@@ -8,7 +8,8 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Config
 
-from tests.conftest import ENCRYPTION_KEY
+from tests.helpers.app import ENCRYPTION_KEY
+from tests.helpers.app import AppWith
 from wizard.platform import crypto
 from wizard.platform.bootstrap import write_instance_config
 
@@ -80,11 +81,9 @@ def test_old_fernet_values_are_refused_by_default(app: Any) -> None:
         assert "from-before-v2" not in str(caught.value)
 
 
-def test_old_fernet_values_decrypt_only_while_accepted(
-    make_app: Any, config: dict[str, Any]
-) -> None:
+def test_old_fernet_values_decrypt_only_while_accepted(app_with: AppWith) -> None:
     stored = legacy("from-before-v2")
-    with make_app({**config, "ACCEPT_UNBOUND_CIPHERTEXT": True}).app_context():
+    with app_with(ACCEPT_UNBOUND_CIPHERTEXT=True).app_context():
         assert crypto.decrypt(stored, HERE) == "from-before-v2"
         # Bound to nothing: any place reads it, which is why acceptance must end.
         assert crypto.decrypt(stored, "integration.refresh_token_encrypted:8/x")
@@ -94,9 +93,9 @@ def test_old_fernet_values_decrypt_only_while_accepted(
 
 @pytest.mark.parametrize("accepted", [False, True])
 def test_rotation_rewrites_old_values_whatever_the_setting(
-    make_app: Any, config: dict[str, Any], accepted: bool
+    app_with: AppWith, accepted: bool
 ) -> None:
-    app = make_app({**config, "ACCEPT_UNBOUND_CIPHERTEXT": accepted})
+    app = app_with(ACCEPT_UNBOUND_CIPHERTEXT=accepted)
     with app.app_context():
         rotated = crypto.rotate(legacy("from-before-v2"), HERE)
         assert crypto.is_current(rotated)
@@ -122,14 +121,10 @@ def test_rotation_rewrites_old_values_whatever_the_setting(
     ],
 )
 def test_the_acceptance_setting_reads_plain_words(
-    make_app: Any,
-    config: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
-    given: str,
-    accepted: bool,
+    app_with: AppWith, monkeypatch: pytest.MonkeyPatch, given: str, accepted: bool
 ) -> None:
     monkeypatch.setenv("WIZARD_ACCEPT_UNBOUND_CIPHERTEXT", given)
-    app = make_app(config)
+    app = app_with()
     assert app.config["ACCEPT_UNBOUND_CIPHERTEXT"] is accepted
     with app.app_context():
         if accepted:
@@ -140,59 +135,53 @@ def test_the_acceptance_setting_reads_plain_words(
 
 
 def test_an_unclear_acceptance_setting_is_refused(
-    make_app: Any, config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    app_with: AppWith, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WIZARD_ACCEPT_UNBOUND_CIPHERTEXT", "maybe")
     with pytest.raises(RuntimeError) as caught:
-        make_app(config)
+        app_with()
     assert str(caught.value) == (
         "WIZARD_ACCEPT_UNBOUND_CIPHERTEXT must be true or false, not 'maybe'."
     )
 
 
-def test_key_ids_name_keys_without_revealing_them(
-    make_app: Any, config: dict[str, Any]
-) -> None:
+def test_key_ids_name_keys_without_revealing_them(app_with: AppWith) -> None:
     first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    with make_app({**config, "ENCRYPTION_KEYS": f"{first},{second}"}).app_context():
+    with app_with(ENCRYPTION_KEYS=f"{first},{second}").app_context():
         ids = crypto.key_ids()
         assert len(set(ids)) == 2 and ids[0] == crypto.current_key_id()
         for key_id in ids:
             assert len(key_id) == 8
             assert key_id not in first and key_id not in second
-    with make_app({**config, "ENCRYPTION_KEYS": second}).app_context():
+    with app_with(ENCRYPTION_KEYS=second).app_context():
         assert crypto.key_ids() == ids[1:]  # the same key has the same id everywhere
 
 
-def test_rotation_keeps_old_values_readable(
-    make_app: Any, config: dict[str, Any]
-) -> None:
+def test_rotation_keeps_old_values_readable(app_with: AppWith) -> None:
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    old_app = make_app({**config, "ENCRYPTION_KEYS": old_key})
+    old_app = app_with(ENCRYPTION_KEYS=old_key)
     with old_app.app_context():
         stored = crypto.encrypt("client-secret", HERE)
         old_id = crypto.current_key_id()
-    rotated_app = make_app({**config, "ENCRYPTION_KEYS": f"{new_key}, {old_key}"})
+    rotated_app = app_with(ENCRYPTION_KEYS=f"{new_key}, {old_key}")
     with rotated_app.app_context():
         assert crypto.decrypt(stored, HERE) == "client-secret"
         assert not crypto.is_current(stored) and crypto.key_id(stored) == old_id
         rewritten = crypto.rotate(stored, HERE)
         assert crypto.is_current(rewritten)
-    new_only = make_app({**config, "ENCRYPTION_KEYS": new_key})
+    new_only = app_with(ENCRYPTION_KEYS=new_key)
     with new_only.app_context():
         assert crypto.decrypt(rewritten, HERE) == "client-secret"
         with pytest.raises(crypto.DecryptionError, match="not configured"):
             crypto.decrypt(stored, HERE)
 
 
-def test_bad_key_is_refused(make_app: Any, config: dict[str, Any]) -> None:
+def test_bad_key_is_refused(app_with: AppWith) -> None:
     with pytest.raises(RuntimeError, match="not a valid key"):
-        make_app({**config, "ENCRYPTION_KEYS": "not-a-key"})
+        app_with(ENCRYPTION_KEYS="not-a-key")
 
 
-def test_a_new_install_refuses_old_values(
-    make_app: Any, config: dict[str, Any], tmp_path: Path
-) -> None:
+def test_a_new_install_refuses_old_values(app_with: AppWith, tmp_path: Path) -> None:
     """What `make run` writes: its own keys, and old unbound values refused."""
     assert write_instance_config(tmp_path)
     assert not write_instance_config(tmp_path)  # written once, never replaced
@@ -204,7 +193,7 @@ def test_a_new_install_refuses_old_values(
         for k in ("SECRET_KEY", "ENCRYPTION_KEYS", "ACCEPT_UNBOUND_CIPHERTEXT")
     }
     assert settings["ACCEPT_UNBOUND_CIPHERTEXT"] is False
-    with make_app({**config, **settings, "TESTING": False}).app_context():
+    with app_with(**settings, TESTING=False).app_context():
         with pytest.raises(crypto.DecryptionError, match="before v2"):
             crypto.decrypt(legacy("old", written["ENCRYPTION_KEYS"]), HERE)
         assert crypto.decrypt(crypto.encrypt("new", HERE), HERE) == "new"

@@ -8,10 +8,11 @@ from uuid import uuid4
 
 import pytest
 
-from tests.conftest import base_config
-from tests.live import free_port
-from tests.live import gunicorn
-from tests.live import wizard_environment
+from tests.helpers.app import AppWith
+from tests.helpers.app import base_config
+from tests.helpers.live import free_port
+from tests.helpers.live import gunicorn
+from tests.helpers.live import wizard_environment
 
 LIMITS_PER_WORKER = (
     "Each of the 2 gunicorn workers counts rate limits on its own "
@@ -82,9 +83,9 @@ def forwarded_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_the_first_forwarded_request_without_proxy_count_is_warned_about_once(
-    make_app: Any, config: dict[str, Any], caplog: pytest.LogCaptureFixture
+    app_with: AppWith, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = make_app(config).test_client()
+    client = app_with().test_client()
     assert client.get("/sign-in").status_code == 200
     assert forwarded_warnings(caplog) == []  # no proxy header, nothing to say
     for address in ("203.0.113.9", "198.51.100.7", "203.0.113.9"):
@@ -95,9 +96,9 @@ def test_the_first_forwarded_request_without_proxy_count_is_warned_about_once(
 
 
 def test_forwarded_requests_are_expected_when_proxies_are_counted(
-    make_app: Any, config: dict[str, Any], caplog: pytest.LogCaptureFixture
+    app_with: AppWith, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = make_app(config | {"PROXY_COUNT": 1}).test_client()
+    client = app_with(PROXY_COUNT=1).test_client()
     for address in ("203.0.113.9", "198.51.100.7"):
         answered = client.get("/sign-in", headers={"X-Forwarded-For": address})
         assert answered.status_code == 200

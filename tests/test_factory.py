@@ -1,15 +1,14 @@
 """The app factory: settings order, safety checks, database URLs."""
 
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 from flask import request
 
-from tests.conftest import base_config
-from tests.live import ROOT
-from tests.live import wizard_environment
+from tests.helpers.app import AppWith
+from tests.helpers.app import base_config
+from tests.helpers.live import import_wsgi
+from tests.helpers.live import wizard_environment
 
 # Every way an operator (or a stray environment variable) can ask for debug or tests.
 RELAXED = [
@@ -47,25 +46,18 @@ def test_environment_overrides_defaults(
 
 
 @pytest.mark.parametrize("secret", ["dev", "", "change-me"])
-def test_refuses_default_secret_key(
-    make_app: Any, config: dict[str, Any], secret: str
-) -> None:
+def test_refuses_default_secret_key(app_with: AppWith, secret: str) -> None:
     with pytest.raises(RuntimeError, match="WIZARD_SECRET_KEY"):
-        make_app({**config, "TESTING": False, "SECRET_KEY": secret})
+        app_with(TESTING=False, SECRET_KEY=secret)
 
 
-def test_refuses_missing_encryption_keys(
-    make_app: Any,
-    config: dict[str, Any],
-) -> None:
+def test_refuses_missing_encryption_keys(app_with: AppWith) -> None:
     with pytest.raises(RuntimeError, match="WIZARD_ENCRYPTION_KEYS"):
-        make_app({**config, "TESTING": False, "ENCRYPTION_KEYS": ""})
+        app_with(TESTING=False, ENCRYPTION_KEYS="")
 
 
-def test_starts_in_production_with_real_keys(
-    make_app: Any, config: dict[str, Any]
-) -> None:
-    app = make_app({**config, "TESTING": False})
+def test_starts_in_production_with_real_keys(app_with: AppWith) -> None:
+    app = app_with(TESTING=False)
     assert app.config["SECRET_KEY"].startswith("test-secret-key")
 
 
@@ -118,18 +110,6 @@ def test_debug_and_testing_never_derive_an_encryption_key(
     assert settings["SECRET_KEY"] not in str(caught.value)
 
 
-def import_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Import the production entry point the way gunicorn does, in a fresh process."""
-    return subprocess.run(
-        [sys.executable, "-c", "import wsgi"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 @pytest.mark.parametrize(
     "switch",
     [
@@ -163,9 +143,9 @@ def test_the_production_entry_point_refuses_debug_and_testing(
     ],
 )
 def test_postgres_urls_use_psycopg(
-    make_app: Any, config: dict[str, Any], given: str, expected: str
+    app_with: AppWith, given: str, expected: str
 ) -> None:
-    app = make_app({**config, "DATABASE_URL": given})
+    app = app_with(DATABASE_URL=given)
     assert app.config["SQLALCHEMY_DATABASE_URI"] == expected
 
 
@@ -205,12 +185,10 @@ def test_pages_are_kept_out_of_caches_and_static_files_are_not(
         assert "no-store" not in static.headers.get("Cache-Control", "")
 
 
-def test_proxy_headers_are_trusted_only_when_configured(
-    make_app: Any, config: dict[str, Any]
-) -> None:
+def test_proxy_headers_are_trusted_only_when_configured(app_with: AppWith) -> None:
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "wizard.example"}
     for count, expected in ((0, "http://localhost/"), (1, "https://wizard.example/")):
-        app = make_app({**config, "PROXY_COUNT": count})
+        app = app_with(PROXY_COUNT=count)
 
         @app.get("/where")
         def where() -> str:

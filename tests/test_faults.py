@@ -11,7 +11,6 @@ import html
 import os
 import runpy
 import signal
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -28,34 +27,39 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.live import gunicorn
-from tests.live import signed_in_session
-from tests.live import wizard_environment
-from tests.races import lock_holder
-from tests.races import sender_of_held
-from tests.races import wait_for
-from tests.races import workers_of
-from tests.test_authorize import KEEP_CHECKING
-from tests.test_authorize import SLOWER
-from tests.test_authorize import approve_in_sandbox
-from tests.test_authorize import attempt_of
-from tests.test_authorize import callback
-from tests.test_authorize import code_flow_integration
-from tests.test_authorize import load
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import open_window
-from tests.test_authorize import settled
-from tests.test_authorize import started
-from tests.test_authorize import status
-from tests.test_connections import connect
-from tests.test_connections import expire
-from tests.test_scale_out import post
-from tests.test_scale_out import wait_until_done
+from tests.helpers.app import base_config
+from tests.helpers.attempts import KEEP_CHECKING
+from tests.helpers.attempts import SLOWER
+from tests.helpers.attempts import allowed_at_sandbox
+from tests.helpers.attempts import allowed_on_device
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import callback
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import started
+from tests.helpers.attempts import state_sent
+from tests.helpers.attempts import status
+from tests.helpers.attempts import tamper
+from tests.helpers.connections import connect
+from tests.helpers.connections import expire
+from tests.helpers.connections import saved_tokens
+from tests.helpers.integrations import code_flow_integration
+from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import free_port
+from tests.helpers.live import gunicorn
+from tests.helpers.live import post_form
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wait_until_done
+from tests.helpers.live import wizard_environment
+from tests.helpers.races import lock_holder
+from tests.helpers.races import sender_of_held
+from tests.helpers.races import wait_for
+from tests.helpers.races import workers_of
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.sandbox import settled
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import sign_in
+from wizard.constant_contact import api
 from wizard.constant_contact import http as cc_http
 from wizard.domain.polling import POLL_MARGIN
 from wizard.domain.problems import connection_problem
@@ -75,6 +79,8 @@ from wizard.sandbox.testing import hold
 from wizard.sandbox.testing import release
 from wizard.sandbox.testing import set_faults
 from wizard.sandbox.testing import wait_until_held
+
+pytestmark = pytest.mark.sandboxed
 
 ROOT = Path(__file__).resolve().parent.parent
 # Short, so a hung upstream costs each cell half a second, not ten. Only while an
@@ -147,26 +153,12 @@ SLOW_DOWN_STORM = 5
 
 
 @pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    """The wizard pointed at the sandbox.
-
-    Abuse limits are raised: these tests start and poll more than a person would.
-    """
-    return (
-        config
-        | sandbox_settings(cc)
-        | {
-            "AUTHORIZE_START_RATE_LIMIT": "1000 per minute",
-            "STATUS_POLL_RATE_LIMIT": "10000 per minute",
-        }
-    )
-
-
-def closed_port() -> int:
-    """Return a loopback port that refuses connections (nobody listens on it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def config(config: dict[str, Any]) -> dict[str, Any]:
+    """Abuse limits raised: these tests start and poll more than a person would."""
+    return config | {
+        "AUTHORIZE_START_RATE_LIMIT": "1000 per minute",
+        "STATUS_POLL_RATE_LIMIT": "10000 per minute",
+    }
 
 
 @contextmanager
@@ -178,7 +170,7 @@ def broken(app: Flask, cc: str, operation: str, fault: str) -> Iterator[None]:
     patient = app.config["CC_HTTP_TIMEOUT_SECONDS"]
     app.config["CC_HTTP_TIMEOUT_SECONDS"] = TIMEOUT
     if fault == "refused":
-        app.config[setting] = saved.replace(cc, f"http://127.0.0.1:{closed_port()}")
+        app.config[setting] = saved.replace(cc, f"http://127.0.0.1:{free_port()}")
     else:
         set_faults(cc, {endpoint: fault})
     try:
@@ -187,16 +179,6 @@ def broken(app: Flask, cc: str, operation: str, fault: str) -> Iterator[None]:
         app.config[setting] = saved
         app.config["CC_HTTP_TIMEOUT_SECONDS"] = patient
         set_faults(cc, {})
-
-
-def saved_tokens(app: Flask, integration_id: int) -> tuple[str | None, str | None]:
-    """Return the integration's access and refresh tokens, decrypted."""
-    with app.app_context():
-        row = db.session.get(Integration, integration_id)
-        return tuple(  # type: ignore[return-value]
-            row.unseal(column) if getattr(row, column) else None
-            for column in ("access_token_encrypted", "refresh_token_encrypted")
-        )
 
 
 def recorded_code(app: Flask, operation: str, integration_id: int) -> str | None:
@@ -249,19 +231,8 @@ def connected_by_code(client: FlaskClient, app: Flask, cc: str) -> int:
 
 def authorize_code_flow(client: FlaskClient, app: Flask, integration_id: int) -> str:
     """Run step 4 of the code flow up to the callback; return the callback page."""
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     return plain(callback(client, redirect))
-
-
-def authorize_device(
-    client: FlaskClient, app: Flask, cc: str, integration_id: int
-) -> None:
-    """Get a new code, allow it at the sandbox and see step 4 finish."""
-    attempt = started(client, app, integration_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(client, integration_id, attempt.id)["state"] == "done"
 
 
 @pytest.mark.parametrize("operation", list(OPERATIONS))
@@ -299,8 +270,7 @@ def test_fault_matrix(
             # RFC 8628: each slow_down adds 5 seconds, for every later poll too.
             assert attempt_of(app, integration_id).interval == 5 + 5 * SLOW_DOWN_STORM
     elif operation == "code_exchange":
-        attempt = started(client, app, integration_id)
-        redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+        attempt, redirect = allowed_at_sandbox(client, app, integration_id)
         with broken(app, cc, operation, fault):
             page = plain(callback(client, redirect))
         assert expected in page
@@ -318,7 +288,7 @@ def test_fault_matrix(
         assert "is disconnected" in page and said in page
         assert saved_tokens(app, integration_id) == (None, None)
         assert load(app, integration_id).status == "disconnected"
-        authorize_device(client, app, cc, integration_id)
+        assert allowed_on_device(client, app, cc, integration_id)["state"] == "done"
         assert works(client, integration_id)
         return
     else:
@@ -341,7 +311,7 @@ def test_fault_matrix(
             make_due(app, attempt.id)
             assert status(client, integration_id, attempt.id)["state"] == "done"
         else:
-            authorize_device(client, app, cc, integration_id)
+            assert allowed_on_device(client, app, cc, integration_id)["state"] == "done"
         assert saved_tokens(app, integration_id) != before
     elif operation == "code_exchange":
         assert "Access allowed" in authorize_code_flow(client, app, integration_id)
@@ -447,7 +417,7 @@ def ask(session: requests.Session, url: str, method: str = "GET") -> Any:
         try:
             if method == "GET":
                 return own.get(url, timeout=60).json()
-            return post(own, url).text
+            return post_form(own, url).text
         except requests.RequestException as error:
             return type(error).__name__
 
@@ -530,7 +500,9 @@ def test_a_worker_killed_while_step_4_waits(
     with gunicorn(wizard_environment(settings), workers=2, started=masters) as url:
         master = masters[0]
         session = signed_in_session(url, "owner@bloom.test", PASSWORD)
-        started_at = post(session, f"{url}/integrations/{integration_id}/authorize")
+        started_at = post_form(
+            session, f"{url}/integrations/{integration_id}/authorize"
+        )
         status_url = url + started_at.headers["Location"] + "/status"
         attempt = attempt_of(app, integration_id)
         if allowed_first:
@@ -594,7 +566,7 @@ def test_a_worker_killed_while_step_4_waits(
             assert "That code can no longer be used" in page.text
             assert "Get a new code" in page.text
             assert load(app, integration_id).status == "created"
-            again = post(session, f"{url}/integrations/{integration_id}/authorize")
+            again = post_form(session, f"{url}/integrations/{integration_id}/authorize")
             approve_device(cc, attempt_of(app, integration_id).user_code)
             status_url = url + again.headers["Location"] + "/status"
             result = wait_until_done(session, status_url)
@@ -709,8 +681,6 @@ def test_markup_in_constant_contacts_data_stays_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """BI-07: a list or account named with markup is shown as text everywhere."""
-    from wizard.constant_contact import api
-
     real = api.call
     evil = '<img src=x onerror=alert(1)>"><script>alert(2)</script>'
 
@@ -790,13 +760,8 @@ def test_a_callback_with_both_error_and_code_is_an_error(
     signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
     """BI-14: error wins over code; nothing is exchanged, nothing connected."""
-    from urllib.parse import parse_qs
-    from urllib.parse import urlsplit
-
     integration_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, integration_id)
-    location = open_window(signed_in, integration_id, attempt.id)
-    state = parse_qs(urlsplit(location).query)["state"][0]
+    state = state_sent(signed_in, app, integration_id)
     before = get_stats(cc)["token_requests"]["total"]
     page = plain(
         signed_in.get(
@@ -816,8 +781,6 @@ def test_an_activation_address_that_does_not_parse_is_garbage(
     signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """urlsplit raises on "https://[": that must be a plain message, not a 500."""
-    from tests.test_authorize import tamper
-
     tamper(monkeypatch, "device_code", "verification_uri", "https://[")
     integration_id = make_integration(app, create_application(cc)["api_key"])
     page = plain(signed_in.post(f"/integrations/{integration_id}/authorize"))

@@ -1,14 +1,14 @@
 """Sessions, cookies, limits and odd input: the app stays safe and never shows a 500."""
 
-from typing import Any
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tests.conftest import PASSWORD
-from tests.conftest import sign_in
+from tests.helpers.app import AppWith
+from tests.helpers.live import csrf_token
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import sign_in
 from wizard.domain import drafts
 from wizard.models import AuditEvent
 from wizard.models import Integration
@@ -19,14 +19,10 @@ LIST_ID = "7c5b38ee-81d3-11f0-a43c-fa163ea34668"
 KEY = "1d2c3b4a-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
 
 
-def csrf_token(page: str) -> str:
-    return page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-
-
 def test_https_sign_in_with_csrf_sets_a_secure_cookie(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
-    app = make_app({**config, "WTF_CSRF_ENABLED": True})
+    app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     page = client.get("/sign-in", **HTTPS)
     assert page.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -61,10 +57,8 @@ def test_a_copied_session_cookie_dies_at_sign_out(
     assert copy.get("/integrations").headers["Location"].startswith("/sign-in")
 
 
-def test_sign_in_is_rate_limited(
-    make_app: Any, config: dict[str, Any], customer: int
-) -> None:
-    app = make_app({**config, "SIGN_IN_RATE_LIMIT": "3 per minute"})
+def test_sign_in_is_rate_limited(app_with: AppWith, customer: int) -> None:
+    app = app_with(SIGN_IN_RATE_LIMIT="3 per minute")
     client = app.test_client()
     for _ in range(3):
         assert sign_in(client, "owner@bloom.test", "wrong").status_code == 200

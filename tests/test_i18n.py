@@ -1,6 +1,5 @@
 """Languages and time zones: the catalogue, the choice, Spanish pages, dates."""
 
-import html
 import re
 import subprocess
 import sys
@@ -22,21 +21,20 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.test_accessibility import AXE_OPTIONS
-from tests.test_authorize import attempt_of
-from tests.test_authorize import device_app
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import started
-from tests.test_authorize import status
-from tests.test_journey import allow_access
-from tests.test_journey import create_application_in_portal
-from tests.test_journey import fast_cc  # noqa: F401 (a fixture)
-from tests.test_journey import open_newsletter
-from tests.test_journey import wizard_url  # noqa: F401 (a fixture)
+from tests.helpers.app import AppWith
+from tests.helpers.attempts import allowed_on_device
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import started
+from tests.helpers.browser import AXE_OPTIONS
+from tests.helpers.browser import allow_access
+from tests.helpers.browser import create_application_in_portal
+from tests.helpers.browser import open_newsletter
+from tests.helpers.i18n import english_left
+from tests.helpers.integrations import make_integration
+from tests.helpers.sandbox import device_app
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import sign_in
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.platform.columns import utcnow
@@ -44,55 +42,13 @@ from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox.testing import approve_device
 
+pytestmark = pytest.mark.sandboxed
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "wizard" / "translations"
 SPANISH_PO = TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 TAG = re.compile(r"</?([a-z0-9]+)")
-
-# Words and phrases that only appear in Spanish pages when something was missed.
-ENGLISH_ONLY = (
-    "Continue",
-    "Back",
-    "Step ",
-    " your ",
-    "Your ",
-    " the ",
-    "The ",
-    " and ",
-    " you ",
-    " with ",
-    " not ",
-    "Sign in",
-    "Sign out",
-    "There is a problem",
-    "Click ",
-    "Integrations",
-    "Authorize",
-    "Actions",
-    "Delete",
-    "Disconnect",
-    "Copy ",
-    "Check ",
-    "Change ",
-    "Get ",
-    "minutes",
-    "Nothing",
-    "Never",
-    "Search",
-    "support reference",
-)
-# Constant Contact's own screen labels, which stay in English on purpose.
-CONSTANT_CONTACT_WORDS = (
-    "Follow the instructions on your device for next steps",
-    "Generate Client Secret",
-    "Lists and segments",
-    "Refresh Token Type",
-    "Application name",
-    "My Applications",
-    "New Application",
-    "Campaign Creator",
-)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -105,29 +61,6 @@ def compiled_catalogue() -> None:
         catalog = read_po(source, locale="es")
     with mo.open("wb") as target:
         write_mo(target, catalog)
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    """The wizard pointed at the sandbox."""
-    return config | sandbox_settings(cc)
-
-
-def visible_text(page: str) -> str:
-    """Return what a person sees or hears: text and labels, without code samples."""
-    page = re.sub(r"<(script|style|code)\b.*?</\1>", " ", page, flags=re.S | re.I)
-    labels = re.findall(r'(?:aria-label|alt|title|placeholder)="([^"]*)"', page)
-    text = re.sub(r"<[^>]+>", " ", page)
-    return html.unescape(" ".join([text, *labels]))
-
-
-def english_left(page: str, *data: str) -> list[str]:
-    """Return the English-only words on a page, ignoring data and Constant Contact's."""
-    text = visible_text(page)
-    for allowed in (*CONSTANT_CONTACT_WORDS, *data, "PromoPulse"):
-        text = text.replace(allowed, " ")
-    text = re.sub(r"\s+", " ", text)
-    return [word for word in ENGLISH_ONLY if word in text]
 
 
 def spanish(client: FlaskClient) -> FlaskClient:
@@ -212,11 +145,9 @@ def test_the_cookie_wins_over_the_browser(client: FlaskClient) -> None:
     assert '<html lang="es">' in page
 
 
-def test_the_switch_sets_the_cookie_and_goes_back(
-    make_app: Any, config: dict[str, Any]
-) -> None:
+def test_the_switch_sets_the_cookie_and_goes_back(app_with: AppWith) -> None:
     # Served over plain http (as `make run` does locally): no Secure flag.
-    app = make_app(config | {"PUBLIC_BASE_URL": "http://127.0.0.1:5000"})
+    app = app_with(PUBLIC_BASE_URL="http://127.0.0.1:5000")
     client = app.test_client()
     response = client.post(
         "/language", data={"lang": "es", "next": "/sign-in?next=%2Fintegrations"}
@@ -257,11 +188,9 @@ def test_the_switch_refuses_other_languages(client: FlaskClient) -> None:
 
 
 def test_the_switch_needs_its_csrf_token_and_is_secure_on_https(
-    make_app: Any, config: dict[str, Any]
+    app_with: AppWith,
 ) -> None:
-    app = make_app(
-        config | {"WTF_CSRF_ENABLED": True, "PUBLIC_BASE_URL": "https://wizard.example"}
-    )
+    app = app_with(WTF_CSRF_ENABLED=True, PUBLIC_BASE_URL="https://wizard.example")
     client = app.test_client()
     refused = client.post("/language", data={"lang": "es", "next": "/"})
     assert refused.status_code == 400
@@ -355,10 +284,7 @@ def test_every_page_a_customer_reaches_is_in_spanish(
     assert "Se acabó el tiempo" in expired
     # What is stored stays English (pages translate it from the code).
     assert attempt_of(app, draft).error_message.startswith("The 5 minutes ran out")
-    attempt = started(client, app, draft)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(client, draft, attempt.id)["state"] == "done"
+    assert allowed_on_device(client, app, cc, draft)["state"] == "done"
     active = visit("active", f"/integrations/{draft}/active")
     assert "¡Su integración ya está activa!" in active
     visit("integrations, active", "/integrations")
@@ -392,11 +318,15 @@ def test_every_page_a_customer_reaches_is_in_spanish(
 
 
 def test_every_page_support_reaches_is_in_spanish(
-    client: FlaskClient, app: Flask, cc: str, customer: int, support_user: int
+    client: FlaskClient,
+    app: Flask,
+    cc: str,
+    customer: int,
+    support_user: int,
+    device_integration: int,
 ) -> None:
     sign_in(client, "owner@bloom.test")
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
+    attempt = started(client, app, device_integration)
     created = client.post("/integrations/new", data={"token": "t-2"})
     draft_id = int(re.search(r"/integrations/(\d+)/", created.headers["Location"])[1])
     client.post(f"/integrations/{draft_id}/api-key", data={"flow": "device"})
@@ -408,14 +338,14 @@ def test_every_page_support_reaches_is_in_spanish(
         "search": client.get("/support", query_string={"q": "bloom"}).text,
         "no match": client.get("/support", query_string={"q": "nobody"}).text,
         "organization": client.get("/support/organizations/1").text,
-        "integration": client.get(f"/support/integrations/{integration_id}").text,
+        "integration": client.get(f"/support/integrations/{device_integration}").text,
         "draft": client.get(f"/support/integrations/{draft_id}").text,
     }
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
-    tested = client.post(f"/support/integrations/{integration_id}/test")
+    tested = client.post(f"/support/integrations/{device_integration}/test")
     assert tested.status_code == 302
-    pages["tested"] = client.get(f"/support/integrations/{integration_id}").text
+    pages["tested"] = client.get(f"/support/integrations/{device_integration}").text
     data = ("Bloom", "Constant Contact list", "owner@bloom.test", "nobody")
     for name, page in pages.items():
         assert '<html lang="es">' in page, name
@@ -424,10 +354,8 @@ def test_every_page_support_reaches_is_in_spanish(
     assert "Paso 1 de 4: Obtenga su API Key y su Client Secret" in pages["integration"]
 
 
-def test_error_pages_are_in_spanish(make_app: Any, config: dict[str, Any]) -> None:
-    app = make_app(
-        config | {"WTF_CSRF_ENABLED": True, "SIGN_IN_RATE_LIMIT": "1 per minute"}
-    )
+def test_error_pages_are_in_spanish(app_with: AppWith) -> None:
+    app = app_with(WTF_CSRF_ENABLED=True, SIGN_IN_RATE_LIMIT="1 per minute")
     client = spanish(app.test_client())
     timed_out = client.post("/sign-in", data={"email": "a@b.test", "password": "x"})
     assert timed_out.status_code == 400 and "Esta página venció" in timed_out.text
@@ -483,18 +411,19 @@ def test_an_unknown_time_zone_falls_back_to_utc(
 
 
 def test_the_step_4_deadline_is_in_local_time(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient,
+    app: Flask,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
     # A deadline whose local time is known: 18:45:07 UTC is 00:15:07 the next day
     # in Kolkata (UTC+5:30, no summer time), the half hour and the date both move.
     with app.app_context():
-        row = db.session.get(AuthorizationAttempt, attempt.id)
+        row = db.session.get(AuthorizationAttempt, started_attempt.id)
         tomorrow = utcnow().date() + timedelta(days=1)
         row.expires_at = datetime.combine(tomorrow, time(18, 45, 7), tzinfo=UTC)
         db.session.commit()
-    path = f"/integrations/{integration_id}/authorize/{attempt.id}"
+    path = f"/integrations/{device_integration}/authorize/{started_attempt.id}"
     assert "Finish before 18:45:07 UTC." in signed_in.get(path).text
     signed_in.set_cookie("wizard_tz", "Asia/Kolkata")
     page = signed_in.get(path).text

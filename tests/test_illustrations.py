@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser
 from playwright.sync_api import Route
 
-from tests.test_journey import SCREENSHOTS
-from tests.test_setup import start
-from tests.test_setup import step1
+from tests.helpers.browser import SCREENSHOTS
+from tests.helpers.steps import start_draft
+from tests.helpers.steps import step1
 
 ILLUSTRATIONS = Path(__file__).resolve().parent.parent / "static" / "illustrations"
 SVGS = sorted(ILLUSTRATIONS.glob("*.svg"))
@@ -92,7 +92,7 @@ def disclosures(html: str) -> list[dict[str, Any]]:
 
 def page_paths(client: FlaskClient) -> dict[str, str]:
     """Start a draft through step 1; return the addresses of steps 1 and 2."""
-    integration_id = start(client)
+    integration_id = start_draft(client)
     step1(client, integration_id)
     return {
         "api-key": f"/integrations/{integration_id}/api-key",

@@ -6,8 +6,6 @@ and see the new integration listed with its Actions menu.
 """
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,48 +13,21 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import sandbox_server
-from tests.conftest import sandbox_settings
-from tests.live import allow_access
-from tests.live import create_application_in_portal
-from tests.live import free_port
-from tests.live import gunicorn
-from tests.live import open_newsletter
-from tests.live import sign_in_page
-from tests.live import wizard_environment
-from tests.test_authorize import attempt_of
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import make_due
+from tests.helpers.browser import SCREENSHOTS
+from tests.helpers.browser import allow_access
+from tests.helpers.browser import create_application_in_portal
+from tests.helpers.browser import open_newsletter
+from tests.helpers.browser import sign_in_page
+from tests.helpers.integrations import make_integration
+from tests.helpers.sandbox import device_app
+from tests.helpers.users import PASSWORD
 from wizard.models import Integration
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
 from wizard.sandbox import testing as cc_control
 from wizard.sandbox.testing import SandboxServer
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "instance" / "screenshots"
-SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-
-@pytest.fixture(scope="module")
-def fast_cc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
-    """A local Constant Contact that lets devices poll every second."""
-    with sandbox_server(tmp_path_factory, SANDBOX_DEVICE_INTERVAL=1) as server:
-        yield server
-
-
-@pytest.fixture
-def wizard_url(
-    app: Flask, customer: int, database_url: str, fast_cc: SandboxServer
-) -> Iterator[str]:
-    """Serve the wizard with two gunicorn workers, pointed at the sandbox."""
-    port = free_port()
-    public = f"http://127.0.0.1:{port}"
-    settings = base_config(database_url) | sandbox_settings(fast_cc.base_url)
-    env = wizard_environment(settings | {"PUBLIC_BASE_URL": public})
-    with gunicorn(env, port=port) as base_url:
-        yield base_url
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -134,6 +105,12 @@ def test_newcomer_connects_a_list(
     context.close()
 
 
+@pytest.fixture
+def fast_integration(app: Flask, customer: int, fast_cc: SandboxServer) -> int:
+    """Bloom's integration through steps 1-3, with a Device Flow app in fast_cc."""
+    return make_integration(app, device_app(fast_cc.base_url))
+
+
 def check_until_done(page: Page) -> None:
     """Without JavaScript: press Check now, waiting between presses as asked."""
     for _ in range(10):
@@ -147,22 +124,20 @@ def check_until_done(page: Page) -> None:
 
 
 def test_the_timer_warns_announces_and_ends_with_the_server(
-    browser: Browser, wizard_url: str, fast_cc: SandboxServer, app: Flask
+    browser: Browser, wizard_url: str, app: Flask, fast_integration: int
 ) -> None:
-    api_key = cc_control.create_application(fast_cc.base_url)["api_key"]
-    integration_id = make_integration(app, api_key)
     context = browser.new_context()
     page = context.new_page()
     page.clock.install()
     sign_in_page(page, wizard_url)
-    page.goto(f"{wizard_url}/integrations/{integration_id}/authorize")
+    page.goto(f"{wizard_url}/integrations/{fast_integration}/authorize")
     page.get_by_role("button", name="Get my activation code").click()
     countdown = page.locator("[data-countdown]")
     expect(countdown).to_contain_text(re.compile(r"^4:5\d$"))
     expect(page.locator("[data-warning]")).to_be_hidden()
 
     # The server's window says 50 seconds are left; the page's clock agrees.
-    make_due(app, attempt_of(app, integration_id).id, seconds_left=50)
+    make_due(app, attempt_of(app, fast_integration).id, seconds_left=50)
     page.clock.fast_forward("04:10")
     expect(page.locator("[data-warning]")).to_be_visible()
     expect(page.locator("[data-announce]")).to_have_text("Less than a minute left.")
@@ -170,7 +145,7 @@ def test_the_timer_warns_announces_and_ends_with_the_server(
     page.screenshot(path=str(SCREENSHOTS / "timer-warning.png"), full_page=True)
 
     # Time runs out on the server: the page reloads and says what to do.
-    make_due(app, attempt_of(app, integration_id).id, seconds_left=-1)
+    make_due(app, attempt_of(app, fast_integration).id, seconds_left=-1)
     page.clock.fast_forward("01:00")
     expect(page.get_by_role("heading", level=1)).to_have_text("Time ran out")
     page.get_by_role("button", name="Get a new code").click()
@@ -221,10 +196,12 @@ def test_authorization_code_flow_in_the_browser(
 
 
 def test_every_action_from_the_actions_menu(
-    browser: Browser, wizard_url: str, fast_cc: SandboxServer, app: Flask
+    browser: Browser,
+    wizard_url: str,
+    fast_cc: SandboxServer,
+    app: Flask,
+    fast_integration: int,
 ) -> None:
-    api_key = cc_control.create_application(fast_cc.base_url)["api_key"]
-    integration_id = make_integration(app, api_key)
     context = browser.new_context()
     page = context.new_page()
     sign_in_page(page, wizard_url)
@@ -272,5 +249,5 @@ def test_every_action_from_the_actions_menu(
     expect(page.get_by_text("was deleted")).to_be_visible()
     expect(page.get_by_text("You have no integrations yet")).to_be_visible()
     with app.app_context():
-        assert db.session.get(Integration, integration_id) is None
+        assert db.session.get(Integration, fast_integration) is None
     context.close()

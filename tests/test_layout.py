@@ -164,3 +164,28 @@ def test_modules_and_functions_stay_small() -> None:
             if length > MOST_FUNCTION_LINES:
                 big.append(f"{function}: {length} lines")
     assert big == []
+
+
+def test_no_test_module_imports_another_or_conftest() -> None:
+    # Shared helpers live in tests/helpers/; fixtures in conftest.py, which pytest
+    # loads itself. A test module or conftest imported by name is a second copy.
+    tests = Path(__file__).resolve().parent
+    found = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                base = node.module or ""
+                names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            found += [
+                f"{path.relative_to(tests.parent)} imports {name}"
+                for name in names
+                if any(
+                    part == "conftest" or part.startswith("test_")
+                    for part in name.split(".")
+                )
+            ]
+    assert found == []

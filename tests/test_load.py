@@ -15,20 +15,19 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests import journeys
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import sandbox_settings
-from tests.live import csrf_token
-from tests.live import gunicorn
-from tests.live import signed_in_session
-from tests.live import wizard_environment
-from tests.races import room_for
-from tests.races import wait_until_waiting_at_the_lock
-from tests.races import workers_of
-from tests.test_authorize import load
-from tests.test_connections import connect
-from tests.test_connections import expire
+from tests.helpers import journeys
+from tests.helpers.app import base_config
+from tests.helpers.connections import connect
+from tests.helpers.connections import expire
+from tests.helpers.integrations import load
+from tests.helpers.live import csrf_token
+from tests.helpers.live import gunicorn
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wizard_environment
+from tests.helpers.races import one_refresh_for_all
+from tests.helpers.races import room_for
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import PASSWORD
 from wizard.constant_contact.client import DEVICE_GRANT
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
@@ -36,12 +35,9 @@ from wizard.models import Integration
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import get_stats
-from wizard.sandbox.testing import held
 from wizard.sandbox.testing import hold
-from wizard.sandbox.testing import release
-from wizard.sandbox.testing import wait_until_held
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.load, pytest.mark.sandboxed]
 
 CUSTOMERS = 24
 CLIENTS = 8
@@ -50,11 +46,6 @@ WORKERS = 4
 # polls while Constant Contact still says "pending", as with a real person.
 APPROVE_AFTER = 6.0
 STAMPEDE = 50
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
 
 
 def served_settings(database_url: str, cc: str) -> dict[str, Any]:
@@ -162,12 +153,8 @@ def test_fifty_users_at_the_moment_of_expiry_cause_one_refresh(
         for thread in threads:
             thread.start()
         try:
-            wait_until_held(cc, "token", 1)
-            workers = workers_of(masters[0])
-            wait_until_waiting_at_the_lock(app, STAMPEDE - 1, workers)
-            assert held(cc, "token") == {"taken": 1, "waiting": 1}
+            one_refresh_for_all(app, cc, STAMPEDE - 1, masters)
         finally:
-            release(cc, "token")
             for thread in threads:
                 thread.join()
     assert len(answers) == STAMPEDE

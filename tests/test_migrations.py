@@ -23,8 +23,8 @@ from flask import Flask
 from flask import current_app
 from flask_migrate import upgrade
 
-from tests.conftest import POSTGRES_URL
-from tests.conftest import base_config
+from tests.helpers.app import POSTGRES_URL
+from tests.helpers.app import base_config
 from wizard.platform import crypto
 from wizard.platform.extensions import db
 from wizard.platform.sealing import Sealed

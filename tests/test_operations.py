@@ -1,10 +1,7 @@
 """Operations: health checks, request ids, and log lines that never carry secrets."""
 
-import io
 import json
 import logging
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -17,23 +14,28 @@ import requests
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from limits.storage import MemoryStorage
 from sqlalchemy import event
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import make_user
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.live import ROOT
-from tests.live import csrf_token
-from tests.live import gunicorn
-from tests.live import signed_in_session
-from tests.live import wizard_environment
-from tests.test_connections import connect
+from tests.helpers.app import AppWith
+from tests.helpers.app import base_config
+from tests.helpers.connections import connect
+from tests.helpers.live import csrf_token
+from tests.helpers.live import gunicorn
+from tests.helpers.live import run_python
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wizard_environment
+from tests.helpers.logs import production_logging
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import make_user
+from tests.helpers.users import signed_in_client
 from wizard.models import Integration
 from wizard.platform import logs
 from wizard.platform import pool
 from wizard.platform.extensions import db
+from wizard.platform.extensions import guard_memory_storage
+from wizard.platform.extensions import limiter
 
 SECRETS = {
     "access_token=AT-1234567890": "AT-1234567890",
@@ -71,25 +73,6 @@ def test_redact_takes_out_every_kind_of_secret(line: str) -> None:
 )
 def test_redact_leaves_ordinary_lines_alone(line: str) -> None:
     assert logs.redact(line) == line
-
-
-@contextmanager
-def production_logging(kind: str) -> Iterator[io.StringIO]:
-    """Set logging up as wsgi.py does (`logs.configure`), writing into a buffer."""
-    buffer = io.StringIO()
-    root = logging.getLogger()
-    level = root.level
-    stderr, sys.stderr = sys.stderr, buffer
-    try:
-        logs.configure(kind)  # its handler keeps the stream it was given: the buffer
-    finally:
-        sys.stderr = stderr
-    try:
-        yield buffer
-    finally:
-        for handler in [h for h in root.handlers if getattr(h, "_wizard", False)]:
-            root.removeHandler(handler)
-        root.setLevel(level)
 
 
 @pytest.mark.parametrize("kind", ["text", "json"])
@@ -204,8 +187,7 @@ def test_production_logs_under_gunicorn_carry_no_secret(
     settings["PUBLIC_BASE_URL"] = "http://127.0.0.1"  # plain-http cookies
     app = make_app(settings)
     make_user(app, "owner@bloom.test", org="Bloom")
-    client = app.test_client()
-    sign_in(client, "owner@bloom.test")
+    client = signed_in_client(app)
     integration_id = connect(client, app, cc)
     with app.app_context():
         integration = db.session.get(Integration, integration_id)
@@ -277,28 +259,17 @@ def test_production_logs_under_gunicorn_carry_no_secret(
 def test_web_workers_leave_command_line_tools_unloaded(database_url: str) -> None:
     # Alembic and the sandbox cost each worker ~20 MB and serve no web request.
     env = wizard_environment(base_config(database_url))
-    loaded = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, wsgi; print(sorted(m for m in sys.modules if m in "
-            "('alembic', 'flask_migrate', 'wizard.cli', 'wizard.sandbox', 'segno')))",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    loaded = run_python(
+        env,
+        "-c",
+        "import sys, wsgi; print(sorted(m for m in sys.modules if m in "
+        "('alembic', 'flask_migrate', 'wizard.cli', 'wizard.sandbox', 'segno')))",
         check=True,
     ).stdout
     assert loaded.strip() == "[]"
     # The command line still has every command, `db` among them.
-    commands = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wizard", "--help"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    commands = run_python(
+        env, "-m", "flask", "--app", "wizard", "--help", check=True
     ).stdout
     for name in ("db", "users", "integrations", "demo", "sandbox"):
         assert f"  {name} " in commands
@@ -327,13 +298,11 @@ class Clock:
 
 
 def test_only_idle_connections_are_pinged_and_dead_ones_replaced(
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
+    app_with: AppWith, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = Clock()
     monkeypatch.setattr(pool, "time", clock)  # the clock pool.py reads
-    app = make_app(config | {"DATABASE_PING_AFTER_SECONDS": 30})
+    app = app_with(DATABASE_PING_AFTER_SECONDS=30)
     client = app.test_client()
     with app.app_context():
         engine = db.engine
@@ -371,11 +340,6 @@ def test_the_in_memory_limit_counter_restarts_its_timer_one_thread_at_a_time(
     app: Flask,
 ) -> None:
     """limits 5.8 could start its expiry timer twice at once: a 500 under load."""
-    from limits.storage import MemoryStorage
-
-    from wizard.platform.extensions import guard_memory_storage
-    from wizard.platform.extensions import limiter
-
     assert "_MemoryStorage__schedule_expiry" in vars(limiter.storage)
 
     def most_at_once(guarded: bool) -> int:

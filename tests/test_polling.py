@@ -8,18 +8,18 @@ import pytest
 import requests
 from flask import Flask
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import sandbox_settings
-from tests.live import csrf_token
-from tests.live import gunicorn
-from tests.live import signed_in_session
-from tests.live import wizard_environment
-from tests.test_authorize import attempt_of
-from tests.test_authorize import load
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import poll_count
+from tests.helpers.app import base_config
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import poll_count
+from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import csrf_token
+from tests.helpers.live import gunicorn
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wizard_environment
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import PASSWORD
 from wizard.models import AuthorizationAttempt
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import SandboxServer

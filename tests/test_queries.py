@@ -1,9 +1,6 @@
 """Database work per request: the pages people repeat most stay cheap."""
 
 import re
-from collections.abc import Callable
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -12,28 +9,25 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.test_authorize import attempt_of
-from tests.test_authorize import device_app
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import start
+from tests.helpers.app import AppWith
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import start_attempt
+from tests.helpers.integrations import make_integration
+from tests.helpers.sandbox import device_app
+from tests.helpers.sql import statements
+from tests.helpers.users import sign_in
+from wizard.domain import audit
+from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.platform import crypto
 from wizard.platform.extensions import db
+from wizard.platform.reads import WriteInReadOnlyPage
+from wizard.platform.reads import reads_only
 from wizard.sandbox.testing import get_stats
 
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
-
-
-def verb(_conn: Any, statement: str) -> str:
-    """A statement's first word: SELECT, UPDATE..."""
-    return statement.split(None, 1)[0].upper()
+pytestmark = pytest.mark.sandboxed
 
 
 def in_autocommit(conn: Any, _statement: str) -> bool:
@@ -44,32 +38,12 @@ def in_autocommit(conn: Any, _statement: str) -> bool:
     return driver.isolation_level is None  # sqlite3
 
 
-@contextmanager
-def statements(
-    app: Flask, note: Callable[[Any, str], Any] = verb
-) -> Iterator[list[Any]]:
-    """Collect, per SQL statement the app sends while the block runs, a note on it."""
-    sent: list[Any] = []
-
-    def record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(note(conn, statement))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_a_status_poll_that_is_not_due_reads_two_rows_and_writes_nothing(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    start(signed_in, integration_id)
-    attempt = attempt_of(app, integration_id)
-    url = f"/integrations/{integration_id}/authorize/{attempt.id}/status"
+    start_attempt(signed_in, device_integration)
+    attempt = attempt_of(app, device_integration)
+    url = f"/integrations/{device_integration}/authorize/{attempt.id}/status"
     assert signed_in.get(url).json["state"] == "waiting"  # the first poll asks
     polls = get_stats(cc)["device_polls"]
     with statements(app) as sent:
@@ -100,7 +74,7 @@ def test_listing_pages_do_not_grow_with_the_number_of_integrations(
     few = count()
     for _ in range(10):
         integration_id = make_integration(app, key)
-        start(signed_in, integration_id)
+        start_attempt(signed_in, integration_id)
     assert count() == few
 
 
@@ -173,28 +147,26 @@ def test_support_lists_ten_thousand_tenants_a_page_at_a_time(
 
 
 def test_pages_that_only_read_run_without_a_transaction(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, device_integration: int
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    for path in ("/integrations", "/activity", f"/integrations/{integration_id}/setup"):
+    for path in (
+        "/integrations",
+        "/activity",
+        f"/integrations/{device_integration}/setup",
+    ):
         with statements(app, in_autocommit) as seen:
             assert signed_in.get(path).status_code == 200, path
         assert seen and all(seen), path
     # Pages that write keep their transaction, on the same pooled connection.
     with statements(app, in_autocommit) as seen:
-        assert start(signed_in, integration_id).status_code == 302
+        assert start_attempt(signed_in, device_integration).status_code == 302
     assert seen and not any(seen)
 
 
 def test_a_write_in_a_page_marked_read_only_is_refused_and_not_made(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
-    from wizard.domain import audit
-    from wizard.models import AuditEvent
-    from wizard.platform.reads import WriteInReadOnlyPage
-    from wizard.platform.reads import reads_only
-
-    app = make_app(config)
+    app = app_with()
 
     @app.route("/writes-by-mistake")
     @reads_only

@@ -1,10 +1,8 @@
 """Two app instances (separate gunicorn masters) sharing one database and one Redis."""
 
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 from typing import NamedTuple
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -13,30 +11,28 @@ import pytest
 import requests
 from flask import Flask
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import sandbox_settings
-from tests.live import csrf_token
-from tests.live import gunicorn
-from tests.live import pressing_at_once
-from tests.live import signed_in_session
-from tests.live import wizard_environment
-from tests.races import room_for
-from tests.races import wait_until_waiting_at_the_lock
-from tests.races import workers_of
-from tests.test_authorize import approve_in_sandbox
-from tests.test_authorize import load
-from tests.test_authorize import make_integration
+from tests.helpers.app import base_config
+from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import csrf_token
+from tests.helpers.live import gunicorn
+from tests.helpers.live import post_form
+from tests.helpers.live import pressing_at_once
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wait_until_done
+from tests.helpers.live import wizard_environment
+from tests.helpers.races import one_refresh_for_all
+from tests.helpers.races import room_for
+from tests.helpers.sandbox import approve_in_sandbox
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import PASSWORD
 from wizard.models import Integration
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
-from wizard.sandbox.testing import held
 from wizard.sandbox.testing import hold
-from wizard.sandbox.testing import release
-from wizard.sandbox.testing import wait_until_held
 
 # What the proxy in front of both instances is called; the Redirect URI is built on it.
 PUBLIC = "http://127.0.0.1"
@@ -74,30 +70,12 @@ def instances(database_url: str, cc: str, customer: int) -> Iterator[Instances]:
         yield Instances(first, second, session, masters)
 
 
-def post(session: requests.Session, url: str) -> requests.Response:
-    """Send a form the way a browser does: the page's CSRF token, no redirects."""
-    token = csrf_token(session.get(url, timeout=10).text)
-    return session.post(
-        url, data={"csrf_token": token}, allow_redirects=False, timeout=30
-    )
-
-
-def wait_until_done(session: requests.Session, status_url: str) -> dict[str, Any]:
-    """Poll the status like the page's script does, until it stops waiting."""
-    for _ in range(100):
-        result = session.get(status_url, timeout=10).json()
-        if result["state"] != "waiting":
-            return result
-        threading.Event().wait(0.2)
-    raise AssertionError("the attempt never finished")
-
-
 def start_device_attempt(
     app: Flask, cc: str, session: requests.Session, base_url: str
 ) -> tuple[int, str]:
     """Start step 4 (device flow) on one host; return the integration, attempt path."""
     integration_id = make_integration(app, create_application(cc)["api_key"])
-    started = post(session, f"{base_url}/integrations/{integration_id}/authorize")
+    started = post_form(session, f"{base_url}/integrations/{integration_id}/authorize")
     return integration_id, urlsplit(started.headers["Location"]).path
 
 
@@ -138,7 +116,7 @@ def test_code_flow_callback_lands_on_the_other_host(
         flow="authorization_code",
         secret=created["client_secret"],
     )
-    started = post(session, f"{first}/integrations/{integration_id}/authorize")
+    started = post_form(session, f"{first}/integrations/{integration_id}/authorize")
     attempt_path = urlsplit(started.headers["Location"]).path
     opened = session.get(f"{first}{attempt_path}/open", allow_redirects=False)
     redirect = urlsplit(approve_in_sandbox(opened.headers["Location"]))
@@ -170,15 +148,9 @@ def test_a_refresh_stampede_across_both_hosts_refreshes_once(
     before = get_stats(cc)["refreshes"]
     path = f"/integrations/{integration_id}/test"
     urls = [f"{first if n % 2 else second}{path}" for n in range(USERS)]
-    workers = [pid for master in masters for pid in workers_of(master)]
     hold(cc, "token", grant_type="refresh_token")
     with pressing_at_once(session, urls) as answers:
-        try:
-            wait_until_held(cc, "token", 1)
-            wait_until_waiting_at_the_lock(app, USERS - 1, workers)
-            assert held(cc, "token") == {"taken": 1, "waiting": 1}
-        finally:
-            release(cc, "token")
+        one_refresh_for_all(app, cc, USERS - 1, masters)
     pages = [answer.text for answer in answers]
     assert len(pages) == USERS
     assert all("The connection works" in page for page in pages)

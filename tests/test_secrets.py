@@ -7,7 +7,6 @@ import sqlite3
 import ssl
 import subprocess
 import threading
-from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -28,26 +27,26 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from tests.conftest import ENCRYPTION_KEY
-from tests.conftest import base_config
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.live import wizard_environment
-from tests.races import wait_until_waiting_at_the_lock
-from tests.test_authorize import approve_in_sandbox
-from tests.test_authorize import attempt_of
-from tests.test_authorize import callback
-from tests.test_authorize import code_flow_integration
-from tests.test_authorize import load
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import open_window
-from tests.test_authorize import start
-from tests.test_authorize import status
-from tests.test_connections import connect
-from tests.test_connections import expire
-from tests.test_factory import import_wsgi
-from tests.test_operations import production_logging
+from tests.helpers.app import ENCRYPTION_KEY
+from tests.helpers.app import AppWith
+from tests.helpers.app import base_config
+from tests.helpers.attempts import allowed_at_sandbox
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import callback
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import start_attempt
+from tests.helpers.attempts import status
+from tests.helpers.connections import connect
+from tests.helpers.connections import expire
+from tests.helpers.integrations import code_flow_integration
+from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import import_wsgi
+from tests.helpers.live import wizard_environment
+from tests.helpers.logs import production_logging
+from tests.helpers.races import wait_until_waiting_at_the_lock
+from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard.constant_contact import http
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import tokens
@@ -59,10 +58,11 @@ from wizard.platform import crypto
 from wizard.platform import logs
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
-from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import set_faults
+
+pytestmark = pytest.mark.sandboxed
 
 NEW_KEY = Fernet.generate_key().decode()
 # What `keys status` and `keys rotate` say about values in the old unbound format.
@@ -82,11 +82,6 @@ SEALED = {
     Integration: Integration.sealed_columns,
     AuthorizationAttempt: AuthorizationAttempt.sealed_columns,
 }
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
 
 
 def stored_values(app: Flask) -> dict[str, str]:
@@ -136,9 +131,7 @@ def make_legacy(app: Flask, model: type, row_id: int, column: str) -> str:
 def code_flow_connection(client: FlaskClient, app: Flask, cc: str) -> int:
     """Connect an integration through the real authorization-code flow."""
     integration_id = code_flow_integration(app, cc)
-    start(client, integration_id)
-    attempt = attempt_of(app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    _, redirect = allowed_at_sandbox(client, app, integration_id)
     assert "Access allowed" in callback(client, redirect).text
     assert load(app, integration_id).status == "active"
     return integration_id
@@ -161,7 +154,7 @@ def test_every_secret_is_stored_as_bound_ciphertext(
 ) -> None:
     code_flow = code_flow_connection(signed_in, app, cc)
     device = make_integration(app, create_application(cc)["api_key"])
-    start(signed_in, device)
+    start_attempt(signed_in, device)
     values, plain = stored_values(app), plaintexts(app)
     columns = {where.split(" ", 2)[2] for where in values}
     assert columns == {
@@ -181,32 +174,14 @@ def test_every_secret_is_stored_as_bound_ciphertext(
     assert f"Integration {device} access_token_encrypted" not in values
 
 
-def connect_for(client: FlaskClient, app: Flask, cc: str, organization_id: int) -> int:
-    """Connect an integration of this organization through the real device flow."""
-    integration_id = make_integration(app, create_application(cc)["api_key"])
-    with app.app_context():
-        db.session.get(Integration, integration_id).organization_id = organization_id
-        db.session.commit()
-    start(client, integration_id)
-    attempt = attempt_of(app, integration_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(client, integration_id, attempt.id)["state"] == "done"
-    return integration_id
-
-
 def test_a_token_copied_into_another_tenants_row_is_refused_not_used(
-    client: FlaskClient,
-    app: Flask,
-    cc: str,
-    customer: int,
-    other_customer: int,
+    client: FlaskClient, app: Flask, cc: str, customer: int, other_customer: int
 ) -> None:
     sign_in(client, "owner@bloom.test")
-    theirs = connect_for(client, app, cc, 1)
+    theirs = connect(client, app, cc)
     client.post("/sign-out")
     sign_in(client, "owner@rival.test")
-    ours = connect_for(client, app, cc, 2)
+    ours = connect(client, app, cc, organization_id=2)
     with app.app_context():
         assert verification.check(db.session.get(Integration, ours))  # works before
         stolen = db.session.get(Integration, theirs).unseal("refresh_token_encrypted")
@@ -252,8 +227,8 @@ def test_a_value_moved_to_another_column_or_attempt_is_refused(
     # One attempt's device code copied into another attempt's row.
     first = make_integration(signed_in.application, create_application(cc)["api_key"])
     second = make_integration(signed_in.application, create_application(cc)["api_key"])
-    start(signed_in, first)
-    start(signed_in, second)
+    start_attempt(signed_in, first)
+    start_attempt(signed_in, second)
     source, target = attempt_of(app, first), attempt_of(app, second)
     with app.app_context():
         db.session.execute(
@@ -274,17 +249,13 @@ def invoke(app: Flask, *args: str) -> Any:
 
 
 def test_rotation_end_to_end(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith
 ) -> None:
     # Old key first: a device connection, a code-flow connection, an open attempt.
     device = connect(signed_in, app, cc, "rotating")
     code_flow = code_flow_connection(signed_in, app, cc)
     waiting = make_integration(app, create_application(cc)["api_key"])
-    start(signed_in, waiting)
+    start_attempt(signed_in, waiting)
     # Client secret, two pairs of tokens, a verifier and two device codes.
     before = plaintexts(app)
     assert len(before) == 8
@@ -293,7 +264,7 @@ def test_rotation_end_to_end(
     make_legacy(app, Integration, code_flow, "client_secret_encrypted")
 
     # The new key goes first; the old one still decrypts, requests keep working.
-    both = make_app(config | {"ENCRYPTION_KEYS": f"{NEW_KEY},{ENCRYPTION_KEY}"})
+    both = app_with(ENCRYPTION_KEYS=f"{NEW_KEY},{ENCRYPTION_KEY}")
     status_before = invoke(both, "keys", "status")
     assert status_before.exit_code == 1
     assert "key 1" in status_before.output and ": 0 values" in status_before.output
@@ -326,7 +297,7 @@ def test_rotation_end_to_end(
             assert value not in output
 
     # The old key removed: everything still decrypts and the connections work.
-    new_only = make_app(config | {"ENCRYPTION_KEYS": NEW_KEY})
+    new_only = app_with(ENCRYPTION_KEYS=NEW_KEY)
     assert plaintexts(new_only) == before
     with new_only.app_context():
         current = crypto.current_key_id()
@@ -338,24 +309,19 @@ def test_rotation_end_to_end(
         tokens.access_token(db.session.get(Integration, device), force=True)
         assert verification.check(db.session.get(Integration, device))
         assert verification.check(db.session.get(Integration, code_flow))
-    browser = new_only.test_client()
-    sign_in(browser, "owner@bloom.test")
+    browser = signed_in_client(new_only)
     assert "The connection works" in browser.post(f"/integrations/{device}/test").text
     assert load(new_only, device).status == "active"
 
 
 def test_rotation_leaves_unreadable_values_alone_and_says_so(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith
 ) -> None:
     first = connect(signed_in, app, cc)
     second = connect(signed_in, app, cc)
     copy_column(app, first, "refresh_token_encrypted", second)
     moved = stored_values(app)[f"Integration {second} refresh_token_encrypted"]
-    both = make_app(config | {"ENCRYPTION_KEYS": f"{NEW_KEY},{ENCRYPTION_KEY}"})
+    both = app_with(ENCRYPTION_KEYS=f"{NEW_KEY},{ENCRYPTION_KEY}")
     result = invoke(both, "keys", "rotate")
     assert result.exit_code == 1
     assert f"unreadable: integration {second} refresh_token_encrypted" in result.output
@@ -367,19 +333,14 @@ def test_rotation_leaves_unreadable_values_alone_and_says_so(
 
 
 def test_an_old_unbound_token_is_refused_like_any_unreadable_value(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith
 ) -> None:
     """Pre-v2 tokens: read while accepted; refused by default, plainly, never a 500."""
     integration_id = connect(signed_in, app, cc)
     for column in ("access_token_encrypted", "refresh_token_encrypted"):
         make_legacy(app, Integration, integration_id, column)
-    accepting = make_app(config | {"ACCEPT_UNBOUND_CIPHERTEXT": True})
-    browser = accepting.test_client()
-    sign_in(browser, "owner@bloom.test")
+    accepting = app_with(ACCEPT_UNBOUND_CIPHERTEXT=True)
+    browser = signed_in_client(accepting)
     assert (
         "The connection works"
         in browser.post(f"/integrations/{integration_id}/test").text
@@ -399,16 +360,12 @@ def test_an_old_unbound_token_is_refused_like_any_unreadable_value(
 
 
 def test_keys_commands_say_when_old_values_may_be_refused(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith
 ) -> None:
     integration_id = connect(signed_in, app, cc)
     before = plaintexts(app)
     make_legacy(app, Integration, integration_id, "refresh_token_encrypted")
-    accepting = make_app(config | {"ACCEPT_UNBOUND_CIPHERTEXT": True})
+    accepting = app_with(ACCEPT_UNBOUND_CIPHERTEXT=True)
     status_accepting = invoke(accepting, "keys", "status")
     assert status_accepting.exit_code == 1
     assert ACCEPTED_UNTIL_ROTATED.format(n=1) in status_accepting.output
@@ -493,14 +450,13 @@ def test_rotation_during_a_token_refresh_loses_nothing(
     signed_in: FlaskClient,
     app: Flask,
     cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    app_with: AppWith,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A refresh arrives while rotation holds the row: it waits, then refreshes."""
     integration_id = connect(signed_in, app, cc, "rotating")
     expire(app, integration_id)
-    both = make_app(config | {"ENCRYPTION_KEYS": f"{NEW_KEY},{ENCRYPTION_KEY}"})
+    both = app_with(ENCRYPTION_KEYS=f"{NEW_KEY},{ENCRYPTION_KEY}")
     refreshes = get_stats(cc)["refreshes"]
     handed_out: list[str] = []
 
@@ -569,7 +525,7 @@ def test_a_backup_holds_ciphertext_only(
 ) -> None:
     code_flow_connection(signed_in, app, cc)
     device = make_integration(app, create_application(cc)["api_key"])
-    start(signed_in, device)
+    start_attempt(signed_in, device)
     secrets_ = list(plaintexts(app).values())
     assert len(secrets_) == 5
     if database_url.startswith("sqlite"):
@@ -589,16 +545,11 @@ def test_a_backup_holds_ciphertext_only(
 
 
 def test_an_error_page_and_its_log_show_no_secret(
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
-    cc: str,
-    customer: int,
-    monkeypatch: pytest.MonkeyPatch,
+    app_with: AppWith, cc: str, customer: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unexpected failure mid-step, in production mode: a plain page, a clean log."""
-    production = make_app(config | {"TESTING": False})
-    client = production.test_client()
-    sign_in(client, "owner@bloom.test")
+    production = app_with(TESTING=False)
+    client = signed_in_client(production)
     integration_id = connect(client, production, cc)
     with production.app_context():
         token = db.session.get(Integration, integration_id).unseal(
@@ -652,32 +603,25 @@ def test_audit_details_and_logs_hold_no_secret_values(
         assert value not in caplog.text
 
 
-def test_keys_new_prints_a_fresh_usable_key(
-    app: Flask, make_app: Callable[[dict[str, Any]], Flask], config: dict[str, Any]
-) -> None:
+def test_keys_new_prints_a_fresh_usable_key(app: Flask, app_with: AppWith) -> None:
     first, second = invoke(app, "keys", "new"), invoke(app, "keys", "new")
     assert first.exit_code == second.exit_code == 0
     key = first.output.strip()
     assert key != second.output.strip() and key != ENCRYPTION_KEY
     Fernet(key.encode())  # a valid key, accepted as the setting
-    with make_app(config | {"ENCRYPTION_KEYS": key}).app_context():
+    with app_with(ENCRYPTION_KEYS=key).app_context():
         assert crypto.decrypt(crypto.encrypt("x", "t.c:1/o"), "t.c:1/o") == "x"
     refused = invoke(app, "keys", "rotate", "--batch-size", "0")
     assert refused.exit_code != 0 and "at least 1" in refused.output
 
 
 def test_a_wrong_key_fails_closed_with_a_plain_message(
-    signed_in: FlaskClient,
-    app: Flask,
-    cc: str,
-    make_app: Callable[[dict[str, Any]], Flask],
-    config: dict[str, Any],
+    signed_in: FlaskClient, app: Flask, cc: str, app_with: AppWith
 ) -> None:
     """The key was lost and another set: no plaintext, no 500, re-authorize."""
     integration_id = connect(signed_in, app, cc)
-    wrong = make_app(config | {"ENCRYPTION_KEYS": NEW_KEY})
-    client = wrong.test_client()
-    sign_in(client, "owner@bloom.test")
+    wrong = app_with(ENCRYPTION_KEYS=NEW_KEY)
+    client = signed_in_client(wrong)
     for _ in range(2):  # and again: a plain page each time, never a loop of 500s
         tested = client.post(f"/integrations/{integration_id}/test")
         assert tested.status_code == 200

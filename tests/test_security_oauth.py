@@ -15,29 +15,38 @@ from uuid import uuid4
 
 import pytest
 import redis
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from limits import parse_many
 from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
 
-from tests.conftest import PASSWORD
-from tests.conftest import make_user
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.live import csrf_token
-from tests.test_authorize import REDIRECT_URI
-from tests.test_authorize import approve_in_sandbox
-from tests.test_authorize import attempt_of
-from tests.test_authorize import callback
-from tests.test_authorize import code_flow_integration
-from tests.test_authorize import device_app
-from tests.test_authorize import load
-from tests.test_authorize import make_integration
-from tests.test_authorize import open_window
-from tests.test_authorize import start
-from tests.test_authorize import started
-from tests.test_authorize import tamper
+from tests.helpers.app import AppWith
+from tests.helpers.attempts import allowed_at_sandbox
+from tests.helpers.attempts import allowed_on_device
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import callback
+from tests.helpers.attempts import start_attempt
+from tests.helpers.attempts import started
+from tests.helpers.attempts import state_sent
+from tests.helpers.attempts import tamper
+from tests.helpers.connections import connect
+from tests.helpers.connections import expire
+from tests.helpers.integrations import REDIRECT_URI
+from tests.helpers.integrations import code_flow_integration
+from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import csrf_token
+from tests.helpers.sandbox import approve_in_sandbox
+from tests.helpers.sandbox import device_app
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import make_user
+from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard import models
 from wizard.constant_contact import answers as cc_answers
+from wizard.constant_contact import http
 from wizard.constant_contact.client import client_for
 from wizard.constant_contact.client import new_pkce_pair
 from wizard.constant_contact.provider import Provider
@@ -45,6 +54,7 @@ from wizard.domain import tokens
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import User
+from wizard.platform import i18n
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import create_application
@@ -52,14 +62,10 @@ from wizard.sandbox.testing import get_stats
 from wizard.web.auth import views as auth
 from wizard.web.auth.views import SIGN_IN_FAILED
 
+pytestmark = pytest.mark.sandboxed
+
 HTTPS = {"base_url": "https://wizard.test"}
 SPANISH = {"Accept-Language": "es"}
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    """The wizard pointed at the sandbox, with a short network timeout."""
-    return config | sandbox_settings(cc)
 
 
 def session_cookie(response: Any) -> str:
@@ -116,10 +122,10 @@ def test_pages_carry_no_inline_script_or_style(signed_in: FlaskClient) -> None:
 
 
 def test_plain_http_keeps_the_plain_cookie_and_no_hsts(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     """AC-08: __Host- needs HTTPS, so over plain http the cookie keeps its name."""
-    app = make_app(config | {"PUBLIC_BASE_URL": "http://127.0.0.1:5000"})
+    app = app_with(PUBLIC_BASE_URL="http://127.0.0.1:5000")
     client = app.test_client()
     response = sign_in(client, "owner@bloom.test")
     cookie = session_cookie(response)
@@ -129,10 +135,10 @@ def test_plain_http_keeps_the_plain_cookie_and_no_hsts(
 
 
 def test_https_session_cookie_is_host_only_secure_lax(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     """AC-08: __Host- prefix, Secure, HttpOnly, Path=/, no Domain, SameSite=Lax."""
-    app = make_app(config | {"SESSION_COOKIE_DOMAIN": "wizard.test"})
+    app = app_with(SESSION_COOKIE_DOMAIN="wizard.test")
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-wizard_session"
     response = sign_in(app.test_client(), "owner@bloom.test")
     cookie = session_cookie(response)
@@ -145,10 +151,10 @@ def test_https_session_cookie_is_host_only_secure_lax(
 
 
 def test_the_referrer_policy_keeps_https_csrf_working(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     """SE-11: what the policy sends passes Flask-WTF; what no-referrer sends fails."""
-    app = make_app({**config, "WTF_CSRF_ENABLED": True})
+    app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     page = client.get("/sign-in", **HTTPS)
     assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
@@ -175,10 +181,10 @@ def test_the_referrer_policy_keeps_https_csrf_working(
 
 
 def test_session_fixation_a_planted_cookie_is_replaced_at_sign_in(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     """AC-05: pre-sign-in session data is dropped, the planted CSRF secret with it."""
-    app = make_app(config | {"WTF_CSRF_ENABLED": True})
+    app = app_with(WTF_CSRF_ENABLED=True)
     name = app.config["SESSION_COOKIE_NAME"]
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     planted = serializer.dumps(
@@ -231,8 +237,6 @@ def test_idle_and_old_sessions_end_and_the_draft_survives(
     app: Flask, signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """AC-07: 60 idle minutes or 12 hours after sign-in end the session."""
-    from wizard.web.auth import views as auth
-
     assert app.config["SESSION_IDLE_MINUTES"] == 60
     assert app.config["SESSION_MAX_HOURS"] == 12
     response = signed_in.post("/integrations/new", data={"token": "t1"})
@@ -298,10 +302,10 @@ def try_password(app: Flask, address: str, password: str, email: str = OWNER) ->
 
 
 def test_someone_elses_failures_never_keep_the_owner_out(
-    make_app: Any, config: dict[str, Any], customer: int, limit_storage: dict[str, str]
+    app_with: AppWith, customer: int, limit_storage: dict[str, str]
 ) -> None:
     """AC-13: an address guessing one email is held; the owner elsewhere signs in."""
-    app = make_app(config | limit_storage | {"SIGN_IN_RATE_LIMIT": "100 per minute"})
+    app = app_with(**limit_storage, SIGN_IN_RATE_LIMIT="100 per minute")
     assert app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"] == "10 per 10 minutes"
     answers = [try_password(app, ATTACKER, "guess").status_code for _ in range(10)]
     assert answers == [200] * 10
@@ -318,21 +322,14 @@ def test_someone_elses_failures_never_keep_the_owner_out(
 
 
 def test_the_account_ceiling_brakes_guessing_from_many_addresses(
-    make_app: Any,
-    config: dict[str, Any],
-    customer: int,
-    other_customer: int,
-    limit_storage: dict[str, str],
+    app_with: AppWith, customer: int, other_customer: int, limit_storage: dict[str, str]
 ) -> None:
     """AC-13: past the ceiling an address that failed waits; a fresh one gets a try."""
-    app = make_app(
-        config
-        | limit_storage
-        | {
-            "SIGN_IN_RATE_LIMIT": "100 per minute",
-            "SIGN_IN_ACCOUNT_RATE_LIMIT": "3 per hour",
-            "SIGN_IN_ACCOUNT_CEILING": "5 per hour",
-        }
+    app = app_with(
+        **limit_storage,
+        SIGN_IN_RATE_LIMIT="100 per minute",
+        SIGN_IN_ACCOUNT_RATE_LIMIT="3 per hour",
+        SIGN_IN_ACCOUNT_CEILING="5 per hour",
     )
     # The first address is held by its own limit (3) ...
     first = [try_password(app, "10.0.0.1", "guess").status_code for _ in range(4)]
@@ -365,16 +362,13 @@ def test_the_account_ceiling_brakes_guessing_from_many_addresses(
 
 
 def test_successful_sign_ins_do_not_use_up_the_account_limit(
-    make_app: Any, config: dict[str, Any], customer: int
+    app_with: AppWith, customer: int
 ) -> None:
     """AC-13: the account limit counts failures only: the owner is never locked out."""
-    app = make_app(
-        config
-        | {
-            "SIGN_IN_RATE_LIMIT": "100 per minute",
-            "SIGN_IN_ACCOUNT_RATE_LIMIT": "2/hour",
-            "SIGN_IN_ACCOUNT_CEILING": "2/hour",
-        }
+    app = app_with(
+        SIGN_IN_RATE_LIMIT="100 per minute",
+        SIGN_IN_ACCOUNT_RATE_LIMIT="2/hour",
+        SIGN_IN_ACCOUNT_CEILING="2/hour",
     )
     for _ in range(4):
         client = app.test_client()
@@ -395,10 +389,10 @@ def hashes_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_sign_in_is_limited_per_address_whatever_the_account(
-    make_app: Any, config: dict[str, Any], customer: int, monkeypatch: Any
+    app_with: AppWith, customer: int, monkeypatch: Any
 ) -> None:
     """AC-13, AC-14: one address trying many accounts is held; others are not."""
-    app = make_app(config | {"SIGN_IN_RATE_LIMIT": "3 per hour"})
+    app = app_with(SIGN_IN_RATE_LIMIT="3 per hour")
     checked = hashes_checked(monkeypatch)
     client = app.test_client()
     for number in range(3):
@@ -422,10 +416,10 @@ def test_sign_in_is_limited_per_address_whatever_the_account(
 
 
 def test_the_limited_page_says_when_to_retry_in_the_readers_language(
-    make_app: Any, config: dict[str, Any]
+    app_with: AppWith,
 ) -> None:
     """Abuse limits: a plain page in Spanish, with Retry-After."""
-    app = make_app(config | {"SIGN_IN_RATE_LIMIT": "1 per hour"})
+    app = app_with(SIGN_IN_RATE_LIMIT="1 per hour")
     client = app.test_client()
     client.post("/sign-in", data={"email": "a@x.test", "password": "x"})
     english = client.post("/sign-in", data={"email": "a@x.test", "password": "x"})
@@ -443,11 +437,9 @@ def test_the_limited_page_says_when_to_retry_in_the_readers_language(
     assert "Traceback" not in spanish.text
 
 
-def test_proxy_appended_address_is_the_one_limited(
-    make_app: Any, config: dict[str, Any]
-) -> None:
+def test_proxy_appended_address_is_the_one_limited(app_with: AppWith) -> None:
     """AC-15, LD-04: a spoofed X-Forwarded-For does not escape the address limit."""
-    app = make_app(config | {"SIGN_IN_RATE_LIMIT": "2 per hour", "PROXY_COUNT": 1})
+    app = app_with(SIGN_IN_RATE_LIMIT="2 per hour", PROXY_COUNT=1)
     client = app.test_client()
     answers = []
     for number in range(4):
@@ -468,7 +460,7 @@ def test_proxy_appended_address_is_the_one_limited(
     )
     assert other.status_code == 200
     # Without a proxy configured, the header is not believed at all.
-    direct = make_app(config | {"SIGN_IN_RATE_LIMIT": "1 per hour"}).test_client()
+    direct = app_with(SIGN_IN_RATE_LIMIT="1 per hour").test_client()
     direct.post("/sign-in", data={"email": "p@x.test", "password": "x"})
     spoofed = direct.post(
         "/sign-in",
@@ -479,45 +471,47 @@ def test_proxy_appended_address_is_the_one_limited(
 
 
 def test_authorization_starts_are_limited_per_integration(
-    make_app: Any, config: dict[str, Any], customer: int, other_customer: int, cc: str
+    app_with: AppWith, customer: int, other_customer: int, cc: str
 ) -> None:
     """Abuse limits: each start asks Constant Contact for a code; a few are allowed."""
-    app = make_app(config | {"AUTHORIZE_START_RATE_LIMIT": "2 per hour"})
+    app = app_with(AUTHORIZE_START_RATE_LIMIT="2 per hour")
     client = app.test_client()
     api_key = device_app(cc)
     integration_id = make_integration(app, api_key)
     # Another organization's posts are 404s, counted apart from Bloom's starts (a
     # stranger is held like anyone, whether or not the integration exists).
     sign_in(client, "owner@rival.test")
-    assert [start(client, integration_id).status_code for _ in range(3)] == [
+    assert [start_attempt(client, integration_id).status_code for _ in range(3)] == [
         404,
         404,
         429,
     ]
-    assert [start(client, 99_999).status_code for _ in range(3)] == [404, 404, 429]
+    assert [start_attempt(client, 99_999).status_code for _ in range(3)] == [
+        404,
+        404,
+        429,
+    ]
     client.post("/sign-out")
     sign_in(client, "owner@bloom.test")
-    assert start(client, integration_id).status_code == 302
-    assert start(client, integration_id).status_code == 302
-    held = start(client, integration_id)
+    assert start_attempt(client, integration_id).status_code == 302
+    assert start_attempt(client, integration_id).status_code == 302
+    held = start_attempt(client, integration_id)
     assert held.status_code == 429 and "Too many attempts" in held.text
     assert int(held.headers["Retry-After"]) > 60
     assert get_stats(cc)["device_authorizations"] == 2
     # The attempt under way is untouched, and another integration still starts.
     assert attempt_of(app, integration_id).outcome is None
-    assert start(client, make_integration(app, api_key)).status_code == 302
+    assert start_attempt(client, make_integration(app, api_key)).status_code == 302
 
 
 def test_status_checks_are_limited_per_person_with_json(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: AppWith, customer: int, device_integration: int
 ) -> None:
     """Abuse limits: generous per person; over it, JSON that says when to retry."""
-    app = make_app(config | {"STATUS_POLL_RATE_LIMIT": "4 per minute"})
-    client = app.test_client()
-    sign_in(client, "owner@bloom.test")
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
-    path = f"/integrations/{integration_id}/authorize/{attempt.id}/status"
+    app = app_with(STATUS_POLL_RATE_LIMIT="4 per minute")
+    client = signed_in_client(app)
+    attempt = started(client, app, device_integration)
+    path = f"/integrations/{device_integration}/authorize/{attempt.id}/status"
     # Two tabs, two checks each: all answered.
     for _ in range(4):
         assert client.get(path).json["state"] == "waiting"
@@ -530,14 +524,12 @@ def test_status_checks_are_limited_per_person_with_json(
     assert limited.headers["Retry-After"] == str(body["retry_after"])
     assert body["note"] == "Espere un minuto e inténtelo otra vez."
     # The page itself (no JavaScript) still opens.
-    page = client.get(f"/integrations/{integration_id}/authorize/{attempt.id}")
+    page = client.get(f"/integrations/{device_integration}/authorize/{attempt.id}")
     assert page.status_code == 200
 
 
 def test_the_default_poll_limit_allows_several_tabs(app: Flask) -> None:
     """Abuse limits: 2-second checks from four tabs fit the default."""
-    from limits import parse_many
-
     limits = parse_many(app.config["STATUS_POLL_RATE_LIMIT"])
     per_minute = min(item.amount * 60 / item.get_expiry() for item in limits)
     assert per_minute >= 4 * 60 / 2
@@ -571,16 +563,11 @@ def test_state_verifier_and_codes_are_unguessable() -> None:
     ],
 )
 def test_redirect_uri_comes_from_settings_never_from_headers(
-    make_app: Any,
-    config: dict[str, Any],
-    customer: int,
-    cc: str,
-    headers: dict[str, str],
+    app_with: AppWith, customer: int, cc: str, headers: dict[str, str]
 ) -> None:
     """OA-05, OA-07: the authorize URL and the token request use the setting."""
-    app = make_app(config | {"PROXY_COUNT": 1})
-    client = app.test_client()
-    sign_in(client, "owner@bloom.test")
+    app = app_with(PROXY_COUNT=1)
+    client = signed_in_client(app)
     integration_id = code_flow_integration(app, cc)
     attempt = started(client, app, integration_id)
     if "Host" in headers:
@@ -610,10 +597,10 @@ def test_redirect_uri_comes_from_settings_never_from_headers(
 
 
 def test_the_callback_page_keeps_code_and_state_out_of_referers(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str
 ) -> None:
     """OA-09, SE-11: strict-origin on the callback; its sign-out still passes CSRF."""
-    app = make_app({**config, "WTF_CSRF_ENABLED": True})
+    app = app_with(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     page = client.get("/sign-in", **HTTPS).text
     client.post(
@@ -692,8 +679,7 @@ def test_the_callback_moves_the_code_and_state_out_of_the_address(
 ) -> None:
     """OA-09: used, then a 303 to the bare path; no page, link or redirect has them."""
     integration_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, integration_id)
-    redirect = approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(signed_in, app, integration_id)
     secrets = code_and_state(redirect)
     arrived = walk(signed_in, f"{CALLBACK}?{urlsplit(redirect).query}")
     assert [r.status_code for r in arrived] == [303, 200]
@@ -715,8 +701,6 @@ def test_the_callback_moves_the_code_and_state_out_of_the_address(
 
 def test_the_language_switch_never_carries_the_callbacks_query(app: Flask) -> None:
     """OA-09: the switch's next is the bare callback path; other pages keep theirs."""
-    from wizard.platform import i18n
-
     with app.test_request_context(f"{CALLBACK}?code=CODE-1&state=STATE-2"):
         assert i18n._template_globals()["language_next"] == CALLBACK
     with app.test_request_context("/support/organizations?q=bloom&page=2"):
@@ -735,12 +719,9 @@ def test_a_signed_out_callback_finishes_after_sign_in_without_the_code_in_view(
     how: str,
 ) -> None:
     """OA-09: sign-in's next is the bare path; the answer waits, sealed, till used."""
-    from wizard.web.auth import views as auth
-
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     secrets = code_and_state(redirect)
     if how == "signed out":
         client.post("/sign-out")
@@ -773,14 +754,12 @@ def test_a_signed_out_callback_finishes_after_sign_in_without_the_code_in_view(
 
 
 def test_a_kept_callback_is_still_bound_to_the_person_who_started(
-    client: FlaskClient, app: Flask, cc: str, customer: int
+    client: FlaskClient, app: Flask, cc: str, colleague: int
 ) -> None:
     """OA-01: a colleague who signs in next gets "started by someone else"."""
-    make_user(app, "colleague@bloom.test", "customer", "Bloom")
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     client.post("/sign-out")
     arrived = walk(client, f"{CALLBACK}?{urlsplit(redirect).query}")
     assert arrived[0].headers["Location"] == SIGN_IN_THEN_CALLBACK
@@ -796,8 +775,7 @@ def test_a_state_is_dead_once_the_window_has_passed(
 ) -> None:
     """OA-03: a callback after 5 minutes exchanges nothing; the fields stay."""
     integration_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, integration_id)
-    redirect = approve_in_sandbox(open_window(signed_in, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(signed_in, app, integration_id)
     with app.app_context():
         live = db.session.get(AuthorizationAttempt, attempt.id)
         live.expires_at = utcnow() - timedelta(seconds=1)
@@ -830,21 +808,16 @@ def test_an_attackers_code_with_the_victims_state_connects_nothing(
         created["api_key"],
         flow="authorization_code",
         secret=created["client_secret"],
+        organization_id=2,
     )
-    with app.app_context():
-        db.session.get(Integration, attacker_id).organization_id = 2
-        db.session.commit()
     # The attacker gets a code for their own sign-in through their own attempt.
     sign_in(client, "owner@rival.test")
-    mine = started(client, app, attacker_id)
-    stolen = approve_in_sandbox(open_window(client, attacker_id, mine.id))
+    _, stolen = allowed_at_sandbox(client, app, attacker_id)
     attackers_code = parse_qs(urlsplit(stolen).query)["code"][0]
     client.post("/sign-out")
     # The victim's own attempt, with the attacker's code slipped in.
     sign_in(client, "owner@bloom.test")
-    theirs = started(client, app, victim_id)
-    location = open_window(client, victim_id, theirs.id)
-    state = parse_qs(urlsplit(location).query)["state"][0]
+    state = state_sent(client, app, victim_id)
     page = client.get(
         "/callback/constant-contact-auth",
         query_string={"state": state, "code": attackers_code},
@@ -865,8 +838,7 @@ def test_extra_callback_parameters_cannot_pick_the_tenant_or_client(
     sign_in(client, "owner@bloom.test")
     integration_id = code_flow_integration(app, cc)
     decoy = code_flow_integration(app, cc)
-    attempt = started(client, app, integration_id)
-    redirect = approve_in_sandbox(open_window(client, integration_id, attempt.id))
+    attempt, redirect = allowed_at_sandbox(client, app, integration_id)
     other_key = load(app, decoy).api_key
     extras = f"&client_id={other_key}&integration_id={decoy}&organization_id=2"
     done = callback(client, redirect + extras)
@@ -877,21 +849,22 @@ def test_extra_callback_parameters_cannot_pick_the_tenant_or_client(
 
 
 def test_the_device_page_names_the_app_the_account_and_warns(
-    signed_in: FlaskClient, app: Flask, cc: str
+    signed_in: FlaskClient, app: Flask, device_integration: int
 ) -> None:
     """OA-19, OA-22 (RFC 8628 §5.4): who gets access, where to type, not to share."""
-    integration_id = make_integration(app, device_app(cc))
-    before = signed_in.get(f"/integrations/{integration_id}/authorize").text
+    before = signed_in.get(f"/integrations/{device_integration}/authorize").text
     assert "Authorize PromoPulse to use your Constant Contact" in before
-    integration = load(app, integration_id)
+    integration = load(app, device_integration)
     assert integration.list_id in before  # the account is the one with this list
-    attempt = started(signed_in, app, integration_id)
-    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    attempt = started(signed_in, app, device_integration)
+    page = signed_in.get(
+        f"/integrations/{device_integration}/authorize/{attempt.id}"
+    ).text
     assert "This code lets PromoPulse use the Constant Contact account" in page
     assert "only on constantcontact.com" in page
     assert "never read it out or send it to anyone" in page
     spanish = signed_in.get(
-        f"/integrations/{integration_id}/authorize/{attempt.id}", headers=SPANISH
+        f"/integrations/{device_integration}/authorize/{attempt.id}", headers=SPANISH
     ).text
     assert "constantcontact.com" in spanish and "never read it out" not in spanish
 
@@ -945,14 +918,14 @@ def test_a_verification_address_off_constant_contact_is_refused(
     cc: str,
     monkeypatch: pytest.MonkeyPatch,
     address: str,
+    device_integration: int,
 ) -> None:
     """OA-18: a device answer linking elsewhere ends the start safely."""
     host = cc.rsplit(":", 1)[0]
     tamper(
         monkeypatch, "device_code", "verification_uri", address.replace("SANDBOX", host)
     )
-    integration_id = make_integration(app, device_app(cc))
-    response = start(signed_in, integration_id)
+    response = start_attempt(signed_in, device_integration)
     assert response.status_code == 200
     assert "Constant Contact did not answer properly" in response.text
     assert "evil" not in response.text and "hi</b>" not in response.text
@@ -961,27 +934,21 @@ def test_a_verification_address_off_constant_contact_is_refused(
 
 
 def test_constant_contacts_own_verification_address_is_accepted(
-    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+    signed_in: FlaskClient,
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+    device_integration: int,
 ) -> None:
     """OA-18: the real host (and the configured one, above) still works."""
     real = "https://authz.constantcontact.com/activate"
     tamper(monkeypatch, "device_code", "verification_uri", real)
     tamper_complete = f"{real}?user_code=ABCDEFGH"
-    from wizard.constant_contact import client as module
-
-    inner = module.call
-
-    def also_complete(*args: Any, **kwargs: Any) -> Any:
-        body = inner(*args, **kwargs)
-        if isinstance(body, dict) and "device_code" in body:
-            body["verification_uri_complete"] = tamper_complete
-        return body
-
-    monkeypatch.setattr(module, "call", also_complete)
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
+    tamper(monkeypatch, "device_code", "verification_uri_complete", tamper_complete)
+    attempt = started(signed_in, app, device_integration)
     assert attempt.verification_uri == real
-    page = signed_in.get(f"/integrations/{integration_id}/authorize/{attempt.id}").text
+    page = signed_in.get(
+        f"/integrations/{device_integration}/authorize/{attempt.id}"
+    ).text
     assert f'href="{tamper_complete}"' in page
 
 
@@ -1014,16 +981,15 @@ def test_constant_contact_and_the_configured_host_pass_the_check(address: str) -
 
 
 def test_a_support_person_gets_no_step_4_and_no_codes(
-    client: FlaskClient, app: Flask, cc: str, customer: int
+    client: FlaskClient, app: Flask, cc: str, customer: int, device_integration: int
 ) -> None:
     """AC-03: support cannot start, poll, open or call back; sees no user code."""
     make_user(app, "helper@promopulse.test", "support")
     sign_in(client, "owner@bloom.test")
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(client, app, integration_id)
+    attempt = started(client, app, device_integration)
     client.post("/sign-out")
     sign_in(client, "helper@promopulse.test")
-    base = f"/integrations/{integration_id}/authorize"
+    base = f"/integrations/{device_integration}/authorize"
     for method, path in [
         ("post", base),
         ("get", f"{base}/{attempt.id}"),
@@ -1031,7 +997,7 @@ def test_a_support_person_gets_no_step_4_and_no_codes(
         ("post", f"{base}/{attempt.id}/check"),
     ]:
         assert getattr(client, method)(path).status_code == 404, path
-    page = client.get(f"/support/integrations/{integration_id}").text
+    page = client.get(f"/support/integrations/{device_integration}").text
     assert attempt.user_code not in page
     assert get_stats(cc)["token_requests"]["total"] == 0
 
@@ -1040,13 +1006,6 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
     signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """OA-13: code, verifier, device code, tokens: form body or header, never a URL."""
-    import requests
-
-    from tests.test_authorize import make_due
-    from tests.test_authorize import status
-    from wizard.constant_contact import http
-    from wizard.sandbox.testing import approve_device
-
     sent: list[tuple[str, str, dict[str, Any]]] = []
     real = requests.Session.request
 
@@ -1059,18 +1018,10 @@ def test_secrets_travel_in_bodies_and_headers_never_in_urls(
     monkeypatch.setattr(requests.Session, "request", record)
     # A device flow, a code flow, a refresh, API calls and a revocation.
     device_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, device_id)
-    approve_device(cc, attempt.user_code)
-    make_due(app, attempt.id)
-    assert status(signed_in, device_id, attempt.id)["state"] == "done"
+    assert allowed_on_device(signed_in, app, cc, device_id)["state"] == "done"
     code_id = code_flow_integration(app, cc)
-    attempt = started(signed_in, app, code_id)
-    assert (
-        "Access allowed"
-        in callback(
-            signed_in, approve_in_sandbox(open_window(signed_in, code_id, attempt.id))
-        ).text
-    )
+    _, redirect = allowed_at_sandbox(signed_in, app, code_id)
+    assert "Access allowed" in callback(signed_in, redirect).text
     with app.app_context():
         tokens.access_token(db.session.get(Integration, code_id), force=True)
     signed_in.post(f"/integrations/{device_id}/disconnect")
@@ -1115,8 +1066,6 @@ def test_passwords_are_stored_with_scrypt_at_owasp_strength(
     app: Flask, runner: Any
 ) -> None:
     """AC-11: N=2^15, r=8, p=3 (OWASP's row for N=2^15), never the plaintext."""
-    from wizard.models import User
-
     result = runner.invoke(
         args=[
             "users",
@@ -1140,8 +1089,6 @@ def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
     signed_in: FlaskClient, app: Flask, cc: str, runner: Any
 ) -> None:
     """OA-23: after invalid_grant the connection waits for re-authorization."""
-    from tests.test_connections import connect
-    from tests.test_connections import expire
 
     def refresh_requests() -> int:
         by_grant = get_stats(cc)["token_requests"]["by_grant_type"]
@@ -1167,11 +1114,9 @@ def test_a_dead_refresh_token_is_not_sent_again_by_the_keep_alive(
     assert "Re-authorize now" in signed_in.get("/integrations").text
 
 
-def test_trusted_hosts_turn_away_a_foreign_host(
-    make_app: Any, config: dict[str, Any]
-) -> None:
+def test_trusted_hosts_turn_away_a_foreign_host(app_with: AppWith) -> None:
     """AC-16: with WIZARD_TRUSTED_HOSTS set, another Host gets the plain 400 page."""
-    app = make_app(config | {"TRUSTED_HOSTS": ["wizard.test"]})
+    app = app_with(TRUSTED_HOSTS=["wizard.test"])
     client = app.test_client()
     assert client.get("/sign-in", **HTTPS).status_code == 200
     foreign = client.get("/sign-in", base_url="https://evil.example")
@@ -1210,10 +1155,6 @@ def test_a_weaker_old_hash_is_upgraded_at_sign_in(
     app: Flask, client: FlaskClient
 ) -> None:
     """AC-11: hashes from weaker settings are redone at the next good sign-in."""
-    from werkzeug.security import generate_password_hash
-
-    from wizard.models import User
-
     user_id = make_user(app, "old@bloom.test", "customer", "Bloom")
     with app.app_context():
         user = db.session.get(User, user_id)

@@ -3,33 +3,36 @@
 import re
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD
-from tests.conftest import base_config
-from tests.conftest import sign_in
-from tests.hold import ENVIRONMENT
-from tests.hold import StatementHold
-from tests.hold import hold_statements
-from tests.live import gunicorn
-from tests.live import press_at_once
-from tests.live import signed_in_session
-from tests.live import wizard_environment
+from tests.helpers.app import base_config
+from tests.helpers.hold import ENVIRONMENT
+from tests.helpers.hold import HOLDING_GUNICORN
+from tests.helpers.hold import StatementHold
+from tests.helpers.hold import hold_statements
+from tests.helpers.live import gunicorn
+from tests.helpers.live import press_at_once
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wizard_environment
+from tests.helpers.steps import KEY
+from tests.helpers.steps import LIST_ID
+from tests.helpers.steps import SECRET
+from tests.helpers.steps import draft_id
+from tests.helpers.steps import start_draft
+from tests.helpers.steps import step1
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.platform.extensions import db
 from wizard.platform.pool import engines
 
-KEY = "1d2c3b4a-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
-SECRET = "Xy3_kq9ZpL0mN2bV4cD6eQ"
-LIST_ID = "7c5b38ee-81d3-11f0-a43c-fa163ea34668"
 LIST_URL = f"https://app.constantcontact.com/contacts/lists/{LIST_ID}"
 
 
@@ -51,25 +54,6 @@ def audit_actions(app: Flask) -> list[str]:
         )
 
 
-def start(client: FlaskClient, token: str | None = None) -> int:
-    """Press Start now; return the new draft's id."""
-    response = client.post("/integrations/new", data={"token": token or uuid4().hex})
-    return draft_id(response)
-
-
-def step1(client: FlaskClient, integration_id: int | None = None, **data: str) -> Any:
-    """Send step 1 for a draft (a new one unless given)."""
-    integration_id = integration_id or start(client)
-    fields = {"flow": "device", "api_key": KEY, "client_secret": ""} | data
-    return client.post(f"/integrations/{integration_id}/api-key", data=fields)
-
-
-def draft_id(response: Any) -> int:
-    match = re.search(r"/integrations/(\d+)/", response.headers["Location"])
-    assert match, response.headers.get("Location")
-    return int(match.group(1))
-
-
 def test_start_page_names_the_four_steps(signed_in: FlaskClient) -> None:
     page = signed_in.get("/integrations/new").get_data(as_text=True)
     for title in (
@@ -85,8 +69,8 @@ def test_start_page_names_the_four_steps(signed_in: FlaskClient) -> None:
 
 
 def test_start_now_twice_starts_one_draft(signed_in: FlaskClient, app: Flask) -> None:
-    first = start(signed_in, token="same-form")
-    second = start(signed_in, token="same-form")
+    first = start_draft(signed_in, token="same-form")
+    second = start_draft(signed_in, token="same-form")
     assert first == second
     assert audit_actions(app).count("setup.started") == 1
     page = signed_in.get("/integrations/new").get_data(as_text=True)
@@ -96,7 +80,6 @@ def test_start_now_twice_starts_one_draft(signed_in: FlaskClient, app: Flask) ->
 
 # What creating a draft sends; holding it proves both presses looked first.
 DRAFT_INSERT = "INSERT INTO integration ("
-HOLDING_GUNICORN = Path(__file__).resolve().parent / "gunicorn_hold.py"
 
 
 def drafts_by_token(app: Flask) -> list[tuple[str, int, str | None]]:
@@ -145,8 +128,7 @@ def draft_hold(app: Flask) -> Iterator[StatementHold]:
 def test_start_now_pressed_twice_at_once_starts_one_draft(
     signed_in: FlaskClient, app: Flask, draft_hold: StatementHold
 ) -> None:
-    second = app.test_client()
-    sign_in(second, "owner@bloom.test")
+    second = signed_in_client(app)
     answers, threads = press_in_threads([signed_in, second], "same-form")
     # Both looked for the form's draft, found none, and are about to create it.
     draft_hold.wait_for(2)
@@ -206,7 +188,7 @@ def test_another_organizations_form_token_starts_a_fresh_draft(
     client: FlaskClient, app: Flask, customer: int, other_customer: int
 ) -> None:
     sign_in(client, "owner@rival.test")
-    theirs = start(client, token="rival-form")
+    theirs = start_draft(client, token="rival-form")
     client.post("/sign-out")
     sign_in(client, "owner@bloom.test")
     # The hidden field is whatever the browser sends: here the other's token.
@@ -227,7 +209,7 @@ def test_another_organizations_form_token_starts_a_fresh_draft(
 def test_step1_page_shows_the_redirect_uri_and_the_portal(
     signed_in: FlaskClient,
 ) -> None:
-    integration_id = start(signed_in)
+    integration_id = start_draft(signed_in)
     page = signed_in.get(f"/integrations/{integration_id}/api-key").get_data(
         as_text=True
     )
@@ -321,7 +303,7 @@ def test_authorization_code_flow_needs_the_secret_and_encrypts_it(
 def test_a_good_secret_is_kept_when_the_key_is_wrong(
     signed_in: FlaskClient, app: Flask
 ) -> None:
-    integration_id = start(signed_in)
+    integration_id = start_draft(signed_in)
     response = step1(
         signed_in,
         integration_id,
@@ -345,7 +327,7 @@ def test_a_good_secret_is_kept_when_the_key_is_wrong(
 def test_a_secret_pasted_as_the_api_key_is_never_shown_and_is_kept(
     signed_in: FlaskClient, app: Flask
 ) -> None:
-    integration_id = start(signed_in)
+    integration_id = start_draft(signed_in)
     response = step1(
         signed_in, integration_id, flow="authorization_code", api_key=SECRET
     )
@@ -354,7 +336,7 @@ def test_a_secret_pasted_as_the_api_key_is_never_shown_and_is_kept(
     assert "We have saved it as your Client Secret" in page
     assert integration(app).client_secret_hint == SECRET[-4:]
     # Device Flow needs no secret: it is refused without being kept or shown.
-    other_id = start(signed_in)
+    other_id = start_draft(signed_in)
     page = step1(signed_in, other_id, api_key=SECRET).get_data(as_text=True)
     assert SECRET not in page and "looks like your Client Secret" in page
     assert integration(app, other_id).client_secret_encrypted is None
@@ -363,7 +345,7 @@ def test_a_secret_pasted_as_the_api_key_is_never_shown_and_is_kept(
 def test_key_and_secret_the_wrong_way_round_are_put_right(
     signed_in: FlaskClient, app: Flask
 ) -> None:
-    integration_id = start(signed_in)
+    integration_id = start_draft(signed_in)
     response = step1(
         signed_in,
         integration_id,
@@ -382,7 +364,7 @@ def test_key_and_secret_the_wrong_way_round_are_put_right(
 def test_a_new_api_key_or_device_flow_drops_the_old_secret(
     signed_in: FlaskClient, app: Flask
 ) -> None:
-    integration_id = start(signed_in)
+    integration_id = start_draft(signed_in)
     step1(signed_in, integration_id, flow="authorization_code", client_secret=SECRET)
     other_key = "bbbbbbbb-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
     response = step1(
@@ -406,7 +388,7 @@ def test_a_new_api_key_or_device_flow_drops_the_old_secret(
 
 
 def test_an_unknown_flow_is_refused(signed_in: FlaskClient, app: Flask) -> None:
-    integration_id = start(signed_in)
+    integration_id = start_draft(signed_in)
     response = step1(signed_in, integration_id, flow="x" * 100)
     assert "Choose the OAuth2 flow you picked" in response.get_data(as_text=True)
     assert integration(app).flow == "device" and integration(app).api_key is None
@@ -508,7 +490,7 @@ def test_resume_shows_a_task_list_that_continues_where_you_left_off(
 def test_later_steps_send_you_back_when_earlier_ones_are_missing(
     signed_in: FlaskClient,
 ) -> None:
-    integration_id = start(signed_in)
+    integration_id = start_draft(signed_in)
     step1(
         signed_in,
         integration_id,

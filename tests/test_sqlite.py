@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from tests.conftest import base_config
+from tests.helpers.app import base_config
 from wizard.platform.extensions import db
 
 WAIT = 30  # seconds; only a hang ever waits this long

@@ -8,15 +8,13 @@ every device authorization, so all presses are provably in flight together.
 
 import threading
 import time
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.test_authorize import device_app
-from tests.test_authorize import make_integration
+from tests.helpers.app import AppWith
+from tests.helpers.sandbox import sandbox_settings
+from tests.helpers.users import signed_in_client
 from wizard.sandbox.testing import held
 from wizard.sandbox.testing import hold
 from wizard.sandbox.testing import release
@@ -27,23 +25,14 @@ PRESSES = 8
 
 
 def test_starts_at_the_same_moment_are_limited_before_they_ask(
-    make_app: Any, config: dict[str, Any], customer: int, cc: str
+    app_with: AppWith, customer: int, cc: str, device_integration: int
 ) -> None:
-    app: Flask = make_app(
-        config
-        | sandbox_settings(cc)
-        # Held starts wait for the test, not for a timeout.
-        | {
-            "AUTHORIZE_START_RATE_LIMIT": f"{LIMIT} per hour",
-            "CC_HTTP_TIMEOUT_SECONDS": 60,
-        }
+    app: Flask = app_with(
+        **sandbox_settings(cc),
+        AUTHORIZE_START_RATE_LIMIT=f"{LIMIT} per hour",
+        CC_HTTP_TIMEOUT_SECONDS=60,
     )
-    integration_id = make_integration(app, device_app(cc))
-    clients: list[FlaskClient] = []
-    for _ in range(PRESSES):
-        client = app.test_client()
-        sign_in(client, "owner@bloom.test")
-        clients.append(client)
+    clients = [signed_in_client(app) for _ in range(PRESSES)]
     hold(cc, "device_authorize")
     statuses: list[int] = []
     barrier = threading.Barrier(PRESSES)
@@ -51,7 +40,7 @@ def test_starts_at_the_same_moment_are_limited_before_they_ask(
     def press(client: FlaskClient) -> None:
         barrier.wait()
         statuses.append(
-            client.post(f"/integrations/{integration_id}/authorize").status_code
+            client.post(f"/integrations/{device_integration}/authorize").status_code
         )
 
     threads = [threading.Thread(target=press, args=(c,)) for c in clients]

@@ -8,27 +8,27 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
 
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.test_authorize import approve_device
-from tests.test_authorize import code_flow_integration
-from tests.test_authorize import device_app
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import started
-from tests.test_queries import statements
+from tests.helpers.app import AppWith
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import started
+from tests.helpers.integrations import code_flow_integration
+from tests.helpers.integrations import make_integration
+from tests.helpers.sandbox import device_app
+from tests.helpers.sql import statements
+from tests.helpers.users import sign_in
+from tests.helpers.users import signed_in_client
 from wizard.domain import attempts
 from wizard.domain import polling
+from wizard.models import AuthorizationAttempt
 from wizard.platform.columns import utcnow
+from wizard.platform.extensions import db
+from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import get_stats
 from wizard.web.auth.sessions import browser_identifier
 from wizard.web.authorize import status_checks
 from wizard.web.authorize import tickets
 
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
+pytestmark = pytest.mark.sandboxed
 
 
 def check(
@@ -97,31 +97,28 @@ def test_once_a_poll_is_due_the_ticket_is_ignored_and_approval_is_noticed(
 
 
 def started_code(app: Flask, attempt_id: int) -> str:
-    from wizard.models import AuthorizationAttempt
-    from wizard.platform.extensions import db
-
     with app.app_context():
         return db.session.get(AuthorizationAttempt, attempt_id).user_code
 
 
 def test_a_ticket_never_outlives_the_window(
-    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+    signed_in: FlaskClient,
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+    device_integration: int,
+    started_attempt: AuthorizationAttempt,
 ) -> None:
-    integration_id = make_integration(app, device_app(cc))
-    attempt = started(signed_in, app, integration_id)
-    make_due(app, attempt.id, seconds_left=2)
-    ticket = check(signed_in, integration_id, attempt.id, None).json["ticket"]
+    make_due(app, started_attempt.id, seconds_left=2)
+    ticket = check(signed_in, device_integration, started_attempt.id, None).json[
+        "ticket"
+    ]
     move_clock(monkeypatch, 2.5)
-    ended = check(signed_in, integration_id, attempt.id, ticket).get_json()
+    ended = check(signed_in, device_integration, started_attempt.id, ticket).get_json()
     assert ended["state"] == "ended"
 
 
 def test_a_ticket_is_only_good_for_its_own_session_attempt_and_browser(
-    client: FlaskClient,
-    app: Flask,
-    cc: str,
-    customer: int,
-    other_customer: int,
+    client: FlaskClient, app: Flask, cc: str, customer: int, other_customer: int
 ) -> None:
     sign_in(client, "owner@bloom.test")
     integration_id, attempt_id, ticket = waiting(client, app, cc)
@@ -163,11 +160,10 @@ def test_no_ticket_for_the_code_flow(
 
 
 def test_only_checks_that_read_rows_count_against_the_limit(
-    make_app: Any, config: dict[str, Any], cc: str, customer: int
+    app_with: AppWith, cc: str, customer: int
 ) -> None:
-    app = make_app(config | {"STATUS_POLL_RATE_LIMIT": "3 per minute"})
-    client = app.test_client()
-    sign_in(client, "owner@bloom.test")
+    app = app_with(STATUS_POLL_RATE_LIMIT="3 per minute")
+    client = signed_in_client(app)
     integration_id, attempt_id, ticket = waiting(client, app, cc)  # counts 1
     # Answered from the ticket: no database, no Constant Contact, not counted.
     for _ in range(10):
@@ -219,10 +215,10 @@ def test_a_forged_forwarded_for_is_not_another_browser(
 
 
 def test_behind_a_proxy_the_address_it_saw_is_the_browser(
-    make_app: Any, config: dict[str, Any], cc: str, customer: int
+    app_with: AppWith, cc: str, customer: int
 ) -> None:
     """With PROXY_COUNT=1, the entry the proxy added counts, not the client's own."""
-    app = make_app(config | {"PROXY_COUNT": 1})
+    app = app_with(PROXY_COUNT=1)
     client = app.test_client()
     # The client made up the first value; the proxy (10.0.0.2) appended the real one.
     client.environ_base |= {

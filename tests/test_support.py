@@ -1,24 +1,20 @@
 """The support console: find a customer, see where they are, never see a secret."""
 
 import re
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import make_user
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.test_authorize import REDIRECT_URI
-from tests.test_authorize import approve_in_sandbox
-from tests.test_authorize import attempt_of
-from tests.test_authorize import make_due
-from tests.test_authorize import make_integration
-from tests.test_authorize import open_window
-from tests.test_authorize import start
-from tests.test_authorize import status
-from wizard.models import ROLE_CUSTOMER
+from tests.helpers.attempts import attempt_of
+from tests.helpers.attempts import make_due
+from tests.helpers.attempts import open_window
+from tests.helpers.attempts import start_attempt
+from tests.helpers.attempts import status
+from tests.helpers.integrations import REDIRECT_URI
+from tests.helpers.integrations import make_integration
+from tests.helpers.sandbox import approve_in_sandbox
+from tests.helpers.users import sign_in
 from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.models import Organization
@@ -26,10 +22,7 @@ from wizard.platform.extensions import db
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
+pytestmark = pytest.mark.sandboxed
 
 
 def reference(app: Flask, name: str = "Bloom") -> str:
@@ -64,8 +57,8 @@ def test_the_live_view_of_a_device_attempt(
     sign_in(client, "owner@bloom.test")
     api_key = create_application(cc)["api_key"]
     integration_id = make_integration(app, api_key)
-    start(client, integration_id)
-    start(client, integration_id)  # restarted once
+    start_attempt(client, integration_id)
+    start_attempt(client, integration_id)  # restarted once
     attempt = attempt_of(app, integration_id)
     client.post("/sign-out")
 
@@ -94,13 +87,17 @@ def test_the_live_view_of_a_device_attempt(
 
 
 def test_customers_see_support_as_the_brand_never_an_email(
-    client: FlaskClient, app: Flask, cc: str, customer: int, support_user: int
+    client: FlaskClient,
+    app: Flask,
+    cc: str,
+    customer: int,
+    support_user: int,
+    colleague: int,
 ) -> None:
     """Activity names support staff "PromoPulse support"; colleagues by their email."""
-    make_user(app, "colleague@bloom.test", ROLE_CUSTOMER, "Bloom")
     sign_in(client, "colleague@bloom.test")
     integration_id = make_integration(app, create_application(cc)["api_key"])
-    start(client, integration_id)
+    start_attempt(client, integration_id)
     client.post("/sign-out")
 
     sign_in(client, "helper@promopulse.test")
@@ -127,7 +124,7 @@ def test_support_runs_test_connection_and_nothing_else(
 ) -> None:
     sign_in(client, "owner@bloom.test")
     integration_id = make_integration(app, create_application(cc)["api_key"])
-    start(client, integration_id)
+    start_attempt(client, integration_id)
     attempt = attempt_of(app, integration_id)
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
@@ -188,7 +185,7 @@ def test_every_route_for_every_kind_of_person(
 ) -> None:
     sign_in(client, "owner@bloom.test")
     integration_id = make_integration(app, create_application(cc)["api_key"])
-    start(client, integration_id)
+    start_attempt(client, integration_id)
     attempt = attempt_of(app, integration_id)
     client.post("/sign-out")
     ids = {
@@ -251,14 +248,14 @@ def test_no_secret_reaches_any_page_log_or_url(
     integration_id = make_integration(
         app, created["api_key"], flow="authorization_code", secret=secret
     )
-    start(client, integration_id)
+    start_attempt(client, integration_id)
     attempt = attempt_of(app, integration_id)
     location = open_window(client, integration_id, attempt.id)
     redirect = approve_in_sandbox(location)
     seen = [location]
     seen.append(client.get(redirect.replace("https://wizard.test", "")).text)
     device_id = make_integration(app, create_application(cc)["api_key"])
-    start(client, device_id)
+    start_attempt(client, device_id)
     device_attempt = attempt_of(app, device_id)
     with app.app_context():
         connected = db.session.get(Integration, integration_id)

@@ -24,23 +24,24 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
 
-from tests.conftest import base_config
-from tests.conftest import make_user
-from tests.conftest import sandbox_settings
-from tests.conftest import sign_in
-from tests.live import free_port
-from tests.live import gunicorn
-from tests.live import sign_in_page
-from tests.live import wizard_environment
-from tests.test_accessibility import AXE_OPTIONS
-from tests.test_authorize import code_flow_integration
-from tests.test_authorize import make_integration
-from tests.test_authorize import started
-from tests.test_i18n import english_left
+from tests.helpers.app import base_config
+from tests.helpers.attempts import started
+from tests.helpers.browser import AXE_OPTIONS
+from tests.helpers.browser import sign_in_page
+from tests.helpers.i18n import english_left
+from tests.helpers.integrations import code_flow_integration
+from tests.helpers.integrations import make_integration
+from tests.helpers.live import free_port
+from tests.helpers.live import gunicorn
+from tests.helpers.live import wizard_environment
+from tests.helpers.users import make_user
+from tests.helpers.users import sign_in
 from wizard.models import ROLE_SUPPORT
 from wizard.models import AuditEvent
 from wizard.models import Organization
 from wizard.platform.extensions import db
+
+pytestmark = pytest.mark.sandboxed
 
 HELPER = "helper@promopulse.test"
 # The rule, written here rather than read from the code under test.
@@ -77,11 +78,6 @@ NOT_OURS = {
     "sibling link": SIBLING_LINK,
     "sibling image": SIBLING_IMAGE,
 }
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
 
 
 @pytest.fixture

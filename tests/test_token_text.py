@@ -6,30 +6,25 @@ Constant Contact had already answered. Such an answer is "garbage": a plain
 message, the saved tokens untouched, never a 500.
 """
 
-from typing import Any
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import sandbox_settings
-from tests.test_authorize import make_integration
-from tests.test_authorize import started
-from tests.test_connections import connect
-from tests.test_connections import expire
-from tests.test_faults import saved_tokens
+from tests.helpers.attempts import started
+from tests.helpers.connections import connect
+from tests.helpers.connections import expire
+from tests.helpers.connections import saved_tokens
+from tests.helpers.integrations import make_integration
 from wizard.constant_contact import answers
 from wizard.constant_contact.http import ProviderError
 from wizard.models import Integration
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import set_faults
 
+pytestmark = pytest.mark.sandboxed
+
 GARBAGE = "Constant Contact did not answer properly"
-
-
-@pytest.fixture
-def config(config: dict[str, Any], cc: str) -> dict[str, Any]:
-    return config | sandbox_settings(cc)
 
 
 @pytest.mark.parametrize(
@@ -74,8 +69,6 @@ def test_a_device_code_with_a_lone_surrogate_is_refused_at_start(
     assert page.status_code == 200
     assert GARBAGE in page.text
     with app.app_context():
-        from wizard.platform.extensions import db
-
         assert db.session.get(Integration, integration_id).attempts == []
     # Constant Contact answering properly again: a code, and step 4 goes on.
     assert started(signed_in, app, integration_id).user_code

@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 
 import pytest
-from sandbox_helpers import sandbox_config
 
+from tests.helpers.sandbox_http import sandbox_config
 from wizard.sandbox.testing import SandboxServer
 from wizard.sandbox.testing import reset
 from wizard.sandbox.testing import start_server

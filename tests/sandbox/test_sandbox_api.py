@@ -4,11 +4,11 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from sandbox_helpers import api_get
-from sandbox_helpers import device_tokens
-from sandbox_helpers import refresh
-from sandbox_helpers import sandbox_config
 
+from tests.helpers.sandbox_http import api_get
+from tests.helpers.sandbox_http import device_tokens
+from tests.helpers.sandbox_http import refresh
+from tests.helpers.sandbox_http import sandbox_config
 from wizard.sandbox.seed import DELETED_LIST_ID
 from wizard.sandbox.seed import DEMO_ORGANIZATION
 from wizard.sandbox.seed import NEWSLETTER_ACTIVE_MEMBERS

@@ -5,10 +5,10 @@ from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
 import requests
-from sandbox_helpers import pkce_pair
-from sandbox_helpers import signed_in_get
-from sandbox_helpers import submit
 
+from tests.helpers.sandbox_http import pkce_pair
+from tests.helpers.sandbox_http import signed_in_get
+from tests.helpers.sandbox_http import submit
 from wizard.sandbox.testing import advance_clock
 from wizard.sandbox.testing import create_application
 

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sandbox_helpers import api_get
-from sandbox_helpers import device_tokens
 
+from tests.helpers.sandbox_http import api_get
+from tests.helpers.sandbox_http import device_tokens
 from wizard.sandbox import cli
 from wizard.sandbox.seed import DEMO_LOGIN_EMAIL
 from wizard.sandbox.seed import DEMO_PASSWORD

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from sandbox_helpers import api_get
-from sandbox_helpers import device_authorize
-from sandbox_helpers import device_tokens
-from sandbox_helpers import sandbox_config
 
 import wizard
+from tests.helpers.sandbox_http import api_get
+from tests.helpers.sandbox_http import device_authorize
+from tests.helpers.sandbox_http import device_tokens
+from tests.helpers.sandbox_http import sandbox_config
 from wizard.sandbox import DEFAULTS
 from wizard.sandbox import create_app
 from wizard.sandbox.seed import NEWSLETTER_LIST_ID

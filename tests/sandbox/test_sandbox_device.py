@@ -3,11 +3,11 @@
 import re
 
 import requests
-from sandbox_helpers import device_authorize
-from sandbox_helpers import poll
-from sandbox_helpers import sign_in
-from sandbox_helpers import submit
 
+from tests.helpers.sandbox_http import device_authorize
+from tests.helpers.sandbox_http import poll
+from tests.helpers.sandbox_http import sign_in
+from tests.helpers.sandbox_http import submit
 from wizard.sandbox.testing import advance_clock
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application

@@ -5,9 +5,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from sandbox_helpers import api_get
-from sandbox_helpers import sandbox_config
 
+from tests.helpers.sandbox_http import api_get
+from tests.helpers.sandbox_http import sandbox_config
 from wizard.sandbox.seed import NEWSLETTER_LIST_ID
 from wizard.sandbox.testing import set_faults
 from wizard.sandbox.testing import start_server

@@ -5,8 +5,8 @@ import threading
 from urllib.parse import urlsplit
 
 import requests
-from sandbox_helpers import api_get
 
+from tests.helpers.sandbox_http import api_get
 from wizard.sandbox.seed import NEWSLETTER_LIST_ID
 from wizard.sandbox.testing import answered
 from wizard.sandbox.testing import held

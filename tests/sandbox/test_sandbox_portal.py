@@ -4,9 +4,9 @@ import re
 from urllib.parse import urljoin
 
 import requests
-from sandbox_helpers import sign_in
-from sandbox_helpers import submit
 
+from tests.helpers.sandbox_http import sign_in
+from tests.helpers.sandbox_http import submit
 from wizard.sandbox.seed import NEWSLETTER_LIST_ID
 from wizard.sandbox.seed import NEWSLETTER_MEMBERS
 from wizard.sandbox.seed import OTHER_LIST_ID

@@ -1,10 +1,10 @@
 """Refresh tokens (rotating and long-lived), idle expiry, lifetimes, revocation."""
 
 import requests
-from sandbox_helpers import api_get
-from sandbox_helpers import device_tokens
-from sandbox_helpers import refresh
 
+from tests.helpers.sandbox_http import api_get
+from tests.helpers.sandbox_http import device_tokens
+from tests.helpers.sandbox_http import refresh
 from wizard.sandbox.testing import advance_clock
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats

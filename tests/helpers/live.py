@@ -1,4 +1,4 @@
-"""Run the wizard under real gunicorn workers; drive it and the sandbox in a browser."""
+"""Serve the wizard as production does (gunicorn, CSRF checked), talk to it by HTTP."""
 
 import os
 import re
@@ -14,13 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from playwright.sync_api import Page
-from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from wizard.sandbox import seed
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -41,6 +36,26 @@ def migrate(env: dict[str, str]) -> None:
     )
 
 
+def run_python(
+    env: dict[str, str], *args: str, check: bool = False
+) -> "subprocess.CompletedProcess[str]":
+    """Run Python in the repository with this environment; capture what it says."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=check,
+    )
+
+
+def import_wsgi(env: dict[str, str]) -> "subprocess.CompletedProcess[str]":
+    """Import the production entry point the way gunicorn does, in a fresh process."""
+    return run_python(env, "-c", "import wsgi")
+
+
 def wizard_environment(settings: dict[str, Any]) -> dict[str, str]:
     """Return this process's environment with the settings as WIZARD_* variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIZARD_")}
@@ -56,6 +71,24 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def post_form(session: requests.Session, url: str) -> requests.Response:
+    """Send a form the way a browser does: the page's CSRF token, no redirects."""
+    token = csrf_token(session.get(url, timeout=10).text)
+    return session.post(
+        url, data={"csrf_token": token}, allow_redirects=False, timeout=30
+    )
+
+
+def wait_until_done(session: requests.Session, status_url: str) -> dict[str, Any]:
+    """Poll the status like the page's script does, until it stops waiting."""
+    for _ in range(100):
+        result = session.get(status_url, timeout=10).json()
+        if result["state"] != "waiting":
+            return result
+        threading.Event().wait(0.2)
+    raise AssertionError("the attempt never finished")
 
 
 def signed_in_session(base_url: str, email: str, password: str) -> requests.Session:
@@ -132,59 +165,6 @@ def gunicorn(
             process.wait()
         log.close()
         runtime.cleanup()
-
-
-def allow_access(activation: Page, code: str) -> None:
-    """Do what the person does in the new window: Next, sign in, Allow Access."""
-    # Filled in for the person, shown the way our page shows it.
-    expect(activation.get_by_label("Activation Code")).to_have_value(code)
-    activation.get_by_role("button", name="Next").click()
-    if activation.get_by_label("Password").count():
-        activation.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
-        activation.get_by_label("Password").fill(seed.DEMO_PASSWORD)
-        activation.get_by_role("button", name="Log in").click()
-    activation.get_by_role("button", name="Allow Access").click()
-    expect(activation.get_by_text("Device activated")).to_be_visible()
-    expect(
-        activation.get_by_text("Follow the instructions on your device for next steps")
-    ).to_be_visible()
-    activation.close()
-
-
-def sign_in_page(page: Page, wizard_url: str, email: str = "owner@bloom.test") -> None:
-    """Sign in through the form, as the Bloom customer unless told otherwise."""
-    page.goto(f"{wizard_url}/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def create_application_in_portal(portal: Page) -> str:
-    """Sign in to the sandbox portal, create a Device Flow app, return its API Key."""
-    portal.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
-    portal.get_by_label("Password").fill(seed.DEMO_PASSWORD)
-    portal.get_by_role("button", name="Log in").click()
-    portal.get_by_role("link", name="New Application").click()
-    portal.get_by_label("Application name").fill("Constant Contact sync")
-    portal.get_by_label("Device Flow").check()
-    portal.get_by_label("Long Lived").check()
-    portal.get_by_role("button", name="Create").click()
-    expect(portal.get_by_role("alert")).to_contain_text("Constant Contact")
-    portal.get_by_label("Application name").fill("PromoPulse connection")
-    portal.get_by_role("button", name="Create").click()
-    portal.get_by_role("link", name="Edit").last.click()
-    api_key = portal.locator("#api-key").inner_text().strip()
-    portal.close()
-    return api_key
-
-
-def open_newsletter(lists: Page) -> str:
-    """Open the Newsletter list (signed in already) and return its address."""
-    lists.get_by_role("link", name="Newsletter").click()
-    expect(lists.get_by_role("heading", level=1)).to_contain_text("Newsletter")
-    address = lists.url
-    lists.close()
-    return address
 
 
 def press_at_once(

@@ -10,6 +10,7 @@ import socket
 import socketserver
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -18,6 +19,8 @@ from sqlalchemy.engine import Engine
 
 # Names the hold in the environment of gunicorn workers: "host:port words...".
 ENVIRONMENT = "TEST_STATEMENT_HOLD"
+# The gunicorn settings whose workers hold their statements as ENVIRONMENT says.
+HOLDING_GUNICORN = Path(__file__).resolve().parent / "gunicorn_hold.py"
 # A forgotten hold lets go after this long, so a broken test cannot hang the suite.
 FORGOTTEN = 60.0
 

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask
 
-from tests.conftest import PASSWORD
-from tests.conftest import make_user
-from tests.live import csrf_token
+from tests.helpers.live import csrf_token
+from tests.helpers.users import PASSWORD
+from tests.helpers.users import make_user
 from wizard.models import ROLE_CUSTOMER
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration

@@ -18,7 +18,10 @@ import sqlalchemy as sa
 from flask import Flask
 
 from wizard.platform.extensions import db
+from wizard.sandbox.testing import held
 from wizard.sandbox.testing import held_ports
+from wizard.sandbox.testing import release
+from wizard.sandbox.testing import wait_until_held
 
 # SQLite's WAL write lock is this byte of the -shm file (WALINDEX_LOCK_OFFSET).
 WAL_WRITE_LOCK_BYTE = 120
@@ -185,6 +188,23 @@ def wait_until_waiting_at_the_lock(
 
     wait_for(all_seen, f"{count} waiting at SQLite's write lock: saw {seen}")
     assert len(seen) == count, seen
+
+
+def one_refresh_for_all(
+    app: Flask, cc: str, waiting: int, masters: list["subprocess.Popen[bytes]"]
+) -> None:
+    """Wait until the sandbox holds one refresh and ``waiting`` callers in the
+    masters' workers wait at the row lock for it; then let the refresh go.
+
+    The test has held refreshes at the sandbox (``hold``) before pressing.
+    """
+    try:
+        wait_until_held(cc, "token", 1)
+        workers = [pid for master in masters for pid in workers_of(master)]
+        wait_until_waiting_at_the_lock(app, waiting, workers)
+        assert held(cc, "token") == {"taken": 1, "waiting": 1}
+    finally:
+        release(cc, "token")
 
 
 def room_for(callers: int) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""HTTP helpers for the sandbox conformance tests."""
+"""HTTP helpers for the sandbox conformance tests, and step 4's consent page."""
 
 import base64
 import hashlib

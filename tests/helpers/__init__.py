@@ -1,0 +1,1 @@
+"""Helpers the tests share: test modules import them here, never from each other."""
