@@ -6,6 +6,7 @@ They are English message ids (marked N_): pages translate them for the reader an
 support records keep them in English.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from wizard.constant_contact import pasted
@@ -28,49 +29,85 @@ class Checked:
         return self.error is None
 
 
+# Each check is a rule table read in order: the first rule whose test holds
+# decides; a rule with no message accepts the value (normalized). Constant
+# Contact's own labels are in the messages.
+Rule = tuple[Callable[[str], bool], str | None]
+
+_API_KEY_RULES: tuple[Rule, ...] = (
+    (
+        lambda value: REDIRECT_PATH in value,
+        N_(
+            "That is the Redirect URI. Paste it into your app in Constant "
+            "Contact, then copy the value labelled API Key into this box"
+        ),
+    ),
+    (
+        pasted.is_address,
+        N_(
+            "That looks like a web address. Copy the value labelled API Key "
+            "on your app's page in Constant Contact"
+        ),
+    ),
+    (pasted.is_uuid, None),
+    (
+        pasted.looks_like_secret,
+        N_(
+            "That looks like your Client Secret, not your API Key. Copy the "
+            "value labelled API Key: it has 36 letters, numbers and dashes"
+        ),
+    ),
+    (
+        pasted.looks_like_partial_uuid,
+        N_(
+            "That API Key looks incomplete: it should be 36 letters, numbers and "
+            "dashes, like 1a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d. Copy all of it "
+            "again"
+        ),
+    ),
+    (
+        lambda value: True,
+        N_(
+            "The API Key should be 36 letters, numbers and dashes, like "
+            "1a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d. Copy it again from your app's "
+            "page in Constant Contact"
+        ),
+    ),
+)
+
+_SECRET_RULES: tuple[Rule, ...] = (
+    (
+        pasted.is_uuid,
+        N_(
+            "That looks like an API Key, not a Client Secret. Click Generate "
+            "Client Secret in Constant Contact and copy what it shows"
+        ),
+    ),
+    (
+        lambda value: not pasted.SECRET_SHAPE.fullmatch(value),
+        N_(
+            "The Client Secret should be one word of letters, numbers, dashes "
+            "and underscores, usually 22 characters. Copy it again, or click "
+            "Generate Client Secret to make a new one"
+        ),
+    ),
+    (lambda value: True, None),
+)
+
+
+def _first_rule(value: str, rules: tuple[Rule, ...]) -> Checked:
+    """Apply the first rule whose test holds for the value."""
+    message = next(message for test, message in rules if test(value))
+    return Checked(error=message) if message else Checked(value)
+
+
 def check_api_key(raw: str | None) -> Checked:
     """Check an API Key (client_id): a UUID."""
     value = pasted.clean(raw)
     if not value:
         return Checked(error=N_("Enter your API Key"))
-    if REDIRECT_PATH in value:
-        return Checked(
-            error=N_(
-                "That is the Redirect URI. Paste it into your app in Constant "
-                "Contact, then copy the value labelled API Key into this box"
-            )
-        )
-    if pasted.is_address(value):
-        return Checked(
-            error=N_(
-                "That looks like a web address. Copy the value labelled API Key "
-                "on your app's page in Constant Contact"
-            )
-        )
-    if pasted.is_uuid(value):
-        return Checked(pasted.normalize_uuid(value))
-    if pasted.looks_like_secret(value):
-        return Checked(
-            error=N_(
-                "That looks like your Client Secret, not your API Key. Copy the "
-                "value labelled API Key: it has 36 letters, numbers and dashes"
-            )
-        )
-    if pasted.looks_like_partial_uuid(value):
-        return Checked(
-            error=N_(
-                "That API Key looks incomplete: it should be 36 letters, numbers and "
-                "dashes, like 1a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d. Copy all of it "
-                "again"
-            )
-        )
-    return Checked(
-        error=N_(
-            "The API Key should be 36 letters, numbers and dashes, like "
-            "1a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d. Copy it again from your app's page "
-            "in Constant Contact"
-        )
-    )
+    checked = _first_rule(value, _API_KEY_RULES)
+    return Checked(pasted.normalize_uuid(value)) if checked.ok else checked
 
 
 def check_client_secret(raw: str | None, *, api_key: str = "") -> Checked:
@@ -90,22 +127,7 @@ def check_client_secret(raw: str | None, *, api_key: str = "") -> Checked:
                 "after you click Generate Client Secret"
             )
         )
-    if pasted.is_uuid(value):
-        return Checked(
-            error=N_(
-                "That looks like an API Key, not a Client Secret. Click Generate "
-                "Client Secret in Constant Contact and copy what it shows"
-            )
-        )
-    if not pasted.SECRET_SHAPE.fullmatch(value):
-        return Checked(
-            error=N_(
-                "The Client Secret should be one word of letters, numbers, dashes "
-                "and underscores, usually 22 characters. Copy it again, or click "
-                "Generate Client Secret to make a new one"
-            )
-        )
-    return Checked(value)
+    return _first_rule(value, _SECRET_RULES)
 
 
 @dataclass(frozen=True)

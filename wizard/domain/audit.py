@@ -37,6 +37,18 @@ def record(
     return event
 
 
+def newest(limit: int, **where: int) -> list[AuditEvent]:
+    """Return the newest events matching the filter, newest first."""
+    return list(
+        db.session.scalars(
+            db.select(AuditEvent)
+            .filter_by(**where)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def navigated_here() -> bool:
     """Return whether the person opened this page themselves (Fetch Metadata).
 

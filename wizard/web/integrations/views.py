@@ -14,7 +14,6 @@ from wizard.domain import audit
 from wizard.domain import tokens
 from wizard.domain import verification
 from wizard.domain.problems import connection_problem
-from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.models import User
 from wizard.platform.extensions import db
@@ -158,12 +157,7 @@ def delete(integration_id: int) -> ResponseReturnValue:
 @customer_required
 def activity() -> ResponseReturnValue:
     """Show the organization's activity, including every support view and action."""
-    events = db.session.scalars(
-        db.select(AuditEvent)
-        .filter_by(organization_id=current_user.organization_id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(200)
-    ).all()
+    events = audit.newest(200, organization_id=current_user.organization_id)
     # Customers see their colleagues by email; anyone else acting here is support,
     # shown as the brand's support team (their staff's emails stay private).
     colleagues = set(

@@ -24,7 +24,6 @@ from wizard.domain import audit
 from wizard.domain import drafts
 from wizard.domain import tokens
 from wizard.domain import verification
-from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.platform.columns import utcnow
@@ -115,12 +114,7 @@ def integration(integration_id: int) -> ResponseReturnValue:
         return render_template("support/open.html", name=found.name)
     attempts = found.attempts
     latest = attempts[-1] if attempts else None
-    events = db.session.scalars(
-        db.select(AuditEvent)
-        .filter_by(integration_id=found.id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(100)
-    ).all()
+    events = audit.newest(100, integration_id=found.id)
     now = utcnow()
     runway = (
         found.last_refreshed_at + REFRESH_TOKEN_LIFETIME - now
