@@ -6,6 +6,11 @@ DEFAULTS: dict[str, object] = {
     "SECRET_KEY": "dev",
     "BRAND_NAME": "PromoPulse",
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    # How customers reach the brand's support, shown at the foot of every page;
+    # an empty value is left out. Hours are free text in the operator's words.
+    "SUPPORT_PHONE": "",
+    "SUPPORT_HOURS": "",
+    "SUPPORT_EMAIL": "",
     "ENCRYPTION_KEYS": "",
     # Values saved before v2 (plain Fernet, bound to no row) are refused unless this
     # is on; an install upgrading from before v2 turns it on until `keys rotate` ran.

@@ -29,13 +29,20 @@ CSP = "; ".join(
 
 
 def _template_globals() -> dict[str, object]:
-    """Give every template the brand name and the support reference."""
+    """Give every template the brand name, support's contacts and the reference."""
     reference = None
     if current_user.is_authenticated and current_user.organization is not None:
         reference = current_user.organization.reference_code
+    config = current_app.config
+    phone = str(config["SUPPORT_PHONE"]).strip()
     return {
-        "brand_name": current_app.config["BRAND_NAME"],
+        "brand_name": config["BRAND_NAME"],
         "support_reference": reference,
+        "support_phone": phone,
+        # tel: links take digits and a leading +; spaces and dashes are for people.
+        "support_phone_link": "".join(c for c in phone if c.isdigit() or c == "+"),
+        "support_hours": str(config["SUPPORT_HOURS"]).strip(),
+        "support_email": str(config["SUPPORT_EMAIL"]).strip(),
     }
 
 
