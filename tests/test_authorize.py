@@ -282,8 +282,10 @@ def test_two_tabs_one_attempt(
 @pytest.mark.parametrize(
     ("flow", "heading"),
     [
-        ("authorization_code", "Your Constant Contact app is not set to Device Flow"),
-        (None, "Constant Contact does not recognise this API Key"),
+        # Okta: an Authorization Code app without its secret is invalid_client too.
+        ("authorization_code", "Constant Contact did not accept this API Key"),
+        ("pkce", "Your Constant Contact app is not set to Device Flow"),
+        (None, "Constant Contact did not accept this API Key"),
     ],
 )
 def test_wrong_app_settings_are_explained(
@@ -298,7 +300,7 @@ def test_wrong_app_settings_are_explained(
     response = start_attempt(signed_in, integration_id)
     assert response.status_code == 200
     assert heading in response.text
-    assert "Change the API Key or flow in step 1" in response.text
+    assert "Check your app again in step 1" in response.text
     assert load(app, integration_id).status == "created"
 
 

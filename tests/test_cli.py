@@ -7,6 +7,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from tests.helpers.app import UNREACHABLE_CONSTANT_CONTACT
 from tests.helpers.app import AppWith
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.users import make_user
@@ -127,8 +128,10 @@ def demo_support_hash(app: Flask) -> str | None:
 
 
 def test_demo_refuses_an_instance_that_talks_to_the_real_constant_contact(
-    app: Flask, runner: FlaskCliRunner, app_with: AppWith
+    app_with: AppWith,
 ) -> None:
+    app = app_with(**{name: DEFAULTS[name] for name in UNREACHABLE_CONSTANT_CONTACT})
+    runner = app.test_cli_runner()
     assert app.config["CC_TOKEN_URL"] == DEFAULTS["CC_TOKEN_URL"]
     make_user(app, DEMO_SUPPORT[0], ROLE_SUPPORT)
     before = demo_support_hash(app)

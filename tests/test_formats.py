@@ -68,24 +68,22 @@ def test_api_key_accepts_any_uuid_version(version: int) -> None:
 
 
 def test_swapped_key_and_secret_are_put_right_and_never_echoed() -> None:
-    checked = formats.check_credentials(SECRET, KEY, secret_needed=True)
+    checked = formats.check_credentials(SECRET, KEY)
     assert "wrong way round" in (checked.api_key.error or "")
     assert checked.secret == formats.Checked(SECRET)
     assert checked.api_key_echo == KEY
     assert not checked.ok
 
 
-def test_secret_in_the_key_box_is_kept_only_when_a_secret_is_needed() -> None:
-    needed = formats.check_credentials(SECRET, "", secret_needed=True)
-    assert "saved it as your Client Secret" in (needed.api_key.error or "")
-    assert needed.secret == formats.Checked(SECRET) and needed.api_key_echo == ""
-    not_needed = formats.check_credentials(SECRET, "", secret_needed=False)
-    assert "looks like your Client Secret" in (not_needed.api_key.error or "")
-    assert not_needed.secret.value == "" and not_needed.api_key_echo == ""
+def test_secret_in_the_key_box_is_kept_as_the_secret() -> None:
+    # Constant Contact shows a secret once: kept, the app check decides its use.
+    moved = formats.check_credentials(SECRET, "")
+    assert "saved it as your Client Secret" in (moved.api_key.error or "")
+    assert moved.secret == formats.Checked(SECRET) and moved.api_key_echo == ""
 
 
 def test_secret_keeps_its_own_punctuation() -> None:
-    checked = formats.check_credentials(KEY, f' "{SECRET}." ', secret_needed=True)
+    checked = formats.check_credentials(KEY, f' "{SECRET}." ')
     assert checked.secret == formats.Checked(f"{SECRET}.")
 
 
@@ -100,14 +98,17 @@ def test_secret_keeps_its_own_punctuation() -> None:
     ],
 )
 def test_secret_mistakes(secret: str, message: str) -> None:
-    checked = formats.check_credentials(KEY, secret, secret_needed=True).secret
+    checked = formats.check_client_secret(secret, api_key=KEY)
     assert message in (checked.error or "")
+    if secret:  # typed beside the API Key, the same words
+        beside = formats.check_credentials(KEY, secret).secret
+        assert message in (beside.error or "")
 
 
-def test_secret_is_optional_for_device_flow_and_cleaned_when_given() -> None:
-    empty = formats.check_credentials(KEY, "  ", secret_needed=False)
+def test_secret_is_optional_and_cleaned_when_given() -> None:
+    empty = formats.check_credentials(KEY, "  ")
     assert empty.secret == formats.Checked("") and empty.ok
-    given = formats.check_credentials(KEY, f' "{SECRET}" ', secret_needed=False)
+    given = formats.check_credentials(KEY, f' "{SECRET}" ')
     assert given.secret == formats.Checked(SECRET)
 
 
@@ -219,7 +220,7 @@ def test_checks_never_crash(value: str) -> None:
     for checked in (
         formats.check_api_key(value),
         formats.extract_list_id(value),
-        formats.check_credentials(value, value, secret_needed=True).api_key,
-        formats.check_credentials(value, value, secret_needed=True).secret,
+        formats.check_credentials(value, value).api_key,
+        formats.check_credentials(value, value).secret,
     ):
         assert checked.ok == (checked.error is None)

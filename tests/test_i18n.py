@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -241,20 +242,21 @@ def test_every_page_a_customer_reaches_is_in_spanish(
     draft = int(
         re.search(r"/integrations/(\d+)/", created.headers["Location"]).group(1)
     )
+    visit("step 1 create app", f"/integrations/{draft}/create-app")
     visit("step 1", f"/integrations/{draft}/api-key")
-    visit("step 1 empty", f"/integrations/{draft}/api-key", "POST", flow="device")
+    visit("step 1 empty", f"/integrations/{draft}/api-key", "POST")
     visit(
         "step 1 wrong",
         f"/integrations/{draft}/api-key",
         "POST",
-        flow="device",
         api_key="https://example.com/not-a-key",
     )
     visit("start, unfinished", "/integrations/new")
+    client.post(f"/integrations/{draft}/api-key", data={"api_key": str(uuid.uuid4())})
+    not_found = visit("step 1 app not found", f"/integrations/{draft}/api-key")
+    assert "Aplicación encontrada" in not_found
     api_key = device_app(cc)
-    client.post(
-        f"/integrations/{draft}/api-key", data={"flow": "device", "api_key": api_key}
-    )
+    client.post(f"/integrations/{draft}/api-key", data={"api_key": api_key})
     visit("step 2", f"/integrations/{draft}/list-id")
     visit("step 2 empty", f"/integrations/{draft}/list-id", "POST", list_id="")
     visit("step 2 wrong", f"/integrations/{draft}/list-id", "POST", list_id="nothing")
@@ -266,9 +268,9 @@ def test_every_page_a_customer_reaches_is_in_spanish(
     assert "Terminó 2 de 4 pasos" in tasks and "No se puede empezar todavía" in tasks
     visit("check", f"/integrations/{draft}/check")
     client.post(f"/integrations/{draft}/check")
-    visit("created", f"/integrations/{draft}/created")
+    before = visit("step 4 before", f"/integrations/{draft}/authorize")
+    assert "Guardado. Queda un paso." in before
     visit("integrations, waiting", "/integrations")
-    visit("step 4 before", f"/integrations/{draft}/authorize")
     attempt = started(client, app, draft)
     attempt_page = visit(
         "step 4 attempt", f"/integrations/{draft}/authorize/{attempt.id}"
@@ -329,7 +331,7 @@ def test_every_page_support_reaches_is_in_spanish(
     attempt = started(client, app, device_integration)
     created = client.post("/integrations/new", data={"token": "t-2"})
     draft_id = int(re.search(r"/integrations/(\d+)/", created.headers["Location"])[1])
-    client.post(f"/integrations/{draft_id}/api-key", data={"flow": "device"})
+    client.post(f"/integrations/{draft_id}/api-key", data={})
     client.post("/sign-out")
     sign_in(client, "helper@promopulse.test")
     spanish(client)
@@ -473,11 +475,11 @@ def test_a_spanish_speaker_connects_a_list(
     assert zone == ["America/Mexico_City"]  # set by enhance.js for the next pages
 
     page.get_by_role("link", name="Agregar una nueva integración").click()
-    page.get_by_role("button", name="Empezar ahora").click()
     expect(page.get_by_text("Paso 1 de 4")).to_be_visible()
     with context.expect_page() as opened:
         page.get_by_role("link", name="portal para desarrolladores").click()
     api_key = create_application_in_portal(opened.value)
+    page.get_by_role("button", name="Continuar").click()
     page.get_by_label("API Key").fill(api_key)
     page.get_by_role("button", name="Continuar").click()
 
@@ -490,8 +492,7 @@ def test_a_spanish_speaker_connects_a_list(
     expect(page.get_by_text("Paso 3 de 4")).to_be_visible()
     expect(page.get_by_text("sacado de la dirección que pegó")).to_be_visible()
     page.get_by_role("button", name="Crear integración").click()
-    expect(page.get_by_role("heading", name="Integración creada")).to_be_visible()
-    page.get_by_role("link", name="Autorizar ahora").click()
+    expect(page.get_by_role("status")).to_have_text("Guardado. Queda un paso.")
     expect(page.get_by_text("Tendrá 5 minutos desde que empiece.")).to_be_visible()
     page.get_by_role("button", name="Obtener mi código de activación").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(

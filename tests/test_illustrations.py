@@ -1,4 +1,4 @@
-"""The "Where do I find this?" pictures: safe SVGs in disclosures that fit 320 px."""
+"""The "Show me" pictures: safe SVGs in disclosures that fit 320 px."""
 
 import re
 import xml.etree.ElementTree as ET
@@ -21,13 +21,11 @@ ILLUSTRATIONS = Path(__file__).resolve().parent.parent / "static" / "illustratio
 SVGS = sorted(ILLUSTRATIONS.glob("*.svg"))
 BUDGET = 8 * 1024
 SVG_NS = "{http://www.w3.org/2000/svg}"
-SUMMARY = "Where do I find this?"
 # Every disclosure we expect: (page, summary, pictures it shows).
 DISCLOSURES = {
-    "api-key": [
-        # Beside the Secret and Redirect URI instructions, then beside the API Key box.
-        (SUMMARY, ["application-edit.svg"]),
-        (SUMMARY, ["portal-new-application.svg", "application-edit.svg"]),
+    "create-app": [
+        ("Show me the New Application form", ["portal-new-application.svg"]),
+        ("Show me where the API Key is", ["application-edit.svg"]),
     ],
     "list-id": [("Where is the List ID?", ["list-address-bar.svg"])],
 }
@@ -95,7 +93,7 @@ def page_paths(client: FlaskClient) -> dict[str, str]:
     integration_id = start_draft(client)
     step1(client, integration_id)
     return {
-        "api-key": f"/integrations/{integration_id}/api-key",
+        "create-app": f"/integrations/{integration_id}/create-app",
         "list-id": f"/integrations/{integration_id}/list-id",
     }
 

@@ -66,6 +66,7 @@ FALLBACK_CODES = {
     "authorization_pending",
 }
 KEY = "Constant Contact does not recognise this API Key"
+KEY_REFUSED = "Constant Contact did not accept this API Key"
 SECRET = "Constant Contact did not accept the API Key and Client Secret"
 SPENT = "That code can no longer be used"
 SLOW = "Constant Contact asked us to slow down"
@@ -80,7 +81,7 @@ WORDS = {
         "Your Constant Contact app is not set to Authorization Code Flow",
         "fix_credentials",
     ),
-    "invalid_client": (KEY, SECRET, "fix_credentials"),
+    "invalid_client": (KEY_REFUSED, SECRET, "fix_credentials"),
     "unauthorized": (KEY, SECRET, "fix_credentials"),
     "invalid_scope": (
         "Constant Contact refused the permissions we ask for",

@@ -54,17 +54,16 @@ def audit_actions(app: Flask) -> list[str]:
         )
 
 
-def test_start_page_names_the_four_steps(signed_in: FlaskClient) -> None:
+def test_start_page_is_step_1_create_your_app(signed_in: FlaskClient) -> None:
     page = signed_in.get("/integrations/new").get_data(as_text=True)
-    for title in (
-        "Get your API Key and Secret",
-        "Get your List ID",
-        "Create your integration",
-        "Authorize PromoPulse to use your Constant Contact",
-    ):
-        assert title in page
-    assert "within 5 minutes" in page
-    assert "Start now" in page and 'name="token"' in page
+    assert "Step 1 of 4" in page and page.count("<h1>") == 1
+    assert "Create your app in Constant Contact" in page
+    assert 'href="https://app.constantcontact.com/pages/dma/portal/"' in page
+    assert "(opens in new tab)" in page
+    for label in ("New Application", "Device Flow", "Long Lived", "Create", "Edit"):
+        assert f"<strong>{label}</strong>" in page
+    assert 'class="back-link"' in page
+    assert ">Continue</button>" in page and 'name="token"' in page
     assert "Continue where you left off" not in page
 
 
@@ -206,23 +205,20 @@ def test_another_organizations_form_token_starts_a_fresh_draft(
     assert client.get(f"/integrations/{theirs}/api-key").status_code == 404
 
 
-def test_step1_page_shows_the_redirect_uri_and_the_portal(
-    signed_in: FlaskClient,
-) -> None:
+def test_step1_api_key_page_asks_for_the_key_alone(signed_in: FlaskClient) -> None:
     integration_id = start_draft(signed_in)
     page = signed_in.get(f"/integrations/{integration_id}/api-key").get_data(
         as_text=True
     )
-    assert "Step 1 of 4" in page
+    assert "Step 1 of 4" in page and "Paste your API Key" in page
     assert page.count("<h1>") == 1
-    assert "https://wizard.test/callback/constant-contact-auth" in page
-    assert "Copy Redirect URI" in page
-    assert "(opens in new tab)" in page
-    assert 'href="https://app.constantcontact.com/pages/dma/portal/"' in page
-    assert "cannot contain the words" in page and "Long Lived" in page
-    assert "shows it only once" in page
-    assert 'class="back-link"' in page
-    assert 'type="password"' in page and 'autocomplete="new-password"' in page
+    assert 'name="api_key"' in page
+    # No flow question, no secret, no Redirect URI: the app check decides.
+    assert "OAuth2 flow did you choose" not in page and 'name="flow"' not in page
+    assert 'name="client_secret"' not in page and "Redirect URI" not in page
+    assert f'href="/integrations/{integration_id}/create-app"' in page
+    back = signed_in.get(f"/integrations/{integration_id}/create-app")
+    assert "Create your app in Constant Contact" in back.get_data(as_text=True)
 
 
 def test_full_journey_device_flow(signed_in: FlaskClient, app: Flask) -> None:
@@ -251,11 +247,13 @@ def test_full_journey_device_flow(signed_in: FlaskClient, app: Flask) -> None:
     assert "Create integration" in page
 
     response = signed_in.post(f"/integrations/{integration_id}/check")
-    assert response.headers["Location"] == f"/integrations/{integration_id}/created"
+    assert response.headers["Location"] == f"/integrations/{integration_id}/authorize"
     created = integration(app)
     assert created.status == "created" and created.created_at is not None
     page = signed_in.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Integration created" in page and "Authorize" in page
+    assert "Saved. One step left." in page and "Step 4 of 4" in page
+    assert "Sign in to Constant Contact first (opens in new tab)" in page
+    assert "Integration created" not in page and "banner-success" not in page
 
     listing = signed_in.get("/integrations").get_data(as_text=True)
     assert created.name in listing and LIST_ID in listing
@@ -264,21 +262,17 @@ def test_full_journey_device_flow(signed_in: FlaskClient, app: Flask) -> None:
         "user.signed_in",
         "setup.started",
         "setup.api_key_saved",
+        "setup.app_checked",
         "setup.list_id_saved",
         "integration.created",
     ]
 
 
-def test_authorization_code_flow_needs_the_secret_and_encrypts_it(
+def test_a_client_secret_is_encrypted_and_kept(
     signed_in: FlaskClient, app: Flask
 ) -> None:
-    response = step1(signed_in, flow="authorization_code")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert "Enter your Client Secret" in page
-    assert f'value="{KEY}"' in page  # what they typed is kept
-
-    response = step1(signed_in, flow="authorization_code", client_secret=f" {SECRET} ")
+    # Constant Contact cannot be reached here: a pasted secret decides the flow.
+    response = step1(signed_in, client_secret=f" {SECRET} ")
     integration_id = draft_id(response)
     saved = integration(app, integration_id)
     assert saved.flow == "authorization_code"
@@ -295,7 +289,7 @@ def test_authorization_code_flow_needs_the_secret_and_encrypts_it(
     # An empty box keeps the saved secret.
     signed_in.post(
         f"/integrations/{integration_id}/api-key",
-        data={"flow": "authorization_code", "api_key": KEY, "client_secret": ""},
+        data={"api_key": KEY, "client_secret": ""},
     )
     assert integration(app, integration_id).client_secret_hint == SECRET[-4:]
 
@@ -307,7 +301,6 @@ def test_a_good_secret_is_kept_when_the_key_is_wrong(
     response = step1(
         signed_in,
         integration_id,
-        flow="authorization_code",
         api_key="not a key",
         client_secret=SECRET,
     )
@@ -318,7 +311,7 @@ def test_a_good_secret_is_kept_when_the_key_is_wrong(
     assert 'value="not a key"' in page
     saved = integration(app)
     assert saved.client_secret_hint == SECRET[-4:] and saved.api_key is None
-    response = step1(signed_in, integration_id, flow="authorization_code")
+    response = step1(signed_in, integration_id)
     assert response.headers["Location"] == f"/integrations/{integration_id}/list-id"
     saved = integration(app)
     assert saved.api_key == KEY and saved.client_secret_hint == SECRET[-4:]
@@ -328,18 +321,11 @@ def test_a_secret_pasted_as_the_api_key_is_never_shown_and_is_kept(
     signed_in: FlaskClient, app: Flask
 ) -> None:
     integration_id = start_draft(signed_in)
-    response = step1(
-        signed_in, integration_id, flow="authorization_code", api_key=SECRET
-    )
+    response = step1(signed_in, integration_id, api_key=SECRET)
     page = response.get_data(as_text=True)
     assert SECRET not in page
     assert "We have saved it as your Client Secret" in page
     assert integration(app).client_secret_hint == SECRET[-4:]
-    # Device Flow needs no secret: it is refused without being kept or shown.
-    other_id = start_draft(signed_in)
-    page = step1(signed_in, other_id, api_key=SECRET).get_data(as_text=True)
-    assert SECRET not in page and "looks like your Client Secret" in page
-    assert integration(app, other_id).client_secret_encrypted is None
 
 
 def test_key_and_secret_the_wrong_way_round_are_put_right(
@@ -349,7 +335,6 @@ def test_key_and_secret_the_wrong_way_round_are_put_right(
     response = step1(
         signed_in,
         integration_id,
-        flow="authorization_code",
         api_key=SECRET,
         client_secret=KEY,
     )
@@ -357,41 +342,30 @@ def test_key_and_secret_the_wrong_way_round_are_put_right(
     assert "wrong way round" in page and SECRET not in page
     assert f'value="{KEY}"' in page
     assert integration(app).client_secret_hint == SECRET[-4:]
-    response = step1(signed_in, integration_id, flow="authorization_code")
+    response = step1(signed_in, integration_id)
     assert response.headers["Location"].endswith("/list-id")
 
 
-def test_a_new_api_key_or_device_flow_drops_the_old_secret(
+def test_a_new_api_key_drops_the_old_secret_and_check(
     signed_in: FlaskClient, app: Flask
 ) -> None:
     integration_id = start_draft(signed_in)
-    step1(signed_in, integration_id, flow="authorization_code", client_secret=SECRET)
+    step1(signed_in, integration_id, client_secret=SECRET)
+    saved = integration(app)
+    assert saved.flow == "authorization_code" and saved.app_check == "unreachable"
     other_key = "bbbbbbbb-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
-    response = step1(
-        signed_in, integration_id, flow="authorization_code", api_key=other_key
-    )
-    assert "Enter your Client Secret" in response.get_data(as_text=True)
-    assert integration(app).api_key == KEY  # nothing saved until it is all right
-    new_secret = "Ab3_kq9ZpL0mN2bV4cD6eZ"
-    step1(
-        signed_in,
-        integration_id,
-        flow="authorization_code",
-        api_key=other_key,
-        client_secret=new_secret,
-    )
+    step1(signed_in, integration_id, api_key=other_key)
     saved = integration(app)
-    assert saved.api_key == other_key and saved.client_secret_hint == new_secret[-4:]
-    step1(signed_in, integration_id, flow="device", api_key=other_key)
-    saved = integration(app)
-    assert saved.flow == "device" and saved.client_secret_encrypted is None
+    assert saved.api_key == other_key and saved.client_secret_encrypted is None
+    # Checked again for the new app; with no secret, Device Flow is the guess.
+    assert saved.flow == "device" and saved.app_check == "unreachable"
+    assert audit_actions(app).count("setup.app_checked") == 2
 
 
-def test_an_unknown_flow_is_refused(signed_in: FlaskClient, app: Flask) -> None:
+def test_a_posted_flow_is_ignored(signed_in: FlaskClient, app: Flask) -> None:
     integration_id = start_draft(signed_in)
-    response = step1(signed_in, integration_id, flow="x" * 100)
-    assert "Choose the OAuth2 flow you picked" in response.get_data(as_text=True)
-    assert integration(app).flow == "device" and integration(app).api_key is None
+    step1(signed_in, integration_id, flow="authorization_code")
+    assert integration(app).flow == "device"
 
 
 @pytest.mark.parametrize(

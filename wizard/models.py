@@ -128,6 +128,9 @@ class Integration(IntegrationQuestions, Sealed, db.Model):
     last_error_code: Mapped[str | None] = mapped_column(String(80))
     last_error_message: Mapped[str | None] = mapped_column(Text)
     api_key_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What Constant Contact said about the app (status.AppCheck), and when.
+    app_check: Mapped[str | None] = mapped_column(String(40))
+    app_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     list_id_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -40,6 +40,34 @@ class Flow(StrEnum):
     AUTHORIZATION_CODE = "authorization_code"
 
 
+class AppCheck(StrEnum):
+    """What Constant Contact said about the customer's app before any clock started."""
+
+    DEVICE = "device"  # found, set to Device Flow
+    CODE_FLOW = "code_flow"  # key and secret match; the Redirect URI is registered
+    REDIRECT_UNKNOWN = "redirect_unknown"  # key and secret match; URI not checkable
+    REDIRECT_MISSING = "redirect_missing"  # key and secret match; URI not registered
+    NOT_DEVICE = "not_device"  # no Device Flow app with this key (or it needs a secret)
+    WRONG_FLOW = "wrong_flow"  # the app exists, set to another flow
+    SECRET_REFUSED = "secret_refused"  # no app with this key and secret
+    UNREACHABLE = "unreachable"  # Constant Contact could not be asked
+
+    @property
+    def passed(self) -> bool:
+        """Whether step 2 follows at once: the app works, or nobody could say."""
+        return self in PASSED
+
+    @property
+    def blocks(self) -> bool:
+        """Whether step 1 must be fixed before step 2: the app cannot work as is."""
+        return self in BLOCKING
+
+    @property
+    def flow(self) -> "Flow | None":
+        """The flow the check found the app set to, if it found one."""
+        return APP_FLOWS.get(self)
+
+
 class Code(StrEnum):
     """The problem codes that decide a status (problems.py words these and more)."""
 
@@ -55,6 +83,25 @@ class Code(StrEnum):
     FORBIDDEN = "forbidden"
     QUOTA_EXCEEDED = "quota_exceeded"
 
+
+PASSED = frozenset(
+    {
+        AppCheck.DEVICE,
+        AppCheck.CODE_FLOW,
+        AppCheck.REDIRECT_UNKNOWN,
+        AppCheck.UNREACHABLE,
+    }
+)
+# The Redirect URI check may be wrong about a server we have not met: she may go on.
+BLOCKING = frozenset(
+    {AppCheck.NOT_DEVICE, AppCheck.WRONG_FLOW, AppCheck.SECRET_REFUSED}
+)
+APP_FLOWS = {
+    AppCheck.DEVICE: Flow.DEVICE,
+    AppCheck.CODE_FLOW: Flow.AUTHORIZATION_CODE,
+    AppCheck.REDIRECT_UNKNOWN: Flow.AUTHORIZATION_CODE,
+    AppCheck.REDIRECT_MISSING: Flow.AUTHORIZATION_CODE,
+}
 
 # Steps 1-3 may still change while it is one of these (and holds no tokens).
 SETTING_UP = frozenset({Status.DRAFT, Status.CREATED, Status.AUTHORIZING})

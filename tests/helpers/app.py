@@ -29,7 +29,19 @@ def base_config(database_url: str) -> dict[str, Any]:
         "ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "WTF_CSRF_ENABLED": False,
         "PUBLIC_BASE_URL": "https://wizard.test",
-    }
+    } | UNREACHABLE_CONSTANT_CONTACT
+
+
+# Tests without the sandbox never reach out: Constant Contact is a closed local port,
+# refused at once (step 1's app check then says "could not check", as offline).
+_CLOSED = "http://127.0.0.1:9"
+UNREACHABLE_CONSTANT_CONTACT = {
+    "CC_AUTHORIZATION_URL": f"{_CLOSED}/oauth2/default/v1/authorize",
+    "CC_TOKEN_URL": f"{_CLOSED}/oauth2/default/v1/token",
+    "CC_DEVICE_AUTHORIZATION_URL": f"{_CLOSED}/oauth2/default/v1/device/authorize",
+    "CC_REVOCATION_URL": f"{_CLOSED}/oauth2/default/v1/revoke",
+    "CC_API_BASE_URL": f"{_CLOSED}/v3",
+}
 
 
 @contextmanager

@@ -168,9 +168,7 @@ def _walk(
     customer.merge_step("start")
     step_1 = urlsplit(answer.headers["Location"]).path
     journey.integration_id = int(step_1.split("/")[2])
-    _, step_2 = customer.form(
-        "step 1 API Key", step_1, {"flow": "device", "api_key": api_key}
-    )
+    _, step_2 = customer.form("step 1 API Key", step_1, {"api_key": api_key})
     _, step_3 = customer.form(
         "step 2 List ID", step_2, {"list_id": seed.NEWSLETTER_LIST_ID}
     )

@@ -6,6 +6,7 @@ import secrets
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -79,8 +80,17 @@ def sign_in(
 
 
 def signed_in_get(session: requests.Session, url: str) -> requests.Response:
-    """Open a page that needs sign-in, sign in, and stop at the next redirect."""
-    signed_in = sign_in(session, session.get(url, timeout=TIMEOUT), follow=False)
+    """Open a page that needs sign-in, sign in, and stop at the next redirect.
+
+    A request Constant Contact refuses is answered before anyone signs in (Okta
+    checks the app and its Redirect URI first): that answer is returned as it is.
+    """
+    first = session.get(url, timeout=TIMEOUT, allow_redirects=False)
+    location = urljoin(url, first.headers.get("Location", ""))
+    if first.status_code != 302 or urlsplit(location).path != "/login":
+        return first
+    login_page = session.get(location, timeout=TIMEOUT)
+    signed_in = sign_in(session, login_page, follow=False)
     assert signed_in.status_code == 302
     target = urljoin(signed_in.url, signed_in.headers["Location"])
     return session.get(target, timeout=TIMEOUT, allow_redirects=False)

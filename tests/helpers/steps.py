@@ -21,7 +21,7 @@ def start_draft(client: FlaskClient, token: str | None = None) -> int:
 def step1(client: FlaskClient, integration_id: int | None = None, **data: str) -> Any:
     """Send step 1 for a draft (a new one unless given)."""
     integration_id = integration_id or start_draft(client)
-    fields = {"flow": "device", "api_key": KEY, "client_secret": ""} | data
+    fields = {"api_key": KEY, "client_secret": ""} | data
     return client.post(f"/integrations/{integration_id}/api-key", data=fields)
 
 

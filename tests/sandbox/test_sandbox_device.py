@@ -174,7 +174,31 @@ def test_device_code_of_another_app(base_url: str) -> None:
 
 
 def test_auth_code_app_cannot_start_device_flow(base_url: str) -> None:
+    # Okta: a confidential app must authenticate even here; without its secret it
+    # is invalid_client, with it the grant is refused as unauthorized_client.
     app = create_application(base_url, flow="authorization_code")
+    response = device_authorize(base_url, app["api_key"])
+    assert response.json()["error"] == "invalid_client"
+    assert response.status_code in (400, 401)
+    authenticated = requests.post(
+        f"{base_url}/oauth2/default/v1/device/authorize",
+        data={"client_id": app["api_key"], "scope": "contact_data offline_access"},
+        auth=(app["api_key"], app["client_secret"]),
+        timeout=10,
+    )
+    assert authenticated.status_code == 400
+    assert authenticated.json()["error"] == "unauthorized_client"
+    wrong = requests.post(
+        f"{base_url}/oauth2/default/v1/device/authorize",
+        data={"client_id": app["api_key"], "scope": "contact_data offline_access"},
+        auth=(app["api_key"], "not-the-secret"),
+        timeout=10,
+    )
+    assert wrong.json()["error"] == "invalid_client"
+
+
+def test_pkce_app_cannot_start_device_flow(base_url: str) -> None:
+    app = create_application(base_url, flow="pkce", redirect_uris=["https://x.test/cb"])
     response = device_authorize(base_url, app["api_key"])
     assert response.status_code == 400
     assert response.json()["error"] == "unauthorized_client"

@@ -143,14 +143,12 @@ class Credentials:
         return self.api_key.ok and self.secret.ok
 
 
-def check_credentials(
-    raw_api_key: str | None, raw_secret: str | None, *, secret_needed: bool
-) -> Credentials:
-    """Check the API Key and Client Secret together; never echo a secret.
+def check_credentials(raw_api_key: str | None, raw_secret: str | None) -> Credentials:
+    """Check the API Key and the Client Secret (optional) together; never echo one.
 
-    A secret pasted into the API Key box is kept as the secret when the flow uses
-    one (Constant Contact shows a secret only once), and the key and secret
-    pasted the wrong way round are put back the right way.
+    A secret pasted into the API Key box is kept as the secret (Constant Contact
+    shows a secret only once; the app check drops it for a Device Flow app), and
+    the key and secret pasted the wrong way round are put back the right way.
     """
     cleaned_key = pasted.clean(raw_api_key)
     cleaned_secret = pasted.clean(raw_secret, punctuation=False)
@@ -168,7 +166,7 @@ def check_credentials(
         return Credentials(
             swapped, secret_from_key, pasted.normalize_uuid(cleaned_secret)
         )
-    if key_is_secret and secret_needed and not cleaned_secret:
+    if key_is_secret and not cleaned_secret:
         moved = Checked(
             error=N_(
                 "That looks like your Client Secret, not your API Key. We have "
@@ -178,7 +176,7 @@ def check_credentials(
         return Credentials(moved, secret_from_key, "")
     api_key = check_api_key(raw_api_key)
     echo = "" if key_is_secret else cleaned_key
-    if not cleaned_secret and not secret_needed:
+    if not cleaned_secret:
         return Credentials(api_key, Checked(""), echo)
     return Credentials(
         api_key, check_client_secret(raw_secret, api_key=api_key.value), echo

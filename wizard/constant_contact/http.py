@@ -78,6 +78,32 @@ def call(
     headers = {"Accept": "application/json"}
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
+    status, _, content = _send(
+        method,
+        url,
+        timeout,
+        data=data,
+        json=json,
+        params=params,
+        auth=auth,
+        headers=headers,
+    )
+    return _read(status, content)
+
+
+def peek(url: str, *, timeout: float) -> tuple[int, str]:
+    """GET a page without following redirects: its status and Location, unread.
+
+    For probes whose answer is where a browser would be sent, never the page.
+    """
+    status, location, _ = _send("GET", url, timeout, headers={})
+    return status, location
+
+
+def _send(
+    method: str, url: str, timeout: float, **options: Any
+) -> tuple[int, str, bytes]:
+    """Send one request within the budget: status, Location and body, or raise."""
     timeout = min(timeout, budget_left())
     if timeout < LEAST_SECONDS:
         raise ProviderError("timeout", "the request's time for Constant Contact is up")
@@ -86,27 +112,18 @@ def call(
         response = _session().request(
             method,
             url,
-            data=data,
-            json=json,
-            params=params,
-            auth=auth,
-            headers=headers,
             timeout=timeout,
             allow_redirects=False,
             stream=True,
+            **options,
         )
+        with response:
+            content = _content(response, deadline)
+            return response.status_code, response.headers.get("Location", ""), content
     except requests.Timeout as exc:
         raise ProviderError("timeout") from exc
     except requests.RequestException as exc:
         raise ProviderError("unreachable") from exc
-    with response:
-        try:
-            content = _content(response, deadline)
-        except requests.Timeout as exc:
-            raise ProviderError("timeout") from exc
-        except requests.RequestException as exc:
-            raise ProviderError("unreachable") from exc
-        return _read(response.status_code, content)
 
 
 def _session() -> requests.Session:

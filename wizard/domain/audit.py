@@ -77,6 +77,7 @@ WORDS: dict[str, str] = {
     "setup.started": N_("Started setting up an integration"),
     "setup.api_key_saved": N_("Saved the API Key (step 1)"),
     "setup.client_secret_saved": N_("Saved the Secret (step 1)"),
+    "setup.app_checked": N_("Asked Constant Contact about the app (step 1)"),
     "setup.list_id_saved": N_("Saved the List ID (step 2)"),
     "setup.error_shown": N_("Was shown a problem during setup"),
     "integration.created": N_("Created the integration (step 3)"),

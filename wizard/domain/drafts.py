@@ -13,6 +13,7 @@ from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.platform.i18n import N_
 from wizard.status import SETTING_UP
+from wizard.status import AppCheck
 from wizard.status import Flow
 from wizard.status import Status
 
@@ -95,34 +96,24 @@ def unfinished_drafts(organization_id: int) -> list[Integration]:
     )
 
 
-def needs_secret(integration: Integration, flow: str, api_key: str) -> bool:
-    """Return whether step 1 must ask for a secret: none is saved for this key."""
-    if flow != Flow.AUTHORIZATION_CODE:
-        return False
-    same_app = integration.api_key is None or integration.api_key == api_key
-    return not (integration.client_secret_encrypted and same_app)
-
-
 def keep_secret(integration: Integration, client_secret: str) -> None:
     """Save a Client Secret on its own (encrypted), e.g. beside a wrong API Key."""
     integration.client_secret = client_secret
 
 
 def save_credentials(
-    integration: Integration, *, flow: str, api_key: str, client_secret: str | None
+    integration: Integration, *, api_key: str, client_secret: str | None
 ) -> None:
     """Save step 1's answers; an empty secret keeps the one already saved.
 
-    A secret belongs to one application: a different API Key drops the old secret,
-    and Device Flow needs none, so none is kept for it.
+    A secret belongs to one application: a different API Key drops the old secret
+    and what the app check said about the old app.
     """
     if integration.api_key is not None and integration.api_key != api_key:
         integration.client_secret = None
-    if flow == Flow.DEVICE:
-        integration.client_secret = None
-    elif client_secret:
+        integration.app_check = None
+    if client_secret:
         integration.client_secret = client_secret
-    integration.flow = flow
     integration.api_key = api_key
     integration.api_key_saved_at = utcnow()
 
@@ -153,6 +144,8 @@ def editable(integration: Integration) -> bool:
 def current_step(integration: Integration) -> int:
     """Return the first step not yet done (4 once the integration is created)."""
     if integration.api_key is None or secret_required(integration):
+        return 1
+    if integration.app_check and AppCheck(integration.app_check).blocks:
         return 1
     if integration.list_id is None:
         return 2

@@ -154,11 +154,25 @@ PROBLEMS: dict[str, Words] = {
     "slow_down": _SLOW_DOWN,
 }
 
+_OTHER_FLOW = N_(
+    "Your application in the developer portal uses another OAuth2 flow. Go back "
+    "to step 1 and click Continue: we check your app with Constant Contact again "
+    "and ask only for what it needs."
+)
 _KEY_UNKNOWN = Words(
     N_("Constant Contact does not recognise this API Key"),
     N_(
         "Check that you copied the whole API Key of your application, then "
         "paste it again in step 1."
+    ),
+    FIX_CREDENTIALS,
+)
+_KEY_REFUSED = Words(
+    N_("Constant Contact did not accept this API Key"),
+    N_(
+        "Either the API Key is not complete, or your app is set to another "
+        "OAuth2 flow. Go back to step 1 and click Continue: we check your app with "
+        "Constant Contact again and say what to fix."
     ),
     FIX_CREDENTIALS,
 )
@@ -176,25 +190,15 @@ _SECRET_REFUSED = Words(
 FLOW_PROBLEMS: dict[tuple[str, str], Words] = {
     ("unauthorized_client", Flow.DEVICE): Words(
         N_("Your Constant Contact app is not set to Device Flow"),
-        N_(
-            "Your application in the developer portal uses another OAuth2 "
-            "flow. If it uses Authorization Code Flow, choose that in step 1 "
-            "and add its Client Secret. Otherwise create a new application "
-            "with Device Flow and paste its API Key in step 1."
-        ),
+        _OTHER_FLOW,
         FIX_CREDENTIALS,
     ),
     ("unauthorized_client", Flow.AUTHORIZATION_CODE): Words(
         N_("Your Constant Contact app is not set to Authorization Code Flow"),
-        N_(
-            "Your application in the developer portal uses another OAuth2 "
-            "flow. If it uses Device Flow, choose that in step 1. Otherwise "
-            "create a new application with Authorization Code Flow and paste "
-            "its API Key and Client Secret in step 1."
-        ),
+        _OTHER_FLOW,
         FIX_CREDENTIALS,
     ),
-    ("invalid_client", Flow.DEVICE): _KEY_UNKNOWN,
+    ("invalid_client", Flow.DEVICE): _KEY_REFUSED,
     ("invalid_client", Flow.AUTHORIZATION_CODE): _SECRET_REFUSED,
     ("unauthorized", Flow.DEVICE): _KEY_UNKNOWN,
     ("unauthorized", Flow.AUTHORIZATION_CODE): _SECRET_REFUSED,

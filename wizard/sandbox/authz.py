@@ -38,10 +38,9 @@ def count_request() -> None:
 def authorize() -> ResponseReturnValue:
     """Sign in, show Allow Access, then redirect back with a code or an error."""
     account = current_account()
-    if account is None:
-        return redirect(url_for("signin.login", next=request.full_path))
     server = authorization_server()
     try:
+        # Okta checks the app and its Redirect URI before asking anyone to sign in.
         grant = server.get_consent_grant(end_user=account)
     except OAuth2Error as error:
         if error.redirect_uri:
@@ -49,6 +48,8 @@ def authorize() -> ResponseReturnValue:
         # No trustworthy redirect URI: tell the person, never redirect.
         message = error.description or error.error
         return render_template("sandbox/error.html", message=message), 400
+    if account is None:
+        return redirect(url_for("signin.login", next=request.full_path))
     if request.method == "GET":
         return render_template(
             "sandbox/consent.html",

@@ -16,6 +16,7 @@ from authlib.oauth2.rfc8628 import DeviceCodeGrant as _DeviceCodeGrant
 from authlib.oauth2.rfc8628 import ExpiredTokenError
 from authlib.oauth2.rfc8628 import SlowDownError
 from flask import current_app
+from flask import request as http_request
 from flask import url_for
 
 from .clock import now
@@ -29,6 +30,16 @@ from .state import current_state
 
 # Okta's user codes: 8 letters, no vowels (no accidental words), no look-alikes.
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+
+
+def _authenticated(client: Application) -> bool:
+    """Return whether the request carries this app's key and secret (HTTP Basic)."""
+    sent = http_request.authorization
+    return (
+        sent is not None
+        and sent.username == client.client_id
+        and client.check_client_secret(sent.password or "")
+    )
 
 
 class DeviceAuthorizationEndpoint(_DeviceEndpoint):
@@ -50,6 +61,13 @@ class DeviceAuthorizationEndpoint(_DeviceEndpoint):
         client = db.session.get(Application, client_id) if client_id else None
         if client is None:
             raise InvalidClientError(description="Invalid value for 'client_id'.")
+        if not client.is_public and not _authenticated(client):
+            # Okta makes a confidential (Authorization Code) app authenticate at
+            # every endpoint: without its secret it is not even known to be there.
+            raise InvalidClientError(
+                description="Client authentication failed. Either the client or the "
+                "client credentials are invalid."
+            )
         if client.flow != FLOW_DEVICE:
             raise UnauthorizedClientError(
                 "The client is not authorized to use the provided grant type. "

@@ -48,7 +48,7 @@ NEXT_STEPS: dict[str, NextStep] = {
     # Starting step 4 again would fail the same way until step 1 changes.
     FIX_CREDENTIALS: NextStep(
         "setup.credentials",
-        N_("Change the API Key or flow in step 1"),
+        N_("Check your app again in step 1"),
         start_shown=False,
     ),
     FIX_LIST: NextStep("integrations.change_list", N_("Choose the list again")),

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from wizard.domain import drafts
 from wizard.web import next_steps
+from wizard.web.setup import findings
 
 CSP = "; ".join(
     (
@@ -120,6 +121,7 @@ def init_app(app: Flask) -> None:
     # Globals, not the context processor: macros imported from _macros.html see them.
     app.jinja_env.globals.update(
         step_count=drafts.STEP_COUNT,
+        app_findings=findings.FINDINGS,
         next_step=next_steps.next_step,
         start_shown=next_steps.start_shown,
     )

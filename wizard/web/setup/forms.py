@@ -7,56 +7,31 @@ from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms import HiddenField
-from wtforms import RadioField
 from wtforms import StringField
-from wtforms.fields import SelectChoice
 
 from wizard.constant_contact import formats
-from wizard.domain import drafts
 from wizard.models import Integration
-from wizard.platform.i18n import N_
-from wizard.status import Flow
 from wizard.web.forms import refused
-
-FLOWS = tuple(Flow)
-FLOW_CHOICES = [
-    SelectChoice(Flow.DEVICE, lazy_gettext("Device Flow (recommended)")),
-    SelectChoice(Flow.AUTHORIZATION_CODE, lazy_gettext("Authorization Code Flow")),
-]
-FLOW_ERROR = N_("Choose the OAuth2 flow you picked for your app in Constant Contact")
 
 
 class CredentialsForm(FlaskForm):
-    """Step 1: which flow the app uses, its API Key and, if needed, its secret."""
+    """Step 1: the app's API Key and, for an Authorization Code app, its secret.
 
-    flow = RadioField(
-        lazy_gettext("Which OAuth2 flow did you choose for your app?"),
-        choices=FLOW_CHOICES,
-        default=Flow.DEVICE,
-        # validate_flow says what to do instead of WTForms' "Not a valid choice".
-        validate_choice=False,
-    )
+    Which flow the app uses is not asked: the app check finds out.
+    """
+
     api_key = StringField(lazy_gettext("API Key"))
     client_secret = StringField(lazy_gettext("Client Secret"))
-
-    def __init__(self, *args: Any, integration: Integration, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.integration = integration
 
     @cached_property
     def checked(self) -> formats.Credentials:
         """The API Key and Client Secret checked together, as they were typed."""
-        api_key = formats.check_api_key(self.api_key.data).value
-        needs_secret = drafts.needs_secret(self.integration, self.flow.data, api_key)
-        return formats.check_credentials(
-            self.api_key.data, self.client_secret.data, secret_needed=needs_secret
-        )
+        return formats.check_credentials(self.api_key.data, self.client_secret.data)
 
     @property
     def answers(self) -> dict[str, str | None]:
         """Step 1's answers as checked, for drafts.save_credentials."""
         return {
-            "flow": self.flow.data,
             "api_key": self.checked.api_key.value,
             "client_secret": self.checked.secret.value or None,
         }
@@ -67,27 +42,18 @@ class CredentialsForm(FlaskForm):
 
         Constant Contact shows a secret only once: keeping it spares making a new one.
         """
-        if not self.is_submitted() or self.flow.data != Flow.AUTHORIZATION_CODE:
-            return ""
-        return self.checked.secret.value
-
-    def validate_flow(self, field: Field) -> None:
-        """Refuse a flow that is neither of the two."""
-        if field.data not in FLOWS:
-            raise refused(FLOW_ERROR)
+        return self.checked.secret.value if self.is_submitted() else ""
 
     def validate_api_key(self, field: Field) -> None:
         """Check the API Key with the secret; leave in the box only what may show."""
-        if self.flow.data not in FLOWS:
-            return  # the flow decides what the key needs: choose it first
         checked = self.checked
         field.data = checked.api_key_echo
         if checked.api_key.error:
             raise refused(checked.api_key.error)
 
     def validate_client_secret(self, field: Field) -> None:
-        """Check the Client Secret, if the flow and API Key call for one."""
-        if self.flow.data in FLOWS and self.checked.secret.error:
+        """Check the Client Secret, if one was typed."""
+        if self.checked.secret.error:
             raise refused(self.checked.secret.error)
 
 

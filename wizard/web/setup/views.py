@@ -16,6 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from wizard.constant_contact.client import redirect_uri
+from wizard.domain import app_checks
 from wizard.domain import audit
 from wizard.domain import drafts
 from wizard.models import Integration
@@ -89,7 +90,7 @@ def _record_errors(integration: Integration, step: int, form: FlaskForm) -> None
 @bp.route("/new", methods=["GET", "POST"])
 @customer_required
 def start() -> ResponseReturnValue:
-    """Show what you need and the four steps; Start now begins a draft."""
+    """Step 1, first page: create the app in Constant Contact; Continue starts one."""
     form = StartForm()
     if form.validate_on_submit() and form.token.data:
         integration, created = drafts.start_draft(current_user, form.token.data[:64])
@@ -100,6 +101,15 @@ def start() -> ResponseReturnValue:
     form.token.data = drafts.new_creation_token()
     unfinished = drafts.unfinished_drafts(current_user.organization_id)
     return render_template("setup/start.html", form=form, unfinished=unfinished)
+
+
+@bp.route("/<id:integration_id>/create-app")
+@reads_only
+@customer_required
+@editable_only
+def create_app(integration_id: int) -> ResponseReturnValue:
+    """Step 1, first page again, for a draft: how to create the app."""
+    return render_template("setup/start.html", integration=g.integration)
 
 
 @bp.route("/<id:integration_id>/setup")
@@ -128,23 +138,25 @@ def resume(integration_id: int) -> ResponseReturnValue:
 @customer_required
 @editable_only
 def credentials(integration_id: int) -> ResponseReturnValue:
-    """Step 1: the app's OAuth2 flow, API Key and Client Secret."""
+    """Step 1, second page: the API Key, checked with Constant Contact at once."""
     integration = g.integration
-    saved = {"flow": integration.flow, "api_key": integration.api_key}
-    form = CredentialsForm(
-        integration=integration, data=saved if request.method == "GET" else None
-    )
+    saved = {"api_key": integration.api_key}
+    form = CredentialsForm(data=saved if request.method == "GET" else None)
     if form.validate_on_submit():
         drafts.save_credentials(integration, **form.answers)
         audit.record(
             "setup.api_key_saved",
             actor=current_user,
             integration=integration,
-            flow=integration.flow,
             api_key_ending=integration.api_key[-4:],
             secret_saved=bool(integration.client_secret_encrypted),
         )
+        found = app_checks.check(integration, actor=current_user)
         db.session.commit()
+        if not found.passed:
+            # The tick list and its fix: shown by the page, from what was saved.
+            return redirect(url_for("setup.credentials", integration_id=integration.id))
+        flash(str(found), "app_check")
         return _next_after_save(integration, "setup.list_id")
     if form.secret_to_keep:
         drafts.keep_secret(integration, form.secret_to_keep)
@@ -158,6 +170,9 @@ def credentials(integration_id: int) -> ResponseReturnValue:
         "setup/credentials.html",
         form=form,
         integration=integration,
+        found=app_checks.last_check(integration),
+        asks_for_secret=app_checks.asks_for_secret(integration)
+        or bool(form.client_secret.errors),
         redirect_uri=redirect_uri(),
     )
 
@@ -198,7 +213,7 @@ def check(integration_id: int) -> ResponseReturnValue:
     form = ButtonForm()
     if not integration.is_draft:
         # A second click or Back after creating: show the result, create nothing.
-        return redirect(url_for("setup.created", integration_id=integration.id))
+        return redirect(url_for("authorize.before", integration_id=integration.id))
     step = drafts.current_step(integration)
     if step < 3:
         return redirect(
@@ -214,16 +229,13 @@ def check(integration_id: int) -> ResponseReturnValue:
                 flow=integration.flow,
             )
         db.session.commit()
-        return redirect(url_for("setup.created", integration_id=integration.id))
+        flash(gettext("Saved. One step left."), "info")
+        return redirect(url_for("authorize.before", integration_id=integration.id))
     return render_template("setup/check.html", form=form, integration=integration)
 
 
 @bp.route("/<id:integration_id>/created")
-@reads_only
 @customer_required
 def created(integration_id: int) -> ResponseReturnValue:
-    """Confirm the integration exists and say that authorizing comes next."""
-    integration = g.integration
-    if integration.is_draft:
-        return redirect(url_for("setup.resume", integration_id=integration.id))
-    return render_template("setup/created.html", integration=integration)
+    """The old "Integration created" address: step 4's first page says it now."""
+    return redirect(url_for("authorize.before", integration_id=integration_id))

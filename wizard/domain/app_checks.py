@@ -1,0 +1,81 @@
+"""Step 1's app check: ask Constant Contact about the app, keep what it said.
+
+The answer decides the flow (the customer is never asked which one she chose) and
+whether the Client Secret and Redirect URI are needed at all.
+"""
+
+from wizard.constant_contact import app_check
+from wizard.constant_contact.client import client_for
+from wizard.domain import audit
+from wizard.models import Integration
+from wizard.models import User
+from wizard.platform.columns import utcnow
+from wizard.status import AppCheck
+from wizard.status import Flow
+
+# Answers after which a Client Secret may show the app is an Authorization Code one.
+_ASK_WITH_SECRET = frozenset({AppCheck.NOT_DEVICE, AppCheck.WRONG_FLOW})
+# Answers after which step 1 shows the Client Secret box and the Redirect URI.
+ASKS_FOR_SECRET = frozenset(
+    {
+        AppCheck.NOT_DEVICE,
+        AppCheck.WRONG_FLOW,
+        AppCheck.SECRET_REFUSED,
+        AppCheck.REDIRECT_MISSING,
+        AppCheck.REDIRECT_UNKNOWN,
+        AppCheck.CODE_FLOW,
+    }
+)
+
+
+def check(integration: Integration, *, actor: User | None) -> AppCheck:
+    """Ask about the saved API Key (and saved secret, when the key alone says no)."""
+    client = client_for(integration)
+    found = app_check.check_app(client)
+    secret = integration.client_secret
+    if found in _ASK_WITH_SECRET and secret:
+        with_secret = app_check.check_app_with_secret(client, secret)
+        # A refused secret says nothing about an app already found in another flow.
+        refused = with_secret is AppCheck.SECRET_REFUSED
+        if not (found is AppCheck.WRONG_FLOW and refused):
+            found = with_secret
+    _keep(integration, found)
+    audit.record(
+        "setup.app_checked",
+        actor=actor,
+        integration=integration,
+        found=str(found),
+        with_secret=bool(secret),
+    )
+    return found
+
+
+def _keep(integration: Integration, found: AppCheck) -> None:
+    """Save the answer and the flow it shows; a Device Flow app keeps no secret."""
+    integration.app_check = found
+    integration.app_checked_at = utcnow()
+    if found.flow is not None:
+        integration.flow = found.flow
+    elif found is AppCheck.UNREACHABLE:
+        # Nobody could say: a pasted secret is the best sign of her choice.
+        secret_saved = integration.client_secret_encrypted is not None
+        integration.flow = Flow.AUTHORIZATION_CODE if secret_saved else Flow.DEVICE
+    if integration.flow == Flow.DEVICE:
+        integration.client_secret = None
+
+
+def last_check(integration: Integration) -> AppCheck | None:
+    """Return what the last check found, if the app was checked."""
+    return AppCheck(integration.app_check) if integration.app_check else None
+
+
+def asks_for_secret(integration: Integration) -> bool:
+    """Return whether step 1 shows the Client Secret box and the Redirect URI."""
+    found = last_check(integration)
+    if integration.client_secret_encrypted is not None:
+        return True  # one was pasted: say so, and let it be replaced
+    if found is None:
+        return integration.flow == Flow.AUTHORIZATION_CODE
+    return found in ASKS_FOR_SECRET or (
+        found is AppCheck.UNREACHABLE and integration.flow == Flow.AUTHORIZATION_CODE
+    )
