@@ -84,18 +84,13 @@ class Code(StrEnum):
     QUOTA_EXCEEDED = "quota_exceeded"
 
 
-PASSED = frozenset(
-    {
-        AppCheck.DEVICE,
-        AppCheck.CODE_FLOW,
-        AppCheck.REDIRECT_UNKNOWN,
-        AppCheck.UNREACHABLE,
-    }
-)
-# The Redirect URI check may be wrong about a server we have not met: she may go on.
+# Step 1 must be fixed before step 2: the app cannot work as it is.
 BLOCKING = frozenset(
     {AppCheck.NOT_DEVICE, AppCheck.WRONG_FLOW, AppCheck.SECRET_REFUSED}
 )
+# Straight on to step 2. A missing Redirect URI asks first, but may be passed: the
+# check may be wrong about a server we have not met.
+PASSED = frozenset(AppCheck) - BLOCKING - {AppCheck.REDIRECT_MISSING}
 APP_FLOWS = {
     AppCheck.DEVICE: Flow.DEVICE,
     AppCheck.CODE_FLOW: Flow.AUTHORIZATION_CODE,

@@ -15,17 +15,9 @@ from wizard.status import Flow
 
 # Answers after which a Client Secret may show the app is an Authorization Code one.
 _ASK_WITH_SECRET = frozenset({AppCheck.NOT_DEVICE, AppCheck.WRONG_FLOW})
-# Answers after which step 1 shows the Client Secret box and the Redirect URI.
-ASKS_FOR_SECRET = frozenset(
-    {
-        AppCheck.NOT_DEVICE,
-        AppCheck.WRONG_FLOW,
-        AppCheck.SECRET_REFUSED,
-        AppCheck.REDIRECT_MISSING,
-        AppCheck.REDIRECT_UNKNOWN,
-        AppCheck.CODE_FLOW,
-    }
-)
+# Answers after which step 1 shows the Client Secret box and the Redirect URI: all
+# but a Device Flow app and no answer at all.
+ASKS_FOR_SECRET = frozenset(AppCheck) - {AppCheck.DEVICE, AppCheck.UNREACHABLE}
 
 
 def check(integration: Integration, *, actor: User | None) -> AppCheck:
