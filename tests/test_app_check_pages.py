@@ -10,11 +10,15 @@ from flask.testing import FlaskClient
 
 from tests.helpers.integrations import REDIRECT_URI
 from tests.helpers.integrations import load
+from tests.helpers.integrations import make_integration
 from tests.helpers.sandbox import give_up_sooner
 from tests.helpers.sandbox import settled
 from tests.helpers.steps import start_draft
 from tests.helpers.steps import step1
+from wizard.models import Integration
+from wizard.platform.extensions import db
 from wizard.sandbox.testing import create_application
+from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import set_faults
 
 pytestmark = pytest.mark.sandboxed
@@ -169,3 +173,46 @@ def test_constant_contact_down_lets_her_go_on(
     assert "could not reach Constant Contact to check your app" in page
     assert "banner-success" not in page
     assert load(app, draft).app_check == "unreachable"
+
+
+def _created_unchecked(app: Flask, api_key: str, secret: str | None = None) -> int:
+    """An integration through step 3 whose app check could not reach anyone."""
+    flow = "authorization_code" if secret else "device"
+    integration_id = make_integration(app, api_key, flow=flow, secret=secret)
+    with app.app_context():
+        db.session.get(Integration, integration_id).app_check = "unreachable"
+        db.session.commit()
+    return integration_id
+
+
+def test_step_4_asks_again_before_the_clock_for_a_code_flow_app(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    created = _code_app(cc, redirect_uris=["https://elsewhere.test/callback"])
+    integration_id = _created_unchecked(
+        app, created["api_key"], created["client_secret"]
+    )
+    response = signed_in.post(f"/integrations/{integration_id}/authorize")
+    # No clock started: step 1 shows what Constant Contact says now.
+    assert response.headers["Location"] == f"/integrations/{integration_id}/api-key"
+    assert load(app, integration_id).status == "created"  # no attempt began
+    page = _page(signed_in, integration_id)
+    assert "No:</span> Redirect URI added" in page
+    go_on = f'href="/integrations/{integration_id}/authorize">Go on without this check'
+    assert go_on in page
+    # Passed over on purpose, step 4 starts without asking again.
+    started = signed_in.post(f"/integrations/{integration_id}/authorize")
+    assert "/authorize/" in started.headers["Location"]
+
+
+def test_step_4_of_a_device_app_confirms_the_unreached_check(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    api_key = create_application(cc, flow="device")["api_key"]
+    integration_id = _created_unchecked(app, api_key)
+    before = get_stats(cc)["device_authorizations"]
+    response = signed_in.post(f"/integrations/{integration_id}/authorize")
+    assert "/authorize/" in response.headers["Location"]
+    # Step 4's own request was the check: one device code, not two.
+    assert get_stats(cc)["device_authorizations"] == before + 1
+    assert load(app, integration_id).app_check == "device"

@@ -56,6 +56,29 @@ def _keep(integration: Integration, found: AppCheck) -> None:
         integration.client_secret = None
 
 
+def recheck_before_clock(integration: Integration, *, actor: User | None) -> bool:
+    """At step 4, ask again what step 1 could not learn; True if step 1 needs a fix.
+
+    Only for an Authorization Code app: step 4 sends it to Constant Contact with its
+    Redirect URI, where a problem would show only after the clock started. A Device
+    Flow app's step 4 begins by asking Constant Contact, which is the check itself.
+    """
+    unsure = last_check(integration) in (
+        AppCheck.UNREACHABLE,
+        AppCheck.REDIRECT_UNKNOWN,
+    )
+    if integration.flow != Flow.AUTHORIZATION_CODE or not unsure:
+        return False
+    found = check(integration, actor=actor)
+    return not found.passed
+
+
+def device_answered(integration: Integration) -> None:
+    """Step 4 got a device code: the app is set to Device Flow after all."""
+    if last_check(integration) is AppCheck.UNREACHABLE:
+        _keep(integration, AppCheck.DEVICE)
+
+
 def last_check(integration: Integration) -> AppCheck | None:
     """Return what the last check found, if the app was checked."""
     return AppCheck(integration.app_check) if integration.app_check else None

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from wizard.constant_contact.client import redirect_uri
 from wizard.constant_contact.http import ProviderError
+from wizard.domain import app_checks
 from wizard.domain import attempts
 from wizard.domain import audit
 from wizard.domain import drafts
@@ -66,6 +67,10 @@ def before(integration_id: int) -> ResponseReturnValue:
     form = ButtonForm()
     problem = None
     if form.validate_on_submit():
+        if app_checks.recheck_before_clock(integration, actor=current_user):
+            # Fix it before any clock starts: step 1 shows what Constant Contact said.
+            db.session.commit()
+            return redirect(url_for("setup.credentials", integration_id=integration.id))
         try:
             attempt = attempts.start(
                 integration,
@@ -76,6 +81,8 @@ def before(integration_id: int) -> ResponseReturnValue:
             db.session.rollback()
             problem = _start_failed(integration, error)
         else:
+            if integration.uses_device_flow:
+                app_checks.device_answered(integration)
             db.session.commit()
             return attempt_page(integration.id, attempt.id)
         db.session.commit()
