@@ -37,7 +37,7 @@ pytestmark = pytest.mark.sandboxed
 
 # More than one page of api.LISTS_PER_PAGE (500).
 MANY = 520
-UNREACHABLE = "Constant Contact did not answer in time, so we cannot show your lists."
+UNREACHABLE = "Constant Contact is not answering right now"
 BUSY = "Constant Contact is busy right now, so we cannot show your lists."
 REFUSED = "Constant Contact would not show us your lists."
 GARBLED = "Constant Contact did not answer properly, so we cannot show your lists."

@@ -25,7 +25,7 @@ MOST_LISTS = 1000
 MOST_PAGES = 20
 
 UNREACHABLE = N_(
-    "Constant Contact did not answer in time, so we cannot show your lists."
+    "Constant Contact is not answering right now, so we cannot show your lists."
 )
 BUSY = N_("Constant Contact is busy right now, so we cannot show your lists.")
 QUOTA = N_(
