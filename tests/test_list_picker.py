@@ -427,3 +427,18 @@ def test_the_picker_speaks_spanish(signed_in: FlaskClient, app: Flask, cc: str) 
     pages["change"] = signed_in.get(path).text
     for name, page in pages.items():
         assert english_left(page, *data) == [], name
+
+
+def test_an_account_without_lists_says_so_and_keeps_the_paste_box(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    email = f"empty-{uuid4().hex[:8]}@example.test"
+    create_account(cc, email, [], "Empty Vase")
+    connected = connected_to(signed_in, app, cc, email, seed.NEWSLETTER_LIST_ID)
+    assert connected["state"] == "ended"
+    text, radios = picker(signed_in, connected["id"])
+    assert not radios.radios and 'name="list_id"' in text
+    assert "Constant Contact shows no lists in this account." in text
+    signed_in.post("/language", data={"lang": "es", "next": "/"})
+    text, _ = picker(signed_in, connected["id"])
+    assert english_left(text, "Empty Vase", "Constant Contact") == []
