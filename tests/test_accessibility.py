@@ -470,16 +470,34 @@ def integrations_menus_open(tour: Tour) -> None:
     expect(page.get_by_role("link", name=re.compile("^Change List ID"))).to_be_visible()
 
 
-def change_list_error(tour: Tour) -> None:
+def change_list(tour: Tour) -> None:
     page = tour.page("customer")
     page.get_by_role("link", name=re.compile("^Change List ID")).click()
+    lists = page.get_by_role("group", name="Your lists in Constant Contact")
+    expect(lists.get_by_role("radio", name=re.compile("^Newsletter"))).to_be_checked()
+
+
+def change_list_error(tour: Tour) -> None:
+    page = tour.page("customer")
     page.get_by_label("List ID").fill("the big one")
     submit(page, "Check and save")
     expect(page.locator(".error-summary")).to_be_focused()
 
 
+def change_list_unavailable(tour: Tour) -> None:
+    page = tour.page("customer")
+    # Constant Contact cannot list them: the page says so and keeps the paste box.
+    cc_control.set_faults(tour.site.cc, {"contact_lists": "503"})
+    page.goto(page.url)
+    expect(page.locator(".error-summary")).to_have_count(0)
+    expect(page.get_by_role("status")).to_contain_text("cannot show your lists")
+    expect(page.get_by_role("radio")).to_have_count(0)
+    expect(page.get_by_label("List ID")).to_be_visible()
+
+
 def connection_tested(tour: Tour) -> None:
     page = tour.page("customer")
+    cc_control.set_faults(tour.site.cc, {})
     page.goto(f"{tour.site.url}/integrations/{tour.ids['active']}/test")
     submit(page, "Test connection")
     heading(page).to_have_text("The connection works")
@@ -569,7 +587,9 @@ STATES: list[tuple[str, str, Callable[[Tour], None]]] = [
     ("step-4-denied", "customer", step_4_denied),
     ("active", "customer", active),
     ("integrations", "customer", integrations_menus_open),
+    ("change-list", "customer", change_list),
     ("change-list-error", "customer", change_list_error),
+    ("change-list-unavailable", "customer", change_list_unavailable),
     ("test-connection", "customer", connection_tested),
     ("disconnect-confirm", "customer", disconnect_confirm),
     ("delete-confirm", "customer", delete_confirm),

@@ -98,3 +98,13 @@ def test_drip_sends_a_byte_at_a_time_until_the_delay(slow: str) -> None:
     # ...yet the whole answer takes the sandbox's fault delay (1.5 s here).
     assert time.monotonic() - started >= 1.4
     assert body.startswith(b'{"padding": "x') and body.endswith(b'"}')
+
+
+def test_401_is_the_gateways_answer_whatever_the_token(base_url: str) -> None:
+    set_faults(base_url, {"contact_lists": "401", "token": "401"})
+    listed = api_get(base_url, "/contact_lists", "any-token")
+    assert listed.status_code == 401
+    assert listed.json()["error_key"] == "unauthorized"
+    assert listed.headers["WWW-Authenticate"] == "Bearer realm=api.cc.email"
+    token = post_token(base_url)
+    assert token.status_code == 401 and token.json()["error"] == "invalid_client"

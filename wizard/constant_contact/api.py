@@ -1,8 +1,10 @@
-"""The v3 API calls the wizard needs: who the account is, and one list."""
+"""The v3 API calls the wizard needs: who the account is, its lists, one list."""
 
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 from wizard.constant_contact.http import ProviderError
 from wizard.constant_contact.http import call
@@ -35,6 +37,19 @@ class ContactList:
     deleted: bool
 
 
+# Lists asked for a page. Constant Contact's documentation has given both 500 and
+# 1000 as the most a page may hold: 500 is right under either.
+LISTS_PER_PAGE = 500
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of the account's lists, and the address of the next (None: last)."""
+
+    lists: tuple[ContactList, ...]
+    next_url: str | None
+
+
 def account_summary(provider: Provider, access_token: str) -> Account:
     """Read the account's name (organization, else the owner's name)."""
     body = call(
@@ -62,6 +77,47 @@ def get_list(provider: Provider, access_token: str, list_id: str) -> ContactList
     )
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         raise ProviderError("garbage", "not a list")
+    return _contact_list(body, list_id)
+
+
+def list_page(
+    provider: Provider, access_token: str, next_url: str | None = None
+) -> ListPage:
+    """Read one page of the account's lists (active ones) with their member counts.
+
+    The first page is asked for with its size; the next ones at the address the
+    previous page's ``_links.next.href`` gave, as it is: its cursor carries the query.
+    """
+    params = None
+    if next_url is None:
+        params = {"limit": str(LISTS_PER_PAGE), "include_membership_count": "all"}
+    body: Any = call(
+        "GET",
+        next_url or f"{provider.api_base_url}/contact_lists",
+        params=params,
+        bearer=access_token,
+        timeout=provider.timeout,
+    )
+    if not isinstance(body, dict) or not isinstance(body.get("lists"), list):
+        raise ProviderError("garbage", "not a page of lists")
+    return ListPage(
+        lists=tuple(_listed(item) for item in body["lists"]),
+        next_url=_next_url(provider, body.get("_links")),
+    )
+
+
+def _listed(item: Any) -> ContactList:
+    """Read one list of a page; a list without its name or id makes it garbage."""
+    if not (
+        isinstance(item, dict)
+        and isinstance(item.get("name"), str)
+        and isinstance(item.get("list_id"), str)
+    ):
+        raise ProviderError("garbage", "a list without its name or id")
+    return _contact_list(item, item["list_id"])
+
+
+def _contact_list(body: dict[str, Any], list_id: str) -> ContactList:
     count = body.get("membership_count")
     return ContactList(
         list_id=str(body.get("list_id") or list_id),
@@ -69,6 +125,22 @@ def get_list(provider: Provider, access_token: str, list_id: str) -> ContactList
         member_count=count if isinstance(count, int) else None,
         deleted=bool(body.get("deleted_at")),
     )
+
+
+def _next_url(provider: Provider, links: Any) -> str | None:
+    """Return the next page's address, kept to the v3 API: the token goes no further."""
+    following = links.get("next") if isinstance(links, dict) else None
+    href = following.get("href") if isinstance(following, dict) else None
+    if href is None:
+        return None
+    base = urlsplit(provider.api_base_url)
+    url = urljoin(provider.api_base_url, href) if isinstance(href, str) else ""
+    target = urlsplit(url)
+    if (target.scheme, target.netloc) != (base.scheme, base.netloc) or not (
+        target.path.startswith(base.path.rstrip("/") + "/")
+    ):
+        raise ProviderError("garbage", "a next page away from the API")
+    return url
 
 
 def sign_up(provider: Provider, access_token: str, list_id: str, person: Person) -> str:

@@ -144,6 +144,11 @@ class Client:
         """Read one list and its member count; ProviderError("not_found") if gone."""
         return api.get_list(self.provider, access_token, list_id)
 
+    def list_page(self, access_token: str, next_url: str | None = None) -> api.ListPage:
+        """Read a page of the account's lists with member counts (the first, or the
+        one at the previous page's next link)."""
+        return api.list_page(self.provider, access_token, next_url)
+
     def sign_up(self, access_token: str, list_id: str, person: api.Person) -> str:
         """Create or update a contact on one list; return "created" or "updated"."""
         return api.sign_up(self.provider, access_token, list_id, person)

@@ -1,8 +1,12 @@
 """A small part of the v3 API (api.cc.email/v3) with Constant Contact's error shapes."""
 
+import base64
 import functools
 from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
 
 from flask import Blueprint
 from flask import Response
@@ -10,6 +14,7 @@ from flask import current_app
 from flask import g
 from flask import jsonify
 from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from .clock import now
@@ -115,9 +120,12 @@ def account_summary() -> ResponseReturnValue:
 
 
 COUNT_MODES = (None, "all", "active")
+# GET /contact_lists: "from 1 - 1000, default = 50" lists a page.
+DEFAULT_LIMIT = 50
+MOST_LIMIT = 1000
 
 
-def bad_count_mode() -> ResponseReturnValue:
+def bad_count_mode() -> Response:
     """Refuse an include_membership_count the API does not know."""
     return error_list(
         400,
@@ -126,33 +134,101 @@ def bad_count_mode() -> ResponseReturnValue:
     )
 
 
+def whole(value: str | None, default: int) -> int:
+    """Return a whole number sent as text, the default if absent, or -1."""
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        return -1
+
+
+class Refused(Exception):
+    """A request the API answers with a 400; ``response`` is that answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("refused")
+        self.response = response
+
+
+def list_query(args: Mapping[str, str]) -> dict[str, str]:
+    """Read a list-collection query (or the one a cursor carries); Refused if bad."""
+    limit, start = whole(args.get("limit"), DEFAULT_LIMIT), whole(args.get("next"), 0)
+    if not 1 <= limit <= MOST_LIMIT:
+        raise Refused(
+            error_list(
+                400,
+                "contacts.api.validation.error",
+                f"limit must be between 1 and {MOST_LIMIT}.",
+            )
+        )
+    if start < 0:
+        raise Refused(bad_cursor())
+    if args.get("include_membership_count") not in COUNT_MODES:
+        raise Refused(bad_count_mode())
+    query = {"limit": str(limit), "next": str(start)}
+    for name in ("include_membership_count", "include_count", "status"):
+        if args.get(name) is not None:
+            query[name] = args[name]
+    return query
+
+
+def bad_cursor() -> Response:
+    """Refuse a cursor this server did not hand out."""
+    return error_list(400, "contacts.api.validation.error", "The cursor is not valid.")
+
+
+def encode_cursor(query: dict[str, str]) -> str:
+    """Return an opaque cursor: like Constant Contact's, base64 of a query string."""
+    return base64.urlsafe_b64encode(urlencode(query).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> dict[str, str] | None:
+    """Return the query a cursor carries, or None if it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
+        return dict(parse_qsl(text, strict_parsing=True))
+    except ValueError:  # not base64, not ASCII or UTF-8, not a query string
+        return None
+
+
 @bp.get("/contact_lists")
 @api_route("contact_lists", {"contact_data"})
 def contact_lists() -> ResponseReturnValue:
-    """List the account's lists (active ones unless status says otherwise)."""
+    """List the account's lists a page at a time (active ones unless status says
+    otherwise); ``_links.next.href`` carries a cursor to the next page, if any."""
+    args: Mapping[str, str] | None = request.args
+    if "cursor" in request.args:
+        # The cursor stands for the whole query; Constant Contact's next links
+        # carry nothing else.
+        args = decode_cursor(request.args["cursor"])
     try:
-        limit = int(request.args.get("limit", 50))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 1000:
-        return error_list(
-            400, "contacts.api.validation.error", "limit must be between 1 and 1000."
-        )
-    count_mode = request.args.get("include_membership_count")
-    if count_mode not in COUNT_MODES:
-        return bad_count_mode()
-    status = request.args.get("status", "active")
-    query = db.select(ContactList).filter_by(account_id=g.account.id)
+        if args is None:
+            raise Refused(bad_cursor())
+        query = list_query(args)
+    except Refused as refused:
+        return refused.response
+    status = query.get("status", "active")
+    select = db.select(ContactList).filter_by(account_id=g.account.id)
     if status == "active":
-        query = query.where(ContactList.deleted_at.is_(None))
+        select = select.where(ContactList.deleted_at.is_(None))
     elif status == "deleted":
-        query = query.where(ContactList.deleted_at.is_not(None))
-    lists = db.session.scalars(query.order_by(ContactList.name)).all()
-    body: dict[str, Any] = {
-        "lists": [list_as_json(item, count_mode) for item in lists[:limit]]
-    }
-    if request.args.get("include_count") == "true":
-        body["lists_count"] = len(lists)
+        select = select.where(ContactList.deleted_at.is_not(None))
+    limit, start = int(query["limit"]), int(query["next"])
+    total = db.session.scalar(db.select(db.func.count()).select_from(select.subquery()))
+    page = db.session.scalars(
+        select.order_by(ContactList.name, ContactList.list_id)
+        .offset(start)
+        .limit(limit)
+    ).all()
+    count_mode = query.get("include_membership_count")
+    body: dict[str, Any] = {"lists": [list_as_json(item, count_mode) for item in page]}
+    if query.get("include_count") == "true":
+        body["lists_count"] = total
+    if start + limit < (total or 0):
+        cursor = encode_cursor(query | {"next": str(start + limit)})
+        body["_links"] = {"next": {"href": url_for(".contact_lists", cursor=cursor)}}
     return jsonify(body)
 
 

@@ -15,8 +15,10 @@ from .applications import create_application
 from .clock import now
 from .faults import FAULTS
 from .models import Account
+from .models import ContactList
 from .models import db
 from .seed import DEMO_LOGIN_EMAIL
+from .seed import add_account
 from .state import current_state
 
 bp = Blueprint("control", __name__, url_prefix="/__sandbox__")
@@ -80,6 +82,48 @@ def applications() -> ResponseReturnValue:
         flow=application.flow,
         refresh_token_type=application.refresh_token_type,
         redirect_uris=application.redirect_uris,
+    ), 201
+
+
+def check_lists(lists: Any) -> list[tuple[str, int]]:
+    """Return [(name, members)] from [{"name", "members"}], or raise ValueError."""
+    if not isinstance(lists, list):
+        raise ValueError("lists must be a list of {name, members}")
+    checked = []
+    for item in lists:
+        name = item.get("name") if isinstance(item, dict) else None
+        members = item.get("members", 0) if isinstance(item, dict) else None
+        if not isinstance(name, str) or not name or len(name) > 255:
+            raise ValueError("each list needs a name (1 to 255 characters)")
+        if not isinstance(members, int) or not 0 <= members <= 10_000:
+            raise ValueError("members is a whole number from 0 to 10000")
+        checked.append((name, members))
+    return checked
+
+
+@bp.post("/accounts")
+def accounts() -> ResponseReturnValue:
+    """Add an account with the demo password and these lists (for paging tests)."""
+    data = body()
+    email = data.get("email")
+    if not isinstance(email, str) or "@" not in email:
+        return problem("email is required")
+    if db.session.scalar(db.select(Account.id).filter_by(login_email=email)):
+        return problem(f"{email} already has an account")
+    try:
+        lists = check_lists(data.get("lists", []))
+    except ValueError as exc:
+        return problem(str(exc))
+    account = add_account(email, str(data.get("organization_name") or email), lists)
+    rows = db.session.scalars(
+        db.select(ContactList)
+        .filter_by(account_id=account.id)
+        .order_by(ContactList.name)
+    ).all()
+    return jsonify(
+        email=account.login_email,
+        organization_name=account.organization_name,
+        lists=[{"list_id": row.list_id, "name": row.name} for row in rows],
     ), 201
 
 

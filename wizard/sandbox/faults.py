@@ -17,6 +17,7 @@ FAULTS = (
     "timeout",
     "500",
     "503",
+    "401",
     "429",
     "quota_exceeded",
     "garbage",
@@ -60,6 +61,19 @@ def fault_response(endpoint: str, fault: str) -> Response | None:
             body = [{"error_key": key, "error_message": "Injected fault."}]
         response = jsonify(body)
         response.status_code = status
+        return response
+    if fault == "401":
+        if oauth:
+            # Okta refusing the client (RFC 6749 section 5.2).
+            body = {"error": "invalid_client", "error_description": "Injected fault."}
+            response = jsonify(body)
+            response.status_code = 401
+            return response
+        # The API Gateway's answer to a token it does not accept, valid or not.
+        body = {"error_key": "unauthorized", "error_message": "Unauthorized"}
+        response = jsonify(body)
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = "Bearer realm=api.cc.email"
         return response
     if fault == "429":
         if oauth:

@@ -108,3 +108,18 @@ def seed_demo_data() -> None:
     db.session.add_all(others)
     _list(other, OTHER_LIST_ID, "Other Shop customers", others)
     db.session.commit()
+
+
+def add_account(email: str, organization: str, lists: list[tuple[str, int]]) -> Account:
+    """Add an account (the demo password) with lists of the given sizes; tests use it
+    to hold more lists than one page of GET /contact_lists shows."""
+    account = _account(email, organization, uuid.uuid4().hex[:13], "Pat")
+    db.session.add(account)
+    db.session.flush()
+    most = max((members for _, members in lists), default=0)
+    contacts = _contacts(account, f"{account.encoded_account_id}.example", most, most)
+    db.session.add_all(contacts)
+    for name, members in lists:
+        _list(account, str(uuid.uuid4()), name, contacts[:members])
+    db.session.commit()
+    return account

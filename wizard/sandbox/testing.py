@@ -85,6 +85,25 @@ def create_application(
     )
 
 
+def create_account(
+    base_url: str,
+    email: str,
+    lists: list[tuple[str, int]],
+    organization_name: str = "",
+) -> dict[str, Any]:
+    """Add a login (the demo password) whose account holds these (name, members)
+    lists; return its email, organization_name and lists (list_id, name)."""
+    return _control(
+        base_url,
+        "accounts",
+        {
+            "email": email,
+            "organization_name": organization_name or email,
+            "lists": [{"name": name, "members": count} for name, count in lists],
+        },
+    )
+
+
 def approve_device(
     base_url: str, user_code: str, email: str = DEMO_LOGIN_EMAIL
 ) -> dict[str, Any]:

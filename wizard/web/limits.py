@@ -34,3 +34,12 @@ connection_action_limit = limiter.shared_limit(
     key_func=integration_and_presser,
     methods=["POST"],
 )
+
+# Change List ID reads the account's lists from Constant Contact to show them: its
+# page counts with the presses, or reloading it could take the same slots.
+connection_page_limit = limiter.shared_limit(
+    _connection_action_limit,
+    scope="connection-action",
+    key_func=integration_and_presser,
+    methods=["GET", "POST"],
+)

@@ -4,13 +4,13 @@ from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
 
 from wizard.domain import audit
+from wizard.domain import list_choices
 from wizard.domain import tokens
 from wizard.domain import verification
 from wizard.domain.problems import connection_problem
@@ -23,8 +23,9 @@ from wizard.web.access import customer_required
 from wizard.web.access import pull_integration
 from wizard.web.forms import ButtonForm
 from wizard.web.integrations import bp
+from wizard.web.integrations.forms import ChangeListForm
 from wizard.web.limits import connection_action_limit
-from wizard.web.setup.forms import ListIdForm
+from wizard.web.limits import connection_page_limit
 
 bp.before_request(pull_integration)
 
@@ -48,31 +49,32 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/integrations/<id:integration_id>/list", methods=["GET", "POST"])
-@connection_action_limit
+@connection_page_limit
 @customer_required
 def change_list(integration_id: int) -> ResponseReturnValue:
-    """Change the List ID, checked against the connected account before it is saved."""
+    """Choose the list by name, or paste its List ID or address; the list is checked
+    in the connected account before it is saved."""
     integration = g.integration
     if not integration.holds_tokens:
         # Not connected yet: step 2 is still the place to change it.
         return redirect(url_for("setup.list_id", integration_id=integration.id))
-    form = ListIdForm(
-        integration=integration,
-        data={"list_id": ""} if request.method == "GET" else None,
-    )
+    form = ChangeListForm(integration=integration)
     if form.validate_on_submit():
         problem = verification.change_list(
-            integration,
-            form.checked.value,
-            form.from_address,
+            integration, form.checked.value, form.from_address
         )
         if problem is None:
             db.session.commit()
             return redirect(url_for("authorize.active", integration_id=integration.id))
         # Constant Contact's answer, not the form's: said in the reader's language.
-        form.list_id.errors.append(problem)
+        form.refuse(problem)
+    choices = list_choices.account_lists(integration)
+    form.offer(choices)
     return render_template(
-        "integrations/change_list.html", integration=integration, form=form
+        "integrations/change_list.html",
+        integration=integration,
+        form=form,
+        choices=choices,
     )
 
 
