@@ -175,7 +175,7 @@ class Integration(IntegrationQuestions, Sealed, db.Model):
 
 
 class AuthorizationAttempt(AttemptQuestions, Sealed, db.Model):
-    """One press of Authorize: the 5-minute window and what came of it."""
+    """One press of Authorize: the 5-minute window, the code's life, what came of it."""
 
     sealed_columns = (
         "device_code_encrypted",
@@ -190,6 +190,9 @@ class AuthorizationAttempt(AttemptQuestions, Sealed, db.Model):
     flow: Mapped[str] = mapped_column(String(40))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Until when Constant Contact itself answers for the code (its expires_in): a
+    # code replaced by a newer one, or past the page's window, is asked about till then.
+    provider_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     device_code_encrypted: Mapped[str | None] = mapped_column(Text)
     user_code: Mapped[str | None] = mapped_column(String(32))
