@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from tests.helpers.app import AppWith
 from tests.helpers.attempts import KEEP_CHECKING
 from tests.helpers.attempts import SLOWER
+from tests.helpers.attempts import age
 from tests.helpers.attempts import allowed_at_sandbox
 from tests.helpers.attempts import allowed_on_device
 from tests.helpers.attempts import attempt_of
@@ -207,20 +208,6 @@ def short_codes_cc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A local Constant Contact whose device codes live 120 s, under step 4's 300."""
     with sandbox_server(tmp_path_factory, SANDBOX_DEVICE_CODE_EXPIRES_IN=120) as server:
         yield server.base_url
-
-
-def age(app: Flask, attempt_id: int, seconds: int) -> AuthorizationAttempt:
-    """Make the attempt ``seconds`` old by moving its row back in time."""
-    with app.app_context():
-        attempt = db.session.get(AuthorizationAttempt, attempt_id)
-        shift = attempt.started_at - (utcnow() - timedelta(seconds=seconds))
-        attempt.started_at -= shift
-        attempt.expires_at -= shift
-        attempt.provider_expires_at -= shift
-        db.session.commit()
-        db.session.refresh(attempt)
-        db.session.expunge(attempt)
-        return attempt
 
 
 def seconds_left_between(attempt: AuthorizationAttempt, asked: Any) -> range:
