@@ -190,8 +190,7 @@ class AuthorizationAttempt(AttemptQuestions, Sealed, db.Model):
     flow: Mapped[str] = mapped_column(String(40))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Until when Constant Contact itself answers for the code (its expires_in): a
-    # code replaced by a newer one, or past the page's window, is asked about till then.
+    # Constant Contact's own end for the code (expires_in): asked about until then.
     provider_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     device_code_encrypted: Mapped[str | None] = mapped_column(Text)
