@@ -1,10 +1,16 @@
 // Step 4: a countdown that stays right when the tab sleeps, minute announcements for
 // screen readers, and status checks that notice by themselves when access was allowed.
+// An ended attempt's page (data-listen-only) only checks: a code asked for earlier
+// may still be allowed in Constant Contact until its own expiry.
 (function () {
   "use strict";
   var root = document.querySelector("[data-attempt]");
   if (!root) { return; }
   var statusUrl = root.getAttribute("data-status-url");
+  var listenOnly = root.hasAttribute("data-listen-only");
+  var listeningNote = root.querySelector("[data-listening]");
+  if (listeningNote) { listeningNote.hidden = false; }
+  var checks = null;
   // The deadline comes from the server's seconds left, not the computer's clock.
   var deadline = Date.now() + Number(root.getAttribute("data-seconds-left")) * 1000;
   var countdown = root.querySelector("[data-countdown]");
@@ -67,6 +73,11 @@
       .then(function (status) {
         if (!status) { ticket = null; return; }
         ticket = status.ticket || null;
+        if (listenOnly && status.state === "ended") {
+          // This page already says how the attempt ended; stop once no code is left.
+          if (!status.listening) { stopChecking(); }
+          return;
+        }
         if (status.state === "done" || status.state === "ended") {
           finished = true;
           window.location.assign(status.next);
@@ -83,9 +94,15 @@
       .catch(function () { /* a missed check is retried on the next one */ });
   }
 
+  function stopChecking() {
+    finished = true;
+    clearInterval(checks);
+    if (listeningNote) { listeningNote.hidden = true; }
+  }
+
   tick();
   setInterval(tick, 1000);
-  setInterval(check, 2000);
+  checks = setInterval(check, 2000);
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) { tick(); check(); }
   });

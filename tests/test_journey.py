@@ -14,13 +14,16 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
+from tests.helpers.attempts import age
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import make_due
 from tests.helpers.browser import SCREENSHOTS
 from tests.helpers.browser import allow_access
+from tests.helpers.browser import axe_violations
 from tests.helpers.browser import create_application_in_portal
 from tests.helpers.browser import open_newsletter
 from tests.helpers.browser import sign_in_page
+from tests.helpers.browser import up_to_allow_access
 from tests.helpers.integrations import make_integration
 from tests.helpers.sandbox import device_app
 from tests.helpers.users import PASSWORD
@@ -171,6 +174,90 @@ def test_the_timer_warns_announces_and_ends_with_the_server(
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Allow access in Constant Contact"
     )
+    context.close()
+
+
+WIDTHS = {"desktop": (1280, 800), "phone": (320, 640)}
+LATE_NOTE = re.compile(r"^Constant Contact confirmed at .+, you are connected\.$")
+
+
+def test_an_older_code_allowed_after_get_a_new_code(
+    browser: Browser, wizard_url: str, fast_integration: int
+) -> None:
+    """She gets a code, opens Constant Contact, presses "Get a new code" on our
+    page, then clicks Allow Access in the tab she already had open: connected."""
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in_page(page, wizard_url)
+    page.goto(f"{wizard_url}/integrations/{fast_integration}/authorize")
+    page.get_by_role("button", name="Get my activation code").click()
+    first_code = page.locator("#activation-code").inner_text()
+    assert re.fullmatch(r"[A-Z]{4}-[A-Z]{4}", first_code)
+    with context.expect_page() as opened:
+        page.get_by_role(
+            "link", name="Open Constant Contact (opens in new tab)"
+        ).click()
+    constant_contact = opened.value
+    up_to_allow_access(constant_contact, first_code)
+
+    # "Get a new code" sits in the timer's box, beside the time left.
+    page.locator("#timer").get_by_role("button", name="Get a new code").click()
+    expect(page.locator("#activation-code")).not_to_have_text(first_code)
+    code = page.locator("#activation-code")
+    expect(code).to_have_text(re.compile(r"^[A-Z]{4}-[A-Z]{4}$"))
+    # One primary (green) action on the page.
+    primary = page.locator("main .button:not(.button-secondary)")
+    expect(primary).to_have_count(1)
+    expect(primary).to_have_text("Open Constant Contact (opens in new tab)")
+    # The QR code where it helps: not on a phone's narrow screen.
+    page.get_by_text("Use your phone or another computer instead").click()
+    expect(page.locator(".qr svg")).to_be_visible()
+    page.set_viewport_size({"width": 320, "height": 640})
+    expect(page.locator(".qr svg")).to_be_hidden()
+    # The code is written one way everywhere: with its dash here too.
+    expect(page.get_by_text("and enter the code")).to_contain_text(code.inner_text())
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    constant_contact.get_by_role("button", name="Allow Access").click()
+    expect(constant_contact.get_by_text("Device activated")).to_be_visible()
+    constant_contact.close()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Your integration is now active!", timeout=15_000
+    )
+    expect(page.get_by_text(LATE_NOTE)).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "active-late.png"), full_page=True)
+    assert axe_violations(page, WIDTHS) == []
+    context.close()
+
+
+def test_allowed_after_the_window_before_constant_contacts_expiry(
+    browser: Browser, wizard_url: str, app: Flask, fast_cc: SandboxServer
+) -> None:
+    """Our 5 minutes are over ("Time ran out"), Constant Contact's code is not: she
+    clicks Allow Access then, and the page she is on notices."""
+    integration_id = make_integration(app, device_app(fast_cc.base_url))
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in_page(page, wizard_url)
+    page.goto(f"{wizard_url}/integrations/{integration_id}/authorize")
+    page.get_by_role("button", name="Get my activation code").click()
+    code = page.locator("#activation-code").inner_text()
+    attempt = attempt_of(app, integration_id)
+    try:
+        # 301 s later for the wizard and for Constant Contact (whose code lives 600).
+        age(app, attempt.id, 301)
+        cc_control.advance_clock(fast_cc.base_url, 301)
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Time ran out", timeout=15_000
+        )
+        expect(page.get_by_text("Already clicked Allow Access")).to_be_visible()
+        cc_control.approve_device(fast_cc.base_url, code.replace("-", ""))
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Your integration is now active!", timeout=15_000
+        )
+        expect(page.get_by_text(LATE_NOTE)).to_be_visible()
+    finally:
+        cc_control.reset(fast_cc.base_url)
     context.close()
 
 

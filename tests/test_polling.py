@@ -1,5 +1,5 @@
-"""Many tabs, two gunicorn workers, one attempt: Constant Contact is asked at most
-once per interval, counted at the local Constant Contact."""
+"""Many tabs, two gunicorn workers, one or two live codes: Constant Contact is asked
+about each code at most once per interval, counted at the local Constant Contact."""
 
 import threading
 from collections.abc import Iterator
@@ -60,16 +60,7 @@ def test_many_tabs_poll_once_per_interval(
     cc = cc_sandbox.base_url
     integration_id = make_integration(app, create_application(cc)["api_key"])
     session = signed_in_session(served, "owner@bloom.test", PASSWORD)
-    before = session.get(
-        f"{served}/integrations/{integration_id}/authorize", timeout=10
-    )
-    page = session.post(
-        f"{served}/integrations/{integration_id}/authorize",
-        data={"csrf_token": csrf_token(before.text)},
-        timeout=10,
-    )
-    assert "Allow access in Constant Contact" in page.text
-    status_url = page.url + "/status"
+    status_url = start(session, served, integration_id) + "/status"
     attempt = attempt_of(app, integration_id)
     # The next poll waits a long interval: within a burst, none falls due by the
     # clock; it falls due only when the test moves both clocks.
@@ -78,47 +69,114 @@ def test_many_tabs_poll_once_per_interval(
         row.interval = LONG_INTERVAL
         db.session.commit()
 
-    def burst() -> list[str]:
-        """Every tab checks CHECKS times, all starting at once."""
-        states: list[str] = []
-        ready = threading.Barrier(TABS)
-
-        def tab() -> None:
-            with requests.Session() as own:
-                own.cookies.update(session.cookies)
-                ready.wait()
-                for _ in range(CHECKS):
-                    states.append(own.get(status_url, timeout=10).json()["state"])
-
-        threads = [threading.Thread(target=tab) for _ in range(TABS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return states
-
     def fall_due() -> None:
         """Let the interval pass, for the wizard and for Constant Contact."""
         make_due(app, attempt.id)
         advance_clock(cc, CC_INTERVAL + 1)
 
     # The first poll is due at once: one of the many checks asks, the rest wait.
-    assert burst() == ["waiting"] * TABS * CHECKS
+    assert burst(session, [status_url]) == ["waiting"] * TABS * CHECKS
     assert polls(cc) == 1
     fall_due()
-    assert burst() == ["waiting"] * TABS * CHECKS
+    assert burst(session, [status_url]) == ["waiting"] * TABS * CHECKS
     assert polls(cc) == 2
     assert poll_count(app, attempt.id) == 2
     # Allowed, and due once more: the next check gets the tokens.
     approve_device(cc, attempt.user_code)
     fall_due()
-    states = burst()
+    states = burst(session, [status_url])
     assert polls(cc) == 3
     assert "done" in states and set(states) <= {"waiting", "done"}
     assert get_stats(cc)["slow_downs"] == 0
     assert load(app, integration_id).status == "active"
 
 
+def test_two_open_codes_are_each_asked_once_per_interval(
+    served: str, app: Flask, cc_sandbox: SandboxServer
+) -> None:
+    """ "Get a new code" leaves the older code alive at Constant Contact: tabs on
+    both pages, two workers, and still one poll per code per due moment; after the
+    older code's approval, none."""
+    cc = cc_sandbox.base_url
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    session = signed_in_session(served, "owner@bloom.test", PASSWORD)
+    pages = [start(session, served, integration_id) for _ in range(2)]
+    urls = [page + "/status" for page in pages]
+    with app.app_context():
+        codes = db.session.scalars(
+            db.select(AuthorizationAttempt).order_by(AuthorizationAttempt.id)
+        ).all()
+        for code in codes:
+            code.interval = LONG_INTERVAL
+        db.session.commit()
+        older, newer = [(code.id, code.user_code) for code in codes]
+
+    def fall_due() -> None:
+        """Let the interval pass for both codes, and for Constant Contact."""
+        make_due(app, older[0])
+        make_due(app, newer[0])
+        advance_clock(cc, CC_INTERVAL + 1)
+
+    # Half the tabs on the replaced code's page, half on the newest one's.
+    states = burst(session, urls)
+    assert set(states) == {"ended", "waiting"}
+    assert by_code(cc) == {older[1]: 1, newer[1]: 1}
+    fall_due()
+    burst(session, urls)
+    assert by_code(cc) == {older[1]: 2, newer[1]: 2}
+    # She allows the older code in the tab she already had open.
+    approve_device(cc, older[1])
+    fall_due()
+    assert "done" in burst(session, urls)
+    assert by_code(cc)[older[1]] == 3 and by_code(cc)[newer[1]] <= 3
+    asked = by_code(cc)
+    fall_due()
+    assert burst(session, urls) == ["done"] * TABS * CHECKS
+    assert by_code(cc) == asked
+    assert get_stats(cc)["slow_downs"] == 0
+    assert load(app, integration_id).status == "active"
+
+
+def start(session: requests.Session, served: str, integration_id: int) -> str:
+    """Press step 4's button (again); return the new attempt's page."""
+    address = f"{served}/integrations/{integration_id}/authorize"
+    before = session.get(address, timeout=10)
+    page = session.post(
+        address, data={"csrf_token": csrf_token(before.text)}, timeout=10
+    )
+    assert "Allow access in Constant Contact" in page.text
+    return page.url
+
+
+def burst(session: requests.Session, status_urls: list[str]) -> list[str]:
+    """Every tab checks CHECKS times, all starting at once; tabs take the status
+    addresses in turn."""
+    states: list[str] = []
+    ready = threading.Barrier(TABS)
+
+    def tab(status_url: str) -> None:
+        with requests.Session() as own:
+            own.cookies.update(session.cookies)
+            ready.wait()
+            for _ in range(CHECKS):
+                states.append(own.get(status_url, timeout=10).json()["state"])
+
+    threads = [
+        threading.Thread(target=tab, args=(status_urls[n % len(status_urls)],))
+        for n in range(TABS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return states
+
+
 def polls(cc: str) -> int:
     """The device polls Constant Contact has answered."""
     return get_stats(cc)["device_polls"]
+
+
+def by_code(cc: str) -> dict[str, int]:
+    """The device polls Constant Contact has answered, per code (by user code)."""
+    return get_stats(cc)["device_polls_by_user_code"]

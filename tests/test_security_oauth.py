@@ -6,7 +6,6 @@ Each test names the checklist cases it proves (docs/security/oauth-access.md).
 import re
 import string
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 from urllib.parse import quote
@@ -23,6 +22,7 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from tests.helpers.app import AppWith
+from tests.helpers.attempts import age
 from tests.helpers.attempts import allowed_at_sandbox
 from tests.helpers.attempts import allowed_on_device
 from tests.helpers.attempts import attempt_of
@@ -55,7 +55,6 @@ from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import User
 from wizard.platform import i18n
-from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
@@ -778,10 +777,8 @@ def test_a_state_is_dead_once_the_window_has_passed(
     """OA-03: a callback after 5 minutes exchanges nothing; the fields stay."""
     integration_id = code_flow_integration(app, cc)
     attempt, redirect = allowed_at_sandbox(signed_in, app, integration_id)
-    with app.app_context():
-        live = db.session.get(AuthorizationAttempt, attempt.id)
-        live.expires_at = utcnow() - timedelta(seconds=1)
-        db.session.commit()
+    # 5 minutes and a second later: the window and the state's life are both over.
+    age(app, attempt.id, 301)
     page = callback(signed_in, redirect).text
     assert "Access allowed" not in page
     assert get_stats(cc)["token_requests"]["total"] == 0

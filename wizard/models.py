@@ -178,7 +178,7 @@ class Integration(IntegrationQuestions, Sealed, db.Model):
 
 
 class AuthorizationAttempt(AttemptQuestions, Sealed, db.Model):
-    """One press of Authorize: the 5-minute window and what came of it."""
+    """One press of Authorize: the 5-minute window, the code's life, what came of it."""
 
     sealed_columns = (
         "device_code_encrypted",
@@ -193,6 +193,8 @@ class AuthorizationAttempt(AttemptQuestions, Sealed, db.Model):
     flow: Mapped[str] = mapped_column(String(40))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Constant Contact's own end for the code (expires_in): asked about until then.
+    provider_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     device_code_encrypted: Mapped[str | None] = mapped_column(Text)
     user_code: Mapped[str | None] = mapped_column(String(32))

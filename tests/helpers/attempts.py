@@ -52,13 +52,33 @@ def started(
 
 
 def make_due(app: Flask, attempt_id: int, *, seconds_left: int | None = None) -> None:
-    """Move the attempt's clock: its next poll is due now (and its window shrinks)."""
+    """Move the attempt's clock: its next poll is due now (and its window shrinks).
+
+    A code no longer asked about (next_poll_at cleared) stays so: time passing
+    does not bring it back.
+    """
     with app.app_context():
         attempt = db.session.get(AuthorizationAttempt, attempt_id)
-        attempt.next_poll_at = utcnow() - timedelta(seconds=1)
+        if attempt.next_poll_at is not None:
+            attempt.next_poll_at = utcnow() - timedelta(seconds=1)
         if seconds_left is not None:
             attempt.expires_at = utcnow() + timedelta(seconds=seconds_left)
         db.session.commit()
+
+
+def age(app: Flask, attempt_id: int, seconds: int) -> AuthorizationAttempt:
+    """Make the attempt ``seconds`` old by moving its row back in time: its window
+    and its code's life at Constant Contact move with it."""
+    with app.app_context():
+        attempt = db.session.get(AuthorizationAttempt, attempt_id)
+        shift = attempt.started_at - (utcnow() - timedelta(seconds=seconds))
+        attempt.started_at -= shift
+        attempt.expires_at -= shift
+        attempt.provider_expires_at -= shift
+        db.session.commit()
+        db.session.refresh(attempt)
+        db.session.expunge(attempt)
+        return attempt
 
 
 def status(client: FlaskClient, integration_id: int, attempt_id: int) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -29,8 +30,8 @@ AXE_OPTIONS = {
 }
 
 
-def allow_access(activation: Page, code: str) -> None:
-    """Do what the person does in the new window: Next, sign in, Allow Access."""
+def up_to_allow_access(activation: Page, code: str) -> None:
+    """In the new window: check the code, Next, sign in; stop at Allow Access."""
     # Filled in for the person, shown the way our page shows it.
     expect(activation.get_by_label("Activation Code")).to_have_value(code)
     activation.get_by_role("button", name="Next").click()
@@ -38,12 +39,31 @@ def allow_access(activation: Page, code: str) -> None:
         activation.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
         activation.get_by_label("Password").fill(seed.DEMO_PASSWORD)
         activation.get_by_role("button", name="Log in").click()
+    expect(activation.get_by_role("button", name="Allow Access")).to_be_visible()
+
+
+def allow_access(activation: Page, code: str) -> None:
+    """Do what the person does in the new window: Next, sign in, Allow Access."""
+    up_to_allow_access(activation, code)
     activation.get_by_role("button", name="Allow Access").click()
     expect(activation.get_by_text("Device activated")).to_be_visible()
     expect(
         activation.get_by_text("Follow the instructions on your device for next steps")
     ).to_be_visible()
     activation.close()
+
+
+def axe_violations(page: Page, widths: dict[str, tuple[int, int]]) -> list[str]:
+    """Run axe on the page at each width; return what it found, in words."""
+    found = []
+    for name, (width, height) in widths.items():
+        page.set_viewport_size({"width": width, "height": height})
+        results = Axe().run(page, options=AXE_OPTIONS)
+        found += [
+            f"{name}: {violation['id']}: {violation['help']}"
+            for violation in results.response["violations"]
+        ]
+    return found
 
 
 def sign_in_page(page: Page, wizard_url: str, email: str = "owner@bloom.test") -> None:

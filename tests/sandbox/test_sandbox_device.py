@@ -113,7 +113,8 @@ def test_denied_via_control_api(base_url: str) -> None:
 
 def test_slow_down_adds_five_seconds_for_good(base_url: str) -> None:
     app = create_application(base_url, flow="device")
-    device_code = device_authorize(base_url, app["api_key"]).json()["device_code"]
+    started = device_authorize(base_url, app["api_key"]).json()
+    device_code = started["device_code"]
     assert poll(base_url, app["api_key"], device_code).json()["error"] == (
         "authorization_pending"
     )
@@ -129,6 +130,7 @@ def test_slow_down_adds_five_seconds_for_good(base_url: str) -> None:
     stats = get_stats(base_url)
     assert stats["slow_downs"] == 2
     assert stats["device_polls"] == 4
+    assert stats["device_polls_by_user_code"] == {started["user_code"]: 4}
     assert stats["token_requests"]["by_client_id"][app["api_key"]] == 4
 
 

@@ -12,6 +12,7 @@ from wizard.constant_contact.client import client_for
 from wizard.constant_contact.client import new_pkce_pair
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
+from wizard.domain import listening
 from wizard.domain import transitions
 from wizard.domain.problems import problem_for
 from wizard.models import AuthorizationAttempt
@@ -49,22 +50,24 @@ def open_attempts(integration: Integration) -> list[AuthorizationAttempt]:
 
 
 def is_done(attempt: AuthorizationAttempt) -> bool:
-    """Return whether step 4 is over and the connection works (and this try did)."""
+    """Return whether step 4 is over and the connection works (and this try did,
+    or another of its codes did since it started)."""
     integration = attempt.integration
+    if not integration.is_active or open_attempts(integration):
+        return False
     return (
-        attempt.outcome != Outcome.FAILED
-        and integration.is_active
-        and not open_attempts(integration)
+        attempt.outcome != Outcome.FAILED or listening.approval_for(attempt) is not None
     )
 
 
 def is_checking(attempt: AuthorizationAttempt) -> bool:
-    """Return whether access was allowed and the list is being checked right now."""
+    """Return whether access was allowed (on this code or a sibling since) and the
+    list is being checked right now."""
     integration = attempt.integration
     return (
-        attempt.is_approved
-        and integration.is_unverified
+        integration.is_unverified
         and integration.last_error_code is None
+        and listening.approval_for(attempt) is not None
     )
 
 
@@ -79,7 +82,8 @@ def finish(
     """Close an attempt once; return False if something else closed it first.
 
     With ``unless``, a closed attempt may be closed again unless its outcome is one
-    of those: tokens in hand beat a late "expired" or "replaced".
+    of those: tokens in hand beat a late "expired" or "replaced". Expired or
+    replaced, it keeps its state while Constant Contact's code lives.
     """
     condition = (
         AuthorizationAttempt.outcome.is_(None)
@@ -89,17 +93,14 @@ def finish(
             AuthorizationAttempt.outcome.not_in(unless),
         )
     )
+    alive = outcome in listening.STILL_ALIVE and now < attempt.provider_expires_at
+    spent = {} if alive else {"state_hash": None, "state_encrypted": None}
+    words = problem_for(code, attempt.flow).text_en if code else None
     result = db.session.execute(
         db.update(AuthorizationAttempt)
         .where(AuthorizationAttempt.id == attempt.id, condition)
-        .values(
-            outcome=outcome,
-            error_code=code,
-            error_message=problem_for(code, attempt.flow).text_en if code else None,
-            finished_at=now,
-            state_hash=None,
-            state_encrypted=None,
-        )
+        .values(outcome=outcome, error_code=code, error_message=words, finished_at=now)
+        .values(**spent)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(attempt)
@@ -107,8 +108,8 @@ def finish(
         return False
     integration = attempt.integration
     if outcome != Outcome.APPROVED and integration.is_authorizing:
-        others_open = bool(open_attempts(integration))
-        transitions.stopped_authorizing(integration, others_open=others_open)
+        others = bool(open_attempts(integration))
+        transitions.stopped_authorizing(integration, others_open=others)
     audit.record(
         f"authorization.{outcome}",
         integration=integration,
@@ -120,9 +121,11 @@ def finish(
 
 
 def close_older(attempt: AuthorizationAttempt, now: datetime) -> None:
-    """Close the integration's other open attempts: one code at a time.
+    """Close the integration's older open attempts: the page shows one code.
 
     Only older ones close, so two tabs starting at once leave the newest open.
+    Their codes are still listened to (listening.py) until Constant Contact's
+    own expiry: the person may finish in the tab she already had open.
     """
     for other in open_attempts(attempt.integration):
         if other.id < attempt.id:
@@ -134,19 +137,26 @@ def start(
     user: User,
     window_seconds: int,
 ) -> AuthorizationAttempt:
-    """Start step 4 for the integration's flow; ProviderError if that fails at once."""
+    """Start step 4 for the integration's flow; ProviderError if that fails at once.
+
+    The window is the shorter of the setting and the code's own life; the code is
+    listened to for its whole life. A code-flow state has no stated life at
+    Constant Contact: it lives as long as the window.
+    """
     now = utcnow()
     attempt = AuthorizationAttempt(
         integration=integration,
         flow=integration.flow,
         started_at=now,
         expires_at=now + timedelta(seconds=window_seconds),
+        provider_expires_at=now + timedelta(seconds=window_seconds),
         started_by_id=user.id,
     )
     if integration.uses_device_flow:
         grant = client_for(integration).request_device_authorization()
-        window = min(grant.expires_in or window_seconds, window_seconds)
-        attempt.expires_at = now + timedelta(seconds=window)
+        lifetime = grant.expires_in or window_seconds
+        attempt.expires_at = now + timedelta(seconds=min(lifetime, window_seconds))
+        attempt.provider_expires_at = now + timedelta(seconds=lifetime)
         attempt.seal("device_code_encrypted", grant.device_code)
         attempt.user_code = grant.user_code
         attempt.verification_uri = grant.verification_uri

@@ -1,4 +1,8 @@
-"""Ask Constant Contact about a device-flow attempt at most once per interval."""
+"""Ask Constant Contact about each device code at most once per its interval.
+
+A page's status check asks about its own attempt and about every other code of
+the integration still alive at Constant Contact (listening.py), each when due.
+"""
 
 import threading
 from datetime import datetime
@@ -11,6 +15,7 @@ from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import approval
 from wizard.domain import attempts
+from wizard.domain import listening
 from wizard.models import AuthorizationAttempt
 from wizard.platform import crypto
 from wizard.platform.columns import utcnow
@@ -26,6 +31,31 @@ POLL_MARGIN = timedelta(milliseconds=500)
 POLL_SLOTS = "wizard.poll_slots"
 
 
+def poll_codes(
+    attempt: AuthorizationAttempt, codes: list[AuthorizationAttempt]
+) -> bool:
+    """Ask about the attempt, then each other code still listened to, when due.
+
+    Newest first; once one is approved the rest are left to expire. Returns
+    whether any was asked.
+    """
+    asked = poll(attempt)
+    approved = attempt.is_approved
+    for code in codes:
+        if approved:
+            break
+        if code.id != attempt.id and code.uses_device_flow:
+            asked = poll(code) or asked
+            approved = code.is_approved
+    return asked
+
+
+def next_due(codes: list[AuthorizationAttempt]) -> datetime | None:
+    """Return when the earliest of these device codes is next due to be asked."""
+    times = [c.next_poll_at for c in codes if c.uses_device_flow and c.next_poll_at]
+    return min(times, default=None)
+
+
 def poll(attempt: AuthorizationAttempt) -> bool:
     """Ask Constant Contact about a device attempt, at most once per interval.
 
@@ -36,7 +66,7 @@ def poll(attempt: AuthorizationAttempt) -> bool:
     """
     now = utcnow()
     attempts.expire_if_due(attempt, now)
-    if not attempt.is_open or not attempt.uses_device_flow:
+    if not attempt.uses_device_flow or not listening.is_listening(attempt, now):
         return False
     if attempt.next_poll_at is not None and attempt.next_poll_at > now:
         # Not due by the row just read, so the UPDATE below could not win: most
@@ -76,8 +106,8 @@ def _poll_now(attempt: AuthorizationAttempt, now: datetime) -> bool:
         db.update(AuthorizationAttempt)
         .where(
             AuthorizationAttempt.id == attempt.id,
-            AuthorizationAttempt.outcome.is_(None),
             AuthorizationAttempt.next_poll_at <= now,
+            listening.clause(now),
         )
         .values(next_poll_at=now + held, poll_count=AuthorizationAttempt.poll_count + 1)
         .execution_options(synchronize_session=False)
@@ -90,6 +120,7 @@ def _poll_now(attempt: AuthorizationAttempt, now: datetime) -> bool:
         device_code = attempt.unseal("device_code_encrypted")
     except crypto.DecryptionError:
         attempts.finish(attempt, Outcome.FAILED, "unreadable", now)
+        listening.stop(attempt)
         db.session.commit()
         return True
     try:
@@ -102,16 +133,36 @@ def _poll_now(attempt: AuthorizationAttempt, now: datetime) -> bool:
 
 
 def _after_poll_error(attempt: AuthorizationAttempt, error: ProviderError) -> None:
+    """Schedule the next poll, or stop listening to a code that is over."""
     answered = utcnow()
     db.session.refresh(attempt)
     interval = attempt.interval or DEFAULT_INTERVAL
     if error.code == "slow_down":
         # RFC 8628: add 5 seconds to the interval, for this and every later poll.
         interval += SLOW_DOWN_SECONDS
-        attempt.interval = interval
     if error.code in ("authorization_pending", "slow_down") or error.transient:
-        attempt.next_poll_at = answered + timedelta(seconds=interval) + POLL_MARGIN
-        attempt.error_code = error.code if error.transient else None
+        note = error.code if error.transient else None
+        db.session.execute(
+            db.update(AuthorizationAttempt)
+            # Not if another code's approval stopped this one meanwhile.
+            .where(
+                AuthorizationAttempt.id == attempt.id,
+                AuthorizationAttempt.next_poll_at.is_not(None),
+            )
+            .values(
+                interval=interval,
+                next_poll_at=answered + timedelta(seconds=interval) + POLL_MARGIN,
+                # The waiting note is the open attempt's; a closed one keeps its code.
+                error_code=db.case(
+                    (AuthorizationAttempt.outcome.is_(None), note),
+                    else_=AuthorizationAttempt.error_code,
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
     else:
         attempts.finish(attempt, Outcome.FAILED, error.code, answered)
+        # Denied, expired or refused: Constant Contact will not answer it otherwise.
+        listening.stop(attempt)
     db.session.commit()
+    db.session.refresh(attempt)

@@ -124,6 +124,9 @@ class DeviceCodeGrant(_DeviceCodeGrant):
         """Find the code and record the poll; unknown or used is invalid_grant."""
         current_state().count("device_poll")
         row = db.session.get(DeviceCode, device_code)
+        if row is not None:
+            # Per code, by its user code: tests count how often each was asked.
+            current_state().count("device_poll_of", "device_poll_code", row.user_code)
         if row is None or row.status == "consumed":
             raise InvalidGrantError("The device code is invalid or has expired.")
         row.previous_poll_at = row.last_poll_at

@@ -153,6 +153,7 @@ class SandboxState:
                 },
                 "device_authorizations": c["device_authorize"],
                 "device_polls": c["device_poll"],
+                "device_polls_by_user_code": dict(self.by_key["device_poll_code"]),
                 "slow_downs": c["slow_down"],
                 "refreshes": c["refresh"],
                 "revocations": c["revoke"],

@@ -10,6 +10,7 @@ from flask import current_app
 from flask import g
 from flask import request
 from flask_login import current_user
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import contains_eager
 
 from wizard.models import AuthorizationAttempt
@@ -50,6 +51,28 @@ def own_attempt(integration_id: int, attempt_id: int) -> AuthorizationAttempt | 
         )
         .options(contains_eager(AuthorizationAttempt.integration))
     )
+
+
+def own_attempt_and(
+    integration_id: int, attempt_id: int, others: ColumnElement[bool]
+) -> tuple[AuthorizationAttempt | None, list[AuthorizationAttempt]]:
+    """Return the attempt and those of its integration matching ``others``, with
+    the integration, in one query, if the customer's own."""
+    if not is_customer():
+        return None, []
+    rows = db.session.scalars(
+        db.select(AuthorizationAttempt)
+        .join(AuthorizationAttempt.integration)
+        .where(
+            AuthorizationAttempt.integration_id == integration_id,
+            Integration.organization_id == current_user.organization_id,
+            db.or_(AuthorizationAttempt.id == attempt_id, others),
+        )
+        .options(contains_eager(AuthorizationAttempt.integration))
+        .order_by(AuthorizationAttempt.id.desc())
+    ).all()
+    found = next((row for row in rows if row.id == attempt_id), None)
+    return found, [row for row in rows if row.id != attempt_id]
 
 
 def names_integration() -> bool:

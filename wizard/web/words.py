@@ -49,6 +49,13 @@ def error_words(integration: Integration) -> str:
     return integration.last_error_message or ""
 
 
+def activation_code(code: str | None) -> str:
+    """Write an activation code one way everywhere: ABCD-WXYZ, as Constant Contact
+    shows it (a code of another length as it came)."""
+    code = code or ""
+    return f"{code[:4]}-{code[4:]}" if len(code) == 8 and code.isalnum() else code
+
+
 def current_step(integration: Integration) -> int:
     """Return the step an integration is on, for templates."""
     return drafts.current_step(integration)
@@ -59,5 +66,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(status_words)
     app.add_template_filter(outcome_words)
     app.add_template_filter(error_words)
+    app.add_template_filter(activation_code)
     app.add_template_filter(audit.describe, "activity")
     app.add_template_global(current_step)

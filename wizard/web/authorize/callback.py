@@ -19,6 +19,7 @@ from wizard.constant_contact import formats
 from wizard.domain import approval
 from wizard.domain import attempts
 from wizard.domain import audit
+from wizard.domain import listening
 from wizard.domain.problems import problem_for
 from wizard.models import AuthorizationAttempt
 from wizard.platform import crypto
@@ -114,9 +115,13 @@ def _use(answer: dict[str, str]) -> dict[str, str | None]:
         return _refused("state_other_user", found)
     now = utcnow()
     attempts.expire_if_due(found, now)
-    if found.is_open and answer["error"]:
+    # A newer attempt, or the page's window, does not end this one's state: the
+    # person may have allowed access in the window she already had open.
+    alive = listening.is_listening(found, now)
+    if alive and answer["error"]:
         attempts.fail(found, answer["error"], now)
-    elif found.is_open and answer["code"]:
+        listening.stop(found)
+    elif alive and answer["code"]:
         code = answer["code"]
         if not approval.exchange(found, state, code):
             # Another callback with this state got there first and exchanges it.
@@ -124,7 +129,7 @@ def _use(answer: dict[str, str]) -> dict[str, str | None]:
     db.session.commit()
     if attempts.is_done(found):
         return {"problem": None, "flow": None}
-    if found.is_approved:
+    if listening.approval_for(found) is not None:
         return {"problem": found.integration.last_error_code or "", "flow": None}
     return {"problem": found.error_code or "", "flow": found.flow}
 

@@ -1,4 +1,4 @@
-"""What step 4's views share: loading the attempt."""
+"""What step 4's views share: loading the attempt (and the codes still listened to)."""
 
 from flask import g
 from flask import redirect
@@ -6,7 +6,10 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 
+from wizard.domain import listening
+from wizard.platform.columns import utcnow
 from wizard.web.access import own_attempt
+from wizard.web.access import own_attempt_and
 from wizard.web.access import pull_integration
 
 
@@ -17,6 +20,16 @@ def load_attempt() -> None:
         pull_integration()
         return
     g.attempt = own_attempt(values["integration_id"], values["attempt_id"])
+    g.integration = g.attempt.integration if g.attempt else None
+
+
+def load_attempt_and_codes() -> None:
+    """Load as load_attempt does, and into g.codes the integration's other codes
+    still listened to: one query, for the status checks a page repeats."""
+    values = request.view_args or {}
+    g.attempt, g.codes = own_attempt_and(
+        values["integration_id"], values["attempt_id"], listening.clause(utcnow())
+    )
     g.integration = g.attempt.integration if g.attempt else None
 
 

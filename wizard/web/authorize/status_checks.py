@@ -14,6 +14,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from wizard.domain import attempts
+from wizard.domain import listening
 from wizard.domain import polling
 from wizard.models import AuthorizationAttempt
 from wizard.platform.columns import utcnow
@@ -23,7 +24,7 @@ from wizard.web.access import customer_required
 from wizard.web.authorize import bp
 from wizard.web.authorize import tickets
 from wizard.web.authorize.shared import attempt_page
-from wizard.web.authorize.shared import load_attempt
+from wizard.web.authorize.shared import load_attempt_and_codes
 from wizard.web.forms import ButtonForm
 
 CHECKING_NOTE = N_("Access allowed. Checking your list in Constant Contact.")
@@ -56,22 +57,30 @@ def status(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Say where the attempt stands (JSON): from the page's ticket while it holds."""
     known = tickets.request_answer()
     if known is None:
-        load_attempt()
+        load_attempt_and_codes()
         return _status_from_rows()
     return _status_response(known, request.headers[tickets.HEADER])
 
 
 @customer_required
 def _status_from_rows() -> ResponseReturnValue:
-    """Poll Constant Contact if due, then answer with a ticket until the next poll."""
-    found = g.attempt
-    polling.poll(found)
+    """Poll Constant Contact about each code that is due, then answer with a ticket
+    until the next poll of any of them."""
+    found, codes = g.attempt, g.codes
+    polling.poll_codes(found, codes)
     now = utcnow()
-    return _status_response(_status(found, now), tickets.issue(found, now))
+    ticket = tickets.issue(found, now, polling.next_due(codes))
+    return _status_response(_status(found, codes, now), ticket)
 
 
-def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
-    """Say where the attempt stands, for the page's script."""
+def _status(
+    found: AuthorizationAttempt, codes: list[AuthorizationAttempt], now: datetime
+) -> dict[str, object]:
+    """Say where the attempt stands, for the page's script.
+
+    An ended attempt says whether any code is still listened to: its page keeps
+    checking until then, for an approval that comes late.
+    """
     integration_id = found.integration_id
     page = url_for(".attempt", integration_id=integration_id, attempt_id=found.id)
     if attempts.is_done(found):
@@ -82,7 +91,8 @@ def _status(found: AuthorizationAttempt, now: datetime) -> dict[str, object]:
     if attempts.is_checking(found):
         return {"state": "waiting", "seconds_left": 0, "note": gettext(CHECKING_NOTE)}
     if not found.is_open:
-        return {"state": "ended", "next": page}
+        alive = [code for code in (found, *codes) if listening.is_listening(code, now)]
+        return {"state": "ended", "next": page, "listening": bool(alive)}
     return tickets.waiting(found.seconds_left(now), found.error_code)
 
 
@@ -104,7 +114,8 @@ def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Check now (the no-JavaScript way): poll if due, then show the attempt."""
     found = g.attempt
     if ButtonForm().validate_on_submit():
-        asked = polling.poll(found)
+        codes = listening.codes(found.integration, utcnow())
+        asked = polling.poll_codes(found, codes)
         if found.is_open and not found.uses_device_flow:
             flash(
                 gettext(

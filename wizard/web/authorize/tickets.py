@@ -1,7 +1,8 @@
 """Status tickets: let step 4's status checks skip the database until a poll is due.
 
-A device attempt can only change when Constant Contact is next asked (next_poll_at)
-or when its window closes, so until then its status is known. Each status answer
+A device attempt can only change when Constant Contact is next asked about it or
+about another code of its integration still listened to (next_poll_at), or when its
+window closes, so until then its status is known. Each status answer
 carries a signed ticket saying so; the page sends it back with the next check, and
 a valid ticket is answered from itself: no user row, no attempt row, no write.
 A ticket is bound to the attempt, the signed-in session and its browser (the strong
@@ -45,16 +46,22 @@ def _bound(fields: str) -> bytes:
     return f"{fields}|{session.get('_user_id')}|{browser}".encode()
 
 
-def issue(attempt: AuthorizationAttempt, now: datetime) -> str | None:
-    """Return a ticket for a device attempt still waiting, if no poll is due yet."""
+def issue(
+    attempt: AuthorizationAttempt, now: datetime, others_due: datetime | None = None
+) -> str | None:
+    """Return a ticket for a device attempt still waiting, if no poll is due yet:
+    neither its own nor (``others_due``) that of another code still listened to."""
     if not attempt.uses_device_flow or not attempt.is_open:
         return None
     if attempt.next_poll_at is None or attempt.next_poll_at <= now:
+        return None
+    if others_due is not None and others_due <= now:
         return None
     until = min(
         attempt.next_poll_at.timestamp(),
         attempt.expires_at.timestamp(),
         now.timestamp() + LONGEST_SECONDS,
+        others_due.timestamp() if others_due else float("inf"),
     )
     # The attempt id leads, so a client can tell its tickets apart without parsing.
     fields = "|".join(

@@ -17,6 +17,7 @@ from wizard.domain import app_checks
 from wizard.domain import attempts
 from wizard.domain import audit
 from wizard.domain import drafts
+from wizard.domain import listening
 from wizard.domain import verification
 from wizard.domain.problems import Problem
 from wizard.domain.problems import problem_for
@@ -130,7 +131,8 @@ def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
             "authorize/checking.html", integration=integration, attempt=found
         )
     problem = None
-    if found.is_approved:
+    approved = listening.approval_for(found) if found.outcome is not None else None
+    if approved is not None:
         problem = problem_for(integration.last_error_code or "unavailable", found.flow)
     elif found.outcome is not None:
         problem = problem_for(found.error_code or found.outcome, found.flow)
@@ -139,6 +141,9 @@ def attempt(integration_id: int, attempt_id: int) -> ResponseReturnValue:
         "authorize/attempt.html",
         integration=integration,
         attempt=found,
+        approved=approved,
+        # An ended page keeps checking while a code may still bring an approval.
+        listening=bool(problem and listening.codes(integration, now)),
         problem=problem,
         note=waiting_note(found.error_code) if found.is_open else None,
         seconds_left=found.seconds_left(now),
@@ -180,7 +185,11 @@ def active(integration_id: int) -> ResponseReturnValue:
     integration = g.integration
     if not integration.is_active:
         return redirect(url_for("integrations.index"))
-    return render_template("authorize/active.html", integration=integration)
+    return render_template(
+        "authorize/active.html",
+        integration=integration,
+        confirmed_at=listening.late_approval(integration, utcnow()),
+    )
 
 
 @bp.route("/integrations/<id:integration_id>/verify", methods=["POST"])
