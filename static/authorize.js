@@ -78,7 +78,12 @@
           if (!status.listening) { stopChecking(); }
           return;
         }
-        if (status.state === "done" || status.state === "ended") {
+        if (status.state === "done") {
+          finished = true;
+          showDone(status.next);
+          return;
+        }
+        if (status.state === "ended") {
           finished = true;
           window.location.assign(status.next);
           return;
@@ -94,6 +99,34 @@
       .catch(function () { /* a missed check is retried on the next one */ });
   }
 
+  // Access was allowed: show the success page in this one, without loading another
+  // (its address, title and main content), and move focus to its heading so a screen
+  // reader says it. Anything unexpected falls back to going there.
+  function showDone(url) {
+    stopChecking();
+    clearInterval(ticking);
+    fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("status " + response.status); }
+        return response.text();
+      })
+      .then(function (html) {
+        var next = new DOMParser().parseFromString(html, "text/html");
+        var main = next.querySelector("main");
+        var here = document.querySelector("main");
+        if (!main || !here) { throw new Error("no main"); }
+        here.innerHTML = main.innerHTML;
+        document.title = next.title;
+        window.history.replaceState(null, "", url);
+        var heading = here.querySelector("h1");
+        if (heading) {
+          heading.setAttribute("tabindex", "-1");
+          heading.focus();
+        }
+      })
+      .catch(function () { window.location.assign(url); });
+  }
+
   function stopChecking() {
     finished = true;
     clearInterval(checks);
@@ -101,7 +134,7 @@
   }
 
   tick();
-  setInterval(tick, 1000);
+  var ticking = setInterval(tick, 1000);
   checks = setInterval(check, 2000);
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) { tick(); check(); }

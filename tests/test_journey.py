@@ -112,9 +112,15 @@ def test_newcomer_connects_a_list(
     expect(page.get_by_text(f"{seed.NEWSLETTER_MEMBERS:,}")).to_be_visible()
     # Before the app check and the merged step 4 page, this took 8 loads: /new,
     # api-key, list-id, check, created, authorize, the attempt, active.
+    # Now 6 with JavaScript: the waiting page turns into the success page in place
+    # (its address too); without JavaScript, Check now loads the success page.
     steps = [path.rsplit("/", 1)[-1] for path in loads]
-    expected = ["new", "api-key", "list-id", "check", "authorize"]
-    assert steps[: len(expected)] == expected
+    expected = ["new", "api-key", "list-id", "check", "authorize", "1"]
+    assert steps == expected + ([] if javascript else ["active"])
+    assert urlsplit(page.url).path.endswith("/active")
+    if javascript:  # a screen reader is told: focus moved to the new heading
+        focused = page.evaluate("document.activeElement.tagName")
+        assert focused == "H1"
     print(f"\npage loads ({'js' if javascript else 'no-js'}): {len(loads)} {steps}")
 
     page.get_by_role("link", name="Go to Integrations").click()
