@@ -24,6 +24,7 @@ from tests.helpers.browser import create_application_in_portal
 from tests.helpers.browser import open_newsletter
 from tests.helpers.browser import sign_in_page
 from tests.helpers.browser import up_to_allow_access
+from tests.helpers.i18n import english_left
 from tests.helpers.integrations import make_integration
 from tests.helpers.sandbox import device_app
 from tests.helpers.users import PASSWORD
@@ -236,17 +237,41 @@ def test_an_older_code_allowed_after_get_a_new_code(
     context.close()
 
 
+# What the late-approval test reads, in each language it is run in.
+LATE_WORDS = {
+    "en": ("Get my activation code", "Time ran out", "Your integration is now active!"),
+    "es": (
+        "Obtener mi código de activación",
+        "Se acabó el tiempo",
+        "¡Su integración ya está activa!",
+    ),
+}
+LATE_NOTES = {
+    "en": LATE_NOTE,
+    "es": re.compile(r"^Constant Contact lo confirmó a las .+: ya está conectado\.$"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
 def test_allowed_after_the_window_before_constant_contacts_expiry(
-    browser: Browser, wizard_url: str, app: Flask, fast_cc: SandboxServer
+    browser: Browser,
+    wizard_url: str,
+    app: Flask,
+    fast_cc: SandboxServer,
+    language: str,
 ) -> None:
     """Our 5 minutes are over ("Time ran out"), Constant Contact's code is not: she
     clicks Allow Access then, and the page she is on notices."""
+    start, ran_out, active = LATE_WORDS[language]
     integration_id = make_integration(app, device_app(fast_cc.base_url))
-    context = browser.new_context()
+    context = browser.new_context(locale="es-MX" if language == "es" else "en-US")
     page = context.new_page()
-    sign_in_page(page, wizard_url)
+    page.goto(f"{wizard_url}/sign-in")
+    page.locator("#email").fill("owner@bloom.test")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
     page.goto(f"{wizard_url}/integrations/{integration_id}/authorize")
-    page.get_by_role("button", name="Get my activation code").click()
+    page.get_by_role("button", name=start).click()
     code = page.locator("#activation-code").inner_text()
     attempt = attempt_of(app, integration_id)
     try:
@@ -254,14 +279,18 @@ def test_allowed_after_the_window_before_constant_contacts_expiry(
         age(app, attempt.id, 301)
         cc_control.advance_clock(fast_cc.base_url, 301)
         expect(page.get_by_role("heading", level=1)).to_have_text(
-            "Time ran out", timeout=15_000
+            ran_out, timeout=15_000
         )
-        expect(page.get_by_text("Already clicked Allow Access")).to_be_visible()
+        expect(page.locator("[data-listening]")).to_be_visible()
+        assert axe_violations(page, WIDTHS) == []
         cc_control.approve_device(fast_cc.base_url, code.replace("-", ""))
         expect(page.get_by_role("heading", level=1)).to_have_text(
-            "Your integration is now active!", timeout=15_000
+            active, timeout=15_000
         )
-        expect(page.get_by_text(LATE_NOTE)).to_be_visible()
+        expect(page.get_by_text(LATE_NOTES[language])).to_be_visible()
+        assert axe_violations(page, WIDTHS) == []
+        if language == "es":
+            assert english_left(page.content()) == []
     finally:
         cc_control.reset(fast_cc.base_url)
     context.close()
