@@ -106,6 +106,12 @@ def site(
         fresh_database(database_template, directory) as database_url,
     ):
         settings = base_config(database_url) | sandbox_settings(cc.base_url)
+        # Support's contacts at the foot of every page, as an operator would set them.
+        settings |= {
+            "SUPPORT_PHONE": "1-800-555-0100",
+            "SUPPORT_HOURS": "Monday to Friday, 9am to 6pm Eastern",
+            "SUPPORT_EMAIL": "help@promopulse.example",
+        }
         app = create_app(settings)
         make_user(app, CUSTOMER, org="Bloom")
         make_user(app, KEYBOARD_CUSTOMER, org="Rival")
