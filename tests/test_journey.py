@@ -336,6 +336,71 @@ def test_authorization_code_flow_in_the_browser(
     context.close()
 
 
+def test_a_newcomer_with_an_authorization_code_app(
+    browser: Browser, wizard_url: str
+) -> None:
+    """From Add a new Integration with an app set to Authorization Code Flow: the
+    app check asks for the secret and the Redirect URI only then, and ticks both."""
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in_page(page, wizard_url)
+    page.get_by_role("link", name="Add a new Integration").click()
+    with context.expect_page() as opened:
+        page.get_by_role("link", name="developer portal (opens in new tab)").click()
+    portal = opened.value
+    portal.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
+    portal.get_by_label("Password").fill(seed.DEMO_PASSWORD)
+    portal.get_by_role("button", name="Log in").click()
+    portal.get_by_role("link", name="New Application").click()
+    portal.get_by_label("Application name").fill("PromoPulse connection")
+    portal.get_by_label("Authorization Code Flow").check()
+    portal.get_by_label("Long Lived").check()
+    portal.get_by_role("button", name="Create").click()
+    portal.get_by_role("link", name="Edit").last.click()
+    api_key = portal.locator("#api-key").inner_text().strip()
+
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("API Key").fill(api_key)
+    page.get_by_role("button", name="Continue").click()
+    # Not a Device Flow app: now, and only now, the secret and the Redirect URI.
+    expect(page.get_by_role("alert")).to_contain_text("App found")
+    redirect_uri = page.locator("#redirect-uri").inner_text()
+    assert redirect_uri == f"{wizard_url}/callback/constant-contact-auth"
+    portal.get_by_role("button", name="Generate Client Secret").click()
+    secret = portal.locator("#client-secret").inner_text().strip()
+    portal.get_by_label("Redirect URIs (one per line)").fill(redirect_uri)
+    portal.get_by_role("button", name="Save").click()
+    expect(portal.get_by_text("Redirect URIs saved.")).to_be_visible()
+    page.get_by_label("Client Secret").fill(secret)
+    page.get_by_role("button", name="Check again").click()
+
+    expect(page.get_by_text("Step 2 of 4")).to_be_visible()
+    checked = page.get_by_role("status").filter(has_text="checked your app")
+    for row in ("App found", "API Key and Client Secret match", "Redirect URI added"):
+        expect(checked).to_contain_text(row)
+    assert secret not in page.content()
+    with context.expect_page() as opened:
+        page.get_by_role("link", name="your lists in Constant Contact").click()
+    page.get_by_label("List ID").fill(open_newsletter(opened.value))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Create integration").click()
+    page.get_by_role("button", name="Start authorizing").click()
+    with context.expect_page() as opened:
+        page.get_by_role(
+            "link", name="Open Constant Contact (opens in new tab)"
+        ).click()
+    window = opened.value
+    # Signed in already (in the portal's tab): straight to Allow Access.
+    window.get_by_role("button", name="Allow Access").click()
+    expect(window.get_by_role("heading", level=1)).to_have_text("Access allowed")
+    window.close()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Your integration is now active!", timeout=15_000
+    )
+    portal.close()
+    context.close()
+
+
 def test_every_action_from_the_actions_menu(
     browser: Browser,
     wizard_url: str,
