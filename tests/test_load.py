@@ -39,7 +39,7 @@ from wizard.sandbox.testing import hold
 
 pytestmark = [pytest.mark.load, pytest.mark.sandboxed]
 
-CUSTOMERS = 24
+CUSTOMERS = 16  # two rounds of the eight clients at once
 CLIENTS = 8
 WORKERS = 4
 # Allow access a little over one interval (5 s) after the code shows: the wizard
