@@ -9,7 +9,7 @@ WORKERS ?= 2
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # Processes per test run (pytest-xdist). Many tests wait on servers and browsers, so
 # more processes than cores pays; `make test` runs both databases at once.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=20
 
 .PHONY: run test lint test-sqlite test-postgres test-ready suite-sqlite suite-postgres \
