@@ -44,9 +44,11 @@ def helper(client: FlaskClient, customer: int, support_user: int) -> FlaskClient
 def test_find_a_customer_by_what_they_read_out(helper: FlaskClient, app: Flask) -> None:
     code = reference(app)
     heard = code.replace("-", " ").lower().replace("0", "o").replace("1", "l")
-    for query in (code, heard, "bloom", "OWNER@BLOOM"):
+    for query in ("bloom", "OWNER@BLOOM", "Bloo"):
         page = helper.get("/support", query_string={"q": query}).text
         assert "Bloom" in page and code in page, query
+    for whole in (code, heard):  # straight to Bloom (see the tests below)
+        assert helper.get("/support", query_string={"q": whole}).status_code == 302
     page = helper.get("/support", query_string={"q": "nobody"}).text
     assert "No organization matches" in page and "Bloom" not in page
 
@@ -317,3 +319,33 @@ def test_support_sees_the_messages_the_customer_was_shown(
     page = client.get(f"/support/integrations/{integration_id}").text
     assert "That looks like your Client Secret, not your API Key" in page
     assert typed not in page
+
+
+def test_a_whole_reference_or_email_opens_her_integration_in_progress(
+    helper: FlaskClient, app: Flask, cc: str
+) -> None:
+    working = make_integration(app, create_application(cc)["api_key"])
+    in_progress = make_integration(app, create_application(cc)["api_key"])
+    with app.app_context():
+        db.session.get(Integration, working).status = "active"
+        db.session.commit()
+    code = reference(app)
+    heard = code.replace("-", " ").lower().replace("0", "o").replace("1", "l")
+    for query in (code, heard, "Owner@Bloom.test"):
+        found = helper.get("/support", query_string={"q": query})
+        assert found.status_code == 302, query
+        assert found.headers["Location"] == f"/support/integrations/{in_progress}"
+    # Part of a name or an address still lists what matches.
+    listed = helper.get("/support", query_string={"q": "bloo"})
+    assert listed.status_code == 200 and code in listed.text
+
+
+def test_a_whole_reference_without_integrations_opens_the_organization(
+    helper: FlaskClient, app: Flask
+) -> None:
+    found = helper.get("/support", query_string={"q": reference(app)})
+    with app.app_context():
+        bloom = db.session.scalars(
+            db.select(Organization).filter_by(name="Bloom")
+        ).one()
+    assert found.headers["Location"] == f"/support/organizations/{bloom.id}"

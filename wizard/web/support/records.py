@@ -16,10 +16,13 @@ from wizard.models import User
 from wizard.platform import locks
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.status import Status
 from wizard.web.words import error_words
 
 # Crockford's base32 reads I and L as 1 and O as 0: forgive what was heard.
 _HEARD = str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"})
+# Working or switched off: what she is busy with is any other.
+_SETTLED = frozenset({Status.ACTIVE, Status.DISCONNECTED})
 # Organizations per page of the support console's list.
 PAGE_SIZE = 50
 # An agent's look at a page is on record this long: the live page reloads every 5 s,
@@ -63,6 +66,34 @@ def find_organizations(query: str, page: int = 1) -> tuple[list[Organization], b
         )
     )
     return found[:PAGE_SIZE], len(found) > PAGE_SIZE
+
+
+def exactly(query: str) -> Organization | None:
+    """The organization a whole support reference or a user's whole e-mail names."""
+    query = query.strip()[:200]
+    code = normalize_reference(query)
+    by_email = db.select(User.organization_id).where(
+        db.func.lower(User.email) == query.lower()
+    )
+    found = db.session.scalars(
+        db.select(Organization)
+        .options(selectinload(Organization.integrations))
+        .where(
+            db.or_(Organization.reference_code == code, Organization.id.in_(by_email))
+        )
+        .limit(2)
+    ).all()
+    return found[0] if len(found) == 1 else None
+
+
+def in_progress(organization: Organization) -> Integration | None:
+    """The integration she is most likely busy with: unfinished first, newest first."""
+    if not organization.integrations:
+        return None
+    return max(
+        organization.integrations,
+        key=lambda found: (found.status not in _SETTLED, found.updated_at, found.id),
+    )
 
 
 def on_record(

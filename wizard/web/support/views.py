@@ -77,6 +77,13 @@ def index() -> ResponseReturnValue:
     page = request.args.get("page", 1, type=int)
     if page < 1 or page > MAX_PAGE:
         page = 1
+    exact = records.exactly(query) if query.strip() else None
+    if exact is not None:
+        # A whole reference or e-mail: straight to what she is doing now.
+        found = records.in_progress(exact)
+        if found is not None:
+            return redirect(url_for(".integration", integration_id=found.id))
+        return redirect(url_for(".organization", organization_id=exact.id))
     organizations, more = records.find_organizations(query, page)
     return render_template(
         "support/index.html",
