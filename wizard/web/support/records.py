@@ -72,9 +72,10 @@ def exactly(query: str) -> Organization | None:
     """The organization a whole support reference or a user's whole e-mail names."""
     query = query.strip()[:200]
     code = normalize_reference(query)
-    by_email = db.select(User.organization_id).where(
-        db.func.lower(User.email) == query.lower()
-    )
+    email = query.lower() if "@" in query else ""
+    if not code and not email:
+        return None  # a name or part of one: nothing to look up exactly
+    by_email = db.select(User.organization_id).where(db.func.lower(User.email) == email)
     found = db.session.scalars(
         db.select(Organization)
         .options(selectinload(Organization.integrations))
