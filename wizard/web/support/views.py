@@ -34,6 +34,7 @@ from wizard.web.limits import connection_action_limit
 from wizard.web.support import bp
 from wizard.web.support import records
 from wizard.web.support.records import on_record
+from wizard.web.support.right_now import right_now
 
 REFRESH_TOKEN_LIFETIME = timedelta(days=180)
 # Far past any real list; keeps the OFFSET a database is asked for small.
@@ -131,6 +132,7 @@ def integration(integration_id: int) -> ResponseReturnValue:
     return render_template(
         "support/integration.html",
         integration=found,
+        now_box=right_now(found, latest, now),
         attempt=latest,
         restarts=max(0, len(attempts) - 1),
         seconds_left=latest.seconds_left(now) if latest and latest.is_open else None,
