@@ -15,9 +15,13 @@ from tests.helpers.attempts import start_attempt
 from tests.helpers.browser import axe_violations
 from tests.helpers.browser import sign_in_page
 from tests.helpers.integrations import make_integration
+from tests.helpers.live import post_form
+from tests.helpers.live import signed_in_session
+from tests.helpers.users import PASSWORD
 from tests.helpers.users import make_user
 from tests.helpers.users import sign_in
 from wizard.models import ROLE_SUPPORT
+from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import Organization
@@ -143,7 +147,9 @@ def test_the_box_comes_first_with_her_code_and_what_to_say(
 def test_an_agent_reads_the_line_one_page_after_typing_her_reference(
     browser: Browser, wizard_url: str, app: Flask, fast_cc: SandboxServer
 ) -> None:
-    make_integration(app, create_application(fast_cc.base_url)["api_key"])
+    integration_id = make_integration(
+        app, create_application(fast_cc.base_url)["api_key"]
+    )
     make_user(app, "helper@promopulse.test", ROLE_SUPPORT)
     with app.app_context():
         code = db.session.scalars(db.select(Organization.reference_code)).one()
@@ -164,4 +170,57 @@ def test_an_agent_reads_the_line_one_page_after_typing_her_reference(
         box = say.bounding_box()
         assert box is not None and box["y"] + box["height"] <= height, (width, box)
         assert axe_violations(page, {"here": (width, height)}) == []
+    # She presses Get my activation code: the box says so by itself, no reload.
+    customer = signed_in_session(wizard_url, "owner@bloom.test", PASSWORD)
+    post_form(customer, f"{wizard_url}/integrations/{integration_id}/authorize")
+    expect(say).to_contain_text("click Next, then Allow Access", timeout=15_000)
+    expect(page.locator(".right-now")).to_contain_text("left.")
+    assert len(loads) == 1
     context.close()
+
+
+FETCHED = {  # what a page's own fetch() sends: never counted as the agent's view
+    "Sec-Fetch-Site": "same-origin",
+    "Sec-Fetch-Mode": "cors",
+    "Sec-Fetch-Dest": "empty",
+}
+
+
+def _support_rows(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            db.select(db.func.count(AuditEvent.id)).where(
+                AuditEvent.action.like("support.%")
+            )
+        )
+
+
+def test_the_box_updates_alone_and_writes_nothing(
+    client: FlaskClient, app: Flask, cc: str, customer: int, support_user: int
+) -> None:
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    sign_in(client, "helper@promopulse.test")
+    box_url = f"/support/integrations/{integration_id}/right-now"
+    # Before any view is on record, the box asks the page to reload (and record it).
+    assert client.get(box_url, headers=FETCHED).status_code == 204
+    assert _support_rows(app) == 0
+    page = client.get(f"/support/integrations/{integration_id}").text
+    assert f'data-right-now="{box_url}"' in page
+    assert _support_rows(app) == 1
+    # Five minutes of updates every 5 s: the box alone, and no more rows.
+    for _ in range(60):
+        box = client.get(box_url, headers=FETCHED)
+        assert box.status_code == 200
+    text = box.text
+    assert text.startswith('<section class="right-now"') and "<html" not in text
+    assert "Step 4: ready to authorize" in text and "Say:" in text
+    assert _support_rows(app) == 1
+
+
+def test_the_box_is_support_only(
+    client: FlaskClient, app: Flask, cc: str, customer: int
+) -> None:
+    integration_id = make_integration(app, create_application(cc)["api_key"])
+    sign_in(client, "owner@bloom.test")
+    box_url = f"/support/integrations/{integration_id}/right-now"
+    assert client.get(box_url).status_code == 404

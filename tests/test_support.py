@@ -68,8 +68,8 @@ def test_the_live_view_of_a_device_attempt(
     page = client.get(f"/support/integrations/{integration_id}").text
     assert "Step 4 of 4" in page and "In progress" in page
     assert "Completed" in page  # steps 1-3
-    assert re.search(r"4:[0-5]\d left", page) and "data-live-refresh" in page
-    assert "Refresh now" in page
+    assert re.search(r"4:[0-5]\d left", page) and "data-right-now" in page
+    assert ">Refresh</a>" in page
     assert f"ends …{attempt.user_code[-2:]}" in page
     assert attempt.user_code not in page
     assert api_key not in page and f"ends …{api_key[-4:]}" in page

@@ -113,6 +113,22 @@ def organization(organization_id: int) -> ResponseReturnValue:
     return render_template("support/organization.html", organization=found)
 
 
+def _now_and_told(found: Integration) -> dict[str, Any]:
+    """What the Right now box shows, and what the page around it reads too."""
+    attempts = found.attempts
+    latest = attempts[-1] if attempts else None
+    events = audit.newest(100, integration_id=found.id)
+    now = utcnow()
+    return {
+        "integration": found,
+        "attempt": latest,
+        "events": events,
+        "now": now,
+        "now_box": right_now(found, latest, now),
+        "messages": records.messages_shown(found, events),
+    }
+
+
 @bp.route("/integrations/<id:integration_id>")
 @support_required
 def integration(integration_id: int) -> ResponseReturnValue:
@@ -120,30 +136,38 @@ def integration(integration_id: int) -> ResponseReturnValue:
     found = g.integration
     if not on_record("support.viewed_integration", integration=found):
         return render_template("support/open.html", name=found.name)
-    attempts = found.attempts
-    latest = attempts[-1] if attempts else None
-    events = audit.newest(100, integration_id=found.id)
-    now = utcnow()
+    shown = _now_and_told(found)
+    latest = shown["attempt"]
     runway = (
-        found.last_refreshed_at + REFRESH_TOKEN_LIFETIME - now
+        found.last_refreshed_at + REFRESH_TOKEN_LIFETIME - shown["now"]
         if found.holds_tokens and found.last_refreshed_at
         else None
     )
     return render_template(
         "support/integration.html",
-        integration=found,
-        now_box=right_now(found, latest, now),
-        attempt=latest,
-        restarts=max(0, len(attempts) - 1),
-        seconds_left=latest.seconds_left(now) if latest and latest.is_open else None,
+        restarts=max(0, len(found.attempts) - 1),
         steps=drafts.steps(found, attempt_open=latest is not None and latest.is_open),
-        events=events,
         runway_days=runway.days if runway is not None else None,
         resume_link=current_app.config["PUBLIC_BASE_URL"]
         + url_for("setup.resume", integration_id=found.id),
-        messages=records.messages_shown(found, events),
         form=ButtonForm(),
+        **shown,
     )
+
+
+@bp.route("/integrations/<id:integration_id>/right-now")
+@support_required
+def right_now_box(integration_id: int) -> ResponseReturnValue:
+    """The Right now box alone, for the page to update itself without a reload.
+
+    It is covered by the page's view on record (one per agent per half hour) and
+    records none itself: with none on record, 204 tells the page to reload, and the
+    reload is the view that goes on record.
+    """
+    found = g.integration
+    if not on_record("support.viewed_integration", integration=found):
+        return "", 204
+    return render_template("support/_right_now.html", **_now_and_told(found))
 
 
 @bp.route("/integrations/<id:integration_id>/test", methods=["POST"])
