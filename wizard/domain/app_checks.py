@@ -24,8 +24,10 @@ def check(integration: Integration, *, actor: User | None) -> AppCheck:
     """Ask about the saved API Key (and saved secret, when the key alone says no)."""
     client = client_for(integration)
     found = app_check.check_app(client)
-    secret = integration.client_secret
-    if found in _ASK_WITH_SECRET and secret:
+    has_secret = integration.client_secret_encrypted is not None
+    if found in _ASK_WITH_SECRET and has_secret:
+        # Decrypted only here: a Device Flow answer never needs it.
+        secret = integration.client_secret or ""
         with_secret = app_check.check_app_with_secret(client, secret)
         # A refused secret says nothing about an app already found in another flow.
         refused = with_secret is AppCheck.SECRET_REFUSED
@@ -37,7 +39,7 @@ def check(integration: Integration, *, actor: User | None) -> AppCheck:
         actor=actor,
         integration=integration,
         found=str(found),
-        with_secret=bool(secret),
+        with_secret=has_secret,
     )
     return found
 

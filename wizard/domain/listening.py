@@ -17,6 +17,8 @@ from wizard.models import Integration
 from wizard.platform.extensions import db
 from wizard.status import Outcome
 
+# What listening to a code no more clears: its next poll, and its code-flow state.
+_FORGET = {"next_poll_at": None, "state_hash": None, "state_encrypted": None}
 # Closed for the page, not at Constant Contact: still worth listening to.
 STILL_ALIVE = (Outcome.REPLACED, Outcome.EXPIRED)
 # The active page says when Constant Contact confirmed a late approval while the
@@ -66,7 +68,7 @@ def stop(attempt: AuthorizationAttempt) -> None:
     db.session.execute(
         db.update(AuthorizationAttempt)
         .where(AuthorizationAttempt.id == attempt.id)
-        .values(next_poll_at=None, state_hash=None, state_encrypted=None)
+        .values(**_FORGET)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(attempt)
@@ -80,7 +82,7 @@ def stop_others(winner: AuthorizationAttempt) -> None:
             AuthorizationAttempt.integration_id == winner.integration_id,
             AuthorizationAttempt.id != winner.id,
         )
-        .values(next_poll_at=None, state_hash=None, state_encrypted=None)
+        .values(**_FORGET)
         .execution_options(synchronize_session=False)
     )
 

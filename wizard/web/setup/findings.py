@@ -22,6 +22,11 @@ class Finding:
     rows: tuple[tuple[str, bool | None], ...]
     fix: str = ""
 
+    @property
+    def all_ticked(self) -> bool:
+        """Whether every row held: the only answer shown in green."""
+        return all(held is True for _, held in self.rows)
+
 
 FINDINGS = {
     AppCheck.DEVICE: Finding(((APP_FOUND, True), (DEVICE_FLOW, True))),
