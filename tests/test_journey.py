@@ -23,6 +23,7 @@ from tests.helpers.browser import axe_violations
 from tests.helpers.browser import create_application_in_portal
 from tests.helpers.browser import open_newsletter
 from tests.helpers.browser import sign_in_page
+from tests.helpers.browser import sign_in_to_constant_contact
 from tests.helpers.browser import up_to_allow_access
 from tests.helpers.i18n import english_left
 from tests.helpers.integrations import make_integration
@@ -323,9 +324,7 @@ def test_authorization_code_flow_in_the_browser(
             "link", name="Open Constant Contact (opens in new tab)"
         ).click()
     window = opened.value
-    window.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
-    window.get_by_label("Password").fill(seed.DEMO_PASSWORD)
-    window.get_by_role("button", name="Log in").click()
+    sign_in_to_constant_contact(window)
     window.get_by_role("button", name="Allow Access").click()
     expect(window.get_by_role("heading", level=1)).to_have_text("Access allowed")
     expect(window.get_by_text("You can close this window")).to_be_visible()
@@ -348,9 +347,7 @@ def test_a_newcomer_with_an_authorization_code_app(
     with context.expect_page() as opened:
         page.get_by_role("link", name="developer portal (opens in new tab)").click()
     portal = opened.value
-    portal.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
-    portal.get_by_label("Password").fill(seed.DEMO_PASSWORD)
-    portal.get_by_role("button", name="Log in").click()
+    sign_in_to_constant_contact(portal)
     portal.get_by_role("link", name="New Application").click()
     portal.get_by_label("Application name").fill("PromoPulse connection")
     portal.get_by_label("Authorization Code Flow").check()

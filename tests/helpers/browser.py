@@ -36,10 +36,15 @@ def up_to_allow_access(activation: Page, code: str) -> None:
     expect(activation.get_by_label("Activation Code")).to_have_value(code)
     activation.get_by_role("button", name="Next").click()
     if activation.get_by_label("Password").count():
-        activation.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
-        activation.get_by_label("Password").fill(seed.DEMO_PASSWORD)
-        activation.get_by_role("button", name="Log in").click()
+        sign_in_to_constant_contact(activation)
     expect(activation.get_by_role("button", name="Allow Access")).to_be_visible()
+
+
+def sign_in_to_constant_contact(page: Page) -> None:
+    """Fill in the local Constant Contact's log-in form shown on the page."""
+    page.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
+    page.get_by_label("Password").fill(seed.DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
 
 
 def allow_access(activation: Page, code: str) -> None:
@@ -76,9 +81,7 @@ def sign_in_page(page: Page, wizard_url: str, email: str = "owner@bloom.test") -
 
 def create_application_in_portal(portal: Page) -> str:
     """Sign in to the sandbox portal, create a Device Flow app, return its API Key."""
-    portal.get_by_label("Email").fill(seed.DEMO_LOGIN_EMAIL)
-    portal.get_by_label("Password").fill(seed.DEMO_PASSWORD)
-    portal.get_by_role("button", name="Log in").click()
+    sign_in_to_constant_contact(portal)
     portal.get_by_role("link", name="New Application").click()
     portal.get_by_label("Application name").fill("Constant Contact sync")
     portal.get_by_label("Device Flow").check()
