@@ -1,11 +1,7 @@
-"""Database models: organizations, users, integrations, attempts, audit events."""
+"""Integrations (one organization's connection to one list) and their attempts."""
 
-import secrets
 from datetime import datetime
-from typing import Any
 
-from flask_login import UserMixin
-from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
@@ -13,9 +9,8 @@ from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
-from werkzeug.security import check_password_hash
-from werkzeug.security import generate_password_hash
 
+from wizard.models.people import Organization
 from wizard.platform import crypto
 from wizard.platform.columns import UTCDateTime
 from wizard.platform.columns import utcnow
@@ -26,73 +21,7 @@ from wizard.status import Flow
 from wizard.status import IntegrationQuestions
 from wizard.status import Status
 
-# Crockford's base32 without I, L, O, U: nothing to mishear over the phone.
-REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-ROLE_CUSTOMER = "customer"
-ROLE_SUPPORT = "support"
-ROLES = (ROLE_CUSTOMER, ROLE_SUPPORT)
-
 TYPE_CONSTANT_CONTACT = "constant_contact"
-
-# OWASP's scrypt option N=2^15, r=8, p=3: as strong as N=2^17, p=1 in 32 MiB.
-PASSWORD_METHOD = "scrypt:32768:8:3"
-
-
-def new_reference_code() -> str:
-    """Return a support reference such as K7Q-4M2P."""
-    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(7))
-    return f"{chars[:3]}-{chars[3:]}"
-
-
-class Organization(db.Model):
-    """A customer company; its users share its integrations."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    reference_code: Mapped[str] = mapped_column(
-        String(8), unique=True, default=new_reference_code
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    users: Mapped[list["User"]] = relationship(back_populates="organization")
-    integrations: Mapped[list["Integration"]] = relationship(
-        back_populates="organization", order_by="Integration.id"
-    )
-
-
-class User(UserMixin, db.Model):
-    """Someone who signs in: a customer of one organization, or support staff."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), default=ROLE_CUSTOMER)
-    organization_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organization.id"), index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Part of the session's user id; bumping it signs out every copy of the cookie.
-    session_version: Mapped[int] = mapped_column(default=0)
-
-    organization: Mapped[Organization | None] = relationship(back_populates="users")
-
-    def get_id(self) -> str:
-        """Return the id stored in the session: user id and session version."""
-        return f"{self.id}:{self.session_version}"
-
-    def set_password(self, password: str) -> None:
-        """Hash and store a new password (scrypt at OWASP's 32 MiB setting)."""
-        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
-
-    def check_password(self, password: str) -> bool:
-        """Return whether the password matches."""
-        return check_password_hash(self.password_hash, password)
-
-    @property
-    def is_support(self) -> bool:
-        return self.role == ROLE_SUPPORT
 
 
 class Integration(IntegrationQuestions, Sealed, db.Model):
@@ -222,28 +151,3 @@ class AuthorizationAttempt(AttemptQuestions, Sealed, db.Model):
     def seconds_left(self, now: datetime) -> int:
         """Return the whole seconds left in the window (0 once it has passed)."""
         return max(0, int((self.expires_at - now).total_seconds()))
-
-
-class AuditEvent(db.Model):
-    """An append-only record of who did what; details never hold secrets."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    actor_label: Mapped[str] = mapped_column(String(320), default="system")
-    organization_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organization.id"), index=True
-    )
-    # SET NULL so that deleting an integration keeps its audit trail.
-    integration_id: Mapped[int | None] = mapped_column(
-        ForeignKey("integration.id", ondelete="SET NULL"), index=True
-    )
-    action: Mapped[str] = mapped_column(String(80))
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-    integration: Mapped[Integration | None] = relationship()
-
-    # "Has this agent viewed this page in the last half hour?" on every support view.
-    __table_args__ = (
-        Index("ix_audit_event_actor_action_at", "actor_id", "action", "at"),
-    )

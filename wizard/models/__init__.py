@@ -1,0 +1,29 @@
+"""Database models: organizations, users, integrations, attempts, audit events."""
+
+from wizard.models.audit import AuditEvent
+from wizard.models.integrations import TYPE_CONSTANT_CONTACT
+from wizard.models.integrations import AuthorizationAttempt
+from wizard.models.integrations import Integration
+from wizard.models.people import PASSWORD_METHOD
+from wizard.models.people import REFERENCE_ALPHABET
+from wizard.models.people import ROLE_CUSTOMER
+from wizard.models.people import ROLE_SUPPORT
+from wizard.models.people import ROLES
+from wizard.models.people import Organization
+from wizard.models.people import User
+from wizard.models.people import new_reference_code
+
+__all__ = [
+    "PASSWORD_METHOD",
+    "REFERENCE_ALPHABET",
+    "ROLES",
+    "ROLE_CUSTOMER",
+    "ROLE_SUPPORT",
+    "TYPE_CONSTANT_CONTACT",
+    "AuditEvent",
+    "AuthorizationAttempt",
+    "Integration",
+    "Organization",
+    "User",
+    "new_reference_code",
+]
