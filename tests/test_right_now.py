@@ -172,9 +172,16 @@ def test_an_agent_reads_the_line_one_page_after_typing_her_reference(
         assert axe_violations(page, {"here": (width, height)}) == []
     # She presses Get my activation code: the box says so by itself, no reload.
     customer = signed_in_session(wizard_url, "owner@bloom.test", PASSWORD)
-    post_form(customer, f"{wizard_url}/integrations/{integration_id}/authorize")
+    pressed = post_form(
+        customer, f"{wizard_url}/integrations/{integration_id}/authorize"
+    )
+    customer.get(wizard_url + pressed.headers["Location"], timeout=10)
     expect(say).to_contain_text("click Next, then Allow Access", timeout=15_000)
     expect(page.locator(".right-now")).to_contain_text("left.")
+    # Her browser has the page with her code open.
+    expect(page.locator(".right-now-page")).to_contain_text(
+        "Her browser: Step 4 of 4 – Allow access in Constant Contact, last active"
+    )
     assert len(loads) == 1
     context.close()
 

@@ -83,6 +83,7 @@ def _register_web(app: Flask) -> None:
     from wizard.web import health
     from wizard.web import integrations
     from wizard.web import pages
+    from wizard.web import presence
     from wizard.web import setup
     from wizard.web import support
     from wizard.web import words
@@ -92,6 +93,7 @@ def _register_web(app: Flask) -> None:
     logs.init_app(app)
     errors.init_app(app)
     words.init_app(app)
+    presence.init_app(app)
 
 
 def _after_registration(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Database models: organizations, users, integrations, attempts, audit events."""
+"""Database models: organizations, users, integrations, attempts, audit events,
+presence."""
 
 from wizard.models.audit import AuditEvent
 from wizard.models.integrations import TYPE_CONSTANT_CONTACT
@@ -12,6 +13,7 @@ from wizard.models.people import ROLES
 from wizard.models.people import Organization
 from wizard.models.people import User
 from wizard.models.people import new_reference_code
+from wizard.models.presence import Presence
 
 __all__ = [
     "PASSWORD_METHOD",
@@ -24,6 +26,7 @@ __all__ = [
     "AuthorizationAttempt",
     "Integration",
     "Organization",
+    "Presence",
     "User",
     "new_reference_code",
 ]

@@ -57,6 +57,9 @@ DEFAULTS: dict[str, object] = {
     "AUTHORIZE_START_RATE_LIMIT": "5 per minute;20 per hour",
     # Per signed-in person: a step 4 page checks every 2 seconds; allow four tabs.
     "STATUS_POLL_RATE_LIMIT": "120 per minute",
+    # Support's Right now says which page her browser has open and when it last
+    # asked for anything; noted at most this often per integration and page.
+    "PRESENCE_SECONDS": 10,
     # Per integration: Test connection, Check again and Change List ID posts together.
     "CONNECTION_ACTION_RATE_LIMIT": "10 per minute",
     # Static URLs carry a hash of the file (web/pages/hooks.py): kept a year.

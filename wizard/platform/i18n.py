@@ -17,6 +17,7 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime
 from flask_babel import format_time
+from flask_babel import format_timedelta
 from flask_babel import get_locale
 from flask_babel import get_timezone
 from flask_wtf import FlaskForm
@@ -105,6 +106,13 @@ def clock(value: datetime | None) -> str:
     return _with_zone(format_time(value, _skeleton(locale, "Hms")))
 
 
+def ago(value: datetime | None, now: datetime) -> str:
+    """Say how long ago, in the reader's language ("8 seconds ago")."""
+    if value is None:
+        return ""
+    return format_timedelta(value - now, granularity="second", add_direction=True)
+
+
 def safe_next(target: str | None) -> str | None:
     """Allow only a local path: one leading slash, no scheme, host or backslash."""
     if not target or not target.startswith("/") or target.startswith("//"):
@@ -168,5 +176,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["clock"] = clock
+    app.jinja_env.filters["ago"] = ago
     app.context_processor(_template_globals)
     app.register_blueprint(bp)

@@ -5,9 +5,10 @@ about another code of its integration still listened to (next_poll_at), or when 
 window closes, so until then its status is known. Each status answer
 carries a signed ticket saying so; the page sends it back with the next check, and
 a valid ticket is answered from itself: no user row, no attempt row, no write.
-A ticket is bound to the attempt, the signed-in session and its browser (the strong
-session protection identifier, auth/sessions.py's browser_identifier), and lasts
-at most LONGEST_SECONDS.
+A ticket is bound to the attempt and its integration (so an answered check proves
+the address names her own integration), the signed-in session and its browser (the
+strong session protection identifier, auth/sessions.py's browser_identifier), and
+lasts at most LONGEST_SECONDS.
 """
 
 from datetime import datetime
@@ -36,14 +37,16 @@ def _signer() -> Signer:
     return Signer(current_app.secret_key, salt="wizard.status-ticket")
 
 
-def _bound(fields: str) -> bytes:
-    """Return what the signature covers: the fields, the session and its browser.
+def _bound(fields: str, integration_id: int) -> bytes:
+    """Return what the signature covers: the fields, the integration, the session
+    and its browser.
 
     The session and browser are signed but not sent: a ticket is useless to
     anyone else, and says nothing about who holds it.
     """
     browser = current_app.login_manager._session_identifier_generator()  # type: ignore[attr-defined]
-    return f"{fields}|{session.get('_user_id')}|{browser}".encode()
+    person = session.get("_user_id")
+    return f"{fields}|{integration_id}|{person}|{browser}".encode()
 
 
 def issue(
@@ -72,12 +75,12 @@ def issue(
             attempt.error_code or "",
         )
     )
-    signature = _signer().get_signature(_bound(fields)).decode()
-    return f"{fields}.{signature}"
+    signature = _signer().get_signature(_bound(fields, attempt.integration_id))
+    return f"{fields}.{signature.decode()}"
 
 
 def answer(
-    ticket: str | None, attempt_id: int, now: datetime
+    ticket: str | None, integration_id: int, attempt_id: int, now: datetime
 ) -> dict[str, object] | None:
     """Return the status a valid, current ticket vouches for, or None."""
     if not ticket or len(ticket) > MAX_LENGTH or "_user_id" not in session:
@@ -93,7 +96,7 @@ def answer(
     if now.timestamp() >= until:
         return None
     try:
-        if not _signer().verify_signature(_bound(fields), signature):
+        if not _signer().verify_signature(_bound(fields, integration_id), signature):
             return None
     except BadSignature:
         return None
@@ -103,9 +106,11 @@ def answer(
 def request_answer() -> dict[str, object] | None:
     """Return what this request's ticket vouches for, or None (worked out once)."""
     if "ticket_answer" not in g:
+        named = request.view_args or {}
         g.ticket_answer = answer(
             request.headers.get(HEADER),
-            (request.view_args or {}).get("attempt_id", 0),
+            named.get("integration_id", 0),
+            named.get("attempt_id", 0),
             utcnow(),
         )
     return g.ticket_answer

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from wizard.domain import drafts
+from wizard.domain import presence
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
+from wizard.models import Presence
 from wizard.platform.i18n import N_
 from wizard.status import AppCheck
 from wizard.status import Status
+from wizard.web.presence import PAGES
 
 # state -> (where she is, what to say)
 LINES: dict[str, tuple[str, str]] = {
@@ -139,13 +142,17 @@ _AFTER = {
 
 @dataclass(frozen=True)
 class RightNow:
-    """Where she is, what to say, and her code's ending and time left if waiting."""
+    """Where she is, what to say, her code's ending and time left if waiting, and
+    the page her browser has open (step, title) with when it was last active."""
 
     state: str
     where: str
     say: str
     code_ending: str | None = None
     seconds_left: int | None = None
+    page: tuple[int | None, str] | None = None
+    seen_at: datetime | None = None
+    quiet: bool = False
 
 
 def state_of(integration: Integration, attempt: AuthorizationAttempt | None) -> str:
@@ -168,7 +175,10 @@ def state_of(integration: Integration, attempt: AuthorizationAttempt | None) -> 
 
 
 def right_now(
-    integration: Integration, attempt: AuthorizationAttempt | None, now: datetime
+    integration: Integration,
+    attempt: AuthorizationAttempt | None,
+    now: datetime,
+    seen: Presence | None = None,
 ) -> RightNow:
     """Say where she is now (in English message ids), for the support page."""
     state = state_of(integration, attempt)
@@ -180,4 +190,7 @@ def right_now(
         say=say,
         code_ending=attempt.user_code[-4:] if waiting and attempt.user_code else None,
         seconds_left=attempt.seconds_left(now) if waiting else None,
+        page=PAGES.get(seen.page) if seen is not None else None,
+        seen_at=seen.seen_at if seen is not None else None,
+        quiet=seen is not None and presence.is_quiet(seen, now),
     )

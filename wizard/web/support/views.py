@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from wizard.constant_contact.api import ContactList
 from wizard.domain import audit
 from wizard.domain import drafts
+from wizard.domain import presence
 from wizard.domain import tokens
 from wizard.domain import verification
 from wizard.models import Integration
@@ -124,7 +125,7 @@ def _now_and_told(found: Integration) -> dict[str, Any]:
         "attempt": latest,
         "events": events,
         "now": now,
-        "now_box": right_now(found, latest, now),
+        "now_box": right_now(found, latest, now, presence.seen(found.id)),
         "messages": records.messages_shown(found, events),
     }
 

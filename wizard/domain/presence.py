@@ -1,0 +1,56 @@
+"""Where her browser last was, and when: written from her pages, read by support.
+
+Written at most once per ``every`` per integration and page: the statement itself
+writes only when the row is older or names another page, so every worker and host
+agrees, and a worker's memo (in the web layer) spares it the statement in between.
+"""
+
+import logging
+from datetime import datetime
+from datetime import timedelta
+
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from wizard.models import Presence
+from wizard.platform.extensions import db
+
+log = logging.getLogger(__name__)
+# Past this, her page is probably closed: step 4's page checks every few seconds.
+QUIET_AFTER = timedelta(minutes=2)
+
+
+def note(integration_id: int, page: str, now: datetime, every: timedelta) -> None:
+    """Record that her browser was on ``page`` at ``now``, unless already recently.
+
+    Never raises: a lost note costs support a few seconds of freshness, nothing more.
+    """
+    dialect = db.session.get_bind(mapper=Presence.__mapper__).dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Presence).values(
+        integration_id=integration_id, page=page, seen_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[Presence.integration_id],
+        set_={"page": statement.excluded.page, "seen_at": statement.excluded.seen_at},
+        where=db.or_(
+            Presence.seen_at <= now - every, Presence.page != statement.excluded.page
+        ),
+    )
+    try:
+        db.session.execute(statement)
+        db.session.commit()
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        log.warning("presence not recorded: %s", type(error).__name__)
+
+
+def seen(integration_id: int) -> Presence | None:
+    """Return where and when her browser was last on the integration's pages."""
+    return db.session.get(Presence, integration_id)
+
+
+def is_quiet(presence: Presence, now: datetime) -> bool:
+    """Return whether her page has sent nothing for a while (probably closed)."""
+    return now - presence.seen_at > QUIET_AFTER
