@@ -136,9 +136,9 @@ def fill(connection: sa.Connection) -> dict[str, dict[int, dict[str, Any]]]:
         (key,) = table.primary_key.columns
         values = {}
         for column in table.columns:
-            if column is key:
-                continue
             parents = [fk.column.table.name for fk in column.foreign_keys]
+            if column is key and not parents:  # a key of its own: the database's
+                continue
             if parents:
                 values[column.name] = next(iter(inserted[parents[0]]))
             else:
