@@ -64,6 +64,8 @@ FALLBACK_CODES = {
     "server_error",
     "temporarily_unavailable",
     "authorization_pending",
+    "conflict",  # two changes to one contact at once: the next try works
+    "bad_request",  # a refused contact: the caller hears it, the person never does
 }
 KEY = "Constant Contact does not recognise this API Key"
 KEY_REFUSED = "Constant Contact did not accept this API Key"

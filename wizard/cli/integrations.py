@@ -1,14 +1,18 @@
 """`flask integrations`: list, check, keep alive and use saved connections."""
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from wizard.domain import contacts
+from wizard.domain import held
+from wizard.domain import sending
 from wizard.domain import tokens
 from wizard.domain import verification
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.platform import keys
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 
 integrations_cli = AppGroup("integrations", help="Look after integrations.")
@@ -105,7 +109,8 @@ def refresh_integrations(due: bool) -> None:
 def add_contact(
     integration_id: int, email: str, consent: str, first_name: str, last_name: str
 ) -> None:
-    """Add a contact to the integration's list (with the person's consent)."""
+    """Add a contact to the integration's list (with the person's consent); held
+    while the connection cannot be used, and sent once it can."""
     _refuse_before_rotation()
     integration = db.session.get(Integration, integration_id)
     if integration is None or not integration.holds_tokens:
@@ -118,6 +123,50 @@ def add_contact(
             first_name=first_name,
             last_name=last_name,
         )
-    except tokens.ConnectionProblem as problem:
-        raise click.ClickException(problem.message) from problem
+    except (tokens.ConnectionProblem, sending.ContactRefused) as problem:
+        raise click.ClickException(str(getattr(problem, "message", problem))) from None
     click.echo(f"{email}: {action}")
+
+
+@integrations_cli.command("held")
+@click.argument("integration_id", type=int, required=False)
+def held_contacts(integration_id: int | None) -> None:
+    """Show how many contacts each integration holds, waiting to be added."""
+    query = db.select(Integration.id, Integration.status).order_by(Integration.id)
+    if integration_id is not None:
+        query = query.filter_by(id=integration_id)
+    rows = db.session.execute(query).all()
+    counts = held.waiting_by_integration([row.id for row in rows])
+    click.echo("id\tstatus\theld")
+    for row in rows:
+        if integration_id is not None or counts.get(row.id):
+            click.echo(f"{row.id}\t{row.status}\t{counts.get(row.id, 0)}")
+    click.echo(f"{sum(counts.values())} held")
+
+
+@integrations_cli.command("replay")
+@click.argument("integration_id", type=int, required=False)
+def replay_held(integration_id: int | None) -> None:
+    """Send held contacts now, oldest first, where the connection works again;
+    drop (and audit) those held longer than WIZARD_HELD_CONTACT_DAYS."""
+    _refuse_before_rotation()
+    dropped = held.drop_expired(utcnow(), current_app.config["HELD_CONTACT_DAYS"])
+    if dropped:
+        click.echo(f"{dropped} dropped, held too long")
+    ids = list(held.waiting_by_integration(_all_ids(integration_id)))
+    for integration in db.session.scalars(
+        db.select(Integration).where(Integration.id.in_(ids)).order_by(Integration.id)
+    ):
+        done = held.replay(integration)
+        stopped = f"\tstopped: {done.stopped_by}" if done.stopped_by else ""
+        click.echo(
+            f"{integration.id}\tsent {done.sent}\trefused {done.refused}"
+            f"\tleft {done.left}{stopped}"
+        )
+
+
+def _all_ids(integration_id: int | None) -> list[int]:
+    """Return the one integration asked for, or every integration's id."""
+    if integration_id is not None:
+        return [integration_id]
+    return list(db.session.scalars(db.select(Integration.id)))

@@ -46,6 +46,7 @@ class ProviderError(Exception):
         "slow_down",
         "unavailable",
         "garbage",
+        "conflict",
     }
     # Not worth trying again today: the daily quota resets at midnight UTC.
     UNTIL_TOMORROW = {"quota_exceeded"}
@@ -203,6 +204,19 @@ def _read(status: int, content: bytes) -> Any:
         raise ProviderError("forbidden", status=status)
     if status == 404:
         raise ProviderError("not_found", status=status)
+    if status == 400:
+        # The v3 API's error array names what it refused, e.g. a contact's address.
+        raise ProviderError("bad_request", _first_message(body), status=status)
+    if status == 409:
+        # Two changes to one contact at the same moment: the next try works.
+        raise ProviderError("conflict", status=status)
     if not 200 <= status < 300:
         raise ProviderError("garbage", f"HTTP {status}", status=status)
     return body
+
+
+def _first_message(body: Any) -> str:
+    """Return the first error_message of a v3 error array, if there is one."""
+    first = body[0] if isinstance(body, list) and body else None
+    message = first.get("error_message") if isinstance(first, dict) else None
+    return message if isinstance(message, str) else ""

@@ -1,15 +1,15 @@
-"""Add a contact to a connected list."""
+"""Add a contact to a connected list, or hold it while the connection cannot be used."""
 
 from wizard.constant_contact.api import Person
-from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
-from wizard.domain import pacing
+from wizard.domain import held
+from wizard.domain import sending
 from wizard.domain import tokens
 from wizard.domain import transitions
-from wizard.domain import verification
 from wizard.models import Integration
 from wizard.platform.extensions import db
-from wizard.status import list_code
+
+HELD = "held"
 
 
 def add_contact(
@@ -20,30 +20,37 @@ def add_contact(
     first_name: str = "",
     last_name: str = "",
 ) -> str:
-    """Add or update a contact on the integration's list: "created" or "updated".
+    """Add or update a contact on the integration's list: "created", "updated", or
+    "held" when the connection cannot be used now (sent once it can).
 
     Constant Contact applies the account's opt-in rules. ``consent`` records how the
-    person agreed (it goes to the audit trail, never to Constant Contact).
+    person agreed (kept with a held contact and in the audit trail, never sent to
+    Constant Contact). Raises ContactRefused when Constant Contact refuses the
+    contact itself, ConnectionProblem when the integration is not connected.
     """
     if not consent.strip():
         raise ValueError("say how the contact agreed to be added")
-    list_id = integration.list_id or ""
-    person = Person(email, first_name, last_name)
-    try:
-        action = pacing.call_with_token(
-            integration, lambda client, token: client.sign_up(token, list_id, person)
-        )
-    except ProviderError as error:
-        code = list_code(error.code)
-        verification.record_failure(integration, code)
-        raise tokens.ConnectionProblem(code, integration.flow) from error
+    if not integration.holds_tokens:
+        raise tokens.ConnectionProblem("not_connected", integration.flow)
+    person = Person(email.strip(), first_name, last_name)
+    reason = held.reason_to_hold(integration)
+    if reason is None:
+        try:
+            action = sending.send(integration, person)
+        except tokens.ConnectionProblem as problem:
+            if problem.code == "not_connected":
+                raise  # disconnected meanwhile: nothing to send it to later
+            reason = problem.code
+    if reason is not None:
+        held.hold(integration, person, consent, reason)
+        return HELD
     if not integration.is_active:
         transitions.working(integration)
     audit.record(
         "contact.added",
         integration=integration,
         outcome=action,
-        email_domain=email.rpartition("@")[2],
+        email_domain=person.email.rpartition("@")[2],
         consent=consent[:200],
     )
     db.session.commit()

@@ -9,11 +9,10 @@ import logging
 from datetime import datetime
 from datetime import timedelta
 
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from wizard.models import Presence
+from wizard.platform import upsert
 from wizard.platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -26,9 +25,7 @@ def note(integration_id: int, page: str, now: datetime, every: timedelta) -> Non
 
     Never raises: a lost note costs support a few seconds of freshness, nothing more.
     """
-    dialect = db.session.get_bind(mapper=Presence.__mapper__).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Presence).values(
+    statement = upsert.insert(Presence).values(
         integration_id=integration_id, page=page, seen_at=now
     )
     statement = statement.on_conflict_do_update(

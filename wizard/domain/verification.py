@@ -1,8 +1,12 @@
 """Prove the connection reaches its list: after authorizing, on a check, a new list."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask_babel import gettext
 
 from wizard.constant_contact import api
+from wizard.constant_contact.client import Client
 from wizard.constant_contact.client import client_for
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
@@ -16,6 +20,8 @@ from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.status import Code
 from wizard.status import list_code
+
+T = TypeVar("T")
 
 
 def verify(integration: Integration) -> None:
@@ -100,20 +106,33 @@ def change_list(integration: Integration, list_id: str, from_url: bool) -> str |
     return None
 
 
-def check(integration: Integration) -> api.ContactList:
-    """Use the connection (token, then read the list) and record what happened."""
-    list_id = integration.list_id or ""
+def call_recorded(
+    integration: Integration,
+    request: Callable[[Client, str], T],
+    passes: frozenset[str] = frozenset(),
+) -> T:
+    """Run an API call on the connection; on failure record it (the status follows)
+    and raise ConnectionProblem. Errors whose code is in ``passes`` are the
+    caller's to read: raised as they came, recorded nowhere."""
     try:
-        found = pacing.call_with_token(
-            integration, lambda client, token: client.get_list(token, list_id)
-        )
+        return pacing.call_with_token(integration, request)
     except ProviderError as error:
         code = list_code(error.code)
+        if code in passes:
+            raise
         record_failure(integration, code)
         raise tokens.ConnectionProblem(code, integration.flow) from error
     except tokens.ConnectionProblem as problem:
         record_failure(integration, problem.code)
         raise
+
+
+def check(integration: Integration) -> api.ContactList:
+    """Use the connection (token, then read the list) and record what happened."""
+    list_id = integration.list_id or ""
+    found = call_recorded(
+        integration, lambda client, token: client.get_list(token, list_id)
+    )
     if found.deleted:
         record_failure(integration, Code.LIST_DELETED)
         raise tokens.ConnectionProblem(Code.LIST_DELETED, integration.flow)

@@ -1,7 +1,8 @@
 """Database models: organizations, users, integrations, attempts, audit events,
-presence."""
+presence, held contacts."""
 
 from wizard.models.audit import AuditEvent
+from wizard.models.held import HeldContact
 from wizard.models.integrations import TYPE_CONSTANT_CONTACT
 from wizard.models.integrations import AuthorizationAttempt
 from wizard.models.integrations import Integration
@@ -24,6 +25,7 @@ __all__ = [
     "TYPE_CONSTANT_CONTACT",
     "AuditEvent",
     "AuthorizationAttempt",
+    "HeldContact",
     "Integration",
     "Organization",
     "Presence",

@@ -60,6 +60,9 @@ DEFAULTS: dict[str, object] = {
     # Support's Right now says which page her browser has open and when it last
     # asked for anything; noted at most this often per integration and page.
     "PRESENCE_SECONDS": 10,
+    # Contacts held while a connection cannot be used are dropped (and audited)
+    # after this many days: past it, the person's consent is too old to act on.
+    "HELD_CONTACT_DAYS": 30,
     # Per integration: Test connection, Check again and Change List ID posts together.
     "CONNECTION_ACTION_RATE_LIMIT": "10 per minute",
     # Static URLs carry a hash of the file (web/pages/hooks.py): kept a year.

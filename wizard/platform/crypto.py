@@ -14,6 +14,8 @@ v2, until ``flask keys rotate`` has rewritten them); rotation reads them either 
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 
@@ -34,6 +36,7 @@ NONCE_BYTES = 12
 # Distinct HKDF labels: the AES key and the public key id never coincide.
 AEAD_INFO = b"cc-wizard v2 aes-256-gcm"
 KEY_ID_INFO = b"cc-wizard v2 key id"
+LOOKUP_INFO = b"cc-wizard v2 lookup hmac-sha256"
 AAD_PREFIX = b"cc-wizard v2|"
 
 
@@ -47,6 +50,8 @@ class Key:
 
     id: str
     aead: AESGCM
+    # Keys values are found by (an e-mail held twice) without storing them in clear.
+    lookup: bytes
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,13 @@ def build_ring(keys: list[str]) -> Ring:
     for key in keys:
         raw = base64.urlsafe_b64decode(key.encode())
         key_id = base64.urlsafe_b64encode(_derive(raw, KEY_ID_INFO, 6)).decode()
-        derived.append(Key(id=key_id, aead=AESGCM(_derive(raw, AEAD_INFO, 32))))
+        derived.append(
+            Key(
+                id=key_id,
+                aead=AESGCM(_derive(raw, AEAD_INFO, 32)),
+                lookup=_derive(raw, LOOKUP_INFO, 32),
+            )
+        )
     return Ring(keys=tuple(derived), legacy=MultiFernet(fernets))
 
 
@@ -193,6 +204,15 @@ def rotate(ciphertext: str, binding: str) -> str:
     them is how an upgraded install gets to refuse them.
     """
     return encrypt(_open(ciphertext, binding, unbound=True), binding)
+
+
+def lookup_hashes(value: str) -> list[str]:
+    """Return the value's keyed hashes, the current key's first: stored with the
+    first, found by any (a value stored before a key rotation is still found)."""
+    return [
+        hmac.new(key.lookup, value.encode(), hashlib.sha256).hexdigest()
+        for key in _ring().keys
+    ]
 
 
 def fingerprint(secret: str) -> str:

@@ -15,13 +15,18 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from wizard.models import AuthorizationAttempt
+from wizard.models import HeldContact
 from wizard.models import Integration
 from wizard.platform import crypto
 from wizard.platform.extensions import db
 from wizard.platform.locks import locked_rows
 from wizard.platform.sealing import Sealed
 
-SEALED_MODELS: tuple[type[Sealed], ...] = (Integration, AuthorizationAttempt)
+SEALED_MODELS: tuple[type[Sealed], ...] = (
+    Integration,
+    AuthorizationAttempt,
+    HeldContact,
+)
 BATCH_SIZE = 100
 
 

@@ -18,6 +18,7 @@ from . import api
 from . import authz
 from . import control
 from . import lists
+from . import lists_control  # noqa: F401  (routes on control.bp)
 from . import portal
 from . import signin
 from .models import SUPPORTED_SCOPES

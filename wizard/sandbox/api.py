@@ -258,6 +258,8 @@ def sign_up_form() -> ResponseReturnValue:
     if isinstance(result, str):
         return error_list(400, "contacts.api.validation.error", result)
     db.session.commit()
+    address = str(payload.get("email_address") or "").strip().lower()
+    current_state().count("sign_up", "sign_up_email", address)
     contact_id, action = result
     response = jsonify({"contact_id": contact_id, "action": action})
     response.status_code = 201 if action == "created" else 200

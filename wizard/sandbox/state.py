@@ -182,6 +182,8 @@ class SandboxState:
                 },
                 # Per fault endpoint: requests answered (held ones once let go).
                 "answered": dict(self.by_key["answered"]),
+                # Sign-ups that went in (created or updated), per lower-cased address.
+                "sign_ups_by_email": dict(self.by_key["sign_up_email"]),
             }
 
 

@@ -195,3 +195,27 @@ def wait_until_held(
                 f"{held(base_url, endpoint)}"
             )
         time.sleep(0.02)
+
+
+def add_list(base_url: str, name: str = "") -> str:
+    """Add an empty list to the demo account; return its List ID."""
+    return _control(base_url, "lists", {"name": name} if name else {})["list_id"]
+
+
+def delete_list(base_url: str, list_id: str, deleted: bool = True) -> None:
+    """Delete a list in Constant Contact (or, with deleted=False, bring it back)."""
+    _control(base_url, f"lists/{list_id}", {"deleted": deleted})
+
+
+def list_members(base_url: str, list_id: str) -> list[dict[str, Any]]:
+    """Return a list's members, each with how often its address was signed up."""
+    response = requests.get(
+        f"{base_url}/__sandbox__/lists/{list_id}/members", timeout=10
+    )
+    response.raise_for_status()
+    return response.json()["members"]
+
+
+def remove_access(base_url: str, api_key: str) -> int:
+    """Remove an app's access in Constant Contact: every token it holds stops."""
+    return _control(base_url, f"applications/{api_key}/revoke")["revoked"]
