@@ -3,6 +3,7 @@ person, and sent in order, each once, when it works again."""
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from flask.testing import FlaskCliRunner
 
 from tests.helpers.attempts import allowed_on_device
 from tests.helpers.connections import connect
+from tests.helpers.users import sign_in
 from wizard.constant_contact.api import Person
 from wizard.domain import contacts
 from wizard.domain import held
@@ -261,3 +263,50 @@ def test_the_commands_count_send_and_drop_what_is_too_old(
             db.select(AuditEvent).filter_by(action="contact.dropped")
         ).one()
     assert dropped.details == {"reason": "held_too_long", "days": 30}
+
+
+def _eventually(check: Callable[[], bool], within: float = 30.0) -> None:
+    """Wait for a thread's work to show; ``within`` only bounds a broken test."""
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.05)
+
+
+def test_the_pages_say_how_many_wait_and_a_working_test_sends_them_after_answering(
+    signed_in: FlaskClient,
+    app: Flask,
+    cc: str,
+    support_user: int,
+) -> None:
+    list_id = add_list(cc)
+    integration_id = connect(signed_in, app, cc, list_id=list_id)
+    set_faults(cc, {"sign_up_form": "503"})
+    for i in (1, 2):
+        assert _add(app, integration_id, f"p{i}@d{i}.test") == "held"
+    waiting = "2 contacts waiting to be added: nothing is lost"
+    assert waiting in signed_in.get("/integrations").text
+    agent = app.test_client()
+    sign_in(agent, "helper@promopulse.test")
+    support_page = agent.get(f"/support/integrations/{integration_id}").text
+    box = support_page[: support_page.index("</section>")]
+    assert waiting in box
+    agent.set_cookie("wizard_lang", "es")
+    assert (
+        "2 contactos en espera para añadirse"
+        in agent.get(f"/support/integrations/{integration_id}").text
+    )
+    set_faults(cc, {})
+    # Test connection works: the page answers before any contact is sent (the
+    # first sign-up is held at Constant Contact), then they go, in a thread.
+    hold(cc, "sign_up_form", count=1)
+    tested = signed_in.post(f"/integrations/{integration_id}/test")
+    assert "The connection works" in tested.text
+    assert _held(app, integration_id) == 2
+    tested.close()
+    wait_until_held(cc, "sign_up_form", 1)
+    release(cc, "sign_up_form")
+    _eventually(lambda: _held(app, integration_id) == 0)
+    members = {m["email"]: m["sign_ups"] for m in list_members(cc, list_id)}
+    assert members == {"p1@d1.test": 1, "p2@d2.test": 1}
+    assert waiting not in signed_in.get("/integrations").text

@@ -10,6 +10,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from wizard.domain import audit
+from wizard.domain import held
 from wizard.domain import list_choices
 from wizard.domain import tokens
 from wizard.domain import verification
@@ -19,6 +20,7 @@ from wizard.models import User
 from wizard.platform.extensions import db
 from wizard.platform.i18n import N_
 from wizard.platform.reads import reads_only
+from wizard.web import replays
 from wizard.web.access import customer_required
 from wizard.web.access import pull_integration
 from wizard.web.forms import ButtonForm
@@ -45,7 +47,10 @@ def index() -> ResponseReturnValue:
         .filter_by(organization_id=current_user.organization_id)
         .order_by(Integration.started_at.desc(), Integration.id.desc())
     ).all()
-    return render_template("integrations/index.html", integrations=integrations)
+    waiting = held.waiting_by_integration([found.id for found in integrations])
+    return render_template(
+        "integrations/index.html", integrations=integrations, waiting=waiting
+    )
 
 
 @bp.route("/integrations/<id:integration_id>/list", methods=["GET", "POST"])
@@ -91,6 +96,8 @@ def test_connection(integration_id: int) -> ResponseReturnValue:
             result = verification.check(integration)
         except tokens.ConnectionProblem as error:
             problem = connection_problem(error.code, integration.flow)
+        else:
+            replays.replay_after_response(integration)
         audit.record(
             "connection.tested",
             actor=current_user,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from wizard.constant_contact.api import ContactList
 from wizard.domain import audit
 from wizard.domain import drafts
+from wizard.domain import held
 from wizard.domain import presence
 from wizard.domain import tokens
 from wizard.domain import verification
@@ -127,6 +128,7 @@ def _now_and_told(found: Integration) -> dict[str, Any]:
         "now": now,
         "now_box": right_now(found, latest, now, presence.seen(found.id)),
         "messages": records.messages_shown(found, events),
+        "waiting": held.waiting(found.id),
     }
 
 
