@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
+from flask import current_app
+
 from wizard.constant_contact.api import Person
 from wizard.domain import audit
 from wizard.domain import sending
@@ -27,8 +29,6 @@ from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.status import Status
 
-# Longer than one send can take: pacing, a refresh and two calls at their timeouts.
-LEASE = timedelta(minutes=2)
 # The connection's problem already says why: hold without asking Constant Contact.
 HOLDING_STATUSES = {Status.NEEDS_REAUTHORIZATION, Status.LIST_NOT_FOUND}
 # Held behind others of the same integration, to keep their order.
@@ -135,6 +135,8 @@ def _claim_oldest(integration: Integration) -> tuple[HeldContact, str] | None:
     ).first()
     if oldest is None or (oldest.claimed_until and oldest.claimed_until > now):
         return None
+    # Longer than one send can take: pacing, a refresh and two calls at their timeouts.
+    lease = timedelta(seconds=current_app.config["HELD_CONTACT_LEASE_SECONDS"])
     claim = secrets.token_hex(8)
     claimed = db.session.execute(
         db.update(HeldContact)
@@ -144,7 +146,7 @@ def _claim_oldest(integration: Integration) -> tuple[HeldContact, str] | None:
                 HeldContact.claimed_until.is_(None), HeldContact.claimed_until <= now
             ),
         )
-        .values(claim=claim, claimed_until=now + LEASE, tries=HeldContact.tries + 1)
+        .values(claim=claim, claimed_until=now + lease, tries=HeldContact.tries + 1)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()

@@ -63,6 +63,9 @@ DEFAULTS: dict[str, object] = {
     # Contacts held while a connection cannot be used are dropped (and audited)
     # after this many days: past it, the person's consent is too old to act on.
     "HELD_CONTACT_DAYS": 30,
+    # A sender's claim on a held contact: longer than one send can take. A sender
+    # that dies holds that contact back this long.
+    "HELD_CONTACT_LEASE_SECONDS": 120,
     # Per integration: Test connection, Check again and Change List ID posts together.
     "CONNECTION_ACTION_RATE_LIMIT": "10 per minute",
     # Static URLs carry a hash of the file (web/pages/hooks.py): kept a year.
