@@ -107,6 +107,11 @@ WORDS: dict[str, str] = {
     "support.viewed_organization": N_("Looked at your organization"),
     "support.viewed_integration": N_("Looked at an integration"),
     "support.tested_connection": N_("Tested the connection"),
+    "support.copied_link": N_("Support copied the link to where you left off"),
+    "support.emailed_link": N_("Support e-mailed you the link to where you left off"),
+    "support.email_link_failed": N_(
+        "Support tried to e-mail you the link to where you left off; it was not sent"
+    ),
 }
 
 

@@ -68,6 +68,19 @@ DEFAULTS: dict[str, object] = {
     "HELD_CONTACT_LEASE_SECONDS": 120,
     # Per integration: Test connection, Check again and Change List ID posts together.
     "CONNECTION_ACTION_RATE_LIMIT": "10 per minute",
+    # Support's "E-mail her the link", per integration (support counts as one).
+    "SEND_BACK_EMAIL_RATE_LIMIT": "3 per 10 minutes;10 per day",
+    # Outgoing e-mail (platform/mail.py): no server, no mail (and a log line saying
+    # so). STARTTLS is on unless turned off or SSL is; no port means 587 (465 with
+    # SSL); the timeout is per step of the SMTP conversation, in seconds.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": None,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_STARTTLS": True,
+    "MAIL_SSL": False,
+    "MAIL_SENDER": "",
+    "MAIL_TIMEOUT": 10,
     # Static URLs carry a hash of the file (web/pages/hooks.py): kept a year.
     "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
     # How many reverse proxies sit in front of the app (0: none, trust no headers).

@@ -11,6 +11,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
@@ -111,7 +112,8 @@ def _start_session(user: User) -> None:
     login_user(user)
     session["signed_in_at"] = session["seen_at"] = _now()
     user.last_sign_in_at = utcnow()
-    audit.record("user.signed_in", actor=user)
+    # Her language, for what the app e-mails her (domain/customer_mail.py).
+    audit.record("user.signed_in", actor=user, language=str(get_locale()))
     db.session.commit()
 
 

@@ -1,7 +1,6 @@
 """The support console's pages: search, an organization, an integration, its test."""
 
 from datetime import timedelta
-from functools import wraps
 from typing import Any
 
 from flask import abort
@@ -16,7 +15,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_login import login_required
 from sqlalchemy.orm import selectinload
 
 from wizard.constant_contact.api import ContactList
@@ -35,6 +33,7 @@ from wizard.web.forms import ButtonForm
 from wizard.web.limits import connection_action_limit
 from wizard.web.support import bp
 from wizard.web.support import records
+from wizard.web.support.guard import support_required
 from wizard.web.support.records import on_record
 from wizard.web.support.right_now import right_now
 
@@ -55,21 +54,6 @@ def pull_integration() -> None:
         g.integration = (
             db.session.get(Integration, integration_id) if is_support else None
         )
-
-
-def support_required(view: Any) -> Any:
-    """Let only support staff through, to integrations that exist; else 404."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_support:
-            abort(404)
-        if names_integration() and g.get("integration") is None:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 @bp.route("")
