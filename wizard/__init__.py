@@ -77,6 +77,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_web(app: Flask) -> None:
     """Register the blueprints, logs, error pages and template words."""
     from wizard.platform import logs
+    from wizard.web import after_answer
     from wizard.web import auth
     from wizard.web import authorize
     from wizard.web import errors
@@ -94,6 +95,7 @@ def _register_web(app: Flask) -> None:
     errors.init_app(app)
     words.init_app(app)
     presence.init_app(app)
+    after_answer.init_app(app)
 
 
 def _after_registration(app: Flask) -> None:

@@ -5,6 +5,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from wizard.domain import contacts
+from wizard.domain import delivery
 from wizard.domain import held
 from wizard.domain import sending
 from wizard.domain import tokens
@@ -76,6 +77,7 @@ def check_integrations(integration_id: int | None) -> None:
             click.echo(
                 f"{integration.id}\tok\t{found.name}\t{found.member_count} members"
             )
+    _deliver_notices()
     if failed:
         raise SystemExit(1)
 
@@ -96,6 +98,7 @@ def refresh_integrations(due: bool) -> None:
         else:
             click.echo(f"{integration.id}\trefreshed")
     click.echo(f"{len(integrations) - failed} refreshed, {failed} failed")
+    _deliver_notices()
     if failed:
         raise SystemExit(1)
 
@@ -162,6 +165,17 @@ def replay_held(integration_id: int | None) -> None:
         click.echo(
             f"{integration.id}\tsent {done.sent}\trefused {done.refused}"
             f"\tleft {done.left}{stopped}"
+        )
+    _deliver_notices()
+
+
+def _deliver_notices() -> None:
+    """Deliver the notices owed (a connection that broke); say so if there were any."""
+    done = delivery.deliver_due()
+    if done.sent or done.retrying or done.given_up or done.skipped:
+        click.echo(
+            f"notices: {done.sent} sent, {done.retrying} to try again, "
+            f"{done.given_up} given up, {done.skipped} not needed"
         )
 
 

@@ -7,6 +7,7 @@ functions write it, with the error fields and the audit event that go with it.
 from wizard.constant_contact import api
 from wizard.constant_contact.http import ProviderError
 from wizard.domain import audit
+from wizard.domain import notices
 from wizard.domain.problems import connection_problem
 from wizard.domain.problems import problem_for
 from wizard.models import Integration
@@ -65,30 +66,32 @@ def connected_to(
         integration.name = found.name[:200]
     integration.list_name = found.name[:255]
     integration.list_member_count = found.member_count
-    integration.status = Status.ACTIVE
+    before, integration.status = integration.status, Status.ACTIVE
     integration.last_error_code = None
     integration.last_error_message = None
+    notices.status_changed(integration, before)
 
 
 def record_check_failure(integration: Integration, error: ProviderError) -> None:
     """Record why using the connection failed, and the status that follows from it."""
     code = list_code(error.code)
-    integration.status = after_failure(
-        integration.status, code, transient=error.transient
-    )
+    before = integration.status
+    integration.status = after_failure(before, code, transient=error.transient)
     integration.last_error_code = code
     integration.last_error_message = problem_for(code, integration.flow).text_en
     audit.record("connection.check_failed", integration=integration, error=code)
+    notices.status_changed(integration, before)
 
 
 def mark_broken(integration: Integration, code: str) -> None:
     """Record that Constant Contact refused the connection: re-authorizing helps."""
-    integration.status = Status.NEEDS_REAUTHORIZATION
+    before, integration.status = integration.status, Status.NEEDS_REAUTHORIZATION
     integration.last_error_code = code
     integration.last_error_message = connection_problem(code, integration.flow).text_en
     audit.record(
         "connection.needs_reauthorization", integration=integration, error=code
     )
+    notices.status_changed(integration, before)
 
 
 def refresh_failed(integration: Integration, error: ProviderError) -> None:
@@ -103,9 +106,10 @@ def working(integration: Integration) -> None:
     """A call just worked: active again, unless renewing it was refused."""
     if after_success(integration.status) != Status.ACTIVE:
         return
-    integration.status = Status.ACTIVE
+    before, integration.status = integration.status, Status.ACTIVE
     integration.last_error_code = None
     integration.last_error_message = None
+    notices.status_changed(integration, before)
 
 
 def disconnected(integration: Integration) -> None:

@@ -1,11 +1,12 @@
 """Database models: organizations, users, integrations, attempts, audit events,
-presence, held contacts."""
+presence, held contacts, notices."""
 
 from wizard.models.audit import AuditEvent
 from wizard.models.held import HeldContact
 from wizard.models.integrations import TYPE_CONSTANT_CONTACT
 from wizard.models.integrations import AuthorizationAttempt
 from wizard.models.integrations import Integration
+from wizard.models.notices import Notice
 from wizard.models.people import PASSWORD_METHOD
 from wizard.models.people import REFERENCE_ALPHABET
 from wizard.models.people import ROLE_CUSTOMER
@@ -27,6 +28,7 @@ __all__ = [
     "AuthorizationAttempt",
     "HeldContact",
     "Integration",
+    "Notice",
     "Organization",
     "Presence",
     "User",

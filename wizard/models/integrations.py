@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import false
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -60,6 +61,8 @@ class Integration(IntegrationQuestions, Sealed, db.Model):
     # What Constant Contact said about the app (status.AppCheck), and when.
     app_check: Mapped[str | None] = mapped_column(String(40))
     app_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Its customers were told it broke: not again until it has worked in between.
+    break_noticed: Mapped[bool] = mapped_column(default=False, server_default=false())
     list_id_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

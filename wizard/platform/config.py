@@ -66,6 +66,10 @@ DEFAULTS: dict[str, object] = {
     # A sender's claim on a held contact: longer than one send can take. A sender
     # that dies holds that contact back this long.
     "HELD_CONTACT_LEASE_SECONDS": 120,
+    # Where to tell the product that a connection broke or works again (a signed
+    # POST, retried with backoff); empty: no webhook.
+    "WEBHOOK_URL": "",
+    "WEBHOOK_SECRET": "",
     # Per integration: Test connection, Check again and Change List ID posts together.
     "CONNECTION_ACTION_RATE_LIMIT": "10 per minute",
     # Support's "E-mail her the link", per integration (support counts as one).

@@ -27,7 +27,7 @@ from wizard.platform.columns import utcnow
 from wizard.platform.crypto import DecryptionError
 from wizard.platform.extensions import db
 from wizard.platform.extensions import limiter
-from wizard.web import replays
+from wizard.web import after_answer
 from wizard.web.access import customer_required
 from wizard.web.authorize import bp
 from wizard.web.authorize.shared import attempt_page
@@ -186,7 +186,7 @@ def active(integration_id: int) -> ResponseReturnValue:
     integration = g.integration
     if not integration.is_active:
         return redirect(url_for("integrations.index"))
-    replays.replay_after_response(integration)
+    after_answer.replay_after_response(integration)
     return render_template(
         "authorize/active.html",
         integration=integration,

@@ -20,7 +20,7 @@ from wizard.models import User
 from wizard.platform.extensions import db
 from wizard.platform.i18n import N_
 from wizard.platform.reads import reads_only
-from wizard.web import replays
+from wizard.web import after_answer
 from wizard.web.access import customer_required
 from wizard.web.access import pull_integration
 from wizard.web.forms import ButtonForm
@@ -97,7 +97,7 @@ def test_connection(integration_id: int) -> ResponseReturnValue:
         except tokens.ConnectionProblem as error:
             problem = connection_problem(error.code, integration.flow)
         else:
-            replays.replay_after_response(integration)
+            after_answer.replay_after_response(integration)
         audit.record(
             "connection.tested",
             actor=current_user,
