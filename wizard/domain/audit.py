@@ -104,6 +104,16 @@ WORDS: dict[str, str] = {
     "connection.reauthorized": N_("Authorized again"),
     "connection.disconnected": N_("Disconnected the integration"),
     "contact.added": N_("Added a contact to the list"),
+    "contact.held": N_(
+        "Kept a contact to add once the connection works again: nothing is lost"
+    ),
+    "contact.refused": N_("Constant Contact refused a contact (not a valid address)"),
+    "contact.dropped": N_("Dropped a contact kept for too long"),
+    "notice.sent": N_("Told about the broken connection"),
+    "notice.skipped": N_("No need to tell about the broken connection"),
+    "notice.not_sent": N_(
+        "Could not tell about the broken connection yet: trying again later"
+    ),
     "support.viewed_organization": N_("Looked at your organization"),
     "support.viewed_integration": N_("Looked at an integration"),
     "support.tested_connection": N_("Tested the connection"),

@@ -172,15 +172,11 @@ def _finish(notice: Notice, claim: str, integration: Integration, outcome: str) 
         .where(Notice.id == notice.id, Notice.claim == claim)
         .execution_options(synchronize_session=False)
     )
-    if gone.rowcount == 1:
-        audit.record(
-            "notice.sent" if outcome == "sent" else "notice.skipped",
-            integration=integration,
-            kind=notice.kind,
-            event=notice.event,
-            to=_to(notice),
-            **({} if outcome == "sent" else {"reason": outcome}),
-        )
+    said = {"kind": notice.kind, "event": notice.event, "to": _to(notice)}
+    if gone.rowcount == 1 and outcome == "sent":
+        audit.record("notice.sent", integration=integration, **said)
+    elif gone.rowcount == 1:
+        audit.record("notice.skipped", integration=integration, reason=outcome, **said)
     db.session.commit()
 
 

@@ -156,16 +156,15 @@ def _claim_oldest(integration: Integration) -> tuple[HeldContact, str] | None:
     return (row, claim) if row is not None else None
 
 
-def _done(row: HeldContact, claim: str, action: str, **details: object) -> None:
-    """Delete the row if still ours and record what became of it, in one commit."""
+def _take(row: HeldContact, claim: str) -> bool:
+    """Delete the row if it is still ours; the caller records what became of it in
+    the same transaction, then commits."""
     gone = db.session.execute(
         db.delete(HeldContact)
         .where(HeldContact.id == row.id, HeldContact.claim == claim)
         .execution_options(synchronize_session=False)
     )
-    if gone.rowcount == 1:
-        audit.record(action, integration=row_integration(row), **details)
-    db.session.commit()
+    return gone.rowcount == 1
 
 
 def row_integration(row: HeldContact) -> Integration:
@@ -206,19 +205,27 @@ def replay(integration: Integration, most: int | None = None) -> Replayed:
             done.stopped_by = problem.code
             break
         except sending.ContactRefused:
-            _done(row, claim, "contact.refused", email_domain=domain, replayed=True)
+            if _take(row, claim):
+                audit.record(
+                    "contact.refused",
+                    integration=integration,
+                    email_domain=domain,
+                    replayed=True,
+                )
+            db.session.commit()
             done.refused += 1
             continue
         transitions.working(integration)
-        _done(
-            row,
-            claim,
-            "contact.added",
-            outcome=action,
-            email_domain=domain,
-            consent=fields["consent"],
-            replayed=True,
-        )
+        if _take(row, claim):
+            audit.record(
+                "contact.added",
+                integration=integration,
+                outcome=action,
+                email_domain=domain,
+                consent=fields["consent"],
+                replayed=True,
+            )
+        db.session.commit()
         done.sent += 1
     done.left = waiting(integration.id)
     return done
