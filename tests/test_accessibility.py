@@ -542,9 +542,16 @@ def not_found(tour: Tour) -> None:
     heading(page).to_have_text("Page not found")
 
 
-def support_search(tour: Tour) -> None:
+def support_queue(tour: Tour) -> None:
     page = tour.page("support")
     sign_in_page(page, tour.site.url, HELPER)
+    heading(page).to_have_text("Support console")
+    # Bloom's customer was refused access in the last hour (step-4-denied).
+    expect(page.locator("section.queue tbody tr").first).to_contain_text("Bloom")
+
+
+def support_search(tour: Tour) -> None:
+    page = tour.page("support")
     page.get_by_label("Find a customer").fill("bloom")
     submit(page, "Search")
     expect(page.get_by_role("link", name="Bloom", exact=True)).to_be_visible()
@@ -602,6 +609,7 @@ STATES: list[tuple[str, str, Callable[[Tour], None]]] = [
     ("task-list", "customer", task_list),
     ("activity", "customer", activity),
     ("not-found", "customer", not_found),
+    ("support-queue", "support", support_queue),
     ("support-search", "support", support_search),
     ("support-organization", "support", support_organization),
     ("support-integration", "support", support_integration),

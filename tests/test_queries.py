@@ -1,6 +1,7 @@
 """Database work per request: the pages people repeat most stay cheap."""
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,9 +20,11 @@ from tests.helpers.sql import statements
 from tests.helpers.users import sign_in
 from wizard.domain import audit
 from wizard.models import AuditEvent
+from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import Organization
 from wizard.platform import crypto
+from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.platform.reads import WriteInReadOnlyPage
 from wizard.platform.reads import reads_only
@@ -127,7 +130,10 @@ def test_support_lists_ten_thousand_tenants_a_page_at_a_time(
             for page in (1, 2):
                 loaded.clear()
                 with statements(app) as sent:
-                    answer = client.get("/support", query_string=query | {"page": page})
+                    answer = client.get(
+                        "/support/organizations" if not query else "/support",
+                        query_string=query | {"page": page},
+                    )
                 assert answer.status_code == 200
                 # All ten thousand match; a page reads its fifty, and one more to
                 # know whether a next page follows.
@@ -144,6 +150,52 @@ def test_support_lists_ten_thousand_tenants_a_page_at_a_time(
             assert first_queries == second_queries == 3
     finally:
         event.remove(Organization, "load", count_loaded)
+
+
+def test_support_queue_costs_the_same_for_one_customer_or_many(
+    client: FlaskClient, app: Flask, support_user: int, monkeypatch: Any
+) -> None:
+    now = utcnow()
+
+    def waiting(count: int) -> None:
+        """Customers authorizing now, after a message shown to them, or whose
+        connection needs re-authorizing: each with every reason for a row."""
+        with app.app_context():
+            for n in range(count):
+                integration = Integration(
+                    organization=Organization(name=f"Waiting {n}"),
+                    status="needs_reauthorization",
+                )
+                db.session.add(integration)
+                db.session.flush()
+                db.session.add(
+                    AuthorizationAttempt(
+                        integration_id=integration.id,
+                        flow="device",
+                        started_at=now,
+                        expires_at=now + timedelta(minutes=5),
+                        provider_expires_at=now + timedelta(minutes=10),
+                    )
+                )
+                audit.record("setup.error_shown", integration=integration)
+            db.session.commit()
+
+    def count() -> tuple[int, int]:
+        with statements(app) as sent:
+            answer = client.get("/support")
+        assert answer.status_code == 200
+        return answer.text.count('<th scope="row">'), len(sent)
+
+    assert sign_in(client, "helper@promopulse.test").status_code == 302
+
+    def no_decrypting(*_: str) -> str:
+        raise AssertionError("the queue decrypted a secret")
+
+    monkeypatch.setattr(crypto, "decrypt", no_decrypting)
+    waiting(1)
+    assert count() == (1, 4)  # the user, the queue, its integrations, their attempts
+    waiting(20)
+    assert count() == (21, 4)
 
 
 def test_pages_that_only_read_run_without_a_transaction(

@@ -1,4 +1,4 @@
-"""The support console's pages: search, an organization, an integration, its test."""
+"""The support console's pages: who needs help, search, a customer, her integration."""
 
 from datetime import timedelta
 from typing import Any
@@ -32,6 +32,7 @@ from wizard.web.access import names_integration
 from wizard.web.forms import ButtonForm
 from wizard.web.limits import connection_action_limit
 from wizard.web.support import bp
+from wizard.web.support import queue
 from wizard.web.support import records
 from wizard.web.support.guard import support_required
 from wizard.web.support.records import on_record
@@ -59,25 +60,39 @@ def pull_integration() -> None:
 @bp.route("")
 @support_required
 def index() -> ResponseReturnValue:
-    """Search for a customer's organization; with no search, list them all by page."""
+    """Who needs help now; with a search, the customers it finds."""
     query = request.args.get("q", "")
-    page = request.args.get("page", 1, type=int)
-    if page < 1 or page > MAX_PAGE:
-        page = 1
-    exact = records.exactly(query) if query.strip() else None
+    if not query.strip():
+        now = utcnow()
+        rows, capped = queue.waiting(now)
+        return render_template(
+            "support/queue.html", rows=rows, capped=capped, cap=queue.CAP, now=now
+        )
+    exact = records.exactly(query)
     if exact is not None:
         # A whole reference or e-mail: straight to what she is doing now.
         found = records.in_progress(exact)
         if found is not None:
             return redirect(url_for(".integration", integration_id=found.id))
         return redirect(url_for(".organization", organization_id=exact.id))
-    organizations, more = records.find_organizations(query, page)
+    return _organizations_page(query)
+
+
+@bp.route("/organizations")
+@support_required
+def organizations() -> ResponseReturnValue:
+    """Every organization, a page at a time."""
+    return _organizations_page("")
+
+
+def _organizations_page(query: str) -> ResponseReturnValue:
+    """The organizations a search finds (all of them without one), by page."""
+    page = request.args.get("page", 1, type=int)
+    if page < 1 or page > MAX_PAGE:
+        page = 1
+    found, more = records.find_organizations(query, page)
     return render_template(
-        "support/index.html",
-        query=query,
-        organizations=organizations,
-        page=page,
-        more=more,
+        "support/index.html", query=query, organizations=found, page=page, more=more
     )
 
 
