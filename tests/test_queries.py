@@ -193,9 +193,10 @@ def test_support_queue_costs_the_same_for_one_customer_or_many(
 
     monkeypatch.setattr(crypto, "decrypt", no_decrypting)
     waiting(1)
-    assert count() == (1, 4)  # the user, the queue, its integrations, their attempts
+    # The user, the queue, its integrations, their attempts, where her browser was.
+    assert count() == (1, 5)
     waiting(20)
-    assert count() == (21, 4)
+    assert count() == (21, 5)
 
 
 def test_pages_that_only_read_run_without_a_transaction(

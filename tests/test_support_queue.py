@@ -29,6 +29,7 @@ from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import Organization
+from wizard.models import Presence
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import SandboxServer
@@ -458,3 +459,35 @@ def test_the_queue_works_without_javascript(
     page.get_by_role("link", name="Back to who needs help now").click()
     expect(rows).to_have_count(2)
     page.context.close()
+
+
+def test_a_customer_connected_since_her_problem_has_left_the_queue(
+    app: Flask, helper: FlaskClient
+) -> None:
+    stuck = customer_with(app, "Still stuck")
+    mended = customer_with(app, "Mended", status="active")
+    for integration_id in (stuck, mended):
+        add_shown_problem(app, integration_id, ago(minutes=10))
+    assert names(helper) == ["Still stuck"]
+
+
+def test_a_row_says_when_her_browser_was_last_active_and_a_passed_window_ended(
+    app: Flask, helper: FlaskClient
+) -> None:
+    integration_id = customer_with(app, "Florist")
+    add_shown_problem(app, integration_id, ago(minutes=2))
+    # She closed the tab on step 4: nobody closed the attempt, its window passed.
+    add_attempt(app, integration_id, ago(minutes=7))
+    with app.app_context():
+        db.session.add(
+            Presence(
+                integration_id=integration_id,
+                page="authorize.attempt",
+                seen_at=ago(minutes=6),
+            )
+        )
+        db.session.commit()
+    (row,) = queue(helper)
+    assert "Her browser was last active 6 minutes ago." in row
+    assert "Step 4: the last code ended without access" in row
+    assert "waiting for Allow Access" not in row

@@ -2,8 +2,9 @@
 
 Three reasons bring a customer's integration here: step 4 open now, a problem shown
 to her in the last hour, a connection that waits for her to act. One grouped query
-finds and orders them; two more load the rows' integrations (with organizations)
-and latest attempts, so the page costs the same for one row or fifty.
+finds and orders them; three more load the rows' integrations (with organizations),
+latest attempts and where her browser was, so the page costs the same for one row or
+fifty.
 """
 
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from wizard.models import AuditEvent
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
+from wizard.models import Presence
 from wizard.platform.extensions import db
 from wizard.platform.i18n import N_
 from wizard.status import Outcome
@@ -149,14 +151,23 @@ def waiting(now: datetime) -> tuple[list[Row], bool]:
         )
     }
     attempts = _latest_attempts(ids)
+    seen = {
+        found.integration_id: found
+        for found in db.session.scalars(
+            db.select(Presence).where(Presence.integration_id.in_(ids))
+        )
+    }
     rows = []
     for found_id, at, why in newest[:CAP]:
         found = integrations.get(found_id)
         if found is None:
             continue  # deleted between the two queries
+        if why == {PROBLEM} and found.is_active:
+            continue  # the problem she was shown is behind her: connected since
         reasons = [REASON_WORDS[r] for r in (AUTHORIZING, PROBLEM) if r in why]
         if WAITING in why:
             reasons.append(STATUS_WORDS[Status(found.status)])
         attempt = attempts.get(found_id)
-        rows.append(Row(found, at, reasons, right_now(found, attempt, now)))
+        now_box = right_now(found, attempt, now, seen.get(found_id))
+        rows.append(Row(found, at, reasons, now_box))
     return rows, len(newest) > CAP

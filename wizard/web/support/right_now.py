@@ -155,8 +155,13 @@ class RightNow:
     quiet: bool = False
 
 
-def state_of(integration: Integration, attempt: AuthorizationAttempt | None) -> str:
-    """Return the row of LINES that describes her now."""
+def state_of(
+    integration: Integration,
+    attempt: AuthorizationAttempt | None,
+    now: datetime | None = None,
+) -> str:
+    """Return the row of LINES that describes her now (an attempt whose window
+    passed unanswered has ended, though nobody has closed it yet)."""
     if integration.status in _AFTER:
         return _AFTER[Status(integration.status)]
     step = drafts.current_step(integration)
@@ -168,7 +173,8 @@ def state_of(integration: Integration, attempt: AuthorizationAttempt | None) -> 
         return "step_1_redirect_missing"
     if step < 4:
         return _STEPS[step]
-    if attempt is not None and attempt.is_open:
+    passed = now is not None and attempt is not None and attempt.expires_at <= now
+    if attempt is not None and attempt.is_open and not passed:
         kind = "device" if attempt.uses_device_flow else "code"
         return f"step_4_waiting_{kind}"
     return "step_4_ended" if attempt is not None else "step_4_ready"
@@ -181,7 +187,7 @@ def right_now(
     seen: Presence | None = None,
 ) -> RightNow:
     """Say where she is now (in English message ids), for the support page."""
-    state = state_of(integration, attempt)
+    state = state_of(integration, attempt, now)
     where, say = LINES[state]
     waiting = state.startswith("step_4_waiting") and attempt is not None
     return RightNow(
