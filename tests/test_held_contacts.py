@@ -243,6 +243,10 @@ def test_the_commands_count_send_and_drop_what_is_too_old(
     )
     assert added.exit_code == 0 and added.output == "new@d1.test: held\n"
     _add(app, integration_id, "old@d2.test")
+    refreshed = runner.invoke(args=["integrations", "refresh"])
+    assert "2 contacts held on 1 integration (flask integrations held)" in (
+        refreshed.output
+    )
     listed = runner.invoke(args=["integrations", "held"])
     assert listed.output == f"id\tstatus\theld\n{integration_id}\tfailing\t2\n2 held\n"
     down = runner.invoke(args=["integrations", "replay"])

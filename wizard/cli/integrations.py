@@ -98,6 +98,13 @@ def refresh_integrations(due: bool) -> None:
         else:
             click.echo(f"{integration.id}\trefreshed")
     click.echo(f"{len(integrations) - failed} refreshed, {failed} failed")
+    waiting = held.waiting_by_integration(_all_ids(None))
+    if waiting:
+        contacts_held, where = sum(waiting.values()), len(waiting)
+        click.echo(
+            f"{contacts_held} contact{'s' * (contacts_held != 1)} held on {where} "
+            f"integration{'s' * (where != 1)} (flask integrations held)"
+        )
     _deliver_notices()
     if failed:
         raise SystemExit(1)
