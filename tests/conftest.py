@@ -25,6 +25,7 @@ from playwright.sync_api import sync_playwright
 from tests.helpers.app import POSTGRES_URL
 from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
+from tests.helpers.app import forget
 from tests.helpers.app import fresh_database
 from tests.helpers.attempts import started
 from tests.helpers.integrations import make_integration
@@ -64,10 +65,16 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            # Nothing here must survive a crash of the server: commits need not wait
+            # for the disk.
+            connection.execute(
+                sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+            )
         url = sa.make_url(POSTGRES_URL).set(database=name)
         url_text = url.render_as_string(hide_password=False)
         _migrate(url_text)
         yield url_text
+        forget(url_text)
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()

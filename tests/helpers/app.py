@@ -49,24 +49,52 @@ def fresh_database(template: str, directory: Path) -> Iterator[str]:
     """Yield an empty, migrated database: a copy of the template, or emptied after."""
     if POSTGRES_URL:
         yield template
-        engine = sa.create_engine(template)
-        with engine.begin() as connection:
-            tables = connection.execute(
-                sa.text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
-                )
-            ).scalars()
-            names = ", ".join(f'"{table}"' for table in tables)
-            if names:
-                connection.execute(
-                    sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-                )
-        engine.dispose()
+        empty(template)
     else:
         path = directory / "wizard.sqlite"
         shutil.copy(template, path)
         yield f"sqlite:///{path}"
+
+
+# One connection pool per PostgreSQL test database, and the statements that empty it.
+_EMPTYING: dict[str, tuple[sa.Engine, str]] = {}
+
+
+def empty(url: str) -> None:
+    """Delete every row of a PostgreSQL test database and restart its sequences.
+
+    DELETE, not TRUNCATE: on a few small tables TRUNCATE costs a tenth of a second
+    (new files for every table and index, synced at commit), DELETE about a
+    millisecond. The tables are read from the database itself, children first.
+    """
+    if url not in _EMPTYING:
+        engine = sa.create_engine(url, poolclass=sa.pool.StaticPool)
+        schema = sa.MetaData()
+        schema.reflect(engine)
+        tables = [
+            t for t in reversed(schema.sorted_tables) if t.name != "alembic_version"
+        ]
+        with engine.connect() as connection:
+            sequences = connection.execute(
+                sa.text(
+                    "SELECT sequencename, start_value FROM pg_sequences "
+                    "WHERE schemaname = 'public'"
+                )
+            ).all()
+        restarts = [
+            f"SELECT setval('\"{name}\"', {start}, false)" for name, start in sequences
+        ]
+        statements = [f'DELETE FROM "{table.name}"' for table in tables] + restarts
+        _EMPTYING[url] = (engine, "; ".join(statements))
+    engine, statement = _EMPTYING[url]
+    with engine.begin() as connection:
+        connection.exec_driver_sql(statement)
+
+
+def forget(url: str) -> None:
+    """Close the connection that empties this database (before it is dropped)."""
+    if url in _EMPTYING:
+        _EMPTYING.pop(url)[0].dispose()
 
 
 # The app_with fixture: app_with(**settings) builds an app on the test's database
