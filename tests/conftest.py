@@ -25,6 +25,7 @@ from playwright.sync_api import sync_playwright
 from tests.helpers.app import POSTGRES_URL
 from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
+from tests.helpers.app import build_app
 from tests.helpers.app import forget
 from tests.helpers.app import fresh_database
 from tests.helpers.attempts import started
@@ -109,7 +110,7 @@ def make_app() -> Iterator[Callable[[dict[str, Any]], Flask]]:
     made: list[Flask] = []
 
     def make(settings: dict[str, Any]) -> Flask:
-        made.append(create_app(settings))
+        made.append(build_app(settings))
         return made[-1]
 
     yield make

@@ -30,6 +30,7 @@ from playwright.sync_api import Response
 from playwright.sync_api import expect
 
 from tests.helpers.app import base_config
+from tests.helpers.app import build_app
 from tests.helpers.app import fresh_database
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import make_due
@@ -44,7 +45,6 @@ from tests.helpers.sandbox import sandbox_server
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import make_user
-from wizard import create_app
 from wizard.models import ROLE_SUPPORT
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
@@ -112,7 +112,7 @@ def site(
             "SUPPORT_HOURS": "Monday to Friday, 9am to 6pm Eastern",
             "SUPPORT_EMAIL": "help@promopulse.example",
         }
-        app = create_app(settings)
+        app = build_app(settings)
         make_user(app, CUSTOMER, org="Bloom")
         make_user(app, KEYBOARD_CUSTOMER, org="Rival")
         make_user(app, HELPER, ROLE_SUPPORT)
