@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Browser
 from playwright.sync_api import BrowserContext
@@ -34,9 +33,9 @@ from tests.helpers.app import build_app
 from tests.helpers.app import fresh_database
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import make_due
-from tests.helpers.browser import AXE_OPTIONS
 from tests.helpers.browser import allow_access
 from tests.helpers.browser import create_application_in_portal
+from tests.helpers.browser import run_axe
 from tests.helpers.browser import sign_in_page
 from tests.helpers.live import free_port
 from tests.helpers.live import gunicorn
@@ -202,7 +201,7 @@ class Tour:
         for width_name in WIDTHS:
             page.set_viewport_size(viewport(width_name))
             where = f"{name} at {width_name} width"
-            results = Axe().run(page, options=AXE_OPTIONS)
+            results = run_axe(page)
             ran = {
                 rule["id"]
                 for kind in ("passes", "violations", "incomplete")
