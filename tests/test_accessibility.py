@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Browser
 from playwright.sync_api import BrowserContext
@@ -30,12 +29,13 @@ from playwright.sync_api import Response
 from playwright.sync_api import expect
 
 from tests.helpers.app import base_config
+from tests.helpers.app import build_app
 from tests.helpers.app import fresh_database
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import make_due
-from tests.helpers.browser import AXE_OPTIONS
 from tests.helpers.browser import allow_access
 from tests.helpers.browser import create_application_in_portal
+from tests.helpers.browser import run_axe
 from tests.helpers.browser import sign_in_page
 from tests.helpers.live import free_port
 from tests.helpers.live import gunicorn
@@ -44,7 +44,6 @@ from tests.helpers.sandbox import sandbox_server
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import make_user
-from wizard import create_app
 from wizard.models import ROLE_SUPPORT
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
@@ -112,7 +111,7 @@ def site(
             "SUPPORT_HOURS": "Monday to Friday, 9am to 6pm Eastern",
             "SUPPORT_EMAIL": "help@promopulse.example",
         }
-        app = create_app(settings)
+        app = build_app(settings)
         make_user(app, CUSTOMER, org="Bloom")
         make_user(app, KEYBOARD_CUSTOMER, org="Rival")
         make_user(app, HELPER, ROLE_SUPPORT)
@@ -202,7 +201,7 @@ class Tour:
         for width_name in WIDTHS:
             page.set_viewport_size(viewport(width_name))
             where = f"{name} at {width_name} width"
-            results = Axe().run(page, options=AXE_OPTIONS)
+            results = run_axe(page)
             ran = {
                 rule["id"]
                 for kind in ("passes", "violations", "incomplete")

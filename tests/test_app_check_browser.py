@@ -8,12 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from tests.helpers.browser import AXE_OPTIONS
+from tests.helpers.browser import run_axe
 from tests.helpers.i18n import english_left
 from tests.helpers.users import PASSWORD
 from wizard.sandbox.testing import SandboxServer
@@ -158,7 +157,7 @@ def test_the_app_check_in_the_browser(
                 assert english_left(page.content()) == [], case
             for width, height in ((1280, 800), (320, 640)):
                 page.set_viewport_size({"width": width, "height": height})
-                found = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+                found = run_axe(page).response["violations"]
                 assert [v["id"] for v in found] == [], (case, width, found)
         finally:
             context.close()

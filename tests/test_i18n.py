@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
@@ -27,10 +26,10 @@ from tests.helpers.attempts import allowed_on_device
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import make_due
 from tests.helpers.attempts import started
-from tests.helpers.browser import AXE_OPTIONS
 from tests.helpers.browser import allow_access
 from tests.helpers.browser import create_application_in_portal
 from tests.helpers.browser import open_newsletter
+from tests.helpers.browser import run_axe
 from tests.helpers.i18n import english_left
 from tests.helpers.integrations import make_integration
 from tests.helpers.sandbox import device_app
@@ -440,7 +439,7 @@ def test_the_step_4_deadline_is_in_local_time(
 
 def axe_violations(page: Page) -> list[str]:
     """Run axe on the page as the accessibility tests do; return what it found."""
-    results = Axe().run(page, options=AXE_OPTIONS)
+    results = run_axe(page)
     ran = {
         rule["id"]
         for kind in ("passes", "violations")

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser
@@ -26,7 +25,7 @@ from playwright.sync_api import expect
 
 from tests.helpers.app import base_config
 from tests.helpers.attempts import started
-from tests.helpers.browser import AXE_OPTIONS
+from tests.helpers.browser import run_axe
 from tests.helpers.browser import sign_in_page
 from tests.helpers.i18n import english_left
 from tests.helpers.integrations import code_flow_integration
@@ -415,7 +414,7 @@ def test_a_page_on_another_site_logs_nothing(
             expect(page.get_by_text("Support reference")).to_have_count(0)
             assert answers(log, organization, 4)[3] == "200"
             assert support_rows(app) == []
-            violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+            violations = run_axe(page).response["violations"]
             assert violations == []
 
         # The agent's own way: the console, a search, a click, and a reload.

@@ -12,6 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
+
+from wizard import create_app
 
 # Fixed, so that every test process and every app it serves agrees.
 ENCRYPTION_KEY = base64.urlsafe_b64encode(
@@ -49,24 +53,82 @@ def fresh_database(template: str, directory: Path) -> Iterator[str]:
     """Yield an empty, migrated database: a copy of the template, or emptied after."""
     if POSTGRES_URL:
         yield template
-        engine = sa.create_engine(template)
-        with engine.begin() as connection:
-            tables = connection.execute(
-                sa.text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
-                )
-            ).scalars()
-            names = ", ".join(f'"{table}"' for table in tables)
-            if names:
-                connection.execute(
-                    sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-                )
-        engine.dispose()
+        empty(template)
     else:
         path = directory / "wizard.sqlite"
         shutil.copy(template, path)
         yield f"sqlite:///{path}"
+
+
+# One connection pool per PostgreSQL test database, and the statements that empty it.
+_EMPTYING: dict[str, tuple[sa.Engine, str]] = {}
+
+
+def empty(url: str) -> None:
+    """Delete every row of a PostgreSQL test database and restart its sequences.
+
+    DELETE, not TRUNCATE: on a few small tables TRUNCATE costs a tenth of a second
+    (new files for every table and index, synced at commit), DELETE about a
+    millisecond. The tables are read from the database itself, children first.
+    """
+    if url not in _EMPTYING:
+        engine = sa.create_engine(url, poolclass=sa.pool.StaticPool)
+        schema = sa.MetaData()
+        schema.reflect(engine)
+        tables = [
+            t for t in reversed(schema.sorted_tables) if t.name != "alembic_version"
+        ]
+        with engine.connect() as connection:
+            sequences = connection.execute(
+                sa.text(
+                    "SELECT sequencename, start_value FROM pg_sequences "
+                    "WHERE schemaname = 'public'"
+                )
+            ).all()
+        restarts = [
+            f"SELECT setval('\"{name}\"', {start}, false)" for name, start in sequences
+        ]
+        statements = [f'DELETE FROM "{table.name}"' for table in tables] + restarts
+        _EMPTYING[url] = (engine, "; ".join(statements))
+    engine, statement = _EMPTYING[url]
+    with engine.begin() as connection:
+        connection.exec_driver_sql(statement)
+
+
+def forget(url: str) -> None:
+    """Close the connection that empties this database (before it is dropped)."""
+    if url in _EMPTYING:
+        _EMPTYING.pop(url)[0].dispose()
+
+
+class TemplateCode(BytecodeCache):
+    """Compiled templates kept in memory, by file and source checksum.
+
+    Each app has its own Jinja environment, which compiles every template it renders
+    again: 40 ms a page, most of a short test's time. The apps a test process builds
+    share the compiled code instead (an edited template has another checksum).
+    """
+
+    def __init__(self) -> None:
+        self.codes: dict[tuple[str, str], Any] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        """Hand the bucket the code compiled before from the same source, if any."""
+        bucket.code = self.codes.get((bucket.key, bucket.checksum))
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Keep the code just compiled."""
+        self.codes[(bucket.key, bucket.checksum)] = bucket.code
+
+
+TEMPLATE_CODE = TemplateCode()
+
+
+def build_app(settings: dict[str, Any]) -> Flask:
+    """Create the wizard app with these settings, sharing compiled templates."""
+    app = create_app(settings)
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
+    return app
 
 
 # The app_with fixture: app_with(**settings) builds an app on the test's database
