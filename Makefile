@@ -42,13 +42,10 @@ run: $(VENV)/.installed translations
 	HOST=$(HOST) PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) WORKERS=$(WORKERS) \
 		scripts/run-local.sh
 
-# The browser tests drive Debian's headless shell of Chromium (less CPU than the full
-# browser; tests/conftest.py falls back to `chromium` where only that is installed).
 browsers:
-	@command -v chromium-headless-shell >/dev/null 2>&1 || { \
-		echo "Installing Debian's chromium-headless-shell for the browser tests..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq chromium-headless-shell >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -253,18 +253,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-# Debian's headless shell (the old headless mode: no browser UI behind the pages)
-# spends about a third less CPU than the full chromium on the same tests; the full
-# one still serves where only it is installed.
-CHROMIUM_EXECUTABLES = ("chromium-headless-shell", "chromium")
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, driven by Playwright (never a downloaded browser); one per
-    test process, and each test opens its own context (cookies, storage) in it."""
-    executable = next(filter(None, map(shutil.which, CHROMIUM_EXECUTABLES)), None)
-    assert executable, "Debian's chromium-headless-shell is missing: `make browsers`"
+    """Debian's Chromium, driven by Playwright (never a downloaded browser)."""
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is missing: `make test` installs it"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS
