@@ -542,10 +542,15 @@ def not_found(tour: Tour) -> None:
 
 
 def support_queue(tour: Tour) -> None:
+    # Bloom's customer, back on her draft, presses Continue with nothing pasted: a
+    # problem shown in the last hour on an integration not connected yet.
+    customer = tour.page("customer")
+    customer.goto(f"{tour.site.url}/integrations/{tour.ids['draft']}/api-key")
+    submit(customer, "Continue")
+    expect(customer.locator(".error-summary")).to_be_focused()
     page = tour.page("support")
     sign_in_page(page, tour.site.url, HELPER)
     heading(page).to_have_text("Support console")
-    # Bloom's customer was refused access in the last hour (step-4-denied).
     expect(page.locator("section.queue tbody tr").first).to_contain_text("Bloom")
 
 

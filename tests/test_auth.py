@@ -117,7 +117,8 @@ def test_support_lands_on_the_support_console(
     sign_in(client, "helper@promopulse.test")
     assert client.get("/").headers["Location"] == "/support"
     page = client.get("/support").get_data(as_text=True)
-    assert "Bloom" in page
+    assert "Who needs help now" in page and 'href="/support/organizations"' in page
+    assert "Bloom" in client.get("/support/organizations").get_data(as_text=True)
     assert client.get("/integrations").status_code == 404
     assert client.get("/integrations/new").status_code == 404
 

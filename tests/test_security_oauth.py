@@ -44,7 +44,6 @@ from tests.helpers.users import PASSWORD
 from tests.helpers.users import make_user
 from tests.helpers.users import sign_in
 from tests.helpers.users import signed_in_client
-from wizard import models
 from wizard.constant_contact import answers as cc_answers
 from wizard.constant_contact import http
 from wizard.constant_contact.client import client_for
@@ -54,6 +53,7 @@ from wizard.domain import tokens
 from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.models import User
+from wizard.models import people
 from wizard.platform import i18n
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import create_application
@@ -385,7 +385,7 @@ def hashes_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return check_password_hash(pwhash, password)
 
     monkeypatch.setattr(auth, "check_password_hash", counting)
-    monkeypatch.setattr(models, "check_password_hash", counting)
+    monkeypatch.setattr(people, "check_password_hash", counting)
     return checked
 
 
