@@ -47,6 +47,8 @@ from wizard.models import ROLE_SUPPORT
 from wizard.models import AuthorizationAttempt
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import SandboxServer
+from wizard.sandbox.testing import add_list
+from wizard.sandbox.testing import delete_list
 from wizard.sandbox.testing import reset
 from wizard.web.auth import views as auth
 
@@ -207,6 +209,15 @@ def cc(cc_sandbox: SandboxServer) -> Iterator[str]:
     reset(cc_sandbox.base_url)
     yield cc_sandbox.base_url
     reset(cc_sandbox.base_url)
+
+
+@pytest.fixture
+def fresh_list(cc: str) -> Iterator[str]:
+    """A new, empty list in the demo account, deleted afterwards: the sandbox is
+    shared by the process, and other tests read the account's lists as seeded."""
+    list_id = add_list(cc)
+    yield list_id
+    delete_list(cc, list_id)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from tests.helpers.connections import connect
 from tests.helpers.live import ROOT
 from tests.helpers.live import wizard_environment
 from wizard.domain import held
-from wizard.sandbox.testing import add_list
 from wizard.sandbox.testing import hold
 from wizard.sandbox.testing import list_members
 from wizard.sandbox.testing import release
@@ -56,9 +55,9 @@ def _waiting(app: Flask, integration_id: int) -> int:
 
 
 def test_200_from_2_processes_held_then_each_sent_once_despite_a_kill(
-    signed_in: FlaskClient, app: Flask, cc: str, config: dict[str, Any]
+    fresh_list: str, signed_in: FlaskClient, app: Flask, cc: str, config: dict[str, Any]
 ) -> None:
-    list_id = add_list(cc)
+    list_id = fresh_list
     integration_id = connect(signed_in, app, cc, list_id=list_id)
     env = wizard_environment(config | {"HELD_CONTACT_LEASE_SECONDS": LEASE})
     env["WIZARD_TESTING"] = "true"

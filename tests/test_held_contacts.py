@@ -27,7 +27,6 @@ from wizard.models import Integration
 from wizard.platform import crypto
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
-from wizard.sandbox.testing import add_list
 from wizard.sandbox.testing import delete_list
 from wizard.sandbox.testing import hold
 from wizard.sandbox.testing import list_members
@@ -114,9 +113,9 @@ BREAKS: dict[str, tuple[Callable[..., Callable[[], None]], str]] = {
 
 @pytest.mark.parametrize("broken", list(BREAKS))
 def test_held_while_broken_then_sent_in_order_each_once(
-    signed_in: FlaskClient, app: Flask, cc: str, broken: str
+    fresh_list: str, signed_in: FlaskClient, app: Flask, cc: str, broken: str
 ) -> None:
-    list_id = add_list(cc)
+    list_id = fresh_list
     integration_id = connect(signed_in, app, cc, list_id=list_id)
     assert _add(app, integration_id, "first@d0.test") in ("created", "updated")
     breaking, status = BREAKS[broken]
@@ -153,9 +152,9 @@ def test_held_while_broken_then_sent_in_order_each_once(
 
 
 def test_a_contact_refused_by_constant_contact_is_not_held(
-    signed_in: FlaskClient, app: Flask, cc: str
+    fresh_list: str, signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
-    integration_id = connect(signed_in, app, cc, list_id=add_list(cc))
+    integration_id = connect(signed_in, app, cc, list_id=fresh_list)
     with pytest.raises(sending.ContactRefused, match="valid address"):
         _add(app, integration_id, "x" * 60 + "@too-long.test")
     assert _held(app, integration_id) == 0
@@ -164,9 +163,9 @@ def test_a_contact_refused_by_constant_contact_is_not_held(
 
 
 def test_held_contacts_are_sealed_and_bound_to_their_row(
-    signed_in: FlaskClient, app: Flask, cc: str
+    fresh_list: str, signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
-    integration_id = connect(signed_in, app, cc, list_id=add_list(cc))
+    integration_id = connect(signed_in, app, cc, list_id=fresh_list)
     set_faults(cc, {"sign_up_form": "500"})
     for email in ("ann@florist.test", "bob@florist.test"):
         assert _add(app, integration_id, email) == "held"
@@ -188,9 +187,9 @@ def test_held_contacts_are_sealed_and_bound_to_their_row(
 
 
 def test_one_sender_at_a_time_and_a_crash_resends_only_its_one(
-    signed_in: FlaskClient, app: Flask, cc: str
+    fresh_list: str, signed_in: FlaskClient, app: Flask, cc: str
 ) -> None:
-    list_id = add_list(cc)
+    list_id = fresh_list
     integration_id = connect(signed_in, app, cc, list_id=list_id)
     set_faults(cc, {"sign_up_form": "503"})
     for i in range(4):
@@ -227,9 +226,9 @@ def test_one_sender_at_a_time_and_a_crash_resends_only_its_one(
 
 
 def test_the_commands_count_send_and_drop_what_is_too_old(
-    signed_in: FlaskClient, app: Flask, cc: str, runner: FlaskCliRunner
+    fresh_list: str, signed_in: FlaskClient, app: Flask, cc: str, runner: FlaskCliRunner
 ) -> None:
-    integration_id = connect(signed_in, app, cc, list_id=add_list(cc))
+    integration_id = connect(signed_in, app, cc, list_id=fresh_list)
     set_faults(cc, {"sign_up_form": "503"})
     added = runner.invoke(
         args=[
@@ -278,12 +277,13 @@ def _eventually(check: Callable[[], bool], within: float = 30.0) -> None:
 
 
 def test_the_pages_say_how_many_wait_and_a_working_test_sends_them_after_answering(
+    fresh_list: str,
     signed_in: FlaskClient,
     app: Flask,
     cc: str,
     support_user: int,
 ) -> None:
-    list_id = add_list(cc)
+    list_id = fresh_list
     integration_id = connect(signed_in, app, cc, list_id=list_id)
     set_faults(cc, {"sign_up_form": "503"})
     for i in (1, 2):
