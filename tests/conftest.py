@@ -4,6 +4,20 @@ The database is built by the migrations once per test session; each test gets a
 fresh copy (SQLite) or emptied tables (PostgreSQL). Set WIZARD_TEST_DATABASE_URL to
 a PostgreSQL server URL to run the suite there; a throwaway database is created.
 The helpers these fixtures use, and tests share, are in tests/helpers/.
+
+The served wizard: a test that asks for ``wizard_url`` gets the URL of the wizard
+under gunicorn (two workers, CSRF checked, the sign-in and start limits raised),
+pointed at ``fast_cc`` (devices poll every second). It is started once per module
+and test process (not per test: a start costs about 1.5 s of CPU); the test's
+``app``, ``customer`` (owner@bloom.test of Bloom) and ``database_url`` are on its
+database, which is emptied after each test (ids start at 1 again). Close the
+browser contexts a test opens, or their pages keep asking the next test's server.
+A test that needs other settings, a fresh process or its workers' pids serves its
+own with tests.helpers.live.gunicorn.
+
+Chromium: ``browser`` is one Debian headless shell per test process; open a
+context per test (``browser.new_context()``) and close it. tests.helpers.browser
+has sign-in, axe (``run_axe``, ``axe_violations``) and sandbox portal steps.
 """
 
 import shutil
@@ -26,6 +40,7 @@ from tests.helpers.app import POSTGRES_URL
 from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
 from tests.helpers.app import build_app
+from tests.helpers.app import empty
 from tests.helpers.app import forget
 from tests.helpers.app import fresh_database
 from tests.helpers.attempts import started
@@ -88,8 +103,18 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
 
 @pytest.fixture
-def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
-    """Give the test an empty, migrated database."""
+def database_url(
+    request: pytest.FixtureRequest, database_template: str, tmp_path: Path
+) -> Iterator[str]:
+    """Give the test an empty, migrated database.
+
+    A test of the served wizard (wizard_url) gets the served one's, emptied after it.
+    """
+    if "wizard_url" in request.fixturenames:
+        url = request.getfixturevalue("served_database")
+        yield url
+        empty(url)
+        return
     with fresh_database(database_template, tmp_path) as url:
         yield url
 
@@ -241,17 +266,57 @@ def fast_cc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]
         yield server
 
 
-@pytest.fixture
-def wizard_url(
-    app: Flask, customer: int, database_url: str, fast_cc: SandboxServer
+@pytest.fixture(scope="module")
+def served_database(
+    database_template: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """Serve the wizard with two gunicorn workers, pointed at the sandbox."""
+    """The database of the module's served wizard (wizard_url); tests empty it."""
+    if POSTGRES_URL:
+        # The template itself: every test empties it after itself anyway.
+        yield database_template
+        return
+    path = tmp_path_factory.mktemp("served") / "wizard.sqlite"
+    shutil.copy(database_template, path)
+    url = f"sqlite:///{path}"
+    yield url
+    forget(url)
+
+
+# The served wizard stays up for all of a module's tests, so the limits that count
+# sign-ins and starts across them are raised; the tests of the limits build their own.
+SERVED_LIMITS = {
+    name: "10000 per minute"
+    for name in (
+        "SIGN_IN_RATE_LIMIT",
+        "SIGN_IN_ACCOUNT_RATE_LIMIT",
+        "AUTHORIZE_START_RATE_LIMIT",
+        "STATUS_POLL_RATE_LIMIT",
+        "CONNECTION_ACTION_RATE_LIMIT",
+    )
+}
+
+
+@pytest.fixture(scope="module")
+def served_wizard(served_database: str, fast_cc: SandboxServer) -> Iterator[str]:
+    """The wizard under gunicorn (two workers, CSRF checked), pointed at fast_cc:
+    one per module and test process, for the tests that use wizard_url."""
     port = free_port()
     public = f"http://127.0.0.1:{port}"
-    settings = base_config(database_url) | sandbox_settings(fast_cc.base_url)
-    env = wizard_environment(settings | {"PUBLIC_BASE_URL": public})
-    with gunicorn(env, port=port) as base_url:
+    settings = base_config(served_database) | sandbox_settings(fast_cc.base_url)
+    settings |= SERVED_LIMITS | {"PUBLIC_BASE_URL": public}
+    with gunicorn(wizard_environment(settings), port=port) as base_url:
         yield base_url
+
+
+@pytest.fixture
+def wizard_url(served_wizard: str, app: Flask, customer: int) -> str:
+    """The served wizard's URL, on an empty database with the Bloom customer.
+
+    ``app`` (and every fixture on ``database_url``) uses the served wizard's database
+    in such a test, emptied after it (ids start at 1 again). Tests that need other
+    settings serve their own wizard with tests.helpers.live.gunicorn.
+    """
+    return served_wizard
 
 
 CHROMIUM_ARGS = [

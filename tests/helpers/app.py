@@ -60,24 +60,39 @@ def fresh_database(template: str, directory: Path) -> Iterator[str]:
         yield f"sqlite:///{path}"
 
 
-# One connection pool per PostgreSQL test database, and the statements that empty it.
-_EMPTYING: dict[str, tuple[sa.Engine, str]] = {}
+# One kept connection per test database that is emptied, and the statements that
+# empty it.
+_EMPTYING: dict[str, tuple[sa.Engine, list[str]]] = {}
 
 
 def empty(url: str) -> None:
-    """Delete every row of a PostgreSQL test database and restart its sequences.
+    """Delete every row of a test database and restart its ids (PostgreSQL, SQLite).
 
     DELETE, not TRUNCATE: on a few small tables TRUNCATE costs a tenth of a second
-    (new files for every table and index, synced at commit), DELETE about a
-    millisecond. The tables are read from the database itself, children first.
+    on PostgreSQL (new files for every table and index, synced at commit), DELETE
+    about a millisecond. The tables are read from the database itself, children first.
     """
     if url not in _EMPTYING:
-        engine = sa.create_engine(url, poolclass=sa.pool.StaticPool)
-        schema = sa.MetaData()
-        schema.reflect(engine)
-        tables = [
-            t for t in reversed(schema.sorted_tables) if t.name != "alembic_version"
-        ]
+        # SQLite: wait for a served worker's write as the app does, never fail at once.
+        engine = sa.create_engine(
+            url,
+            poolclass=sa.pool.StaticPool,
+            connect_args={"timeout": 30} if url.startswith("sqlite") else {},
+        )
+        _EMPTYING[url] = (engine, _emptying_statements(engine))
+    engine, statements = _EMPTYING[url]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+
+
+def _emptying_statements(engine: sa.Engine) -> list[str]:
+    """DELETE each table, children first; then restart the ids where they are kept."""
+    schema = sa.MetaData()
+    schema.reflect(engine)
+    tables = [t.name for t in reversed(schema.sorted_tables)]
+    statements = [f'DELETE FROM "{t}"' for t in tables if t != "alembic_version"]
+    if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             sequences = connection.execute(
                 sa.text(
@@ -85,14 +100,18 @@ def empty(url: str) -> None:
                     "WHERE schemaname = 'public'"
                 )
             ).all()
+        # One statement, one round trip.
         restarts = [
             f"SELECT setval('\"{name}\"', {start}, false)" for name, start in sequences
         ]
-        statements = [f'DELETE FROM "{table.name}"' for table in tables] + restarts
-        _EMPTYING[url] = (engine, "; ".join(statements))
-    engine, statement = _EMPTYING[url]
-    with engine.begin() as connection:
-        connection.exec_driver_sql(statement)
+        return ["; ".join(statements + restarts)]
+    # SQLite gives a table without AUTOINCREMENT the next id after the largest, so 1
+    # once it is empty; AUTOINCREMENT tables count in sqlite_sequence.
+    with engine.connect() as connection:
+        counted = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"
+        ).first()
+    return statements + (["DELETE FROM sqlite_sequence"] if counted else [])
 
 
 def forget(url: str) -> None:
