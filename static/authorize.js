@@ -26,6 +26,9 @@
   // Each answer may carry a signed ticket; sent back, it spares the server a lookup
   // until Constant Contact is next due to be asked.
   var ticket = null;
+  // Set once she sends a form on this page: from then on nothing here navigates, or
+  // a check answered in the meantime would cancel her form's own page.
+  var sent = false;
 
   function secondsLeft() {
     return Math.max(0, Math.round((deadline - Date.now()) / 1000));
@@ -57,7 +60,7 @@
     if (left === 0 && !finished) {
       finished = true;
       // The server decides what expiry means; show its page.
-      setTimeout(function () { window.location.reload(); }, 1500);
+      setTimeout(function () { if (!sent) { window.location.reload(); } }, 1500);
     }
   }
 
@@ -71,6 +74,8 @@
         return response.ok || response.status === 429 ? response.json() : null;
       })
       .then(function (status) {
+        // She sent a form meanwhile (Get a new code): its answer is where she goes.
+        if (sent) { return; }
         if (!status) { ticket = null; return; }
         ticket = status.ticket || null;
         if (listenOnly && status.state === "ended") {
@@ -132,6 +137,11 @@
     clearInterval(checks);
     if (listeningNote) { listeningNote.hidden = true; }
   }
+
+  document.addEventListener("submit", function () {
+    sent = true;
+    stopChecking();
+  }, true);
 
   tick();
   var ticking = setInterval(tick, 1000);
