@@ -38,7 +38,7 @@ def authorizing(integration: Integration) -> None:
     """Step 4 started: authorizing, unless a connection is in place already."""
     if not integration.holds_tokens:
         # A connected integration keeps its own status until new tokens prove out.
-        integration.status = Status.AUTHORIZING
+        _become(integration, Status.AUTHORIZING)
 
 
 def stopped_authorizing(integration: Integration, *, others_open: bool) -> None:
@@ -48,12 +48,12 @@ def stopped_authorizing(integration: Integration, *, others_open: bool) -> None:
         and not integration.holds_tokens
         and not others_open
     ):
-        integration.status = Status.CREATED
+        _become(integration, Status.CREATED)
 
 
 def authorized(integration: Integration) -> None:
     """Tokens are saved: authorized, its list not checked yet."""
-    integration.status = Status.UNVERIFIED
+    _become(integration, Status.UNVERIFIED)
     integration.last_error_code = None
     integration.last_error_message = None
 
@@ -66,32 +66,31 @@ def connected_to(
         integration.name = found.name[:200]
     integration.list_name = found.name[:255]
     integration.list_member_count = found.member_count
-    before, integration.status = integration.status, Status.ACTIVE
+    _become(integration, Status.ACTIVE)
     integration.last_error_code = None
     integration.last_error_message = None
-    notices.status_changed(integration, before)
 
 
 def record_check_failure(integration: Integration, error: ProviderError) -> None:
     """Record why using the connection failed, and the status that follows from it."""
     code = list_code(error.code)
-    before = integration.status
-    integration.status = after_failure(before, code, transient=error.transient)
+    _become(
+        integration,
+        after_failure(integration.status, code, transient=error.transient),
+    )
     integration.last_error_code = code
     integration.last_error_message = problem_for(code, integration.flow).text_en
     audit.record("connection.check_failed", integration=integration, error=code)
-    notices.status_changed(integration, before)
 
 
 def mark_broken(integration: Integration, code: str) -> None:
     """Record that Constant Contact refused the connection: re-authorizing helps."""
-    before, integration.status = integration.status, Status.NEEDS_REAUTHORIZATION
+    _become(integration, Status.NEEDS_REAUTHORIZATION)
     integration.last_error_code = code
     integration.last_error_message = connection_problem(code, integration.flow).text_en
     audit.record(
         "connection.needs_reauthorization", integration=integration, error=code
     )
-    notices.status_changed(integration, before)
 
 
 def refresh_failed(integration: Integration, error: ProviderError) -> None:
@@ -106,14 +105,20 @@ def working(integration: Integration) -> None:
     """A call just worked: active again, unless renewing it was refused."""
     if after_success(integration.status) != Status.ACTIVE:
         return
-    before, integration.status = integration.status, Status.ACTIVE
+    _become(integration, Status.ACTIVE)
     integration.last_error_code = None
     integration.last_error_message = None
-    notices.status_changed(integration, before)
 
 
 def disconnected(integration: Integration) -> None:
     """The tokens are revoked and erased: disconnected, with no error left over."""
-    integration.status = Status.DISCONNECTED
+    _become(integration, Status.DISCONNECTED)
     integration.last_error_code = None
     integration.last_error_message = None
+
+
+def _become(integration: Integration, status: Status) -> None:
+    """Write the status, and owe the notices its change calls for (every status
+    written here passes through this one place)."""
+    before, integration.status = integration.status, status
+    notices.status_changed(integration, before)
