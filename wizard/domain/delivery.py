@@ -5,7 +5,6 @@ event that says it went, like held contacts; a failed try is retried later, on a
 growing backoff, and given up (audited) after the last one.
 """
 
-import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,10 +18,11 @@ from wizard.domain import audit
 from wizard.domain import notices
 from wizard.domain.customer_mail import language_of
 from wizard.domain.problems import connection_problem
-from wizard.models import HeldContact
 from wizard.models import Integration
 from wizard.models import Notice
 from wizard.models import User
+from wizard.models.held import held_count
+from wizard.platform import leases
 from wizard.platform import mail
 from wizard.platform import webhooks
 from wizard.platform.columns import utcnow
@@ -76,24 +76,16 @@ def deliver_due(most: int = 100) -> Delivered:
 
 def _claim_due(now: datetime) -> tuple[Notice, str] | None:
     """Claim the oldest due notice nobody else is sending."""
-    free = db.or_(Notice.claimed_until.is_(None), Notice.claimed_until <= now)
     due = db.session.scalar(
         db.select(Notice.id)
-        .where(Notice.next_attempt_at <= now, free)
+        .where(Notice.next_attempt_at <= now, leases.free(Notice, now))
         .order_by(Notice.id)
         .limit(1)
     )
     if due is None:
         return None
-    claim = secrets.token_hex(8)
-    taken = db.session.execute(
-        db.update(Notice)
-        .where(Notice.id == due, free)
-        .values(claim=claim, claimed_until=now + LEASE, attempts=Notice.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    if taken.rowcount != 1:
+    claim = leases.claim(Notice, due, now, LEASE, attempts=Notice.attempts + 1)
+    if claim is None:
         return _claim_due(now)
     return db.session.get(Notice, due, populate_existing=True), claim
 
@@ -127,11 +119,7 @@ def break_letter(integration: Integration, language: str) -> tuple[str, str]:
     """Return the subject and text telling a customer her connection broke."""
     config = current_app.config
     brand = config["BRAND_NAME"]
-    waiting = db.session.scalar(
-        db.select(db.func.count(HeldContact.id)).filter_by(
-            integration_id=integration.id
-        )
-    )
+    waiting = held_count(integration.id)
     code = integration.last_error_code or integration.status
     with force_locale(language):
         subject = gettext("Your Constant Contact connection needs you")
@@ -167,15 +155,11 @@ def break_letter(integration: Integration, language: str) -> tuple[str, str]:
 
 def _finish(notice: Notice, claim: str, integration: Integration, outcome: str) -> None:
     """Delete the notice if still ours, with the event that says what became of it."""
-    gone = db.session.execute(
-        db.delete(Notice)
-        .where(Notice.id == notice.id, Notice.claim == claim)
-        .execution_options(synchronize_session=False)
-    )
+    gone = leases.take(Notice, notice.id, claim)
     said = {"kind": notice.kind, "event": notice.event, "to": _to(notice)}
-    if gone.rowcount == 1 and outcome == "sent":
+    if gone and outcome == "sent":
         audit.record("notice.sent", integration=integration, **said)
-    elif gone.rowcount == 1:
+    elif gone:
         audit.record("notice.skipped", integration=integration, reason=outcome, **said)
     db.session.commit()
 
@@ -189,12 +173,7 @@ def _failed(
         done.given_up += 1
         return
     wait = timedelta(seconds=BACKOFF[notice.attempts - 1])
-    db.session.execute(
-        db.update(Notice)
-        .where(Notice.id == notice.id, Notice.claim == claim)
-        .values(claim=None, claimed_until=None, next_attempt_at=utcnow() + wait)
-        .execution_options(synchronize_session=False)
-    )
+    leases.release(Notice, notice.id, claim, next_attempt_at=utcnow() + wait)
     audit.record(
         "notice.not_sent",
         integration=integration,

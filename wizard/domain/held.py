@@ -8,7 +8,6 @@ claimed, so one sender at a time works through an integration, in order.
 """
 
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -22,8 +21,10 @@ from wizard.domain import tokens
 from wizard.domain import transitions
 from wizard.models import HeldContact
 from wizard.models import Integration
+from wizard.models.held import held_count
 from wizard.models.held import seal_contact
 from wizard.platform import crypto
+from wizard.platform import leases
 from wizard.platform import upsert
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
@@ -105,11 +106,7 @@ def hold(integration: Integration, person: Person, consent: str, reason: str) ->
 
 def waiting(integration_id: int) -> int:
     """Return how many contacts are held for the integration."""
-    return db.session.scalar(
-        db.select(db.func.count(HeldContact.id)).filter_by(
-            integration_id=integration_id
-        )
-    )
+    return held_count(integration_id)
 
 
 def waiting_by_integration(integration_ids: list[int]) -> dict[int, int]:
@@ -137,34 +134,13 @@ def _claim_oldest(integration: Integration) -> tuple[HeldContact, str] | None:
         return None
     # Longer than one send can take: pacing, a refresh and two calls at their timeouts.
     lease = timedelta(seconds=current_app.config["HELD_CONTACT_LEASE_SECONDS"])
-    claim = secrets.token_hex(8)
-    claimed = db.session.execute(
-        db.update(HeldContact)
-        .where(
-            HeldContact.id == oldest.id,
-            db.or_(
-                HeldContact.claimed_until.is_(None), HeldContact.claimed_until <= now
-            ),
-        )
-        .values(claim=claim, claimed_until=now + lease, tries=HeldContact.tries + 1)
-        .execution_options(synchronize_session=False)
+    claim = leases.claim(
+        HeldContact, oldest.id, now, lease, tries=HeldContact.tries + 1
     )
-    db.session.commit()
-    if claimed.rowcount != 1:
+    if claim is None:
         return None
     row = db.session.get(HeldContact, oldest.id, populate_existing=True)
     return (row, claim) if row is not None else None
-
-
-def _take(row: HeldContact, claim: str) -> bool:
-    """Delete the row if it is still ours; the caller records what became of it in
-    the same transaction, then commits."""
-    gone = db.session.execute(
-        db.delete(HeldContact)
-        .where(HeldContact.id == row.id, HeldContact.claim == claim)
-        .execution_options(synchronize_session=False)
-    )
-    return gone.rowcount == 1
 
 
 def row_integration(row: HeldContact) -> Integration:
@@ -174,12 +150,7 @@ def row_integration(row: HeldContact) -> Integration:
 
 def _release(row: HeldContact, claim: str) -> None:
     """Give the row back unsent, for the next sender."""
-    db.session.execute(
-        db.update(HeldContact)
-        .where(HeldContact.id == row.id, HeldContact.claim == claim)
-        .values(claim=None, claimed_until=None)
-        .execution_options(synchronize_session=False)
-    )
+    leases.release(HeldContact, row.id, claim)
     db.session.commit()
 
 
@@ -205,7 +176,7 @@ def replay(integration: Integration, most: int | None = None) -> Replayed:
             done.stopped_by = problem.code
             break
         except sending.ContactRefused:
-            if _take(row, claim):
+            if leases.take(HeldContact, row.id, claim):
                 audit.record(
                     "contact.refused",
                     integration=integration,
@@ -216,7 +187,7 @@ def replay(integration: Integration, most: int | None = None) -> Replayed:
             done.refused += 1
             continue
         transitions.working(integration)
-        if _take(row, claim):
+        if leases.take(HeldContact, row.id, claim):
             audit.record(
                 "contact.added",
                 integration=integration,

@@ -8,10 +8,10 @@ A break is told once: integration.break_noticed stays set until it works again.
 from flask import current_app
 
 from wizard.models import ROLE_CUSTOMER
-from wizard.models import HeldContact
 from wizard.models import Integration
 from wizard.models import Notice
 from wizard.models import User
+from wizard.models.held import held_count
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.status import Status
@@ -67,11 +67,7 @@ def _owe_webhook(integration: Integration, event: str) -> None:
         "status": integration.status,
         "problem": integration.last_error_code if event == BROKE else None,
         "fix_url": fix_url(integration) if event == BROKE else None,
-        "held_contacts": db.session.scalar(
-            db.select(db.func.count(HeldContact.id)).filter_by(
-                integration_id=integration.id
-            )
-        ),
+        "held_contacts": held_count(integration.id),
         "at": utcnow().isoformat(timespec="seconds"),
     }
     _owe(integration, "webhook", event, payload=payload)

@@ -75,3 +75,12 @@ def seal_contact(
     """Encrypt a held contact's JSON for the row it goes into."""
     owner = f"organization:{organization_id}"
     return crypto.encrypt(plaintext, sealed_binding(integration_id, email_hash, owner))
+
+
+def held_count(integration_id: int) -> int:
+    """Return how many contacts are held for the integration (one query)."""
+    return db.session.scalar(
+        db.select(db.func.count(HeldContact.id)).filter_by(
+            integration_id=integration_id
+        )
+    )
