@@ -74,7 +74,6 @@ def resume_letter(
     """Return the subject and text of the e-mail with her link, in that language."""
     config = current_app.config
     brand = config["BRAND_NAME"]
-    reference = integration.organization.reference_code
     with force_locale(language):
         subject = gettext("Carry on setting up your %(brand)s integration", brand=brand)
         lines = [
@@ -92,15 +91,28 @@ def resume_letter(
                 "If it asks you to sign in, use your %(brand)s e-mail address.",
                 brand=brand,
             ),
-            gettext(
-                "Your support reference is %(reference)s: give it when you call us.",
-                reference=reference,
-            ),
+            *closing_lines(integration),
         ]
-        if config.get("SUPPORT_PHONE"):
-            lines.append(gettext("Phone: %(phone)s", phone=config["SUPPORT_PHONE"]))
-        lines += ["", gettext("The %(brand)s support team", brand=brand)]
     return subject, "\n".join(lines) + "\n"
+
+
+def closing_lines(integration: Integration) -> list[str]:
+    """How every letter to a customer ends: her reference, support's phone, who
+    signs (in the language of the force_locale block it is called in)."""
+    config = current_app.config
+    lines = [
+        gettext(
+            "Your support reference is %(reference)s: give it when you call us.",
+            reference=integration.organization.reference_code,
+        )
+    ]
+    if config.get("SUPPORT_PHONE"):
+        lines.append(gettext("Phone: %(phone)s", phone=config["SUPPORT_PHONE"]))
+    return [
+        *lines,
+        "",
+        gettext("The %(brand)s support team", brand=config["BRAND_NAME"]),
+    ]
 
 
 def email_resume_link(

@@ -16,6 +16,7 @@ from flask_babel import gettext
 
 from wizard.domain import audit
 from wizard.domain import notices
+from wizard.domain.customer_mail import closing_lines
 from wizard.domain.customer_mail import language_of
 from wizard.domain.problems import connection_problem
 from wizard.models import Integration
@@ -117,8 +118,7 @@ def _send(notice: Notice, integration: Integration) -> str:
 
 def break_letter(integration: Integration, language: str) -> tuple[str, str]:
     """Return the subject and text telling a customer her connection broke."""
-    config = current_app.config
-    brand = config["BRAND_NAME"]
+    brand = current_app.config["BRAND_NAME"]
     waiting = held_count(integration.id)
     code = integration.last_error_code or integration.status
     with force_locale(language):
@@ -142,14 +142,8 @@ def break_letter(integration: Integration, language: str) -> tuple[str, str]:
                 "the connection works again (%(num)s waiting now).",
                 num=waiting,
             ),
-            gettext(
-                "Your support reference is %(reference)s: give it when you call us.",
-                reference=integration.organization.reference_code,
-            ),
+            *closing_lines(integration),
         ]
-        if config.get("SUPPORT_PHONE"):
-            lines.append(gettext("Phone: %(phone)s", phone=config["SUPPORT_PHONE"]))
-        lines += ["", gettext("The %(brand)s support team", brand=brand)]
     return subject, "\n".join(lines) + "\n"
 
 
