@@ -40,6 +40,13 @@ def body() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def named_account(data: dict[str, Any]) -> tuple[str, Account | None]:
+    """Return the login a control request names (the demo login's unless told) and
+    its account, if there is one."""
+    email = data.get("account_email", DEMO_LOGIN_EMAIL)
+    return email, db.session.scalar(db.select(Account).filter_by(login_email=email))
+
+
 def problem(message: str, status: int = 400) -> ResponseReturnValue:
     """Return a control API error."""
     return jsonify({"error": message}), status
@@ -59,8 +66,7 @@ def check_faults(faults: Any) -> dict[str, str]:
 def applications() -> ResponseReturnValue:
     """Create an application and its client secret, as the portal would."""
     data = body()
-    email = data.get("account_email", DEMO_LOGIN_EMAIL)
-    account = db.session.scalar(db.select(Account).filter_by(login_email=email))
+    email, account = named_account(data)
     if account is None:
         return problem(f"no sandbox login {email}")
     try:

@@ -9,15 +9,14 @@ from flask.typing import ResponseReturnValue
 from .clock import utcnow
 from .control import body
 from .control import bp
+from .control import named_account
 from .control import problem
 from .models import AccessToken
-from .models import Account
 from .models import Contact
 from .models import ContactList
 from .models import ListMembership
 from .models import RefreshToken
 from .models import db
-from .seed import DEMO_LOGIN_EMAIL
 from .seed import _list
 from .state import current_state
 
@@ -26,8 +25,7 @@ from .state import current_state
 def add_list() -> ResponseReturnValue:
     """Add an empty list to an account (the demo login's unless told)."""
     data = body()
-    email = data.get("account_email", DEMO_LOGIN_EMAIL)
-    account = db.session.scalar(db.select(Account).filter_by(login_email=email))
+    email, account = named_account(data)
     if account is None:
         return problem(f"no sandbox login {email}")
     list_id = str(uuid.uuid4())
