@@ -20,9 +20,9 @@ from tests.helpers.app import base_config
 from tests.helpers.live import free_port
 from tests.helpers.smtp import PASSWORD
 from tests.helpers.smtp import USERNAME
-from tests.helpers.smtp import certificate
 from tests.helpers.smtp import mail_server
 from tests.helpers.smtp import silent_server
+from tests.helpers.tls import self_signed
 from wizard.platform import mail
 
 TO = "owner@bloom.test"
@@ -32,7 +32,7 @@ BASE = {"BRAND_NAME": "PromoPulse", "PUBLIC_BASE_URL": "https://wizard.test"}
 @pytest.fixture
 def trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
     """A server-side TLS context whose certificate the wizard's side trusts."""
-    cert, key = certificate(tmp_path)
+    cert, key = self_signed(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
@@ -107,7 +107,7 @@ def test_implicit_tls_and_the_default_ports(trusted: ssl.SSLContext) -> None:
 
 
 def test_a_certificate_nobody_vouches_for_is_refused(tmp_path: Path) -> None:
-    cert, key = certificate(tmp_path)  # not trusted: SSL_CERT_FILE left alone
+    cert, key = self_signed(tmp_path)  # not trusted: SSL_CERT_FILE left alone
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     with mail_server(tls_context=context, login=True) as server:

@@ -1,15 +1,11 @@
 """Secrets at rest: bound to their row, rotated without loss, never shown anywhere."""
 
-import ipaddress
 import os
 import re
 import sqlite3
 import ssl
 import subprocess
 import threading
-from datetime import UTC
-from datetime import datetime
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from http.server import HTTPServer
 from pathlib import Path
@@ -17,12 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from cryptography import x509
 from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
@@ -45,6 +36,7 @@ from tests.helpers.live import import_wsgi
 from tests.helpers.live import wizard_environment
 from tests.helpers.logs import production_logging
 from tests.helpers.races import wait_until_waiting_at_the_lock
+from tests.helpers.tls import self_signed
 from tests.helpers.users import sign_in
 from tests.helpers.users import signed_in_client
 from wizard.constant_contact import http
@@ -631,39 +623,6 @@ def test_a_wrong_key_fails_closed_with_a_plain_message(
     census = invoke(wrong, "keys", "status")
     assert census.exit_code == 1
     assert "written by a key that is not configured" in census.output
-
-
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    """Write a self-signed certificate for 127.0.0.1 and its key; return their paths."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-cc.test")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 class TokenAnswer(BaseHTTPRequestHandler):

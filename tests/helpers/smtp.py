@@ -1,12 +1,10 @@
-"""A real SMTP server for the tests (aiosmtpd), and a certificate it may present.
+"""A real SMTP server for the tests (aiosmtpd).
 
 The server runs in a thread of the test process on a loopback port and keeps every
 message it accepts. STARTTLS, implicit TLS and AUTH are aiosmtpd's own; the wizard's
 side trusts the test certificate through SSL_CERT_FILE, as OpenSSL reads it.
 """
 
-import datetime
-import ipaddress
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +13,6 @@ from dataclasses import field
 from email import message_from_bytes
 from email import policy
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -24,11 +21,6 @@ from aiosmtpd.smtp import AuthResult
 from aiosmtpd.smtp import Envelope
 from aiosmtpd.smtp import LoginPassword
 from aiosmtpd.smtp import Session
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from tests.helpers.live import free_port
 
@@ -117,44 +109,6 @@ class MailServer:
             "MAIL_SENDER": "PromoPulse <help@promopulse.test>",
             "MAIL_TIMEOUT": 5,
         } | more
-
-
-def certificate(directory: Path) -> tuple[Path, Path]:
-    """Write a self-signed certificate for 127.0.0.1 and localhost; return the
-    certificate's and the key's paths."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "smtp-cert.pem", directory / "smtp-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 @contextmanager
