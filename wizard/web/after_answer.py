@@ -45,7 +45,8 @@ def _after(response: Response, work: Callable[..., None], *args: object) -> None
 
 def _deliver_owed(response: Response) -> Response:
     """If this request owed notices (a connection broke), deliver them afterwards."""
-    if db.session.info.pop(notices.OWED, False):
+    # registry.has(): a request that never opened a session (a static file) makes none.
+    if db.session.registry.has() and db.session.info.pop(notices.OWED, False):
         _after(response, _deliver, current_app._get_current_object())  # type: ignore[attr-defined]
     return response
 
