@@ -87,3 +87,13 @@ def post_fork(server: Any, worker: Any) -> None:
         for engine in sqlalchemy.engines.values():
             # close=False: the master's sockets (if any) stay the master's.
             engine.dispose(close=False)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Start step 4's poller in each worker as it starts, before any request comes."""
+    app = worker.wsgi
+    if not hasattr(app, "extensions"):
+        return
+    from wizard.domain import poller
+
+    poller.start(app)

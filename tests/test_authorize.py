@@ -24,6 +24,7 @@ from tests.helpers.attempts import callback
 from tests.helpers.attempts import make_due
 from tests.helpers.attempts import open_window
 from tests.helpers.attempts import poll_count
+from tests.helpers.attempts import pollers_turn
 from tests.helpers.attempts import start_attempt
 from tests.helpers.attempts import started
 from tests.helpers.attempts import state_sent
@@ -33,7 +34,6 @@ from tests.helpers.integrations import code_flow_integration
 from tests.helpers.integrations import load
 from tests.helpers.integrations import make_integration
 from tests.helpers.live import csrf_token
-from tests.helpers.races import wait_for
 from tests.helpers.sandbox import approve_in_sandbox
 from tests.helpers.sandbox import device_app
 from tests.helpers.sandbox import give_up_sooner
@@ -54,11 +54,16 @@ from wizard.models import Integration
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox import seed
+from wizard.sandbox.testing import answered
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import deny_device
 from wizard.sandbox.testing import get_stats
+from wizard.sandbox.testing import held
+from wizard.sandbox.testing import hold
+from wizard.sandbox.testing import release
 from wizard.sandbox.testing import set_faults
+from wizard.sandbox.testing import wait_until_held
 
 pytestmark = pytest.mark.sandboxed
 
@@ -131,14 +136,22 @@ def test_device_flow_from_code_to_active(
 def test_check_now_without_javascript(
     signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
+    """Check now shows what the poller found; the press itself never asks."""
     attempt = started(signed_in, app, device_integration)
     check = f"/integrations/{device_integration}/authorize/{attempt.id}/check"
     page = signed_in.post(check, follow_redirects=True).text
+    assert "We are asking Constant Contact now" in page
+    assert get_stats(cc)["token_requests"]["total"] == 0
+    assert pollers_turn(app) == 1
+    page = signed_in.post(check, follow_redirects=True).text
     assert "Not yet" in page and "Allow access in Constant Contact" in page
+    assert get_stats(cc)["token_requests"]["total"] == 1
     approve_device(cc, attempt.user_code)
     make_due(app, attempt.id)
+    assert pollers_turn(app) == 1
     response = signed_in.post(check, follow_redirects=True)
     assert "Your integration is now active!" in response.text
+    assert get_stats(cc)["token_requests"]["total"] == 2
 
 
 def test_polls_keep_to_the_interval_and_slow_down_adds_five_seconds(
@@ -783,36 +796,29 @@ def test_waiting_notes_are_words(
         assert waiting_note(code) == expected
 
 
-def test_a_slow_constant_contact_ties_up_only_the_poll_slots(
-    app_with: AppWith, cc: str, customer: int
+def test_a_slow_constant_contact_holds_up_no_status_check_or_claim(
+    app: Flask, cc: str, signed_in: FlaskClient, device_integration: int
 ) -> None:
-    """One slot: while a poll is held at Constant Contact, another due attempt's
-    check answers without asking, and without waiting for the slot."""
-    # The wizard waits longer than the sandbox holds: the poll is in flight for
-    # the whole hold.
-    app = app_with(CC_POLLS_IN_FLIGHT=1, CC_HTTP_TIMEOUT_SECONDS=10)
-    tabs = [app.test_client(), app.test_client()]
-    for tab in tabs:
-        sign_in(tab, "owner@bloom.test")
-    ids = [make_integration(app, device_app(cc)) for _ in tabs]
-    attempt_ids = [started(tab, app, i).id for tab, i in zip(tabs, ids, strict=True)]
-    for attempt_id in attempt_ids:
-        make_due(app, attempt_id)
-    counts = [poll_count(app, attempt_id) for attempt_id in attempt_ids]
+    """While the poller's ask is held at Constant Contact, her checks answer at
+    once from the rows, without asking; another poller's turn claims nothing."""
+    attempt = started(signed_in, app, device_integration)
+    path = f"/integrations/{device_integration}/authorize/{attempt.id}/status"
     settled(cc)
-    set_faults(cc, {"token": "timeout"})  # the sandbox holds each poll 3 s
-    slow = threading.Thread(target=status, args=(tabs[0], ids[0], attempt_ids[0]))
-    slow.start()
-    wait_for(lambda: get_stats(cc)["delayed"]["begun"] == 1, "the poll held", 15)
-    # The only slot is taken: the other due attempt's check does not ask...
-    assert status(tabs[1], ids[1], attempt_ids[1])["state"] == "waiting"
-    assert poll_count(app, attempt_ids[1]) == counts[1]
-    # ...and did not wait for the slot: the first poll is still held.
-    held = get_stats(cc)["delayed"]
-    assert held["begun"] == 1 and held["answered"] == 0
-    slow.join()
-    set_faults(cc, {})
-    assert get_stats(cc)["delayed"]["answered"] == 1
-    # The slot is free again: the next check asks.
-    assert status(tabs[1], ids[1], attempt_ids[1])["state"] == "waiting"
-    assert poll_count(app, attempt_ids[1]) == counts[1] + 1
+    hold(cc, "token", count=1)
+    turn = threading.Thread(target=pollers_turn, args=(app,))
+    turn.start()
+    try:
+        wait_until_held(cc, "token", 1)
+        for _ in range(3):
+            assert signed_in.get(path).get_json()["state"] == "waiting"
+        # Another poller (thread, worker or host) finds the code claimed.
+        assert pollers_turn(app) == 0
+        # The checks did not wait for the held ask, and asked nothing themselves.
+        assert held(cc, "token") == {"taken": 1, "waiting": 1}
+        assert answered(cc, "token") == 0
+        assert poll_count(app, attempt.id) == 1
+    finally:
+        release(cc)
+        turn.join(30)
+    assert answered(cc, "token") == 1
+    assert get_stats(cc)["device_polls"] == 1

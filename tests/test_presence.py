@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers.attempts import pollers_turn
 from tests.helpers.attempts import started
 from tests.helpers.integrations import make_integration
 from tests.helpers.sql import statements
@@ -96,6 +97,7 @@ def test_step_4_checks_count_as_its_page_and_tickets_name_her_integration(
     )
     sign_in(client, "owner@bloom.test")
     attempt = started(client, app, integration_id)
+    assert pollers_turn(app) == 1
     status = f"/integrations/{integration_id}/authorize/{attempt.id}/status"
     answer = client.get(status)
     answer.close()

@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from tests.helpers.app import AppWith
 from tests.helpers.attempts import attempt_of
-from tests.helpers.attempts import make_due
+from tests.helpers.attempts import pollers_turn
 from tests.helpers.attempts import start_attempt
 from tests.helpers.integrations import make_integration
 from tests.helpers.sandbox import device_app
@@ -41,26 +41,22 @@ def in_autocommit(conn: Any, _statement: str) -> bool:
     return driver.isolation_level is None  # sqlite3
 
 
-def test_a_status_poll_that_is_not_due_reads_two_rows_and_writes_nothing(
+def test_a_status_check_reads_two_rows_writes_nothing_and_never_asks(
     signed_in: FlaskClient, app: Flask, cc: str, device_integration: int
 ) -> None:
     start_attempt(signed_in, device_integration)
     attempt = attempt_of(app, device_integration)
     url = f"/integrations/{device_integration}/authorize/{attempt.id}/status"
-    assert signed_in.get(url).json["state"] == "waiting"  # the first poll asks
-    polls = get_stats(cc)["device_polls"]
-    with statements(app) as sent:
-        for _ in range(5):
-            assert signed_in.get(url).json["state"] == "waiting"
-    # Per poll: the signed-in user, then the attempt joined to its integration.
-    assert sent == ["SELECT", "SELECT"] * 5
-    assert get_stats(cc)["device_polls"] == polls
-    # Once due, one poll asks Constant Contact and records when to ask next.
-    make_due(app, attempt.id)
-    with statements(app) as sent:
-        assert signed_in.get(url).json["state"] == "waiting"
-    assert "UPDATE" in sent
-    assert get_stats(cc)["device_polls"] == polls + 1
+    # Due at once, and still only read: asking is the poller's.
+    for due in (True, False):
+        with statements(app) as sent:
+            for _ in range(5):
+                assert signed_in.get(url).json["state"] == "waiting"
+        # Per check: the signed-in user, then the attempt joined to its integration.
+        assert sent == ["SELECT", "SELECT"] * 5, due
+        assert get_stats(cc)["device_polls"] == (0 if due else 1)
+        if due:
+            assert pollers_turn(app) == 1
 
 
 @pytest.mark.parametrize("path", ["/integrations", "/activity"])

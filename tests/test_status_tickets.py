@@ -10,6 +10,7 @@ from flask_login.utils import _create_identifier
 
 from tests.helpers.app import AppWith
 from tests.helpers.attempts import make_due
+from tests.helpers.attempts import pollers_turn
 from tests.helpers.attempts import started
 from tests.helpers.integrations import code_flow_integration
 from tests.helpers.integrations import make_integration
@@ -45,6 +46,7 @@ def waiting(signed_in: FlaskClient, app: Flask, cc: str) -> tuple[int, int, str]
     """Start a device attempt, check once; return its ids and the ticket."""
     integration_id = make_integration(app, device_app(cc))
     attempt = started(signed_in, app, integration_id)
+    assert pollers_turn(app) == 1
     first = check(signed_in, integration_id, attempt.id, None).get_json()
     assert first["state"] == "waiting" and first["ticket"]
     return integration_id, attempt.id, first["ticket"]
@@ -92,6 +94,7 @@ def test_once_a_poll_is_due_the_ticket_is_ignored_and_approval_is_noticed(
     # The ticket never outlives the interval: 5 s later the rows are read again.
     make_due(app, attempt_id)
     move_clock(monkeypatch, tickets.LONGEST_SECONDS + 0.5)
+    assert pollers_turn(app) == 1
     done = check(signed_in, integration_id, attempt_id, ticket).get_json()
     assert done["state"] == "done" and "ticket" not in done
 
@@ -109,6 +112,7 @@ def test_a_ticket_never_outlives_the_window(
     started_attempt: AuthorizationAttempt,
 ) -> None:
     make_due(app, started_attempt.id, seconds_left=2)
+    assert pollers_turn(app) == 1
     ticket = check(signed_in, device_integration, started_attempt.id, None).json[
         "ticket"
     ]
@@ -125,6 +129,7 @@ def test_a_ticket_is_only_good_for_its_own_session_attempt_and_browser(
     # Another attempt of the same customer: the rows are read (and answer for it).
     second_id = make_integration(app, device_app(cc))
     second = started(client, app, second_id)
+    assert pollers_turn(app) == 1
     with statements(app) as sent:
         other = check(client, second_id, second.id, ticket)
     assert sent and other.status_code == 200

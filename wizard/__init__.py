@@ -76,6 +76,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_web(app: Flask) -> None:
     """Register the blueprints, logs, error pages and template words."""
+    from wizard.domain import poller
     from wizard.platform import logs
     from wizard.web import after_answer
     from wizard.web import auth
@@ -96,6 +97,7 @@ def _register_web(app: Flask) -> None:
     words.init_app(app)
     presence.init_app(app)
     after_answer.init_app(app)
+    poller.init_app(app)
 
 
 def _after_registration(app: Flask) -> None:
@@ -167,6 +169,7 @@ def _finish_config(app: Flask) -> None:
         )
     config["ACCEPT_UNBOUND_CIPHERTEXT"] = _switch(config, "ACCEPT_UNBOUND_CIPHERTEXT")
     config["PROXY_COUNT"] = int(config.get("PROXY_COUNT") or 0)
+    config["POLLER"] = _switch(config, "POLLER")
 
 
 def _switch(config: Config, name: str) -> bool:

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from tests.helpers.integrations import REDIRECT_URI
 from tests.helpers.sandbox import approve_in_sandbox
 from wizard.constant_contact import client as cc_client
+from wizard.domain import polling
 from wizard.models import AuthorizationAttempt
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
@@ -81,8 +82,17 @@ def age(app: Flask, attempt_id: int, seconds: int) -> AuthorizationAttempt:
         return attempt
 
 
+def pollers_turn(app: Flask) -> int:
+    """Let the poller ask about every code due now, as the served app's thread does;
+    return how many it asked about."""
+    with app.app_context():
+        return polling.poll_due()
+
+
 def status(client: FlaskClient, integration_id: int, attempt_id: int) -> dict[str, Any]:
-    """Ask the attempt's status as the page's script does; return the answer."""
+    """The poller takes its turn, then the page's script asks the attempt's status;
+    return the answer."""
+    pollers_turn(client.application)
     path = f"/integrations/{integration_id}/authorize/{attempt_id}/status"
     response = client.get(path)
     assert response.status_code == 200

@@ -7,6 +7,8 @@ from flask.cli import AppGroup
 from wizard.domain import contacts
 from wizard.domain import delivery
 from wizard.domain import held
+from wizard.domain import poller
+from wizard.domain import polling
 from wizard.domain import sending
 from wizard.domain import tokens
 from wizard.domain import verification
@@ -174,6 +176,25 @@ def replay_held(integration_id: int | None) -> None:
             f"\tleft {done.left}{stopped}"
         )
     _deliver_notices()
+
+
+@integrations_cli.command("poll")
+@click.option("--forever", is_flag=True, help="Keep polling, as a service would.")
+def poll_step_4(forever: bool) -> None:
+    """Ask Constant Contact about step 4's due device codes: once, or as this
+    host's poller with --forever (then set WIZARD_POLLER=false on the web workers)."""
+    _refuse_before_rotation()
+    if not forever:
+        click.echo(f"{polling.poll_due()} asked")
+        _deliver_notices()
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    runner = poller.Poller(app, int(app.config["CC_POLLS_IN_FLIGHT"]))
+    click.echo(f"polling with {runner.threads} threads; Ctrl+C stops")
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        runner.stop()
 
 
 def _deliver_notices() -> None:

@@ -192,6 +192,23 @@ def redirect_target(attempt: AuthorizationAttempt) -> str:
     )
 
 
+def expire_due(now: datetime, limit: int = 100) -> int:
+    """Close attempts whose window has passed, though no page is open to see it
+    (the poller's sweep); return how many it closed."""
+    due = db.session.scalars(
+        db.select(AuthorizationAttempt)
+        .where(
+            AuthorizationAttempt.outcome.is_(None),
+            AuthorizationAttempt.expires_at <= now,
+        )
+        .order_by(AuthorizationAttempt.expires_at)
+        .limit(limit)
+    ).all()
+    closed = sum(finish(attempt, Outcome.EXPIRED, "expired", now) for attempt in due)
+    db.session.commit()
+    return closed
+
+
 def expire_if_due(attempt: AuthorizationAttempt, now: datetime) -> None:
     """Close the attempt as expired once its window has passed."""
     if attempt.is_open and now >= attempt.expires_at:

@@ -1,10 +1,10 @@
 """Ask Constant Contact about each device code at most once per its interval.
 
-A page's status check asks about its own attempt and about every other code of
-the integration still alive at Constant Contact (listening.py), each when due.
+The poller (poller.py) claims the codes that are due and asks; status checks only
+read what it recorded. Claims are conditional UPDATEs, so however many pollers run
+(threads, workers, hosts), each due moment of a code is asked about once.
 """
 
-import threading
 from datetime import datetime
 from datetime import timedelta
 
@@ -28,27 +28,6 @@ SLOW_DOWN_SECONDS = 5
 # of the interval so Constant Contact never sees two polls closer than it allows.
 POLL_MARGIN = timedelta(milliseconds=500)
 
-POLL_SLOTS = "wizard.poll_slots"
-
-
-def poll_codes(
-    attempt: AuthorizationAttempt, codes: list[AuthorizationAttempt]
-) -> bool:
-    """Ask about the attempt, then each other code still listened to, when due.
-
-    Newest first; once one is approved the rest are left to expire. Returns
-    whether any was asked.
-    """
-    asked = poll(attempt)
-    approved = attempt.is_approved
-    for code in codes:
-        if approved:
-            break
-        if code.id != attempt.id and code.uses_device_flow:
-            asked = poll(code) or asked
-            approved = code.is_approved
-    return asked
-
 
 def next_due(codes: list[AuthorizationAttempt]) -> datetime | None:
     """Return when the earliest of these device codes is next due to be asked."""
@@ -56,80 +35,83 @@ def next_due(codes: list[AuthorizationAttempt]) -> datetime | None:
     return min(times, default=None)
 
 
-def poll(attempt: AuthorizationAttempt) -> bool:
-    """Ask Constant Contact about a device attempt, at most once per interval.
+def claim_due(now: datetime, limit: int) -> tuple[list[int], datetime | None]:
+    """Claim up to ``limit`` codes that are due, earliest first (newest first when
+    due together); return their ids and when the next code not claimed falls due.
 
-    Whoever wins the conditional UPDATE of next_poll_at asks; everyone else only
-    reads the row. The claim lasts through the request's timeout and is committed
-    before the network call; the next poll is due an interval after the answer.
-    Returns whether this call asked.
+    A claim lasts interval + timeout + margin from now: however the ask ends, even
+    with its sender dead, Constant Contact never sees two polls closer than that.
     """
-    now = utcnow()
-    attempts.expire_if_due(attempt, now)
-    if not attempt.uses_device_flow or not listening.is_listening(attempt, now):
-        return False
-    if attempt.next_poll_at is not None and attempt.next_poll_at > now:
-        # Not due by the row just read, so the UPDATE below could not win: most
-        # status requests end here, with no write, decryption or upstream call.
-        return False
-    slots = _poll_slots()
-    if not slots.acquire(blocking=False):
-        # This process already waits on Constant Contact as often as it may: skip
-        # this turn (the poll stays due) rather than tie up another thread.
-        return False
-    try:
-        return _poll_now(attempt, now)
-    finally:
-        slots.release()
+    rows = db.session.execute(
+        db.select(
+            AuthorizationAttempt.id,
+            AuthorizationAttempt.interval,
+            AuthorizationAttempt.next_poll_at,
+        )
+        .where(AuthorizationAttempt.next_poll_at.is_not(None), listening.clause(now))
+        .order_by(AuthorizationAttempt.next_poll_at, AuthorizationAttempt.id.desc())
+        .limit(limit + 1)
+    ).all()
+    due = [row for row in rows[:limit] if row.next_poll_at <= now]
+    later = [row.next_poll_at for row in rows if row.next_poll_at > now]
+    won = [row.id for row in due if _claim(row.id, row.interval, now)]
+    db.session.commit()
+    return won, min(later, default=None)
 
 
-def _poll_slots() -> threading.BoundedSemaphore:
-    """Return this process's slots for device polls in flight (CC_POLLS_IN_FLIGHT).
-
-    A bulkhead: however slow Constant Contact gets, most of a worker's threads stay
-    free to serve pages and status checks.
-    """
-    extensions = current_app.extensions
-    slots = extensions.get(POLL_SLOTS)
-    if slots is None:
-        size = max(1, int(current_app.config["CC_POLLS_IN_FLIGHT"]))
-        slots = extensions.setdefault(POLL_SLOTS, threading.BoundedSemaphore(size))
-    return slots
-
-
-def _poll_now(attempt: AuthorizationAttempt, now: datetime) -> bool:
-    """Claim the due poll, ask Constant Contact, record the answer."""
-    client = client_for(attempt.integration)
-    interval = attempt.interval or DEFAULT_INTERVAL
-    held = timedelta(seconds=interval + client.provider.timeout) + POLL_MARGIN
+def _claim(attempt_id: int, interval: int | None, now: datetime) -> bool:
+    """Take one due code's poll, if no one else took it first."""
+    timeout = float(current_app.config["CC_HTTP_TIMEOUT_SECONDS"])
+    held = timedelta(seconds=(interval or DEFAULT_INTERVAL) + timeout) + POLL_MARGIN
     claim = db.session.execute(
         db.update(AuthorizationAttempt)
         .where(
-            AuthorizationAttempt.id == attempt.id,
+            AuthorizationAttempt.id == attempt_id,
             AuthorizationAttempt.next_poll_at <= now,
             listening.clause(now),
         )
         .values(next_poll_at=now + held, poll_count=AuthorizationAttempt.poll_count + 1)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
-    if claim.rowcount != 1:
-        db.session.refresh(attempt)
-        return False
+    return claim.rowcount == 1
+
+
+def ask(attempt_id: int) -> None:
+    """Ask Constant Contact about a code this poller claimed; record the answer.
+
+    A sibling code approved since the claim stopped this one: it is not asked.
+    """
+    attempt = db.session.get(AuthorizationAttempt, attempt_id, populate_existing=True)
+    if attempt is None or not listening.is_listening(attempt, utcnow()):
+        db.session.commit()
+        return
+    client = client_for(attempt.integration)
     try:
         device_code = attempt.unseal("device_code_encrypted")
     except crypto.DecryptionError:
-        attempts.finish(attempt, Outcome.FAILED, "unreadable", now)
+        attempts.finish(attempt, Outcome.FAILED, "unreadable", utcnow())
         listening.stop(attempt)
         db.session.commit()
-        return True
+        return
+    # Nothing held open while Constant Contact thinks (SQLite's lock, a PG snapshot).
+    db.session.commit()
     try:
         tokens = client.poll_device_token(device_code)
     except ProviderError as error:
         _after_poll_error(attempt, error)
-        return True
+        return
     approval.finish_with_tokens(attempt, tokens, client)
-    return True
+
+
+def poll_due(limit: int = 100) -> int:
+    """Close the windows that passed, claim the codes due now and ask about each,
+    one after another; return how many were asked (the poller's turn, for the CLI
+    and the tests)."""
+    attempts.expire_due(utcnow(), limit)
+    claimed, _ = claim_due(utcnow(), limit)
+    for attempt_id in claimed:
+        ask(attempt_id)
+    return len(claimed)
 
 
 def _after_poll_error(attempt: AuthorizationAttempt, error: ProviderError) -> None:

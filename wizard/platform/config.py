@@ -25,8 +25,10 @@ DEFAULTS: dict[str, object] = {
     "CC_LISTS_URL": "https://app.constantcontact.com/pages/contacts/ui#lists",
     "CC_SCOPES": "account_read contact_data offline_access",
     "CC_HTTP_TIMEOUT_SECONDS": 10,
-    # Device polls one process may have waiting on Constant Contact at once; a due
-    # poll that finds none free waits for the next check (gunicorn runs 4 threads).
+    # Step 4's poller (domain/poller.py) runs in every serving process; off where a
+    # separate `flask integrations poll --forever` asks for the host instead.
+    "POLLER": True,
+    # Device polls one process's poller may have waiting on Constant Contact at once.
     "CC_POLLS_IN_FLIGHT": 2,
     # All calls one web request makes share this, below gunicorn's timeout (30 s).
     "CC_REQUEST_BUDGET_SECONDS": 25,

@@ -64,10 +64,9 @@ def status(integration_id: int, attempt_id: int) -> ResponseReturnValue:
 
 @customer_required
 def _status_from_rows() -> ResponseReturnValue:
-    """Poll Constant Contact about each code that is due, then answer with a ticket
-    until the next poll of any of them."""
+    """Answer from the rows the poller keeps, with a ticket until it next asks
+    about any of the codes: a read, never a call to Constant Contact."""
     found, codes = g.attempt, g.codes
-    polling.poll_codes(found, codes)
     now = utcnow()
     ticket = tickets.issue(found, now, polling.next_due(codes))
     return _status_response(_status(found, codes, now), ticket)
@@ -90,7 +89,8 @@ def _status(
         }
     if attempts.is_checking(found):
         return {"state": "waiting", "seconds_left": 0, "note": gettext(CHECKING_NOTE)}
-    if not found.is_open:
+    if not found.is_open or now >= found.expires_at:
+        # Past its window it has ended, though only its page writes so (no write here).
         alive = [code for code in (found, *codes) if listening.is_listening(code, now)]
         return {"state": "ended", "next": page, "listening": bool(alive)}
     return tickets.waiting(found.seconds_left(now), found.error_code)
@@ -111,29 +111,28 @@ def _status_response(payload: dict[str, object], ticket: str | None) -> Response
 )
 @customer_required
 def check_now(integration_id: int, attempt_id: int) -> ResponseReturnValue:
-    """Check now (the no-JavaScript way): poll if due, then show the attempt."""
+    """Check now (the no-JavaScript way): show the attempt as the poller last
+    found it, with a word on what that means if it is still open."""
     found = g.attempt
-    if ButtonForm().validate_on_submit():
-        codes = listening.codes(found.integration, utcnow())
-        asked = polling.poll_codes(found, codes)
-        if found.is_open and not found.uses_device_flow:
+    if ButtonForm().validate_on_submit() and found.is_open:
+        if not found.uses_device_flow:
             flash(
                 gettext(
                     "Not yet: finish in the Constant Contact window. When it sends "
                     "you back, this page updates."
                 )
             )
-        elif found.is_open and asked:
+        elif found.poll_count:
             flash(
                 gettext(
                     "Not yet: Constant Contact is still waiting for you to allow "
                     "access."
                 )
             )
-        elif found.is_open:
+        else:
             flash(
                 gettext(
-                    "We asked Constant Contact a moment ago. Wait a few seconds, then "
+                    "We are asking Constant Contact now. Wait a few seconds, then "
                     "check again."
                 )
             )

@@ -56,6 +56,8 @@ def issue(
     neither its own nor (``others_due``) that of another code still listened to."""
     if not attempt.uses_device_flow or not attempt.is_open:
         return None
+    if now >= attempt.expires_at:
+        return None
     if attempt.next_poll_at is None or attempt.next_poll_at <= now:
         return None
     if others_due is not None and others_due <= now:
