@@ -117,6 +117,8 @@ class AuthorizationAttempt(AttemptQuestions, Sealed, db.Model):
         "state_encrypted",
         "code_verifier_encrypted",
     )
+    # The pollers' sweep closes open attempts whose window has passed.
+    __table_args__ = (Index("ix_attempt_open_expires", "outcome", "expires_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     integration_id: Mapped[int] = mapped_column(
@@ -133,7 +135,8 @@ class AuthorizationAttempt(AttemptQuestions, Sealed, db.Model):
     verification_uri: Mapped[str | None] = mapped_column(String(2000))
     verification_uri_complete: Mapped[str | None] = mapped_column(String(2000))
     interval: Mapped[int | None]
-    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed: the pollers look for the earliest due codes every second.
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     poll_count: Mapped[int] = mapped_column(default=0)
     # The state is looked up by its hash and kept encrypted so that opening
     # Constant Contact twice sends the same, still single-use, state.
