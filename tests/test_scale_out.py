@@ -1,8 +1,11 @@
 """Two app instances (separate gunicorn masters) sharing one database and one Redis."""
 
+import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -12,6 +15,7 @@ import requests
 from flask import Flask
 
 from tests.helpers.app import base_config
+from tests.helpers.attempts import make_due
 from tests.helpers.integrations import load
 from tests.helpers.integrations import make_integration
 from tests.helpers.live import csrf_token
@@ -23,20 +27,29 @@ from tests.helpers.live import wait_until_done
 from tests.helpers.live import wizard_environment
 from tests.helpers.races import one_refresh_for_all
 from tests.helpers.races import room_for
+from tests.helpers.races import sender_of_held
+from tests.helpers.races import wait_for
+from tests.helpers.races import workers_of
 from tests.helpers.sandbox import approve_in_sandbox
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.users import PASSWORD
+from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.sandbox.testing import advance_clock
+from wizard.sandbox.testing import answered
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import hold
+from wizard.sandbox.testing import release
+from wizard.sandbox.testing import wait_until_held
 
 # What the proxy in front of both instances is called; the Redirect URI is built on it.
 PUBLIC = "http://127.0.0.1"
 USERS = 16
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 class Instances(NamedTuple):
@@ -181,3 +194,63 @@ def test_sign_in_limits_are_shared_between_hosts(
     # Ten tries a minute in all, wherever they land: the fixture's sign-in on the
     # first host was one, so the tenth try here is the first refused.
     assert answers == [200] * 9 + [429, 429]
+
+
+def test_a_host_killed_while_its_poller_asks_another_hosts_poller_takes_over(
+    app: Flask, cc: str, instances: Instances
+) -> None:
+    """The whole host whose poller Constant Contact is answering dies (master and
+    workers, kill -9). Its claim stands until it runs out; then the other host's
+    poller asks, and the approval connects: one poll each, none lost or doubled."""
+    first, second, session, masters = instances
+    hold(cc, "token", count=1, grant_type=DEVICE_GRANT)
+    integration_id, attempt_path = start_device_attempt(app, cc, session, first)
+    wait_until_held(cc, "token", 1)
+    hosts = {master.pid: workers_of(master) for master in masters}
+    sender = sender_of_held(
+        cc, "token", [pid for pids in hosts.values() for pid in pids]
+    )
+    dead = next(master for master in masters if sender in hosts[master.pid])
+    for pid in (dead.pid, *hosts[dead.pid]):
+        os.kill(pid, signal.SIGKILL)
+    dead.wait(10)
+    wait_for(
+        lambda: all(gone_or_zombie(pid) for pid in hosts[dead.pid]),
+        "the killed host's workers gone",
+    )
+    release(cc, "token")
+    wait_for(lambda: answered(cc, "token") == 1, "the dead host's poll answered")
+    # Its answer ("pending") went to a dead socket; only now does she allow access.
+    approve_device(cc, load_code(app, integration_id))
+    attempt = load_attempt(app, integration_id)
+    assert (attempt.poll_count, attempt.outcome) == (1, None)
+    # The claim runs out (moved, not waited for); the living host's poller asks.
+    make_due(app, attempt.id)
+    advance_clock(cc, 60)
+    survivor = second if dead is masters[0] else first
+    result = wait_until_done(session, f"{survivor}{attempt_path}/status")
+    assert result["state"] == "done"
+    assert load_attempt(app, integration_id).poll_count == 2
+    assert get_stats(cc)["device_polls"] == 2
+    assert load(app, integration_id).status == "active"
+
+
+def gone_or_zombie(pid: int) -> bool:
+    """Return whether a process has ended (gone, or dead and not yet reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+def load_attempt(app: Flask, integration_id: int) -> AuthorizationAttempt:
+    """Return the integration's newest attempt as saved now."""
+    with app.app_context():
+        attempt = db.session.scalars(
+            db.select(AuthorizationAttempt)
+            .filter_by(integration_id=integration_id)
+            .order_by(AuthorizationAttempt.id.desc())
+        ).first()
+        db.session.expunge(attempt)
+        return attempt
