@@ -62,7 +62,8 @@ def when_ready(server: Any) -> None:
     from wizard.platform import deployment
 
     app = server.app.wsgi()
-    if hasattr(app, "config"):
+    # Only the wizard has these settings (the bench serves a bare Flask app too).
+    if "PUBLIC_BASE_URL" in getattr(app, "config", {}):
         deployment.warn_at_start(app, server.cfg.workers, bool(server.cfg.is_ssl))
 
 
@@ -92,8 +93,8 @@ def post_fork(server: Any, worker: Any) -> None:
 def post_worker_init(worker: Any) -> None:
     """Start step 4's poller in each worker as it starts, before any request comes."""
     app = worker.wsgi
-    if not hasattr(app, "extensions"):
-        return
+    if "POLLER" not in getattr(app, "config", {}):
+        return  # not the wizard
     from wizard.domain import poller
 
     poller.start(app)

@@ -408,15 +408,28 @@ def waiting_crowd(
     assert probe.status_code == 200, probe.status_code
     before = get_stats(cc)
     started = time.monotonic()
-    result = wrk(
-        base,
-        people,
-        seconds,
-        session_cookie(session),
-        script=status_script(paths, 2500),
-    )
+    with concurrent.futures.ThreadPoolExecutor(1) as approver:
+        # While everyone waits, some allow access at the sandbox, spread over the
+        # run: how late does the wizard notice each approval?
+        approvals = approver.submit(approve_some, cc, database_url, paths, seconds)
+        result = wrk(
+            base,
+            people,
+            seconds,
+            session_cookie(session),
+            script=status_script(paths, 2500),
+        )
+        approved_at = approvals.result()
     elapsed = time.monotonic() - started
     after = get_stats(cc)
+    lateness = noticed_late(database_url, approved_at)
+    result |= {
+        "approvals": len(approved_at),
+        "approvals_noticed": len(lateness),
+        "noticed_late_s_p50": percentile(lateness, 50),
+        "noticed_late_s_p99": percentile(lateness, 99),
+        "noticed_late_s_max": max(lateness, default=None),
+    }
     polls = after["device_polls"] - before["device_polls"]
     # At most one poll per attempt per interval (Constant Contact's is 5 s).
     allowed = people * (int(elapsed // interval) + 1)
@@ -432,6 +445,62 @@ def waiting_crowd(
     }
     print(f"  waiting: {result}", flush=True)
     return result
+
+
+def approve_some(
+    cc: str, database_url: str, paths: list[str], seconds: float, count: int = 100
+) -> dict[int, datetime]:
+    """Allow access for ``count`` attempts at the sandbox, evenly over the first
+    two thirds of the run; return when each was allowed."""
+    ids = [int(path.split("/")[4]) for path in paths[:: max(1, len(paths) // count)]]
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        codes = dict(
+            connection.execute(
+                sa.text(
+                    "SELECT id, user_code FROM authorization_attempt WHERE id IN "
+                    f"({','.join(str(i) for i in ids)})"
+                )
+            ).all()
+        )
+    engine.dispose()
+    approved_at: dict[int, datetime] = {}
+    gap = seconds * 2 / 3 / max(1, len(ids))
+    for attempt_id in ids:
+        time.sleep(gap)
+        approve_device(cc, codes[attempt_id])
+        approved_at[attempt_id] = datetime.now(UTC)
+    return approved_at
+
+
+def noticed_late(database_url: str, approved_at: dict[int, datetime]) -> list[float]:
+    """Seconds from each approval at the sandbox to the wizard recording it."""
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT id, finished_at FROM authorization_attempt "
+                "WHERE outcome = 'approved' AND id IN "
+                f"({','.join(str(i) for i in approved_at) or '0'})"
+            )
+        ).all()
+    engine.dispose()
+    return sorted(
+        round((aware(finished) - approved_at[i]).total_seconds(), 2)
+        for i, finished in rows
+    )
+
+
+def aware(moment: datetime) -> datetime:
+    """Return the moment in UTC, whatever zone the database session handed back."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def percentile(values: list[float], p: int) -> float | None:
+    """Return the p-th percentile of sorted values (nearest rank)."""
+    if not values:
+        return None
+    return values[min(len(values) - 1, max(0, round(p / 100 * len(values)) - 1))]
 
 
 def stampede(
