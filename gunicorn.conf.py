@@ -67,6 +67,18 @@ def when_ready(server: Any) -> None:
         deployment.warn_at_start(app, server.cfg.workers, bool(server.cfg.is_ssl))
 
 
+def on_starting(server: Any) -> None:
+    """Build the templates, translations and mappers once, in the master."""
+    if not server.cfg.preload_app:
+        return
+    app = server.app.wsgi()
+    if "POLLER" not in getattr(app, "config", {}):
+        return  # not the wizard
+    from wizard.platform import serving
+
+    serving.warm(app)
+
+
 def pre_fork(server: Any, worker: Any) -> None:
     """Freeze the preloaded app's objects out of the garbage collector's sight.
 

@@ -5,9 +5,14 @@ import os
 from datetime import timedelta
 from typing import Any
 
+from flask import Flask
+from flask_babel import force_locale
+from flask_babel import get_translations
 from gunicorn.glogging import Logger
+from sqlalchemy.orm import configure_mappers
 
 from wizard.platform import logs
+from wizard.platform.i18n import LANGUAGES
 
 
 class AccessLogger(Logger):
@@ -53,3 +58,20 @@ class AccessLogger(Logger):
             " %(request_id)s",
             fields,
         )
+
+
+def warm(app: Flask) -> None:
+    """Build in the master what each worker would otherwise build for itself: the
+    compiled templates, the Spanish catalogue and the ORM's mappers. Forked workers
+    then share these pages instead of each holding its own copy."""
+    for name in app.jinja_env.list_templates(filter_func=_is_template):
+        app.jinja_env.get_template(name)
+    configure_mappers()
+    with app.test_request_context():
+        for language in LANGUAGES:
+            with force_locale(language):
+                get_translations()
+
+
+def _is_template(name: str) -> bool:
+    return name.endswith((".html", ".txt", ".xml", ".svg"))
