@@ -8,10 +8,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers.app import base_config
 from tests.helpers.attempts import pollers_turn
 from tests.helpers.attempts import started
 from tests.helpers.integrations import make_integration
+from tests.helpers.live import gunicorn
+from tests.helpers.live import signed_in_session
+from tests.helpers.live import wizard_environment
+from tests.helpers.races import wait_for
+from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.sql import statements
+from tests.helpers.users import PASSWORD
 from tests.helpers.users import make_user
 from tests.helpers.users import sign_in
 from wizard.models import Organization
@@ -146,3 +153,22 @@ def test_the_right_now_box_says_her_page_and_when_in_the_agents_language(
     client.set_cookie("wizard_lang", "es")
     spanish = client.get(box).text
     assert "Su navegador: Paso 2 de 4" in spanish and "hace 3 minutos" in spanish
+
+
+def test_a_served_worker_writes_its_notes_itself_a_moment_later(
+    app: Flask, cc: str, customer: int, database_url: str
+) -> None:
+    """Under gunicorn, nothing is written on the request's thread: the worker's
+    own writer thread writes the notes it kept, all of them together."""
+    ids = [make_integration(app, create_application(cc)["api_key"]) for _ in range(3)]
+    settings = base_config(database_url) | sandbox_settings(cc)
+    settings["PUBLIC_BASE_URL"] = "http://127.0.0.1"  # cookies over plain http
+    with gunicorn(wizard_environment(settings), workers=1) as url:
+        session = signed_in_session(url, "owner@bloom.test", PASSWORD)
+        for integration_id in ids:
+            page = session.get(f"{url}/integrations/{integration_id}/list-id")
+            assert page.status_code == 200
+        wait_for(
+            lambda: all(_seen(app, i) is not None for i in ids), "the notes written"
+        )
+    assert {_seen(app, i)[0] for i in ids} == {"setup.list_id"}

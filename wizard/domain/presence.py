@@ -2,7 +2,8 @@
 
 Written at most once per ``every`` per integration and page: the statement itself
 writes only when the row is older or names another page, so every worker and host
-agrees, and a worker's memo (in the web layer) spares it the statement in between.
+agrees; a worker's memo (in the web layer) spares it the note in between, and its
+notes are written together, once a second.
 """
 
 import logging
@@ -20,22 +21,33 @@ log = logging.getLogger(__name__)
 QUIET_AFTER = timedelta(minutes=2)
 
 
-def note(integration_id: int, page: str, now: datetime, every: timedelta) -> None:
-    """Record that her browser was on ``page`` at ``now``, unless already recently.
+def note(seen: dict[int, tuple[str, datetime]], every: timedelta) -> None:
+    """Record where each integration's browser was (``seen``: integration ->
+    page and when), in one statement, except where already noted recently.
 
-    Never raises: a lost note costs support a few seconds of freshness, nothing more.
+    Never raises: a lost note costs support a few seconds of freshness, nothing
+    more; for the same reason PostgreSQL need not wait for the disk here.
     """
-    statement = upsert.insert(Presence).values(
-        integration_id=integration_id, page=page, seen_at=now
-    )
+    rows = [
+        {"integration_id": integration_id, "page": page, "seen_at": at}
+        for integration_id, (page, at) in sorted(seen.items())
+    ]
+    if not rows:
+        return
+    # Notes written together are at most a second apart: one "recently" for all.
+    stale = max(row["seen_at"] for row in rows) - every
+    statement = upsert.insert(Presence).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=[Presence.integration_id],
         set_={"page": statement.excluded.page, "seen_at": statement.excluded.seen_at},
         where=db.or_(
-            Presence.seen_at <= now - every, Presence.page != statement.excluded.page
+            Presence.seen_at <= stale,
+            Presence.page != statement.excluded.page,
         ),
     )
     try:
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(db.text("SET LOCAL synchronous_commit TO OFF"))
         db.session.execute(statement)
         db.session.commit()
     except SQLAlchemyError as error:
