@@ -42,12 +42,13 @@ UNCONFIRMED = N_(
 @customer_required
 def index() -> ResponseReturnValue:
     """List the organization's integrations with their Actions."""
-    integrations = db.session.scalars(
-        db.select(Integration)
+    rows = db.session.execute(
+        db.select(Integration, held.waiting_column())
         .filter_by(organization_id=current_user.organization_id)
         .order_by(Integration.started_at.desc(), Integration.id.desc())
     ).all()
-    waiting = held.waiting_by_integration([found.id for found in integrations])
+    integrations = [integration for integration, _ in rows]
+    waiting = {integration.id: count for integration, count in rows if count}
     return render_template(
         "integrations/index.html", integrations=integrations, waiting=waiting
     )
