@@ -28,6 +28,7 @@ from wizard.web.integrations import bp
 from wizard.web.integrations.forms import ChangeListForm
 from wizard.web.limits import connection_action_limit
 from wizard.web.limits import connection_page_limit
+from wizard.web.limits import on_posts
 
 bp.before_request(pull_integration)
 
@@ -85,7 +86,7 @@ def change_list(integration_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/integrations/<id:integration_id>/test", methods=["GET", "POST"])
-@connection_action_limit
+@on_posts(connection_action_limit)
 @customer_required
 def test_connection(integration_id: int) -> ResponseReturnValue:
     """Use the connection now and say what Constant Contact answered."""
