@@ -33,8 +33,9 @@ from wizard.platform.extensions import db
 
 MEMO = "wizard.recent_users"
 ENDED = "wizard.ended_sessions"
-# Enough for every person a worker serves in a second; past it, start over.
-MEMO_MOST = 10_000
+# More than the people one worker serves in a second; past it, start over (an
+# entry is two small dicts: a full memo is a megabyte or two).
+MEMO_MOST = 1_000
 
 Columns = dict[str, Any]
 # user id -> (session version, when the row was read (monotonic), user, organization)
