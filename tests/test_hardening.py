@@ -3,6 +3,8 @@
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tests.helpers.app import AppWith
@@ -13,6 +15,8 @@ from wizard.domain import drafts
 from wizard.models import AuditEvent
 from wizard.models import Integration
 from wizard.platform.extensions import db
+from wizard.platform.extensions import limiter
+from wizard.platform.extensions import skip_idle_limiter_check
 
 HTTPS = {"base_url": "https://wizard.test"}
 LIST_ID = "7c5b38ee-81d3-11f0-a43c-fa163ea34668"
@@ -66,6 +70,26 @@ def test_sign_in_is_rate_limited(app_with: AppWith, customer: int) -> None:
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.text
     assert client.get("/sign-in").status_code == 200  # reading the page is fine
+
+
+def test_the_limiter_checks_every_request_only_when_it_has_a_limit_for_all(
+    app: Flask,
+) -> None:
+    # The wizard's limits each decorate a view (their decorators count them, as the
+    # test above shows): no per-request check runs on the pages without one.
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
+    # A default limit for every page needs that check: it stays.
+    counted = Flask(__name__)
+    everywhere = Limiter(
+        get_remote_address,
+        app=counted,
+        default_limits=["1/day"],
+        storage_uri="memory://",
+    )
+    counted.add_url_rule("/", "page", lambda: "ok")
+    skip_idle_limiter_check(counted, everywhere)
+    client = counted.test_client()
+    assert [client.get("/").status_code for _ in range(2)] == [200, 429]
 
 
 @pytest.mark.parametrize(

@@ -29,8 +29,16 @@ from wizard.platform.extensions import db
 from wizard.platform.reads import WriteInReadOnlyPage
 from wizard.platform.reads import reads_only
 from wizard.sandbox.testing import get_stats
+from wizard.web.auth import recent_users
 
 pytestmark = pytest.mark.sandboxed
+
+
+@pytest.fixture(autouse=True)
+def stopped_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the remembered signed-in user fresh however long a test takes: counts
+    must not depend on the machine's speed (tests/test_recent_users.py times it)."""
+    monkeypatch.setattr(recent_users, "monotonic", lambda: 1000.0)
 
 
 def in_autocommit(conn: Any, _statement: str) -> bool:
@@ -64,6 +72,7 @@ def test_listing_pages_do_not_grow_with_the_number_of_integrations(
     signed_in: FlaskClient, app: Flask, cc: str, path: str
 ) -> None:
     def count() -> int:
+        assert signed_in.get(path).status_code == 200  # her row, then remembered
         with statements(app) as sent:
             assert signed_in.get(path).status_code == 200
         return len(sent)
@@ -75,6 +84,28 @@ def test_listing_pages_do_not_grow_with_the_number_of_integrations(
         integration_id = make_integration(app, key)
         start_attempt(signed_in, integration_id)
     assert count() == few
+
+
+def test_a_signed_in_page_that_only_reads_is_one_round_trip(
+    signed_in: FlaskClient, app: Flask, cc: str
+) -> None:
+    make_integration(app, device_app(cc))
+    with app.app_context():
+        # A draft on step 2: its API Key saved, no List ID yet.
+        draft = Integration(organization_id=1, api_key=device_app(cc))
+        db.session.add(draft)
+        db.session.commit()
+        draft_id = draft.id
+    # The first page asks for her row, then its own rows: held contacts are
+    # counted in the same query as the integrations.
+    with statements(app) as sent:
+        assert signed_in.get("/integrations").status_code == 200
+    assert sent == ["SELECT", "SELECT"]
+    # Then, for a second or so, a page that only reads is its own rows alone.
+    for path in ("/integrations", f"/integrations/{draft_id}/list-id"):
+        with statements(app) as sent:
+            assert signed_in.get(path).status_code == 200, path
+        assert sent == ["SELECT"], path
 
 
 TENANTS = 10_000

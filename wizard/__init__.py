@@ -24,6 +24,7 @@ from wizard.platform.extensions import db
 from wizard.platform.extensions import guard_memory_storage
 from wizard.platform.extensions import limiter
 from wizard.platform.extensions import login_manager
+from wizard.platform.extensions import skip_idle_limiter_check
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,6 +107,8 @@ def _after_registration(app: Flask) -> None:
 
     hooks.init_app(app)
     deployment.init_app(app)
+    # Every limit decorates its view: the per-request check has nothing to count.
+    skip_idle_limiter_check(app, limiter)
     proxies = app.config["PROXY_COUNT"]
     if proxies:
         # Trust X-Forwarded-* from exactly this many proxies in front of gunicorn.

@@ -39,6 +39,10 @@ DEFAULTS: dict[str, object] = {
     "SESSION_IDLE_MINUTES": 60,
     "SESSION_MAX_HOURS": 12,
     "SESSION_COOKIE_HTTPONLY": True,
+    # Pages that only read take the signed-in user a worker read this long ago at
+    # most (web/auth/recent_users.py); a session signed out everywhere is refused
+    # by every worker within it. 0 reads the user on every request.
+    "SIGNED_IN_USER_SECONDS": 1,
     "WTF_CSRF_TIME_LIMIT": None,
     # hide_parameters keeps values (even encrypted secrets) out of error logs.
     "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},

@@ -2,6 +2,7 @@
 
 import threading
 
+from flask import Flask
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -54,3 +55,26 @@ def guard_memory_storage(storage: object) -> None:
             restart()
 
     storage._MemoryStorage__schedule_expiry = restart_once  # type: ignore[attr-defined]
+
+
+def skip_idle_limiter_check(app: Flask, extension: Limiter) -> None:
+    """Drop Flask-Limiter's before-request check while it has nothing to count.
+
+    Every limit here decorates its view, and a decorated limit is counted by its
+    decorator. The before-request check counts only default, application, blueprint
+    and meta limits (and the in-memory fallback's); with none set it still resolves
+    an empty list on every request. Call once every blueprint is registered; set any
+    of those limits and the check stays.
+    """
+    manager = extension.limit_manager
+    # Read where Flask-Limiter 4 keeps them; a release that moves them keeps the check.
+    counts_something = (
+        getattr(manager, "_default_limits", True),
+        getattr(manager, "_application_limits", True),
+        getattr(manager, "_blueprint_limits", True),
+        getattr(extension, "_meta_limits", True),
+        getattr(extension, "_in_memory_fallback", True),
+    )
+    hooks = app.before_request_funcs.get(None, [])
+    if not any(counts_something) and extension._check_request_limit in hooks:
+        hooks.remove(extension._check_request_limit)

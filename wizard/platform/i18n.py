@@ -20,7 +20,10 @@ from flask_babel import format_time
 from flask_babel import format_timedelta
 from flask_babel import get_locale
 from flask_babel import get_timezone
+from flask_babel import get_translations
 from flask_wtf import FlaskForm
+from jinja2.ext import _make_new_gettext
+from jinja2.ext import _make_new_ngettext
 
 from wizard.platform.extensions import babel
 
@@ -167,6 +170,21 @@ def _template_globals() -> dict[str, object]:
     }
 
 
+def _words() -> dict[str, object]:
+    """Give a render gettext and ngettext bound to the language's translations.
+
+    Flask-Babel's own find the translations again on every call, and a page says
+    thirty-odd things: found here once per render, in the language in force then
+    (force_locale too). Wrapped as Jinja's newstyle gettext wraps them (escaping,
+    %(name)s); macros imported without context keep Flask-Babel's.
+    """
+    translations = get_translations()
+    return {
+        "gettext": _make_new_gettext(translations.ugettext),
+        "ngettext": _make_new_ngettext(translations.ungettext),
+    }
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel with the selectors and register the switch and filters."""
     babel.init_app(
@@ -178,4 +196,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["ago"] = ago
     app.context_processor(_template_globals)
+    app.context_processor(_words)
     app.register_blueprint(bp)

@@ -41,12 +41,17 @@ def init_app(app: Flask) -> None:
         event.listen(engine, "before_cursor_execute", _refuse_writes)
 
 
+def reading_page() -> bool:
+    """Return whether this request is a GET or HEAD of a view marked reads_only."""
+    if request.method not in ("GET", "HEAD") or request.endpoint is None:
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    return bool(getattr(view, "reads_only", False))
+
+
 def _autocommit_if_reading() -> None:
     """Put a marked GET's session in autocommit before its first query."""
-    if request.method not in ("GET", "HEAD") or request.endpoint is None:
-        return
-    view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "reads_only", False):
+    if reading_page():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         g.setdefault(READING, True)
 

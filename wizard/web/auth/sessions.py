@@ -10,6 +10,8 @@ from wizard.models import User
 from wizard.platform.extensions import db
 from wizard.platform.extensions import login_manager
 from wizard.platform.i18n import N_
+from wizard.platform.reads import reading_page
+from wizard.web.auth.recent_users import recent_users
 
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = N_("Sign in to continue.")
@@ -21,15 +23,25 @@ login_manager.session_protection = "strong"
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Load the signed-in user, if their session version is still current."""
+    """Load the signed-in user, if their session version is still current.
+
+    A page that only reads may get the user this worker read a moment ago with
+    the same session version (recent_users.py says for how long at most).
+    """
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 12:
         return None
-    # With the organization: every page shows its support reference.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.organization)])
-    if user is None or user.session_version != int(version):
-        return None
-    return user
+
+    def read() -> User | None:
+        # With the organization: every page shows its support reference.
+        user = db.session.get(
+            User, int(user_id), options=[joinedload(User.organization)]
+        )
+        return user if user and user.session_version == int(version) else None
+
+    if reading_page():
+        return recent_users().get_or_read(int(user_id), int(version), read)
+    return read()
 
 
 def browser_identifier() -> str:

@@ -33,6 +33,7 @@ from wizard.web.auth.failures import FailedSignIns
 from wizard.web.auth.failures import client_address
 from wizard.web.auth.forms import SignInForm
 from wizard.web.errors import too_many
+from wizard.web.limits import on_posts
 
 SIGN_IN_FAILED = N_("Enter the email address and password you were given")
 
@@ -82,7 +83,7 @@ def _sign_in_limit() -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, key_func=client_address, methods=["POST"])
+@on_posts(limiter.limit(_sign_in_limit, key_func=client_address, methods=["POST"]))
 def sign_in() -> ResponseReturnValue:
     """Show the sign-in form and sign the person in."""
     if current_user.is_authenticated:

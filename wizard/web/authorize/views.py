@@ -35,6 +35,7 @@ from wizard.web.authorize.shared import load_attempt
 from wizard.web.forms import ButtonForm
 from wizard.web.limits import connection_action_limit
 from wizard.web.limits import integration_and_presser
+from wizard.web.limits import on_posts
 
 
 @bp.before_request
@@ -59,7 +60,9 @@ def _start_limit() -> str:
 @bp.route("/integrations/<id:integration_id>/authorize", methods=["GET", "POST"])
 # Counted before the view, per integration and organization pressing: presses at
 # the same moment cannot all slip in, and a stranger's 404s use up none of it.
-@limiter.limit(_start_limit, key_func=integration_and_presser, methods=["POST"])
+@on_posts(
+    limiter.limit(_start_limit, key_func=integration_and_presser, methods=["POST"])
+)
 @customer_required
 def before(integration_id: int) -> ResponseReturnValue:
     """Say what step 4 asks, then start the 5-minute window."""

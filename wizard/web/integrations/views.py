@@ -28,6 +28,7 @@ from wizard.web.integrations import bp
 from wizard.web.integrations.forms import ChangeListForm
 from wizard.web.limits import connection_action_limit
 from wizard.web.limits import connection_page_limit
+from wizard.web.limits import on_posts
 
 bp.before_request(pull_integration)
 
@@ -42,12 +43,13 @@ UNCONFIRMED = N_(
 @customer_required
 def index() -> ResponseReturnValue:
     """List the organization's integrations with their Actions."""
-    integrations = db.session.scalars(
-        db.select(Integration)
+    rows = db.session.execute(
+        db.select(Integration, held.waiting_column())
         .filter_by(organization_id=current_user.organization_id)
         .order_by(Integration.started_at.desc(), Integration.id.desc())
     ).all()
-    waiting = held.waiting_by_integration([found.id for found in integrations])
+    integrations = [integration for integration, _ in rows]
+    waiting = {integration.id: count for integration, count in rows if count}
     return render_template(
         "integrations/index.html", integrations=integrations, waiting=waiting
     )
@@ -84,7 +86,7 @@ def change_list(integration_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/integrations/<id:integration_id>/test", methods=["GET", "POST"])
-@connection_action_limit
+@on_posts(connection_action_limit)
 @customer_required
 def test_connection(integration_id: int) -> ResponseReturnValue:
     """Use the connection now and say what Constant Contact answered."""
