@@ -20,6 +20,7 @@ from wizard.models import AuthorizationAttempt
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import limiter
 from wizard.platform.i18n import N_
+from wizard.platform.reads import reads_only
 from wizard.web.access import customer_required
 from wizard.web.authorize import bp
 from wizard.web.authorize import tickets
@@ -52,6 +53,7 @@ def _answered_by_ticket() -> bool:
 
 
 @bp.route("/integrations/<id:integration_id>/authorize/<id:attempt_id>/status")
+@reads_only
 @limiter.limit(_poll_limit, key_func=_person_key, exempt_when=_answered_by_ticket)
 def status(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Say where the attempt stands (JSON): from the page's ticket while it holds."""
