@@ -47,25 +47,27 @@ def _person_key() -> str:
     return f"address:{request.remote_addr}"
 
 
-def _answered_by_ticket() -> bool:
-    """The limit guards the database and Constant Contact; a ticket uses neither."""
-    return tickets.request_answer() is not None
-
-
 @bp.route("/integrations/<id:integration_id>/authorize/<id:attempt_id>/status")
 @reads_only
-@limiter.limit(_poll_limit, key_func=_person_key, exempt_when=_answered_by_ticket)
 def status(integration_id: int, attempt_id: int) -> ResponseReturnValue:
     """Say where the attempt stands (JSON): from the page's ticket while it holds."""
     known = tickets.request_answer()
     if known is None:
-        load_attempt_and_codes()
         return _status_from_rows()
     return _status_response(known, request.headers[tickets.HEADER])
 
 
-@customer_required
+# Only checks that read rows count: the limit guards the database, and a check its
+# ticket answers uses none (nor pays for the limiter's bookkeeping).
+@limiter.limit(_poll_limit, key_func=_person_key)
 def _status_from_rows() -> ResponseReturnValue:
+    """Load the attempt and the codes still listened to, then answer from them."""
+    load_attempt_and_codes()
+    return _status_of_loaded()
+
+
+@customer_required
+def _status_of_loaded() -> ResponseReturnValue:
     """Answer from the rows the poller keeps, with a ticket until it next asks
     about any of the codes: a read, never a call to Constant Contact."""
     found, codes = g.attempt, g.codes
