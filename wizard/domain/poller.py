@@ -76,7 +76,11 @@ class Poller:
                 raise
         self._give_back(free - len(claimed))
         for attempt_id in claimed:
-            self.pool.submit(self._ask, attempt_id)
+            try:
+                self.pool.submit(self._ask, attempt_id)
+            except RuntimeError:  # the process is exiting: its claims run out
+                self.stopped.set()
+                return 0.0
         if len(claimed) == free:
             return 0.0  # perhaps more are due: look again once a thread is free
         if later is None:
