@@ -607,7 +607,16 @@ def main() -> None:
     print(f"Logs in {logs}", flush=True)
     with (
         serve(
-            [*flask, "sandbox", "--port", str(cc_port)],
+            # One process (its holds and counts live in memory), kept-alive
+            # connections as Constant Contact's own: werkzeug's server closes each.
+            [
+                *gunicorn("wizard.sandbox:create_app()", cc_port, 1),
+                "--threads",
+                "16",
+                # Its counts must last the whole run: no recycling.
+                "--max-requests",
+                "0",
+            ],
             f"{cc}/__sandbox__/stats",
             sandbox_env,
             logs / "sandbox.log",

@@ -9,6 +9,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from wizard.constant_contact.answers import DEFAULT_INTERVAL
 from wizard.constant_contact.client import client_for
@@ -81,7 +82,12 @@ def ask(attempt_id: int) -> None:
 
     A sibling code approved since the claim stopped this one: it is not asked.
     """
-    attempt = db.session.get(AuthorizationAttempt, attempt_id, populate_existing=True)
+    attempt = db.session.scalar(
+        db.select(AuthorizationAttempt)
+        .where(AuthorizationAttempt.id == attempt_id)
+        .options(joinedload(AuthorizationAttempt.integration))
+        .execution_options(populate_existing=True)
+    )
     if attempt is None or not listening.is_listening(attempt, utcnow()):
         db.session.commit()
         return
@@ -93,12 +99,13 @@ def ask(attempt_id: int) -> None:
         listening.stop(attempt)
         db.session.commit()
         return
+    interval = attempt.interval or DEFAULT_INTERVAL
     # Nothing held open while Constant Contact thinks (SQLite's lock, a PG snapshot).
     db.session.commit()
     try:
         tokens = client.poll_device_token(device_code)
     except ProviderError as error:
-        _after_poll_error(attempt, error)
+        _after_poll_error(attempt, interval, error)
         return
     approval.finish_with_tokens(attempt, tokens, client)
 
@@ -114,37 +121,40 @@ def poll_due(limit: int = 100) -> int:
     return len(claimed)
 
 
-def _after_poll_error(attempt: AuthorizationAttempt, error: ProviderError) -> None:
+def _after_poll_error(
+    attempt: AuthorizationAttempt, interval: int, error: ProviderError
+) -> None:
     """Schedule the next poll, or stop listening to a code that is over."""
     answered = utcnow()
-    db.session.refresh(attempt)
-    interval = attempt.interval or DEFAULT_INTERVAL
+    # Its key as the identity map knows it: reading attempt.id would load the row.
+    attempt_id = db.inspect(attempt).identity[0]
     if error.code == "slow_down":
         # RFC 8628: add 5 seconds to the interval, for this and every later poll.
         interval += SLOW_DOWN_SECONDS
-    if error.code in ("authorization_pending", "slow_down") or error.transient:
-        note = error.code if error.transient else None
-        db.session.execute(
-            db.update(AuthorizationAttempt)
-            # Not if another code's approval stopped this one meanwhile.
-            .where(
-                AuthorizationAttempt.id == attempt.id,
-                AuthorizationAttempt.next_poll_at.is_not(None),
-            )
-            .values(
-                interval=interval,
-                next_poll_at=answered + timedelta(seconds=interval) + POLL_MARGIN,
-                # The waiting note is the open attempt's; a closed one keeps its code.
-                error_code=db.case(
-                    (AuthorizationAttempt.outcome.is_(None), note),
-                    else_=AuthorizationAttempt.error_code,
-                ),
-            )
-            .execution_options(synchronize_session=False)
-        )
-    else:
+    if error.code not in ("authorization_pending", "slow_down") and not error.transient:
         attempts.finish(attempt, Outcome.FAILED, error.code, answered)
         # Denied, expired or refused: Constant Contact will not answer it otherwise.
         listening.stop(attempt)
+        db.session.commit()
+        return
+    note = error.code if error.transient else None
+    # The usual answer ("pending"): one UPDATE, nothing read again.
+    db.session.execute(
+        db.update(AuthorizationAttempt)
+        # Not if another code's approval stopped this one meanwhile.
+        .where(
+            AuthorizationAttempt.id == attempt_id,
+            AuthorizationAttempt.next_poll_at.is_not(None),
+        )
+        .values(
+            interval=interval,
+            next_poll_at=answered + timedelta(seconds=interval) + POLL_MARGIN,
+            # The waiting note is the open attempt's; a closed one keeps its code.
+            error_code=db.case(
+                (AuthorizationAttempt.outcome.is_(None), note),
+                else_=AuthorizationAttempt.error_code,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    db.session.refresh(attempt)
