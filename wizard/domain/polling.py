@@ -52,11 +52,16 @@ def claim_due(now: datetime, limit: int) -> tuple[list[int], datetime | None]:
         .where(AuthorizationAttempt.next_poll_at.is_not(None), listening.clause(now))
         .order_by(AuthorizationAttempt.next_poll_at, AuthorizationAttempt.id.desc())
         .limit(limit + 1)
+        # PostgreSQL: rows another poller is claiming right now are passed over, so
+        # pollers take different codes instead of queueing for the same ones.
+        .with_for_update(skip_locked=True)
     ).all()
     due = [row for row in rows[:limit] if row.next_poll_at <= now]
     later = [row.next_poll_at for row in rows if row.next_poll_at > now]
     won = [row.id for row in due if _claim(row.id, row.interval, now)]
     db.session.commit()
+    if len(won) < len(due):
+        later = [now]  # others took some: more may be due, look again at once
     return won, min(later, default=None)
 
 
