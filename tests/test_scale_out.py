@@ -15,6 +15,7 @@ import requests
 from flask import Flask
 
 from tests.helpers.app import base_config
+from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import make_due
 from tests.helpers.integrations import load
 from tests.helpers.integrations import make_integration
@@ -33,7 +34,6 @@ from tests.helpers.races import workers_of
 from tests.helpers.sandbox import approve_in_sandbox
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.users import PASSWORD
-from wizard.models import AuthorizationAttempt
 from wizard.models import Integration
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
@@ -222,7 +222,7 @@ def test_a_host_killed_while_its_poller_asks_another_hosts_poller_takes_over(
     wait_for(lambda: answered(cc, "token") == 1, "the dead host's poll answered")
     # Its answer ("pending") went to a dead socket; only now does she allow access.
     approve_device(cc, load_code(app, integration_id))
-    attempt = load_attempt(app, integration_id)
+    attempt = attempt_of(app, integration_id)
     assert (attempt.poll_count, attempt.outcome) == (1, None)
     # The claim runs out (moved, not waited for); the living host's poller asks.
     make_due(app, attempt.id)
@@ -230,7 +230,7 @@ def test_a_host_killed_while_its_poller_asks_another_hosts_poller_takes_over(
     survivor = second if dead is masters[0] else first
     result = wait_until_done(session, f"{survivor}{attempt_path}/status")
     assert result["state"] == "done"
-    assert load_attempt(app, integration_id).poll_count == 2
+    assert attempt_of(app, integration_id).poll_count == 2
     assert get_stats(cc)["device_polls"] == 2
     assert load(app, integration_id).status == "active"
 
@@ -242,15 +242,3 @@ def gone_or_zombie(pid: int) -> bool:
     except OSError:
         return True
     return state == "Z"
-
-
-def load_attempt(app: Flask, integration_id: int) -> AuthorizationAttempt:
-    """Return the integration's newest attempt as saved now."""
-    with app.app_context():
-        attempt = db.session.scalars(
-            db.select(AuthorizationAttempt)
-            .filter_by(integration_id=integration_id)
-            .order_by(AuthorizationAttempt.id.desc())
-        ).first()
-        db.session.expunge(attempt)
-        return attempt
