@@ -64,6 +64,7 @@ from wizard.sandbox.testing import hold
 from wizard.sandbox.testing import release
 from wizard.sandbox.testing import set_faults
 from wizard.sandbox.testing import wait_until_held
+from wizard.web.authorize import status_checks
 
 pytestmark = pytest.mark.sandboxed
 
@@ -822,3 +823,28 @@ def test_a_slow_constant_contact_holds_up_no_status_check_or_claim(
         turn.join(30)
     assert answered(cc, "token") == 1
     assert get_stats(cc)["device_polls"] == 1
+
+
+def test_while_the_poller_checks_her_list_the_page_keeps_its_countdown(
+    app: Flask, cc: str, signed_in: FlaskClient, device_integration: int
+) -> None:
+    """Allowed, and the poller is checking her list (held at Constant Contact): the
+    check says so and keeps the seconds left, so the page neither reloads nor ends;
+    once the list is checked, done."""
+    attempt = started(signed_in, app, device_integration)
+    path = f"/integrations/{device_integration}/authorize/{attempt.id}/status"
+    approve_device(cc, attempt.user_code)
+    settled(cc)
+    hold(cc, "contact_list", count=1)
+    turn = threading.Thread(target=pollers_turn, args=(app,))
+    turn.start()
+    try:
+        wait_until_held(cc, "contact_list", 1)
+        checking = signed_in.get(path).get_json()
+        assert checking["state"] == "waiting"
+        assert checking["note"] == status_checks.CHECKING_NOTE
+        assert checking["seconds_left"] > 200
+    finally:
+        release(cc)
+        turn.join(30)
+    assert signed_in.get(path).get_json()["state"] == "done"

@@ -92,7 +92,11 @@ def _status(
             "next": url_for(".active", integration_id=integration_id),
         }
     if attempts.is_checking(found):
-        return {"state": "waiting", "seconds_left": 0, "note": gettext(CHECKING_NOTE)}
+        # The poller checks her list right after the approval: the page keeps its
+        # countdown (0 would make it reload) and shows the success page after.
+        return tickets.waiting(found.seconds_left(now), None) | {
+            "note": gettext(CHECKING_NOTE)
+        }
     if not found.is_open or now >= found.expires_at:
         # Past its window it has ended, though only its page writes so (no write here).
         alive = [code for code in (found, *codes) if listening.is_listening(code, now)]
