@@ -10,6 +10,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers.app import AppWith
 from tests.helpers.app import base_config
 from tests.helpers.attempts import attempt_of
 from tests.helpers.attempts import make_due
@@ -26,6 +27,7 @@ from tests.helpers.races import wait_for
 from tests.helpers.sandbox import sandbox_server
 from tests.helpers.sandbox import sandbox_settings
 from tests.helpers.users import PASSWORD
+from wizard.domain import poller
 from wizard.domain import polling
 from wizard.models import AuthorizationAttempt
 from wizard.platform.columns import utcnow
@@ -230,3 +232,17 @@ def polls(cc: str) -> int:
 def by_code(cc: str) -> dict[str, int]:
     """The device polls Constant Contact has answered, per code (by user code)."""
     return get_stats(cc)["device_polls_by_user_code"]
+
+
+def test_a_poller_runs_once_per_process_and_only_where_asked(app_with: AppWith) -> None:
+    """Not in tests, not with WIZARD_POLLER off; otherwise one per process."""
+    assert poller.start(app_with()) is None  # TESTING: tests take its turn
+    assert poller.start(app_with(TESTING=False)) is None  # POLLER off
+    production = app_with(TESTING=False, POLLER="true")
+    running = poller.start(production)
+    try:
+        assert running is not None and running.loop.is_alive()
+        assert poller.start(production) is running
+    finally:
+        running.stop()
+    assert not running.loop.is_alive()

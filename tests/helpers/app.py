@@ -33,6 +33,10 @@ def base_config(database_url: str) -> dict[str, Any]:
         "ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "WTF_CSRF_ENABLED": False,
         "PUBLIC_BASE_URL": "https://wizard.test",
+        # No app built in a test process polls by itself, even one built as in
+        # production (TESTING off): a test takes the poller's turn (pollers_turn).
+        # A poller left running in the test process would poll later tests' codes.
+        "POLLER": False,
     } | UNREACHABLE_CONSTANT_CONTACT
 
 

@@ -60,9 +60,10 @@ def wizard_environment(settings: dict[str, Any]) -> dict[str, str]:
     """Return this process's environment with the settings as WIZARD_* variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIZARD_")}
     env |= {f"WIZARD_{key}": str(value) for key, value in settings.items()}
-    # Served like production: not in testing mode, CSRF checked.
+    # Served like production: not in testing mode, CSRF checked, a poller per worker.
     env["WIZARD_TESTING"] = "false"
     env["WIZARD_WTF_CSRF_ENABLED"] = "true"
+    env["WIZARD_POLLER"] = "true"
     return env
 
 
