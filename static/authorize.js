@@ -23,12 +23,13 @@
   var sayLastMinute = root.getAttribute("data-say-last-minute") || "";
   var lastLeft = null;
   var finished = false;
-  // Each answer may carry a signed ticket; sent back, it spares the server a lookup
-  // until Constant Contact is next due to be asked.
+  // Each answer may carry a signed ticket: sent back, it spares a database read.
   var ticket = null;
   // Set once she sends a form on this page: from then on nothing here navigates, or
   // a check answered in the meantime would cancel her form's own page.
   var sent = false;
+  // A slow answer never undoes a newer one.
+  var asked = 0, applied = 0;
 
   function secondsLeft() {
     return Math.max(0, Math.round((deadline - Date.now()) / 1000));
@@ -66,6 +67,7 @@
 
   function check() {
     if (finished) { return; }
+    var mine = ++asked;
     var headers = { Accept: "application/json" };
     if (ticket) { headers["X-Status-Ticket"] = ticket; }
     fetch(statusUrl, { headers: headers, credentials: "same-origin" })
@@ -75,7 +77,8 @@
       })
       .then(function (status) {
         // She sent a form meanwhile (Get a new code): its answer is where she goes.
-        if (sent) { return; }
+        if (sent || mine < applied) { return; }
+        applied = mine;
         if (!status) { ticket = null; return; }
         ticket = status.ticket || null;
         if (listenOnly && status.state === "ended") {
