@@ -23,12 +23,12 @@
   var sayLastMinute = root.getAttribute("data-say-last-minute") || "";
   var lastLeft = null;
   var finished = false;
-  // Each answer may carry a signed ticket: sent back, it spares a database read.
+  // An answer's signed ticket, sent back, spares a database read.
   var ticket = null;
   // Set once she sends a form on this page: from then on nothing here navigates, or
   // a check answered in the meantime would cancel her form's own page.
   var sent = false;
-  // A slow answer never undoes a newer one.
+  // A late answer never undoes a newer one.
   var asked = 0, applied = 0;
 
   function secondsLeft() {
