@@ -124,7 +124,7 @@ class Poller:
 def start(app: Flask) -> Poller | None:
     """Start this process's poller, once (again in a forked child); not in tests,
     which take the poller's turn themselves, nor where WIZARD_POLLER is off."""
-    if app.testing or not app.config["POLLER"]:
+    if not _runs_here(app):
         return None
     running = app.extensions.get(EXTENSION)
     if running is not None and running.pid == os.getpid():
@@ -142,9 +142,14 @@ def start(app: Flask) -> Poller | None:
 def init_app(app: Flask) -> None:
     """Start the poller with the first request a process serves, for servers that
     have no hook for it (gunicorn starts it in each worker as the worker starts)."""
-    if app.testing or not app.config["POLLER"]:
+    if not _runs_here(app):
         return
 
     @app.before_request
     def _poller_running() -> None:
         start(app)
+
+
+def _runs_here(app: Flask) -> bool:
+    """Say whether this app polls by itself: not in tests, not with POLLER off."""
+    return not app.testing and bool(app.config["POLLER"])
