@@ -98,7 +98,7 @@ def _status(
             "note": gettext(CHECKING_NOTE)
         }
     if not found.is_open or now >= found.expires_at:
-        # Past its window it has ended, though only its page writes so (no write here).
+        # Past its window it has ended; its page or the poller's sweep writes so.
         alive = [code for code in (found, *codes) if listening.is_listening(code, now)]
         return {"state": "ended", "next": page, "listening": bool(alive)}
     return tickets.waiting(found.seconds_left(now), found.error_code)
