@@ -25,6 +25,7 @@ from tests.helpers.attempts import make_due
 from tests.helpers.attempts import open_window
 from tests.helpers.attempts import poll_count
 from tests.helpers.attempts import pollers_turn
+from tests.helpers.attempts import pollers_turn_held_at
 from tests.helpers.attempts import start_attempt
 from tests.helpers.attempts import started
 from tests.helpers.attempts import state_sent
@@ -39,7 +40,6 @@ from tests.helpers.sandbox import device_app
 from tests.helpers.sandbox import give_up_sooner
 from tests.helpers.sandbox import sandbox_server
 from tests.helpers.sandbox import sandbox_settings
-from tests.helpers.sandbox import settled
 from tests.helpers.users import PASSWORD
 from tests.helpers.users import sign_in
 from tests.helpers.users import signed_in_client
@@ -60,10 +60,7 @@ from wizard.sandbox.testing import create_application
 from wizard.sandbox.testing import deny_device
 from wizard.sandbox.testing import get_stats
 from wizard.sandbox.testing import held
-from wizard.sandbox.testing import hold
-from wizard.sandbox.testing import release
 from wizard.sandbox.testing import set_faults
-from wizard.sandbox.testing import wait_until_held
 from wizard.web.authorize import status_checks
 
 pytestmark = pytest.mark.sandboxed
@@ -804,12 +801,7 @@ def test_a_slow_constant_contact_holds_up_no_status_check_or_claim(
     once from the rows, without asking; another poller's turn claims nothing."""
     attempt = started(signed_in, app, device_integration)
     path = f"/integrations/{device_integration}/authorize/{attempt.id}/status"
-    settled(cc)
-    hold(cc, "token", count=1)
-    turn = threading.Thread(target=pollers_turn, args=(app,))
-    turn.start()
-    try:
-        wait_until_held(cc, "token", 1)
+    with pollers_turn_held_at(app, cc, "token"):
         for _ in range(3):
             assert signed_in.get(path).get_json()["state"] == "waiting"
         # Another poller (thread, worker or host) finds the code claimed.
@@ -818,9 +810,6 @@ def test_a_slow_constant_contact_holds_up_no_status_check_or_claim(
         assert held(cc, "token") == {"taken": 1, "waiting": 1}
         assert answered(cc, "token") == 0
         assert poll_count(app, attempt.id) == 1
-    finally:
-        release(cc)
-        turn.join(30)
     assert answered(cc, "token") == 1
     assert get_stats(cc)["device_polls"] == 1
 
@@ -834,17 +823,9 @@ def test_while_the_poller_checks_her_list_the_page_keeps_its_countdown(
     attempt = started(signed_in, app, device_integration)
     path = f"/integrations/{device_integration}/authorize/{attempt.id}/status"
     approve_device(cc, attempt.user_code)
-    settled(cc)
-    hold(cc, "contact_list", count=1)
-    turn = threading.Thread(target=pollers_turn, args=(app,))
-    turn.start()
-    try:
-        wait_until_held(cc, "contact_list", 1)
+    with pollers_turn_held_at(app, cc, "contact_list"):
         checking = signed_in.get(path).get_json()
         assert checking["state"] == "waiting"
         assert checking["note"] == status_checks.CHECKING_NOTE
         assert checking["seconds_left"] > 200
-    finally:
-        release(cc)
-        turn.join(30)
     assert signed_in.get(path).get_json()["state"] == "done"

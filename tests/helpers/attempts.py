@@ -1,5 +1,8 @@
 """Step 4 through the test client: start an attempt, move its clock, ask its status."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -11,12 +14,16 @@ from flask.testing import FlaskClient
 
 from tests.helpers.integrations import REDIRECT_URI
 from tests.helpers.sandbox import approve_in_sandbox
+from tests.helpers.sandbox import settled
 from wizard.constant_contact import client as cc_client
 from wizard.domain import polling
 from wizard.models import AuthorizationAttempt
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import approve_device
+from wizard.sandbox.testing import hold
+from wizard.sandbox.testing import release
+from wizard.sandbox.testing import wait_until_held
 
 # What step 4 says while it keeps polling after a passing failure.
 KEEP_CHECKING = "Constant Contact is slow to answer. We keep checking."
@@ -87,6 +94,23 @@ def pollers_turn(app: Flask) -> int:
     return how many it asked about."""
     with app.app_context():
         return polling.poll_due()
+
+
+@contextmanager
+def pollers_turn_held_at(app: Flask, cc: str, endpoint: str) -> Iterator[None]:
+    """Run the poller's turn in a thread while the sandbox holds its first call to
+    ``endpoint``; inside the block that call is provably in flight. Leaving it lets
+    the call go and waits for the turn to end."""
+    settled(cc)
+    hold(cc, endpoint, count=1)
+    turn = threading.Thread(target=pollers_turn, args=(app,))
+    turn.start()
+    try:
+        wait_until_held(cc, endpoint, 1)
+        yield
+    finally:
+        release(cc)
+        turn.join(30)
 
 
 def status(client: FlaskClient, integration_id: int, attempt_id: int) -> dict[str, Any]:
