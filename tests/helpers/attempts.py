@@ -20,6 +20,7 @@ from wizard.domain import polling
 from wizard.models import AuthorizationAttempt
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.sandbox.testing import advance_clock
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import hold
 from wizard.sandbox.testing import release
@@ -59,19 +60,33 @@ def started(
     return attempt
 
 
-def make_due(app: Flask, attempt_id: int, *, seconds_left: int | None = None) -> None:
+def make_due(
+    app: Flask,
+    attempt_id: int,
+    *,
+    seconds_left: int | None = None,
+    sandbox: str | None = None,
+) -> None:
     """Move the attempt's clock: its next poll is due now (and its window shrinks).
 
     A code no longer asked about (next_poll_at cleared) stays so: time passing
-    does not bring it back.
+    does not bring it back. Given the sandbox's address, its clock moves as far,
+    so the poll made due is not too soon for it (a slow_down adds 5 s for good).
     """
     with app.app_context():
         attempt = db.session.get(AuthorizationAttempt, attempt_id)
+        now = utcnow()
+        moved = timedelta(seconds=1)
         if attempt.next_poll_at is not None:
-            attempt.next_poll_at = utcnow() - timedelta(seconds=1)
+            moved = max(moved, attempt.next_poll_at - now + timedelta(seconds=1))
+            attempt.next_poll_at = now - timedelta(seconds=1)
         if seconds_left is not None:
-            attempt.expires_at = utcnow() + timedelta(seconds=seconds_left)
+            expires_at = now + timedelta(seconds=seconds_left)
+            moved = max(moved, attempt.expires_at - expires_at)
+            attempt.expires_at = expires_at
         db.session.commit()
+    if sandbox is not None:
+        advance_clock(sandbox, moved.total_seconds())
 
 
 def age(app: Flask, attempt_id: int, seconds: int) -> AuthorizationAttempt:
