@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Flask
 
+from wizard.platform import threads
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import held
 from wizard.sandbox.testing import held_ports
@@ -130,7 +131,8 @@ def lock_holder(app: Flask, pids: list[int]) -> int:
 
 
 def _sleeping_threads(pids: list[int], tids: set[int] | None) -> set[tuple[int, int]]:
-    """Return the (pid, tid) of threads sleeping in the kernel's nanosleep."""
+    """Return the (pid, tid) of request threads sleeping in the kernel's nanosleep
+    (a worker's background threads, named "bg-...", may wait at the lock too)."""
     sleeping = set()
     for pid in pids:
         try:
@@ -142,9 +144,10 @@ def _sleeping_threads(pids: list[int], tids: set[int] | None) -> set[tuple[int, 
                 continue
             try:
                 wchan = (task / "wchan").read_text()
+                name = (task / "comm").read_text()
             except OSError:
                 continue
-            if "nanosleep" in wchan:
+            if "nanosleep" in wchan and not name.startswith(threads.PREFIX):
                 sleeping.add((pid, int(task.name)))
     return sleeping
 
@@ -157,7 +160,9 @@ def wait_until_waiting_at_the_lock(
     PostgreSQL says so itself: a backend whose FOR UPDATE waits on a Lock. SQLite
     keeps no list of waiters: a connection that finds the write lock taken sleeps
     in its busy handler (the kernel's nanosleep) and tries again, and nothing else
-    in a worker sleeps that way (gunicorn's threads wait in epoll or on futexes).
+    in a request thread sleeps that way (gunicorn's threads wait in epoll or on
+    futexes; the poller and presence writer, which may want the lock too, are left
+    out by name).
     Once seen there, a thread stays at the lock while the holder holds it, so the
     threads seen at any sample add up. ``tids`` narrows SQLite's watch to threads of
     this process (the test's own threads sleep too).

@@ -20,6 +20,8 @@ from wizard.domain import notices
 from wizard.domain import polling
 from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
+from wizard.platform.threads import background
+from wizard.platform.threads import name_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +40,16 @@ class Poller:
         self.app = app
         self.threads = max(1, threads)
         self.slots = threading.BoundedSemaphore(self.threads)
-        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="poller")
+        self.pool = ThreadPoolExecutor(
+            self.threads,
+            thread_name_prefix="poller",
+            initializer=name_this_thread,
+            initargs=("poll",),
+        )
         self.stopped = threading.Event()
         self.pid = os.getpid()
         self.swept_at = 0.0
-        self.loop = threading.Thread(target=self.run, name="poller", daemon=True)
+        self.loop = background("poller", self.run)
 
     def run(self) -> None:
         """Look for due codes until stopped; a failed look is logged, not fatal."""

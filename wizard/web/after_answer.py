@@ -7,7 +7,6 @@ page, or `flask integrations replay` from cron, goes on.
 """
 
 import logging
-import threading
 from collections.abc import Callable
 
 from flask import Flask
@@ -19,6 +18,7 @@ from wizard.domain import delivery
 from wizard.domain import held
 from wizard.domain import notices
 from wizard.models import Integration
+from wizard.platform import threads
 from wizard.platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,7 @@ def replay_after_response(integration: Integration) -> None:
 
 def _after(response: Response, work: Callable[..., None], *args: object) -> None:
     """Start the work in a thread once the response has been sent."""
-    thread = threading.Thread(target=work, args=args, daemon=True)
-    response.call_on_close(thread.start)
+    response.call_on_close(threads.background("after-answer", work, *args).start)
 
 
 def _deliver_owed(response: Response) -> Response:

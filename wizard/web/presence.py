@@ -21,6 +21,7 @@ from flask import request
 from flask import session
 
 from wizard.domain import presence
+from wizard.platform import threads
 from wizard.platform.columns import utcnow
 from wizard.platform.i18n import N_
 
@@ -82,7 +83,7 @@ class Notes:
             self.waiting[integration_id] = (page, at)
             if self.writer_pid != os.getpid() and not self.app.testing:
                 self.writer_pid = os.getpid()
-                threading.Thread(target=self._write_often, daemon=True).start()
+                threads.background("presence", self._write_often).start()
 
     def write(self) -> None:
         """Write the notes kept so far, in one statement."""
@@ -94,8 +95,6 @@ class Notes:
                 presence.note(notes, every)
 
     def _write_often(self) -> None:
-        # An event's wait, not time.sleep: tests that watch for threads asleep in
-        # SQLite's busy handler (nanosleep) must not count this one.
         pause = threading.Event()
         while not pause.wait(WRITE_EVERY):
             try:
