@@ -30,6 +30,7 @@ from wizard.platform.reads import WriteInReadOnlyPage
 from wizard.platform.reads import reads_only
 from wizard.sandbox.testing import get_stats
 from wizard.web.auth import recent_users
+from wizard.web.authorize import tickets
 
 pytestmark = pytest.mark.sandboxed
 
@@ -68,6 +69,33 @@ def test_a_status_check_reads_one_query_writes_nothing_and_never_asks(
         assert get_stats(cc)["device_polls"] == (0 if due else 1)
         if due:
             assert pollers_turn(app) == 1
+
+
+def test_a_status_check_its_ticket_answers_takes_no_connection(
+    signed_in: FlaskClient, app: Flask, device_integration: int
+) -> None:
+    start_attempt(signed_in, device_integration)
+    attempt = attempt_of(app, device_integration)
+    url = f"/integrations/{device_integration}/authorize/{attempt.id}/status"
+    assert pollers_turn(app) == 1  # asked once: the next ask is an interval away
+    ticket = signed_in.get(url).json["ticket"]
+    checkouts: list[object] = []
+
+    def checked_out(*_: object) -> None:
+        checkouts.append(True)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "checkout", checked_out)
+    try:
+        with statements(app) as sent:
+            answer = signed_in.get(url, headers={tickets.HEADER: ticket})
+            assert answer.json["state"] == "waiting"
+        # A page that reads rows takes one, so the listener is listening.
+        assert signed_in.get("/integrations").status_code == 200
+    finally:
+        event.remove(engine, "checkout", checked_out)
+    assert (sent, checkouts) == ([], [True])
 
 
 @pytest.mark.parametrize("path", ["/integrations", "/activity"])

@@ -13,6 +13,8 @@ from limits.storage import MemoryStorage
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from wizard.platform.reading_session import ReadingSession
+
 
 class Base(DeclarativeBase):
     """Declarative base for the wizard's models."""
@@ -29,7 +31,7 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": ReadingSession})
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()

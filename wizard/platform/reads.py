@@ -2,8 +2,10 @@
 
 A request's first query opens a transaction (BEGIN) and teardown ends it (ROLLBACK):
 two round trips to the database on top of the queries. A page that only reads needs
-neither, so its GET runs in autocommit. A write there would be a bug, and one that
-autocommit could hide, so any statement other than a SELECT is refused.
+neither, so its GET runs in autocommit (reading_session.py binds its queries so,
+as they come: an answer that needs no row takes no connection). A write there would
+be a bug, and one that autocommit could hide, so any statement other than a SELECT
+is refused.
 """
 
 from collections.abc import Callable
@@ -18,10 +20,9 @@ from flask import request
 from sqlalchemy import event
 
 from wizard.platform import pool
-from wizard.platform.extensions import db
+from wizard.platform.reading_session import READING
 
 F = TypeVar("F", bound=Callable[..., Any])
-READING = "wizard_reads_only"
 
 
 class WriteInReadOnlyPage(RuntimeError):
@@ -50,9 +51,8 @@ def reading_page() -> bool:
 
 
 def _autocommit_if_reading() -> None:
-    """Put a marked GET's session in autocommit before its first query."""
+    """Mark a marked GET, before its first query, to run in autocommit."""
     if reading_page():
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         g.setdefault(READING, True)
 
 
