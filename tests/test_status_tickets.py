@@ -1,4 +1,8 @@
-"""Status tickets: step 4's checks skip the database until a poll is due, safely."""
+"""Status tickets: step 4's checks skip their own rows while she waits, safely.
+
+Until the attempt's next poll a ticket answers alone; after it, the worker's board
+of waiting codes (read once a second at most) does, and any change reads the rows.
+"""
 
 from datetime import timedelta
 from typing import Any
@@ -9,6 +13,7 @@ from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
 
 from tests.helpers.app import AppWith
+from tests.helpers.attempts import SLOWER
 from tests.helpers.attempts import make_due
 from tests.helpers.attempts import pollers_turn
 from tests.helpers.attempts import started
@@ -25,7 +30,9 @@ from wizard.platform.columns import utcnow
 from wizard.platform.extensions import db
 from wizard.sandbox.testing import approve_device
 from wizard.sandbox.testing import get_stats
+from wizard.sandbox.testing import set_faults
 from wizard.web.auth.sessions import browser_identifier
+from wizard.web.authorize import board
 from wizard.web.authorize import status_checks
 from wizard.web.authorize import tickets
 
@@ -54,7 +61,7 @@ def waiting(signed_in: FlaskClient, app: Flask, cc: str) -> tuple[int, int, str]
 
 def move_clock(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     later = utcnow() + timedelta(seconds=seconds)
-    for module in (tickets, status_checks, attempts, polling):
+    for module in (tickets, status_checks, attempts, polling, board):
         monkeypatch.setattr(module, "utcnow", lambda: later)
 
 
@@ -81,22 +88,98 @@ def test_checks_with_a_ticket_read_no_rows_and_say_the_same(
     assert from_ticket["note"] == from_rows["note"]
 
 
-def test_once_a_poll_is_due_the_ticket_is_ignored_and_approval_is_noticed(
+def past_the_quiet_moment(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, attempt_id: int
+) -> None:
+    """Move the clock past the attempt's next poll (what its ticket vouched for
+    alone), keeping its window open."""
+    with app.app_context():
+        next_poll_at = db.session.get(AuthorizationAttempt, attempt_id).next_poll_at
+    move_clock(monkeypatch, (next_poll_at - utcnow()).total_seconds() + 0.5)
+
+
+def test_past_its_next_poll_a_ticket_is_answered_by_the_board(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many checks past the quiet moment: one read of the board, no row of theirs."""
+    integration_id, attempt_id, ticket = waiting(signed_in, app, cc)
+    past_the_quiet_moment(app, monkeypatch, attempt_id)
+    monkeypatch.setitem(app.config, "STATUS_BOARD_SECONDS", 3600)
+    with statements(app) as sent:
+        answers = [
+            check(signed_in, integration_id, attempt_id, ticket).get_json()
+            for _ in range(5)
+        ]
+    assert sent == ["SELECT"]  # the board, read once for the worker
+    assert [a["state"] for a in answers] == ["waiting"] * 5
+    assert {a["ticket"] for a in answers} == {ticket}
+
+
+def test_an_approval_takes_the_attempt_off_the_board(
     signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     integration_id, attempt_id, ticket = waiting(signed_in, app, cc)
-    attempt_code = started_code(app, attempt_id)
-    approve_device(cc, attempt_code)
+    approve_device(cc, started_code(app, attempt_id))
     # Before the poll is due the ticket holds: Constant Contact is not asked.
     assert check(signed_in, integration_id, attempt_id, ticket).json["state"] == (
         "waiting"
     )
-    # The ticket never outlives the interval: 5 s later the rows are read again.
     make_due(app, attempt_id)
-    move_clock(monkeypatch, tickets.LONGEST_SECONDS + 0.5)
     assert pollers_turn(app) == 1
+    past_the_quiet_moment(app, monkeypatch, attempt_id)
+    # A board read before the approval still vouches, until it is a second old.
+    monkeypatch.setitem(app.config, "STATUS_BOARD_SECONDS", 3600)
+    stale = app.extensions[board.EXTENSION]
+    stale.codes, stale.read_at = {attempt_id: None}, board.time.monotonic()
+    assert check(signed_in, integration_id, attempt_id, ticket).json["state"] == (
+        "waiting"
+    )
+    monkeypatch.setitem(app.config, "STATUS_BOARD_SECONDS", 0)
     done = check(signed_in, integration_id, attempt_id, ticket).get_json()
     assert done["state"] == "done" and "ticket" not in done
+
+
+def test_a_new_note_or_a_new_try_reads_the_rows(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    integration_id, attempt_id, ticket = waiting(signed_in, app, cc)
+    monkeypatch.setitem(app.config, "STATUS_BOARD_SECONDS", 0)
+    # Constant Contact asks us to slow down: the note changes, so does the answer.
+    set_faults(cc, {"token": "slow_down"})
+    make_due(app, attempt_id)
+    assert pollers_turn(app) == 1
+    set_faults(cc, {})
+    past_the_quiet_moment(app, monkeypatch, attempt_id)
+    slower = check(signed_in, integration_id, attempt_id, ticket).get_json()
+    assert slower["note"] == SLOWER and slower["ticket"] != ticket
+    # Her new ticket holds with the board (the note is the same)...
+    with statements(app) as sent:
+        again = check(signed_in, integration_id, attempt_id, slower["ticket"])
+    assert again.json["ticket"] == slower["ticket"] and sent == ["SELECT"]
+    # ...until she starts again in another tab: this attempt is replaced, and ends.
+    started(signed_in, app, integration_id)
+    ended = check(signed_in, integration_id, attempt_id, slower["ticket"]).get_json()
+    assert ended["state"] == "ended" and "ticket" not in ended
+
+
+def test_a_ticket_lives_at_most_its_longest(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past LONGEST_SECONDS the rows are read (and the user), even though the board
+    would vouch: a session signed out elsewhere shows within it."""
+    integration_id, attempt_id, ticket = waiting(signed_in, app, cc)
+    move_clock(monkeypatch, tickets.LONGEST_SECONDS - 1)
+    text = lambda _conn, statement: statement  # noqa: E731
+    with statements(app, text) as by_board:
+        assert check(signed_in, integration_id, attempt_id, ticket).json["ticket"] == (
+            ticket
+        )
+    assert len(by_board) == 1  # the board
+    move_clock(monkeypatch, tickets.LONGEST_SECONDS + 0.5)
+    with statements(app, text) as sent:
+        renewed = check(signed_in, integration_id, attempt_id, ticket).get_json()
+    assert renewed["state"] == "waiting" and renewed["ticket"] != ticket
+    assert sent and by_board[0] not in sent  # the rows, not the board
 
 
 def started_code(app: Flask, attempt_id: int) -> str:

@@ -228,3 +228,16 @@ def attempt_for_state(state: str) -> AuthorizationAttempt | None:
     return db.session.scalar(
         db.select(AuthorizationAttempt).filter_by(state_hash=state_hash(state))
     )
+
+
+def waiting_codes(now: datetime) -> dict[int, str | None]:
+    """Return the device attempts still waiting (open, in their window, still asked
+    about), each with its waiting note's code: one indexed read for all of them."""
+    rows = db.session.execute(
+        db.select(AuthorizationAttempt.id, AuthorizationAttempt.error_code).where(
+            AuthorizationAttempt.outcome.is_(None),
+            AuthorizationAttempt.expires_at > now,
+            AuthorizationAttempt.next_poll_at.is_not(None),
+        )
+    )
+    return {row.id: row.error_code for row in rows}

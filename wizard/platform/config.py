@@ -63,6 +63,11 @@ DEFAULTS: dict[str, object] = {
     "AUTHORIZE_START_RATE_LIMIT": "5 per minute;20 per hour",
     # Per signed-in person: a step 4 page checks every 2 seconds; allow four tabs.
     "STATUS_POLL_RATE_LIMIT": "120 per minute",
+    # Step 4's status checks past their ticket's quiet moment ask their worker's
+    # board of waiting codes (web/authorize/board.py), read at most this long ago:
+    # a change (allowed, cancelled) shows this much later at most. 0 reads it on
+    # every such check.
+    "STATUS_BOARD_SECONDS": 1,
     # Support's Right now says which page her browser has open and when it last
     # asked for anything; noted at most this often per integration and page.
     "PRESENCE_SECONDS": 10,

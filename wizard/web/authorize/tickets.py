@@ -1,14 +1,18 @@
-"""Status tickets: let step 4's status checks skip the database until a poll is due.
+"""Status tickets: let step 4's status checks skip their own rows while waiting.
 
 A device attempt can only change when Constant Contact is next asked about it or
-about another code of its integration still listened to (next_poll_at), or when its
-window closes, so until then its status is known. Each status answer
-carries a signed ticket saying so; the page sends it back with the next check, and
-a valid ticket is answered from itself: no user row, no attempt row, no write.
+about another code of its integration still listened to (next_poll_at), when its
+window closes, or when she acts (cancels, starts again). Each status answer of a
+waiting attempt carries a signed ticket; the page sends it back with the next
+check. Until the attempt's next poll the ticket alone answers: no user row, no
+attempt row, no write. After it, the worker's board of waiting codes (board.py,
+read once a second at most) answers: an attempt still on it with the same note is
+still waiting. Anything else reads the rows.
+
 A ticket is bound to the attempt and its integration (so an answered check proves
 the address names her own integration), the signed-in session and its browser (the
 strong session protection identifier, auth/sessions.py's browser_identifier), and
-lasts at most LONGEST_SECONDS.
+lasts at most LONGEST_SECONDS, so a session signed out elsewhere shows within it.
 """
 
 from datetime import datetime
@@ -23,11 +27,13 @@ from itsdangerous import Signer
 from wizard.domain.problems import waiting_note
 from wizard.models import AuthorizationAttempt
 from wizard.platform.columns import utcnow
+from wizard.web.authorize import board
 
 HEADER = "X-Status-Ticket"
-# Short, so that a cancelled attempt or a signed-out session shows within seconds
-# in another tab; a poll is due every 5 s anyway.
-LONGEST_SECONDS = 5.0
+# A session signed out in another browser keeps its tab's countdown this long at
+# most (the answer tells nothing the page did not show); any change to the attempt
+# itself shows within the board's second.
+LONGEST_SECONDS = 30.0
 # Tickets are a few dozen bytes; anything longer is not one of ours.
 MAX_LENGTH = 200
 
@@ -52,27 +58,27 @@ def _bound(fields: str, integration_id: int) -> bytes:
 def issue(
     attempt: AuthorizationAttempt, now: datetime, others_due: datetime | None = None
 ) -> str | None:
-    """Return a ticket for a device attempt still waiting, if no poll is due yet:
-    neither its own nor (``others_due``) that of another code still listened to."""
+    """Return a ticket for a device attempt still waiting and still asked about.
+
+    It answers alone until the next poll of its code or (``others_due``) of another
+    code still listened to; after that, with the board.
+    """
     if not attempt.uses_device_flow or not attempt.is_open:
         return None
-    if now >= attempt.expires_at:
+    if now >= attempt.expires_at or attempt.next_poll_at is None:
         return None
-    if attempt.next_poll_at is None or attempt.next_poll_at <= now:
-        return None
-    if others_due is not None and others_due <= now:
-        return None
-    until = min(
+    good_until = min(attempt.expires_at.timestamp(), now.timestamp() + LONGEST_SECONDS)
+    quiet_until = min(
         attempt.next_poll_at.timestamp(),
-        attempt.expires_at.timestamp(),
-        now.timestamp() + LONGEST_SECONDS,
         others_due.timestamp() if others_due else float("inf"),
+        good_until,
     )
     # The attempt id leads, so a client can tell its tickets apart without parsing.
     fields = "|".join(
         (
             str(attempt.id),
-            f"{until:.3f}",
+            f"{quiet_until:.3f}",
+            f"{good_until:.3f}",
             f"{attempt.expires_at.timestamp():.3f}",
             attempt.error_code or "",
         )
@@ -89,20 +95,23 @@ def answer(
         return None
     fields, _, signature = ticket.rpartition(".")
     parts = fields.split("|")
-    if len(parts) != 4 or parts[0] != str(attempt_id):
+    if len(parts) != 5 or parts[0] != str(attempt_id):
         return None
     try:
-        until, expires_at = float(parts[1]), float(parts[2])
+        quiet_until, good_until, expires_at = map(float, parts[1:4])
     except ValueError:
         return None
-    if now.timestamp() >= until:
+    if now.timestamp() >= good_until:
         return None
     try:
         if not _signer().verify_signature(_bound(fields, integration_id), signature):
             return None
     except BadSignature:
         return None
-    return waiting(max(0, int(expires_at - now.timestamp())), parts[3] or None)
+    code = parts[4] or None
+    if now.timestamp() >= quiet_until and not board.vouches(attempt_id, code):
+        return None
+    return waiting(max(0, int(expires_at - now.timestamp())), code)
 
 
 def request_answer() -> dict[str, object] | None:
