@@ -2,6 +2,8 @@
 
 import json
 import logging
+import os
+import re
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -114,6 +116,25 @@ def test_request_ids_are_echoed_or_made(client: FlaskClient) -> None:
         forged = client.get("/sign-in", headers={"X-Request-ID": bad})
         assert len(forged.headers["X-Request-ID"]) == 32
         assert forged.headers["X-Request-ID"] != bad
+
+
+def test_made_request_ids_differ_across_requests_and_forked_workers(
+    client: FlaskClient,
+) -> None:
+    made = {client.get("/sign-in").headers["X-Request-ID"] for _ in range(3)}
+    assert len(made) == 3 and all(re.fullmatch("[0-9a-f]{32}", i) for i in made)
+    # A worker forked from the same master starts its own prefix.
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child)
+        os.write(writer, logs._request_ids.make().encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    theirs = os.read(reader, 64).decode()
+    os.close(reader)
+    os.close(writer)
+    ours = logs._request_ids.make()
+    assert len(theirs) == 32 and theirs[:16] != ours[:16]
 
 
 def test_healthz_says_the_process_is_up_without_a_session(client: FlaskClient) -> None:

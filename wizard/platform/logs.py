@@ -1,10 +1,12 @@
 """Log lines, plain or JSON, with secrets taken out before anything is written."""
 
+import itertools
 import json
 import logging
+import os
 import re
+import secrets
 import sys
-import uuid
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -36,6 +38,27 @@ _PATTERNS = (
 )
 REDACTED = "[redacted]"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class _RequestIds:
+    """Request ids made here: a random 64-bit prefix per process and a count, 32
+    hex digits as uuid4's (a counter, not the kernel's randomness, per request)."""
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        """Start a new prefix and count (at start, and in each forked worker)."""
+        self.prefix = secrets.token_hex(8)
+        self.count = itertools.count()
+
+    def make(self) -> str:
+        """Return a new id (next() on a count is atomic under the GIL)."""
+        return f"{self.prefix}{next(self.count):016x}"
+
+
+_request_ids = _RequestIds()
 
 
 def redact(text: str) -> str:
@@ -111,7 +134,7 @@ def configure(kind: str = "text", level: int = logging.INFO) -> None:
 def _assign_request_id() -> None:
     """Use the proxy's request id when it is sane, else make one."""
     given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    g.request_id = given if _REQUEST_ID.fullmatch(given) else _request_ids.make()
 
 
 def _echo_request_id(response: Response) -> Response:

@@ -47,22 +47,33 @@ def _template_globals() -> dict[str, object]:
     }
 
 
+# Flask-WTF checks the Referer on HTTPS posts, so this site must get a full one;
+# other sites get the origin at most, never a path or query (no-referrer would
+# fail every HTTPS form post).
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+# Pages show account details; keep them out of shared caches and history.
+NO_STORE = ("Cache-Control", "no-store")
+
+
 def _security_headers(response: Response) -> Response:
     """Forbid framing, inline scripts, other origins and leaky referrers."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    # Flask-WTF checks the Referer on HTTPS posts, so this site must get a full one;
-    # other sites get the origin at most, never a path or query (no-referrer would
-    # fail every HTTPS form post).
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers = response.headers
+    wanted = list(SECURITY_HEADERS)
     if current_app.config["PUBLIC_BASE_URL"].startswith("https://"):
-        response.headers.setdefault(
-            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-        )
+        wanted.append(HSTS)
     if response.mimetype == "text/html":
-        # Pages show account details; keep them out of shared caches and history.
-        response.headers.setdefault("Cache-Control", "no-store")
+        wanted.append(NO_STORE)
+    # One pass over what the view set (each setdefault would be one more).
+    present = {name.lower() for name in headers.keys()}
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 
