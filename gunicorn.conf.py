@@ -21,9 +21,12 @@ threads = int(os.environ.get("WIZARD_THREADS", "4"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-# Recycle workers now and then so a slow leak cannot grow without bound.
-max_requests = 5000
-max_requests_jitter = 500
+# Recycle workers now and then so a slow leak cannot grow without bound. Not
+# often: a restart drops its kept-alive connections and its memos, and step 4's
+# status checks (one per waiting page every 2.5 s) reached 5,000 a worker within
+# seconds at 2,000 waiting (bench/README.md: 485 -> 648 requests a second).
+max_requests = 50000
+max_requests_jitter = 5000
 # Access lines without query strings or referrers (they can carry OAuth codes).
 accesslog = "-"
 logger_class = "wizard.platform.serving.AccessLogger"
