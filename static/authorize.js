@@ -1,7 +1,6 @@
-// Step 4: a countdown that stays right when the tab sleeps, minute announcements for
-// screen readers, and status checks that notice by themselves when access was allowed.
-// An ended attempt's page (data-listen-only) only checks: a code asked for earlier
-// may still be allowed in Constant Contact until its own expiry.
+// Step 4: a countdown right even after the tab sleeps, minute announcements, and
+// status checks that notice an approval. An ended attempt's page (data-listen-only)
+// only checks: an earlier code may still be allowed until its own expiry.
 (function () {
   "use strict";
   var root = document.querySelector("[data-attempt]");
@@ -25,8 +24,7 @@
   var finished = false;
   // An answer's signed ticket, sent back, spares a database read.
   var ticket = null;
-  // Set once she sends a form on this page: from then on nothing here navigates, or
-  // a check answered in the meantime would cancel her form's own page.
+  // Once she sends a form, nothing here navigates (it would cancel her form's page).
   var sent = false;
   // A late answer never undoes a newer one.
   var asked = 0, applied = 0;
@@ -45,8 +43,7 @@
     var minutes = Math.floor(left / 60);
     var seconds = left % 60;
     countdown.textContent = minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
-    // Announce each minute mark once, even when a status check nudged the deadline
-    // and the exact second was skipped; big jumps (a resync) announce nothing.
+    // Each minute mark once, even if a check skipped its second; a resync, never.
     if (left > 0 && lastLeft !== null && lastLeft > left && lastLeft - left <= 3) {
       var mark = Math.floor((lastLeft - 1) / 60);
       if (mark >= 1 && mark * 60 >= left) {
@@ -107,9 +104,8 @@
       .catch(function () { /* a missed check is retried on the next one */ });
   }
 
-  // Access was allowed: show the success page in this one, without loading another
-  // (its address, title and main content), and move focus to its heading so a screen
-  // reader says it. Anything unexpected falls back to going there.
+  // Allowed: show the success page here (address, title, main) and focus its heading
+  // for screen readers; anything unexpected goes there instead.
   function showDone(url) {
     stopChecking();
     clearInterval(ticking);

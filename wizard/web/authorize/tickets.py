@@ -2,7 +2,7 @@
 
 A device attempt can only change when Constant Contact is next asked about it or
 about another code of its integration still listened to (next_poll_at), when its
-window closes, or when she acts (cancels, starts again). Each status answer of a
+window closes, or when she starts again. Each status answer of a
 waiting attempt carries a signed ticket; the page sends it back with the next
 check. Until the attempt's next poll the ticket alone answers: no user row, no
 attempt row, no write. After it, the worker's board of waiting codes (board.py,
