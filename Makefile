@@ -8,9 +8,11 @@ SANDBOX_PORT ?= 5001
 WORKERS ?= 2
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # Processes per test run (pytest-xdist). Many tests wait on servers and browsers, so
-# more processes than cores pays; `make test` runs both databases at once.
+# more processes than cores pays; `make test` runs both databases at once. With
+# worksteal, a process that runs out takes tests queued for a busy one, so a few
+# minute-long tests do not leave the end of the run to one process.
 TEST_WORKERS ?= 4
-PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=20
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal --durations=20
 
 .PHONY: run test lint test-sqlite test-postgres test-ready suite-sqlite suite-postgres \
 	browsers screenshots clean translations translations-update
