@@ -82,6 +82,7 @@ def _register_web(app: Flask) -> None:
     from wizard.web import after_answer
     from wizard.web import auth
     from wizard.web import authorize
+    from wizard.web import csrf_tokens
     from wizard.web import errors
     from wizard.web import health
     from wizard.web import integrations
@@ -99,6 +100,7 @@ def _register_web(app: Flask) -> None:
     presence.init_app(app)
     after_answer.init_app(app)
     poller.init_app(app)
+    csrf_tokens.init_app(app)
 
 
 def _after_registration(app: Flask) -> None:
