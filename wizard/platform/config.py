@@ -65,7 +65,7 @@ DEFAULTS: dict[str, object] = {
     "STATUS_POLL_RATE_LIMIT": "120 per minute",
     # Step 4's status checks past their ticket's quiet moment ask their worker's
     # board of waiting codes (web/authorize/board.py), read at most this long ago:
-    # a change (allowed, cancelled) shows this much later at most. 0 reads it on
+    # a change (allowed, a new try) shows this much later at most. 0 reads it on
     # every such check.
     "STATUS_BOARD_SECONDS": 1,
     # Support's Right now says which page her browser has open and when it last

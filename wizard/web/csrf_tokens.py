@@ -19,35 +19,43 @@ KEPT_MOST = 10_000
 
 
 def _field() -> str:
+    """Return where Flask-WTF keeps the token (in the session, and in g signed)."""
     return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+def _kept() -> dict[str, str] | None:
+    """Return this worker's signed tokens by raw token, or None where a signature
+    may not be reused (a time limit needs a fresh timestamp on each page)."""
+    if current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return None
+    return current_app.extensions[EXTENSION]
 
 
 def _offer_signed_token() -> None:
     """Give Flask-WTF the signed token this worker made for the session's token."""
-    app = current_app
-    if app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
-        return  # a limit needs a fresh timestamp on each page
+    kept = _kept()
+    if kept is None:
+        return
     # Static files and first visits have no session worth reading.
-    if request.endpoint == "static" or app.config["SESSION_COOKIE_NAME"] not in (
-        request.cookies
+    if request.endpoint == "static" or (
+        current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
     ):
         return
     field = _field()
     raw = session.get(field)
-    signed = app.extensions[EXTENSION].get(raw) if raw else None
+    signed = kept.get(raw) if raw else None
     if signed is not None:
         setattr(g, field, signed)
 
 
 def _keep_signed_token(response: Response) -> Response:
     """Keep the token Flask-WTF signed for this session's token, if it signed one."""
-    app = current_app
     field = _field()
     signed = g.get(field)
-    if signed is None or app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+    kept = _kept()
+    if signed is None or kept is None:
         return response
     raw = session.get(field)  # read already: Flask-WTF made the token from it
-    kept: dict[str, str] = app.extensions[EXTENSION]
     if raw and kept.get(raw) != signed:
         if len(kept) >= KEPT_MOST:
             kept.clear()

@@ -3,9 +3,10 @@
 A status ticket alone vouches for an attempt until its next poll; after it, the
 ticket is checked against the board: an attempt still on it, with the same note,
 is still waiting, so the check reads no row of its own. Anything else that happens
-to an attempt (allowed, denied, cancelled, another code allowed, a new note) takes
-it off the board or changes its note, and the check reads its rows instead. So at
-2,000 people waiting a worker reads the board once a second, not 400 rows.
+to an attempt (allowed, denied, replaced by a new try, another code allowed, a new
+note) takes it off the board or changes its note, and the check reads its rows
+instead. So at 2,000 people waiting a worker reads the board once a second, not 400
+rows.
 """
 
 import threading
