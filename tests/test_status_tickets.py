@@ -133,7 +133,8 @@ def test_an_approval_takes_the_attempt_off_the_board(
     # A board read before the approval still vouches, until it is a second old.
     monkeypatch.setitem(app.config, "STATUS_BOARD_SECONDS", 3600)
     stale = app.extensions[board.EXTENSION]
-    stale.codes, stale.read_at = {attempt_id: None}, board.time.monotonic()
+    ends = ticket.rpartition(".")[0].split("|")[3]
+    stale.codes, stale.read_at = {attempt_id: (None, ends)}, board.time.monotonic()
     assert check(signed_in, integration_id, attempt_id, ticket).json["state"] == (
         "waiting"
     )
@@ -163,6 +164,21 @@ def test_a_new_note_or_a_new_try_reads_the_rows(
     started(signed_in, app, integration_id)
     ended = check(signed_in, integration_id, attempt_id, slower["ticket"]).get_json()
     assert ended["state"] == "ended" and "ticket" not in ended
+
+
+def test_a_window_other_than_the_tickets_reads_the_rows(
+    signed_in: FlaskClient, app: Flask, cc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board vouches for the ticket's window end too: a window that moved (only
+    tests move one) is read from the rows, not answered from the ticket."""
+    integration_id, attempt_id, ticket = waiting(signed_in, app, cc)
+    monkeypatch.setitem(app.config, "STATUS_BOARD_SECONDS", 0)
+    make_due(app, attempt_id, seconds_left=100)
+    quiet_until = float(ticket.rpartition(".")[0].split("|")[1])
+    move_clock(monkeypatch, quiet_until - utcnow().timestamp() + 0.5)
+    moved = check(signed_in, integration_id, attempt_id, ticket).get_json()
+    assert moved["state"] == "waiting" and moved["ticket"] != ticket
+    assert moved["seconds_left"] <= 100
 
 
 def test_a_ticket_lives_at_most_its_longest(

@@ -230,14 +230,19 @@ def attempt_for_state(state: str) -> AuthorizationAttempt | None:
     )
 
 
-def waiting_codes(now: datetime) -> dict[int, str | None]:
+def waiting_codes(now: datetime) -> dict[int, tuple[str | None, datetime]]:
     """Return the device attempts still waiting (open, in their window, still asked
-    about), each with its waiting note's code: one indexed read for all of them."""
+    about), each with its waiting note's code and its window's end: one indexed read
+    for all of them."""
     rows = db.session.execute(
-        db.select(AuthorizationAttempt.id, AuthorizationAttempt.error_code).where(
+        db.select(
+            AuthorizationAttempt.id,
+            AuthorizationAttempt.error_code,
+            AuthorizationAttempt.expires_at,
+        ).where(
             AuthorizationAttempt.outcome.is_(None),
             AuthorizationAttempt.expires_at > now,
             AuthorizationAttempt.next_poll_at.is_not(None),
         )
     )
-    return {row.id: row.error_code for row in rows}
+    return {row.id: (row.error_code, row.expires_at) for row in rows}

@@ -6,8 +6,8 @@ window closes, or when she starts again. Each status answer of a
 waiting attempt carries a signed ticket; the page sends it back with the next
 check. Until the attempt's next poll the ticket alone answers: no user row, no
 attempt row, no write. After it, the worker's board of waiting codes (board.py,
-read once a second at most) answers: an attempt still on it with the same note is
-still waiting. Anything else reads the rows.
+read once a second at most) answers: an attempt still on it with the same note and
+window is still waiting. Anything else reads the rows.
 
 A ticket is bound to the attempt and its integration (so an answered check proves
 the address names her own integration), the signed-in session and its browser (the
@@ -79,7 +79,7 @@ def issue(
             str(attempt.id),
             f"{quiet_until:.3f}",
             f"{good_until:.3f}",
-            f"{attempt.expires_at.timestamp():.3f}",
+            board.mark(attempt.expires_at),
             attempt.error_code or "",
         )
     )
@@ -108,8 +108,8 @@ def answer(
             return None
     except BadSignature:
         return None
-    code = parts[4] or None
-    if now.timestamp() >= quiet_until and not board.vouches(attempt_id, code):
+    code, ends = parts[4] or None, parts[3]
+    if now.timestamp() >= quiet_until and not board.vouches(attempt_id, code, ends):
         return None
     return waiting(max(0, int(expires_at - now.timestamp())), code)
 
