@@ -24,7 +24,10 @@ STEP_2 = re.compile(r"/integrations/\d+/list-id$")
 
 
 def _continue(page: Page) -> None:
-    page.locator("main form button[type=submit]").last.click()
+    """Send the page's form and wait for its answer's page (counting ticks right
+    after the click could count the page before it)."""
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").last.click()
 
 
 def _start(page: Page, wizard_url: str) -> None:
